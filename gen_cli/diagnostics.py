@@ -1,0 +1,209 @@
+"""Diagnostics: the table of codes, located problems, and their text/JSON/GitHub output."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, TextIO
+
+Severity = Literal["error", "warning"]
+Loc = tuple[str | int, ...]
+
+#: Every diagnostic code, its severity and what it means. README documents each one
+#: (a test checks that), and each has a test that triggers it.
+CODES: dict[str, tuple[Severity, str]] = {
+    # Reading a file.
+    "E001": ("error", "the file is not valid YAML"),
+    "E002": ("error", "the file is not UTF-8 text"),
+    "E003": ("error", "the file is empty"),
+    "E004": ("error", "the file holds several YAML documents"),
+    "E005": ("error", "a key appears twice in the same mapping"),
+    "E006": ("error", "a YAML tag such as !!python/object is not allowed"),
+    "E007": ("error", "the file's top level is not a mapping"),
+    "E008": ("error", "YAML anchors and aliases are not allowed"),
+    "E009": ("error", "the file is larger than gen accepts"),
+    "E010": ("error", "the path is a symbolic link or not a regular file"),
+    # One file against its schema.
+    "E101": ("error", "a required field is missing"),
+    "E102": ("error", "a field is not part of the format (often a typo)"),
+    "E103": ("error", "a value has the wrong type"),
+    "E104": ("error", "a value is out of range or not one of the allowed values"),
+    "E105": ("error", "a SIREN or SIRET number is not valid"),
+    "E106": ("error", "an email address is not valid"),
+    "E107": ("error", "an end date comes before its start date"),
+    "E108": ("error", "the amount requested is above the project's total cost"),
+    # Rules that span files.
+    "E201": ("error", "two dossiers have the same id"),
+    "E202": ("error", "a dossier's id does not match its file name"),
+    "E203": ("error", "a dossier is in a folder that is not its round"),
+    "E204": ("error", "a round is not declared in call.yaml"),
+    "E205": ("error", "a theme is not declared in call.yaml"),
+    "E206": ("error", "a review names a dossier that is not in its round"),
+    "E207": ("error", "a review is by a reviewer not declared in call.yaml"),
+    "E208": ("error", "a grade is for a criterion that is not in the dossier's grid"),
+    "E209": ("error", "a grade is outside its criterion's scale"),
+    "E210": ("error", "a reviewer grades a dossier of an organisation they are affiliated with"),
+    "E211": ("error", "a dossier was submitted outside its round's window"),
+    "E212": ("error", "a review file's name or folder does not match its reviewer or round"),
+    "E213": ("error", "a review declares a conflict of interest and still gives grades"),
+    # The call file's rules.
+    "E301": ("error", "two themes, rounds, reviewers, rules or criteria share an id"),
+    "E302": ("error", "a rule names a criterion that does not exist"),
+    "E303": ("error", "a criterion's weight is zero or negative"),
+    "E304": ("error", "a pair of bounds is reversed (minimum above maximum)"),
+    "E305": ("error", "a theme has no scoring grid, or a grid has no theme"),
+    "E306": ("error", "an amount or envelope is below zero"),
+    "E307": ("error", "the rounds' envelopes add up to more than the call's budget"),
+    "E308": ("error", "the theme envelopes add up to more than the round's envelope"),
+    # Warnings: the data is usable, but probably not what was meant.
+    "W001": (
+        "warning",
+        "the dossier's budget does not balance (requested + other funding ≠ total)",
+    ),
+    "W002": ("warning", "a file is not where gen looks for dossiers or reviews, and is ignored"),
+    "W003": ("warning", "an evaluation lacks a grade for a criterion of the dossier's grid"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem at one place: ``path:line:column: severity CODE message``."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+
+    @property
+    def severity(self) -> Severity:
+        """Error or warning, from the code table."""
+        return CODES[self.code][0]
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity} {self.code} {self.message}"
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The diagnostic as a JSON-ready mapping."""
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.col,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem found in a file, before its line and column are known.
+
+    ``loc`` is the key path of the offending node (``("budget", "requested")``); ``at_key``
+    points at the key rather than its value (for unknown fields). ``mark`` gives the
+    line and column directly when the reader already knows them (syntax errors).
+    """
+
+    path: str
+    code: str
+    message: str
+    loc: Loc = ()
+    at_key: bool = False
+    mark: tuple[int, int] | None = None
+
+
+class Format(StrEnum):
+    """Output formats for diagnostics."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def counts(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
+    """Return the number of errors and of warnings."""
+    errors = warnings = 0
+    for diagnostic in diagnostics:
+        if diagnostic.severity == "error":
+            errors += 1
+        else:
+            warnings += 1
+    return errors, warnings
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary_line(diagnostics: Sequence[Diagnostic], checked: dict[str, int]) -> str:
+    """One line: what was checked and how many problems were found."""
+    errors, warnings = counts(diagnostics)
+    what = ", ".join(_plural(n, noun) for noun, n in checked.items())
+    return f"checked {what}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _github_escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def write(
+    diagnostics: Sequence[Diagnostic],
+    checked: dict[str, int],
+    fmt: Format,
+    stream: TextIO,
+) -> None:
+    """Write the diagnostics and a summary in the chosen format."""
+    if fmt is Format.json:
+        errors, warnings = counts(diagnostics)
+        document = {
+            "diagnostics": [d.as_dict() for d in diagnostics],
+            "checked": checked,
+            "errors": errors,
+            "warnings": warnings,
+        }
+        stream.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Format.github:
+        for d in diagnostics:
+            props = ",".join(
+                [
+                    f"file={_github_escape(d.path, prop=True)}",
+                    f"line={d.line}",
+                    f"col={d.col}",
+                    f"title={d.code}",
+                ]
+            )
+            stream.write(f"::{d.severity} {props}::{_github_escape(d.message)}\n")
+        stream.write(summary_line(diagnostics, checked) + "\n")
+        return
+    if use_colour(stream):
+        from rich.console import Console
+        from rich.text import Text
+
+        console = Console(file=stream, highlight=False, soft_wrap=True)
+        for d in diagnostics:
+            style = "bold red" if d.severity == "error" else "bold yellow"
+            line = Text(f"{d.path}:{d.line}:{d.col}: ", style="bold")
+            line.append(f"{d.severity} {d.code}", style=style)
+            line.append(f" {d.message}")
+            console.print(line)
+        errors, _ = counts(diagnostics)
+        console.print(Text(summary_line(diagnostics, checked), style="red" if errors else "green"))
+        return
+    for d in diagnostics:
+        stream.write(f"{d}\n")
+    stream.write(summary_line(diagnostics, checked) + "\n")

@@ -1,0 +1,237 @@
+"""Finding and reading the files of a call folder into models, collecting every problem.
+
+Layout of a call folder::
+
+    call.yaml                      the call: themes, rounds, rules, grids, reviewers
+    <round>/<dossier-id>.yaml      one applicant dossier
+    <round>/reviews/<reviewer>.yaml one reviewer's evaluations for the round
+    <round>/results.yaml           the round's decision record (written by ``gen score``)
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gen_cli.diagnostics import Loc, Problem
+from gen_cli.errors import GenError
+from gen_cli.models import Call, Dossier, Review, field_names
+from gen_cli.yamlload import parse_yaml, read_text
+
+CALL_FILE = "call.yaml"
+RECORD_FILE = "results.yaml"
+REVIEWS_DIR = "reviews"
+#: Folders of a call folder that are not rounds.
+NOT_ROUNDS = frozenset({"templates"})
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file of the call folder: where it is on disk, and how diagnostics name it."""
+
+    path: Path
+    display: str
+
+
+@dataclass
+class CallFolder:
+    """Everything read from a call folder, and the problems met while reading it."""
+
+    root: Path
+    call_source: Source
+    call: Call | None = None
+    dossiers: list[tuple[Source, Dossier]] = field(default_factory=list)
+    reviews: list[tuple[Source, Review]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sources: dict[str, Source] = field(default_factory=dict)
+    dossier_files: int = 0
+    review_files: int = 0
+
+
+_ERROR_CODES = {
+    "missing": "E101",
+    "union_tag_not_found": "E101",
+    "extra_forbidden": "E102",
+    "siret": "E105",
+    "email": "E106",
+    "weight": "E303",
+    "negative_amount": "E306",
+}
+_RANGE_ERRORS = (
+    "literal_error",
+    "union_tag_invalid",
+    "greater_than",
+    "less_than",
+    "string_pattern_mismatch",
+    "string_too_short",
+    "string_too_long",
+    "too_short",
+    "too_long",
+    "decimal_max_places",
+    "decimal_max_digits",
+    "decimal_whole_digits",
+    "finite_number",
+    "date_from_datetime_inexact",
+    "enum",
+)
+_FIELDS = sorted(field_names())
+
+
+def _code_for(error_type: str) -> str:
+    if error_type in _ERROR_CODES:
+        return _ERROR_CODES[error_type]
+    if error_type.startswith(_RANGE_ERRORS):
+        return "E104"
+    return "E103"
+
+
+def _present_loc(data: Any, loc: Loc) -> Loc:
+    """The parts of pydantic's ``loc`` that name nodes of ``data`` (drops union tags)."""
+    kept: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            node = node[part]
+            kept.append(part)
+        elif index == len(loc) - 1 and isinstance(part, str) and not part.startswith("["):
+            kept.append(part)  # the missing or unknown field itself
+    return tuple(kept)
+
+
+def _message(error: Any, loc: Loc, code: str) -> str:
+    where = ".".join(str(p) for p in loc) or "file"
+    if code == "E101":
+        if error["type"] == "union_tag_not_found":
+            return f"{where}: missing field {error['ctx']['discriminator'].strip(chr(39))!r}"
+        return f"{where}: missing required field"
+    if code == "E102":
+        hint = difflib.get_close_matches(str(loc[-1]), _FIELDS, n=1)
+        suffix = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"{where}: unknown field{suffix}"
+    message = str(error["msg"])
+    if error["type"] == "literal_error":
+        message = f"got {error['input']!r}; {message[0].lower()}{message[1:]}"
+    return f"{where}: {message}"
+
+
+def validation_problems(error: ValidationError, data: Any, display: str) -> list[Problem]:
+    """Turn a pydantic error into located problems, one per offending value."""
+    problems = []
+    for item in error.errors(include_url=False):
+        code = _code_for(item["type"])
+        loc = _present_loc(data, tuple(item["loc"]))
+        problems.append(
+            Problem(
+                display,
+                code,
+                _message(item, loc, code),
+                loc=loc,
+                at_key=code in {"E101", "E102"},
+            )
+        )
+    return problems
+
+
+def load_model(source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
+    """Read, parse and validate one file against its model."""
+    text, problems = read_text(source.path, source.display)
+    if text is None:
+        return None, problems
+    data, problems = parse_yaml(text, source.display)
+    if data is None:
+        return None, problems
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        return None, validation_problems(error, data, source.display)
+
+
+def _source(root: Path, shown_root: str, path: Path) -> Source:
+    relative = path.relative_to(root)
+    return Source(path, str(Path(shown_root) / relative))
+
+
+def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source], list[Problem]]:
+    """List the dossier and review files of a call folder, in a stable order.
+
+    Returns:
+        The dossier files, the review files, and warnings for files that gen ignores.
+    """
+    dossiers: list[Source] = []
+    reviews: list[Source] = []
+    problems: list[Problem] = []
+
+    def stray(path: Path, why: str) -> None:
+        problems.append(Problem(_source(root, shown_root, path).display, "W002", why))
+
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.name in NOT_ROUNDS:
+            continue
+        if entry.is_symlink():
+            problems.append(
+                Problem(
+                    _source(root, shown_root, entry).display, "E010", "gen does not follow links"
+                )
+            )
+            continue
+        if entry.is_file():
+            if entry.suffix in {".yaml", ".yml"} and entry.name != CALL_FILE:
+                stray(entry, f"ignored: only {CALL_FILE} belongs at the top of the call folder")
+            continue
+        if not entry.is_dir():
+            continue
+        for item in sorted(entry.iterdir()):
+            if item.name == REVIEWS_DIR and item.is_dir() and not item.is_symlink():
+                for review in sorted(item.iterdir()):
+                    if review.suffix == ".yaml":
+                        reviews.append(_source(root, shown_root, review))
+                    elif review.suffix == ".yml":
+                        stray(review, "ignored: name review files *.yaml")
+            elif item.suffix == ".yaml" and item.name != RECORD_FILE:
+                dossiers.append(_source(root, shown_root, item))
+            elif item.suffix == ".yml":
+                stray(item, "ignored: name dossier files *.yaml")
+    return dossiers, reviews, problems
+
+
+def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
+    """Read every file of the call folder at ``root``; never raises for bad content.
+
+    Raises:
+        GenError: the folder or its call.yaml does not exist (exit status 2).
+    """
+    shown = shown_root if shown_root is not None else str(root)
+    if not root.is_dir():
+        raise GenError(f"call folder {shown} not found (give --call DIR or set GEN_CALL)")
+    call_path = root / CALL_FILE
+    if not call_path.exists() and not call_path.is_symlink():
+        raise GenError(f"no {CALL_FILE} in {shown}: is this a call folder?")
+    folder = CallFolder(root=root, call_source=_source(root, shown, call_path))
+    folder.sources[folder.call_source.display] = folder.call_source
+    folder.call, problems = load_model(folder.call_source, Call)
+    folder.problems.extend(problems)
+
+    dossier_files, review_files, problems = find_files(root, shown)
+    folder.problems.extend(problems)
+    folder.dossier_files, folder.review_files = len(dossier_files), len(review_files)
+    for source in dossier_files:
+        folder.sources[source.display] = source
+        dossier, problems = load_model(source, Dossier)
+        folder.problems.extend(problems)
+        if dossier is not None:
+            folder.dossiers.append((source, dossier))
+    for source in review_files:
+        folder.sources[source.display] = source
+        review, problems = load_model(source, Review)
+        folder.problems.extend(problems)
+        if review is not None:
+            folder.reviews.append((source, review))
+    return folder

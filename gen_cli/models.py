@@ -1,0 +1,507 @@
+"""The file formats as pydantic models: the call file, a dossier, a review.
+
+Models are pure data: no I/O, and no locations (those live in ``yamlload.Locations``).
+Every model forbids unknown fields so that a typo is an error, not a silently ignored key.
+Checks that span several fields or files live in ``rules``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+from gen_cli.identifiers import siren_problem, siret_problem
+from gen_cli.regions import RegionSlug
+
+
+class Model(BaseModel):
+    """Base of every format: unknown fields are refused, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise PydanticCustomError(
+            "negative_amount", "amount must not be negative, got {value}", {"value": str(value)}
+        )
+    return value
+
+
+def _positive_weight(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise PydanticCustomError(
+            "weight", "weight must be above zero, got {value}", {"value": str(value)}
+        )
+    return value
+
+
+def _siret(value: str) -> str:
+    problem = siret_problem(value)
+    if problem:
+        raise PydanticCustomError("siret", problem)
+    return value
+
+
+def _siren(value: str) -> str:
+    problem = siren_problem(value)
+    if problem:
+        raise PydanticCustomError("siret", problem)
+    return value
+
+
+def _digits_as_text(value: Any) -> Any:
+    # An unquoted SIRET is read by YAML as an integer; accept it as its digits.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+_EMAIL = re.compile(
+    r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise PydanticCustomError(
+            "email", "{value!r} is not a valid email address", {"value": value}
+        )
+    return value
+
+
+def _date_input(value: Any) -> Any:
+    # pydantic would read a number as a Unix timestamp; a date in a dossier is written out.
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        raise PydanticCustomError("date_type", "Input should be a date written as YYYY-MM-DD")
+    return value
+
+
+def _no_bool(value: Any) -> Any:
+    # YAML reads yes/no/true/false as booleans, which pydantic would take for 1 and 0.
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "decimal_type", "Input should be an amount, not {value}", {"value": value}
+        )
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_no_bool),
+    Field(max_digits=15, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_not_negative),
+]
+"""An amount in euros: an integer or at most two decimals, never a float."""
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
+Weight = Annotated[
+    Decimal, Field(allow_inf_nan=False, max_digits=9), AfterValidator(_positive_weight)
+]
+Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=15)]
+Mark20 = Annotated[Decimal, Field(ge=0, le=20, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Siret = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siret)]
+Siren = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siren)]
+Email = Annotated[str, AfterValidator(_email)]
+Day = Annotated[date, BeforeValidator(_date_input)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+RoundId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+
+LeadKind = Literal["organisme-formation", "partenaire-organisme-formation"]
+"""An IT training organisation, or a structure working in partnership with one."""
+
+Public = Literal[
+    "demandeurs-emploi",
+    "femmes",
+    "personnes-handicapees",
+    "refugies",
+    "residents-qpv",
+    "jeunes-sans-qualification",
+    "seniors",
+    "residents-zones-rurales",
+]
+"""Target publics of the Grande école du numérique (QPV: priority neighbourhoods)."""
+
+
+# --- The dossier -----------------------------------------------------------------------
+
+
+class Porteur(Model):
+    """The lead organisation of a project."""
+
+    name: Name
+    siret: Siret
+    kind: LeadKind
+    region: RegionSlug
+    gen_labelled: bool = Field(description="Runs trainings labelled Grande école du numérique.")
+
+
+class Partner(Model):
+    """A partner organisation; French ones give their SIRET."""
+
+    name: Name
+    siret: Siret | None = None
+    role: Name
+
+
+class Budget(Model):
+    """The project's budget in euros."""
+
+    total_cost: Money
+    requested: Money
+    other_funding: Money = Decimal(0)
+
+
+class Beneficiaries(Model):
+    """Who the project is for."""
+
+    people: Annotated[int, Field(ge=1, le=10_000_000)]
+    women_percent: Percent
+    publics: Annotated[list[Public], Field(min_length=1)]
+
+
+class Timeline(Model):
+    """When the project runs."""
+
+    start: Day
+    end: Day
+
+
+class Contact(Model):
+    """The applicant's contact person: private, never published."""
+
+    name: Name
+    email: Email
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
+class Dossier(Model):
+    """One applicant's project, as submitted for a round."""
+
+    id: Slug
+    round: RoundId
+    title: Title
+    summary: Text = Field(description="Markdown.")
+    themes: Annotated[list[Slug], Field(min_length=1)] = Field(
+        description="Theme ids of the call; the first is the principal theme."
+    )
+    porteur: Porteur
+    partners: list[Partner] = []
+    budget: Budget
+    beneficiaries: Beneficiaries
+    timeline: Timeline
+    submitted: Day
+    contact: Contact
+
+    @property
+    def principal_theme(self) -> str:
+        """The theme whose grid scores the dossier."""
+        return self.themes[0]
+
+
+# --- A reviewer's file ------------------------------------------------------------------
+
+
+Grade = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=6, decimal_places=2)]
+
+
+class Evaluation(Model):
+    """One reviewer's evaluation of one dossier: grades, or a declared conflict."""
+
+    grades: dict[Slug, Grade] = {}
+    comment: Text = ""
+    conflict: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
+        default=None, description="Declared conflict of interest: why. No grades then."
+    )
+
+
+class Review(Model):
+    """One reviewer's evaluations for one round, keyed by dossier id."""
+
+    reviewer: Slug
+    round: RoundId
+    evaluations: dict[Slug, Evaluation]
+
+
+# --- The call file --------------------------------------------------------------------
+
+
+class Label(Model):
+    """A text in French and English."""
+
+    fr: Name
+    en: Name
+
+
+class Theme(Model):
+    """One theme of the call."""
+
+    id: Slug
+    label: Label
+
+
+class Envelope(Model):
+    """A round's budget envelope, optionally split into theme envelopes."""
+
+    amount: Money
+    themes: dict[Slug, Money] = Field(
+        default={}, description="Envelope per theme: a cap on what the theme's dossiers get."
+    )
+    unspent_theme: Literal["pool", "lapse"] = Field(
+        default="pool",
+        description="Where a theme envelope's unspent money goes: the common pot, or nowhere.",
+    )
+
+
+class Round(Model):
+    """A quarterly collection round ('relevé')."""
+
+    id: RoundId
+    opens: Day
+    closes: Day
+    envelope: Envelope
+    decision_date: Day | None = None
+    decision_reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class Funder(Model):
+    """The funding body."""
+
+    name: Name
+    siret: Siret
+
+
+class Goal(Model):
+    """The call's training goal."""
+
+    people: Annotated[int, Field(ge=1)]
+    by: Day
+
+
+class _Rule(Model):
+    id: Slug
+    message: Name
+
+
+class LeadKindRule(_Rule):
+    """The lead organisation must be of one of these kinds."""
+
+    rule: Literal["lead-kind"]
+    allowed: Annotated[list[LeadKind], Field(min_length=1)]
+
+
+class RequestedAmountRule(_Rule):
+    """The amount requested must lie between a floor and a cap."""
+
+    rule: Literal["requested-amount"]
+    min: Money = Decimal(0)
+    max: Money | None = None
+
+
+class CostShareRule(_Rule):
+    """The grant may cover at most this share of the project's total cost."""
+
+    rule: Literal["cost-share"]
+    max_percent: Percent
+
+
+class SubmissionWindowRule(_Rule):
+    """The dossier must be submitted inside its round's window."""
+
+    rule: Literal["submission-window"]
+
+
+class ThemesRule(_Rule):
+    """The dossier must declare at least this many themes."""
+
+    rule: Literal["themes"]
+    min: Annotated[int, Field(ge=1)] = 1
+
+
+class ReviewsRule(_Rule):
+    """A dossier with fewer reviews than this is incomplete (not ranked)."""
+
+    rule: Literal["min-reviews"]
+    min: Annotated[int, Field(ge=1, le=100)] = 2
+
+
+EligibilityRule = Annotated[
+    LeadKindRule
+    | RequestedAmountRule
+    | CostShareRule
+    | SubmissionWindowRule
+    | ThemesRule
+    | ReviewsRule,
+    Field(discriminator="rule"),
+]
+
+IndicatorField = Literal[
+    "budget.total_cost",
+    "budget.requested",
+    "budget.other_funding",
+    "beneficiaries.people",
+    "beneficiaries.women_percent",
+    "partners.count",
+    "timeline.months",
+]
+"""The dossier values an indicator may use: a fixed list, never an expression."""
+
+
+class Scale(Model):
+    """The range of a reviewers' grade."""
+
+    min: Number = Decimal(0)
+    max: Number
+
+
+class ReviewCriterion(Model):
+    """A criterion graded by reviewers on a scale."""
+
+    id: Slug
+    label: Label
+    weight: Weight
+    source: Literal["reviews"]
+    scale: Scale
+    minimum: Number | None = Field(
+        default=None,
+        description="Minimum aggregated grade, on the scale; below it the dossier is not retained.",
+    )
+
+
+class Indicator(Model):
+    """A value computed from the dossier, scaled linearly between two bounds."""
+
+    field: IndicatorField
+    per: IndicatorField | None = Field(default=None, description="Divide by this field.")
+    low: Number
+    high: Number
+    better: Literal["higher", "lower"] = "higher"
+
+
+class IndicatorCriterion(Model):
+    """A criterion computed from the dossier itself."""
+
+    id: Slug
+    label: Label
+    weight: Weight
+    source: Literal["indicator"]
+    indicator: Indicator
+
+
+Criterion = Annotated[ReviewCriterion | IndicatorCriterion, Field(discriminator="source")]
+
+
+class Grid(Model):
+    """The scoring grid of one theme."""
+
+    criteria: Annotated[list[Criterion], Field(min_length=1)]
+
+
+TieKey = Annotated[
+    str, StringConstraints(pattern=r"^(criterion:[a-z0-9]+(-[a-z0-9]+)*|requested|submitted|id)$")
+]
+
+
+class Scoring(Model):
+    """How marks are computed."""
+
+    aggregation: Literal["mean", "median", "trimmed-mean"] = "mean"
+    trim_percent: Percent = Field(
+        default=Decimal(20), description="Trimmed mean: share of grades dropped, half at each end."
+    )
+    normalise: Literal["none", "zscore"] = "none"
+    zscore_min_grades: Annotated[int, Field(ge=2)] = 3
+    threshold: Mark20 = Decimal(10)
+    spread_limit: Number | None = Field(
+        default=None, description="Flag a criterion whose grades' standard deviation exceeds this."
+    )
+    tie_break: list[TieKey] = Field(
+        default=["requested", "submitted", "id"],
+        description="criterion:<id> (higher first), requested (lower first), submitted "
+        "(earlier first), id; the dossier id always ends the order.",
+    )
+
+
+class Selection(Model):
+    """How laureates are chosen under the envelope."""
+
+    policy: Literal["rank-order"] = "rank-order"
+    when_too_large: Literal["skip", "stop"] = "skip"
+    partial_funding: bool = False
+    waiting_list: Annotated[int, Field(ge=0, le=1000)] = 5
+
+
+class Affiliation(Model):
+    """An organisation a reviewer belongs to or works with."""
+
+    name: Name
+    siren: Siren | None = None
+    siret: Siret | None = None
+
+
+class Reviewer(Model):
+    """A member of the selection committee."""
+
+    id: Slug
+    name: Name
+    affiliations: list[Affiliation] = []
+
+
+class Call(Model):
+    """The call for projects: themes, rounds, rules, grids, reviewers."""
+
+    name: Label
+    funder: Funder
+    currency: Literal["EUR"] = "EUR"
+    budget: Money
+    goal: Goal | None = None
+    themes: Annotated[list[Theme], Field(min_length=1)]
+    rounds: Annotated[list[Round], Field(min_length=1)]
+    eligibility: list[EligibilityRule] = []
+    grids: dict[Slug, Grid]
+    scoring: Scoring = Scoring()
+    selection: Selection = Selection()
+    reviewers: list[Reviewer] = []
+
+    def round(self, round_id: str) -> Round | None:
+        """The round with this id, or None."""
+        return next((r for r in self.rounds if r.id == round_id), None)
+
+
+#: The file kinds and their models, as ``gen schema`` prints them.
+SCHEMAS: dict[str, type[Model]] = {"call": Call, "dossier": Dossier, "review": Review}
+
+
+def field_names() -> set[str]:
+    """Every field name of every format (for "did you mean" hints)."""
+    names: set[str] = set()
+    pending: list[type[BaseModel]] = list(SCHEMAS.values())
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        names.update(model.model_fields)
+        pending.extend(
+            sub for sub in Model.__subclasses__() + _Rule.__subclasses__() if sub not in seen
+        )
+    return names

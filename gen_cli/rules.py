@@ -1,0 +1,482 @@
+"""Validation rules that a schema cannot express: within a file, across files, in call.yaml.
+
+Every function here collects problems and returns them; none raises for bad data.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from gen_cli.diagnostics import Diagnostic, Problem
+from gen_cli.identifiers import siren_of
+from gen_cli.loading import CallFolder, Source, load_call_folder
+from gen_cli.models import (
+    Call,
+    Dossier,
+    IndicatorCriterion,
+    RequestedAmountRule,
+    Review,
+    ReviewCriterion,
+    Reviewer,
+)
+from gen_cli.yamlload import locate
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of validating a call folder."""
+
+    diagnostics: list[Diagnostic]
+    checked: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error."""
+        return all(d.severity != "error" for d in self.diagnostics)
+
+
+def _duplicates(ids: Iterable[str]) -> Iterator[tuple[int, str]]:
+    seen: set[str] = set()
+    for index, ident in enumerate(ids):
+        if ident in seen:
+            yield index, ident
+        seen.add(ident)
+
+
+def call_problems(call: Call, display: str) -> list[Problem]:
+    """Check call.yaml's own consistency: ids, grids, bounds, envelopes."""
+    problems: list[Problem] = []
+
+    def add(code: str, message: str, *loc: str | int, at_key: bool = False) -> None:
+        problems.append(Problem(display, code, message, loc=loc, at_key=at_key))
+
+    for section, ids in (
+        ("themes", [t.id for t in call.themes]),
+        ("rounds", [r.id for r in call.rounds]),
+        ("reviewers", [r.id for r in call.reviewers]),
+        ("eligibility", [r.id for r in call.eligibility]),
+    ):
+        for index, ident in _duplicates(ids):
+            add("E301", f"{section}: id {ident!r} is declared twice", section, index, "id")
+
+    theme_ids = {t.id for t in call.themes}
+    for index, theme in enumerate(call.themes):
+        if theme.id not in call.grids:
+            add(
+                "E305",
+                f"theme {theme.id!r} has no scoring grid under 'grids'",
+                "themes",
+                index,
+                "id",
+            )
+    for theme_id, grid in call.grids.items():
+        if theme_id not in theme_ids:
+            add(
+                "E305",
+                f"grid {theme_id!r} is for a theme not declared under 'themes'",
+                "grids",
+                theme_id,
+                at_key=True,
+            )
+        for index, ident in _duplicates(c.id for c in grid.criteria):
+            add(
+                "E301",
+                f"criterion {ident!r} appears twice in grid {theme_id!r}",
+                "grids",
+                theme_id,
+                "criteria",
+                index,
+                "id",
+            )
+        for index, criterion in enumerate(grid.criteria):
+            where = ("grids", theme_id, "criteria", index)
+            if isinstance(criterion, ReviewCriterion):
+                if criterion.scale.min >= criterion.scale.max:
+                    add(
+                        "E304",
+                        f"criterion {criterion.id!r}: scale min {criterion.scale.min} is not below max {criterion.scale.max}",
+                        *where,
+                        "scale",
+                    )
+                elif (
+                    criterion.minimum is not None
+                    and not criterion.scale.min <= criterion.minimum <= criterion.scale.max
+                ):
+                    add(
+                        "E304",
+                        f"criterion {criterion.id!r}: minimum {criterion.minimum} is outside the scale {criterion.scale.min}–{criterion.scale.max}",
+                        *where,
+                        "minimum",
+                    )
+            elif criterion.indicator.low == criterion.indicator.high:
+                add(
+                    "E304",
+                    f"criterion {criterion.id!r}: indicator bounds low and high are both {criterion.indicator.low}",
+                    *where,
+                    "indicator",
+                )
+            elif criterion.indicator.low > criterion.indicator.high:
+                add(
+                    "E304",
+                    f"criterion {criterion.id!r}: indicator low {criterion.indicator.low} is above high {criterion.indicator.high} (use better: lower to reverse the direction)",
+                    *where,
+                    "indicator",
+                    "low",
+                )
+
+    for index, key in enumerate(call.scoring.tie_break):
+        if key.startswith("criterion:"):
+            criterion_id = key.removeprefix("criterion:")
+            lacking = sorted(
+                t for t, g in call.grids.items() if criterion_id not in {c.id for c in g.criteria}
+            )
+            if lacking:
+                add(
+                    "E302",
+                    f"tie_break names criterion {criterion_id!r}, which is not in the grid of {', '.join(lacking)}",
+                    "scoring",
+                    "tie_break",
+                    index,
+                )
+
+    total = Decimal(0)
+    for index, round_ in enumerate(call.rounds):
+        where = ("rounds", index)
+        if round_.closes < round_.opens:
+            add(
+                "E107",
+                f"round {round_.id}: closes {round_.closes} before it opens {round_.opens}",
+                *where,
+                "closes",
+            )
+        total += round_.envelope.amount
+        for theme_id in round_.envelope.themes:
+            if theme_id not in theme_ids:
+                add(
+                    "E205",
+                    f"round {round_.id}: envelope for undeclared theme {theme_id!r}",
+                    *where,
+                    "envelope",
+                    "themes",
+                    theme_id,
+                    at_key=True,
+                )
+        themed = sum(round_.envelope.themes.values(), Decimal(0))
+        if themed > round_.envelope.amount:
+            add(
+                "E308",
+                f"round {round_.id}: theme envelopes add up to {themed}, above the round's {round_.envelope.amount}",
+                *where,
+                "envelope",
+                "themes",
+            )
+    if total > call.budget:
+        add(
+            "E307",
+            f"the rounds' envelopes add up to {total}, above the call's budget of {call.budget}",
+            "budget",
+        )
+
+    for index, rule in enumerate(call.eligibility):
+        if isinstance(rule, RequestedAmountRule) and rule.max is not None and rule.min > rule.max:
+            add(
+                "E304",
+                f"rule {rule.id!r}: min {rule.min} is above max {rule.max}",
+                "eligibility",
+                index,
+                "min",
+            )
+    return problems
+
+
+def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
+    """Check one dossier's internal consistency (dates, budget)."""
+    problems: list[Problem] = []
+    if dossier.timeline.end < dossier.timeline.start:
+        problems.append(
+            Problem(
+                display,
+                "E107",
+                f"timeline.end {dossier.timeline.end} is before timeline.start {dossier.timeline.start}",
+                loc=("timeline", "end"),
+            )
+        )
+    budget = dossier.budget
+    if budget.requested > budget.total_cost:
+        problems.append(
+            Problem(
+                display,
+                "E108",
+                f"budget.requested {budget.requested} is above budget.total_cost {budget.total_cost}",
+                loc=("budget", "requested"),
+            )
+        )
+    elif budget.requested + budget.other_funding != budget.total_cost:
+        problems.append(
+            Problem(
+                display,
+                "W001",
+                f"budget.requested {budget.requested} + budget.other_funding {budget.other_funding} = {budget.requested + budget.other_funding}, not budget.total_cost {budget.total_cost}",
+                loc=("budget",),
+                at_key=True,
+            )
+        )
+    return problems
+
+
+def _normal_name(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return re.sub(
+        r"[^a-z0-9]+", " ", "".join(c for c in decomposed if not unicodedata.combining(c))
+    ).strip()
+
+
+def conflict_of_interest(reviewer: Reviewer, dossier: Dossier) -> str | None:
+    """Name the organisation of ``dossier`` that ``reviewer`` is affiliated with, if any.
+
+    Organisations match by SIREN, or by name when either side gives no number.
+    """
+    sirens: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for affiliation in reviewer.affiliations:
+        number = affiliation.siren or affiliation.siret
+        if number:
+            sirens[siren_of(number)] = affiliation.name
+        names[_normal_name(affiliation.name)] = affiliation.name
+    organisations = [(dossier.porteur.name, dossier.porteur.siret, "leads")] + [
+        (p.name, p.siret, "is a partner of") for p in dossier.partners
+    ]
+    for name, siret, role in organisations:
+        if siret and siren_of(siret) in sirens:
+            return f"{name} (SIREN {siren_of(siret)}), which {role} dossier {dossier.id}"
+        if _normal_name(name) in names:
+            return f"{name}, which {role} dossier {dossier.id}"
+    return None
+
+
+def folder_problems(folder: CallFolder) -> list[Problem]:
+    """Check the rules that span files: ids, rounds, themes, reviews against grids."""
+    problems: list[Problem] = []
+    call = folder.call
+    by_id: dict[str, list[tuple[Source, Dossier]]] = defaultdict(list)
+    for source, dossier in folder.dossiers:
+        by_id[dossier.id].append((source, dossier))
+        problems.extend(dossier_problems(dossier, source.display))
+        stem, round_folder = source.path.stem, source.path.parent.name
+        if dossier.id != stem:
+            problems.append(
+                Problem(
+                    source.display,
+                    "E202",
+                    f"id {dossier.id!r} does not match the file name {source.path.name!r}",
+                    loc=("id",),
+                )
+            )
+        if call is None:
+            continue
+        round_ = call.round(dossier.round)
+        if round_ is None:
+            problems.append(
+                Problem(
+                    source.display,
+                    "E204",
+                    f"round {dossier.round!r} is not declared in call.yaml (rounds: {', '.join(r.id for r in call.rounds)})",
+                    loc=("round",),
+                )
+            )
+        elif not round_.opens <= dossier.submitted <= round_.closes:
+            problems.append(
+                Problem(
+                    source.display,
+                    "E211",
+                    f"submitted {dossier.submitted} is outside round {round_.id}'s window {round_.opens} to {round_.closes}",
+                    loc=("submitted",),
+                )
+            )
+        if dossier.round != round_folder:
+            problems.append(
+                Problem(
+                    source.display,
+                    "E203",
+                    f"dossier of round {dossier.round!r} is in folder {round_folder!r}; move it to {dossier.round}/",
+                    loc=("round",),
+                )
+            )
+        theme_ids = {t.id for t in call.themes}
+        for index, theme in enumerate(dossier.themes):
+            if theme not in theme_ids:
+                problems.append(
+                    Problem(
+                        source.display,
+                        "E205",
+                        f"theme {theme!r} is not declared in call.yaml (themes: {', '.join(sorted(theme_ids))})",
+                        loc=("themes", index),
+                    )
+                )
+    for ident, entries in by_id.items():
+        if len(entries) > 1:
+            others = [s.display for s, _ in entries]
+            for source, _ in entries:
+                elsewhere = ", ".join(o for o in others if o != source.display)
+                problems.append(
+                    Problem(
+                        source.display,
+                        "E201",
+                        f"dossier id {ident!r} is also used by {elsewhere}",
+                        loc=("id",),
+                    )
+                )
+    if call is not None:
+        dossiers = {d.id: d for entries in by_id.values() for _, d in entries[:1]}
+        for source, review in folder.reviews:
+            problems.extend(review_problems(call, review, source, dossiers))
+    return problems
+
+
+def review_problems(
+    call: Call, review: Review, source: Source, dossiers: dict[str, Dossier]
+) -> list[Problem]:
+    """Check one reviewer's file against the call, its round and the dossiers."""
+    problems: list[Problem] = []
+    display = source.display
+
+    def add(code: str, message: str, *loc: str | int, at_key: bool = False) -> None:
+        problems.append(Problem(display, code, message, loc=loc, at_key=at_key))
+
+    if review.reviewer != source.path.stem:
+        add(
+            "E212",
+            f"reviewer {review.reviewer!r} does not match the file name {source.path.name!r}",
+            "reviewer",
+        )
+    round_folder = source.path.parent.parent.name
+    if review.round != round_folder:
+        add("E212", f"review of round {review.round!r} is in folder {round_folder!r}", "round")
+    reviewers = {r.id: r for r in call.reviewers}
+    reviewer = reviewers.get(review.reviewer)
+    if reviewer is None:
+        add("E207", f"reviewer {review.reviewer!r} is not declared in call.yaml", "reviewer")
+    if call.round(review.round) is None:
+        add("E204", f"round {review.round!r} is not declared in call.yaml", "round")
+    for dossier_id, evaluation in review.evaluations.items():
+        where = ("evaluations", dossier_id)
+        dossier = dossiers.get(dossier_id)
+        if dossier is None or dossier.round != review.round:
+            add(
+                "E206",
+                f"dossier {dossier_id!r} is not a dossier of round {review.round}",
+                *where,
+                at_key=True,
+            )
+            continue
+        if evaluation.conflict is not None:
+            if evaluation.grades:
+                add(
+                    "E213",
+                    f"dossier {dossier_id!r}: a declared conflict of interest excludes grades; remove them",
+                    *where,
+                    "grades",
+                    at_key=True,
+                )
+            continue
+        if reviewer is not None:
+            conflict = conflict_of_interest(reviewer, dossier)
+            if conflict is not None:
+                add(
+                    "E210",
+                    f"reviewer {reviewer.id} is affiliated with {conflict}; declare the conflict (conflict: <why>) instead of grading",
+                    *where,
+                    at_key=True,
+                )
+        grid = call.grids.get(dossier.principal_theme)
+        if grid is None:
+            continue
+        criteria = {c.id: c for c in grid.criteria}
+        for criterion_id, grade in evaluation.grades.items():
+            criterion = criteria.get(criterion_id)
+            if criterion is None:
+                add(
+                    "E208",
+                    f"dossier {dossier_id!r}: criterion {criterion_id!r} is not in the grid of theme {dossier.principal_theme!r} ({', '.join(c for c, k in criteria.items() if isinstance(k, ReviewCriterion))})",
+                    *where,
+                    "grades",
+                    criterion_id,
+                    at_key=True,
+                )
+            elif isinstance(criterion, IndicatorCriterion):
+                add(
+                    "E208",
+                    f"dossier {dossier_id!r}: criterion {criterion_id!r} is computed from the dossier, not graded",
+                    *where,
+                    "grades",
+                    criterion_id,
+                    at_key=True,
+                )
+            elif not criterion.scale.min <= grade <= criterion.scale.max:
+                add(
+                    "E209",
+                    f"dossier {dossier_id!r}: grade {grade} for {criterion_id!r} is outside its scale {criterion.scale.min}–{criterion.scale.max}",
+                    *where,
+                    "grades",
+                    criterion_id,
+                )
+        missing = [
+            c.id
+            for c in grid.criteria
+            if isinstance(c, ReviewCriterion) and c.id not in evaluation.grades
+        ]
+        if missing:
+            add(
+                "W003",
+                f"dossier {dossier_id!r}: no grade for {', '.join(missing)}",
+                *where,
+                at_key=True,
+            )
+    return problems
+
+
+def validate_call_folder(
+    root: Path, shown_root: str | None = None, only: Iterable[Path] = ()
+) -> Report:
+    """Validate a whole call folder; report on ``only`` these files or folders if given.
+
+    Raises:
+        GenError: the call folder cannot be read (exit status 2).
+    """
+    folder = load_call_folder(root, shown_root)
+    problems = list(folder.problems)
+    if folder.call is not None:
+        problems.extend(call_problems(folder.call, folder.call_source.display))
+    problems.extend(folder_problems(folder))
+    selected = [p.resolve() for p in only]
+    if selected:
+        problems = [p for p in problems if _within(folder.sources.get(p.path), p.path, selected)]
+    texts = {}
+    for problem in problems:
+        source = folder.sources.get(problem.path)
+        if (
+            problem.loc
+            and problem.mark is None
+            and source is not None
+            and problem.path not in texts
+        ):
+            texts[problem.path] = source.path.read_text(encoding="utf-8").removeprefix("\ufeff")
+    diagnostics = sorted(set(locate(problems, texts)))
+    checked = {
+        "call file": 1,
+        "round": len(folder.call.rounds) if folder.call else 0,
+        "dossier": folder.dossier_files,
+        "review": folder.review_files,
+    }
+    return Report(diagnostics, checked)
+
+
+def _within(source: Source | None, display: str, selected: list[Path]) -> bool:
+    path = (source.path if source else Path(display)).resolve()
+    return any(path == s or s in path.parents for s in selected)

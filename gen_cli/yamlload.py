@@ -1,0 +1,286 @@
+"""Reading YAML safely, and locating key paths in it (the only module that imports yaml).
+
+The fast path loads a file straight to data with libyaml, refusing duplicate keys,
+aliases and custom tags, and reading floats as exact Decimals. Only a file with a
+problem is composed again into nodes, to find the line and column of each key path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gen_cli.diagnostics import Diagnostic, Loc, Problem
+
+#: A dossier is a few kilobytes; anything this large is a mistake or an attack.
+MAX_BYTES = 1_000_000
+#: libyaml's composer recurses in C and crashes the process on very deep nesting.
+MAX_DEPTH = 100
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A construct gen refuses, with the code to report and where."""
+
+    def __init__(self, code: str, message: str, mark: yaml.Mark) -> None:
+        super().__init__(problem=message, problem_mark=mark)
+        self.code = code
+        self.message = message
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.lower().lstrip("+-") in {".inf", ".nan"}:
+        return float(text.lower().replace(".", ""))  # refused later by the schema
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # YAML 1.1 sexagesimal floats such as 1:30.5
+        return text
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that refuses duplicate keys and aliases, and reads floats as Decimal."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects:
+            raise _Refused(
+                "E008", "anchors and aliases are not allowed in gen files", node.start_mark
+            )
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: dict[tuple[str, str], yaml.Node] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                ident = (key_node.tag, key_node.value)
+                first = seen.get(ident)
+                if first is not None:
+                    raise _Refused(
+                        "E005",
+                        f"key {key_node.value!r} appears twice in this mapping, "
+                        f"at lines {first.start_mark.line + 1} and {key_node.start_mark.line + 1}; "
+                        "remove one of them",
+                        key_node.start_mark,
+                    )
+                seen[ident] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
+    if mark is None:
+        return (1, 1)
+    return (mark.line + 1, mark.column + 1)
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    return (raw.count(b"\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """Read a file as UTF-8 text, refusing links, oversized files and other encodings."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None, [Problem(display, "E010", "not a regular file: gen does not follow links")]
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [
+                Problem(
+                    display, "E009", f"file is {size:,} bytes; gen accepts at most {MAX_BYTES:,}"
+                )
+            ]
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(display, "E010", f"cannot read the file: {error.strerror}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, [
+            Problem(
+                display,
+                "E002",
+                f"byte 0x{raw[error.start]:02x} is not valid UTF-8; save the file as UTF-8",
+                mark=_position(raw, error.start),
+            )
+        ]
+    return text.removeprefix("\ufeff"), []
+
+
+def parse_yaml(text: str, display: str) -> tuple[Any, list[Problem]]:
+    """Load one YAML document whose top level is a mapping; report why not otherwise."""
+    too_deep = _nesting_beyond(text, MAX_DEPTH)
+    if too_deep is not None:
+        return None, [
+            Problem(display, "E001", f"nesting deeper than {MAX_DEPTH} levels", mark=too_deep)
+        ]
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except _Refused as error:
+        return None, [Problem(display, error.code, error.message, mark=_mark(error.problem_mark))]
+    except yaml.MarkedYAMLError as error:
+        return None, [_marked_problem(error, display)]
+    except yaml.YAMLError as error:
+        return None, [Problem(display, "E001", f"invalid YAML: {error}")]
+    except RecursionError:
+        return None, [Problem(display, "E001", "invalid YAML: nesting is too deep")]
+    finally:
+        loader.dispose()
+    if data is None:
+        return None, [Problem(display, "E003", "the file is empty")]
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
+        return None, [Problem(display, "E007", f"expected a mapping of fields, found {kind}")]
+    return data, []
+
+
+def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
+    """Where nesting first goes deeper than ``limit``, or None.
+
+    Block nesting needs one column of indentation a level, and flow nesting one
+    bracket, so ordinary files are cleared by counting; only the others are parsed
+    event by event (libyaml's event parser does not recurse).
+    """
+    widest = max((len(line) for line in text.splitlines()), default=0)
+    if text.count("[") + text.count("{") + widest <= limit:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    return _mark(event.start_mark)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the loader reports the syntax error itself
+    return None
+
+
+def _marked_problem(error: yaml.MarkedYAMLError, display: str) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or "syntax error"
+    if isinstance(error, yaml.composer.ComposerError) and "single document" in (
+        error.context or ""
+    ):
+        return Problem(
+            display, "E004", "the file holds several YAML documents; keep one", mark=_mark(mark)
+        )
+    if isinstance(error, yaml.constructor.ConstructorError) and "tag" in problem:
+        tag = problem.rsplit("tag", 1)[-1].strip(" '")
+        return Problem(display, "E006", f"YAML tag {tag} is not allowed", mark=_mark(mark))
+    context = f" {error.context}" if error.context else ""
+    return Problem(display, "E001", f"invalid YAML:{context} {problem}".strip(), mark=_mark(mark))
+
+
+def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
+    """Read and load a YAML file: data on success, else the problems found."""
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    return parse_yaml(text, display)
+
+
+@dataclass
+class Locations:
+    """Line and column of each key path of a document (1-based), for its key and value."""
+
+    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def find(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
+        """Position of the deepest recorded node along ``loc``.
+
+        Components that are not in the document (a missing field, a union tag that
+        pydantic adds) are skipped, so a missing field points at its parent.
+        """
+        current: Loc = ()
+        for part in loc:
+            candidate = (*current, part)
+            if candidate in self.values:
+                current = candidate
+            elif isinstance(part, str) and (*current, _as_int(part)) in self.values:
+                current = (*current, _as_int(part))
+        if current == ():
+            return (1, 1)
+        if at_key and current in self.keys:
+            return self.keys[current]
+        return self.values[current]
+
+
+def _as_int(part: str) -> int | str:
+    return int(part) if part.isdigit() else part
+
+
+def locations(text: str) -> Locations:
+    """Compose ``text`` into nodes and record where each key path stands."""
+    table = Locations()
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except (yaml.YAMLError, RecursionError):
+        return table
+    finally:
+        loader.dispose()
+    if root is None:
+        return table
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                child = (*loc, key_node.value)
+                table.keys[child] = _mark(key_node.start_mark)
+                table.values[child] = _mark(value_node.start_mark)
+                stack.append((value_node, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = (*loc, index)
+                table.keys[child] = table.values[child] = _mark(item.start_mark)
+                stack.append((item, child))
+    return table
+
+
+def locate(problems: list[Problem], text_of: dict[str, str]) -> list[Diagnostic]:
+    """Turn problems into located diagnostics, composing each file with a problem once.
+
+    Args:
+        problems: problems from any number of files.
+        text_of: the text of each file (by display path) whose problems have key paths.
+    """
+    tables: dict[str, Locations] = {}
+    diagnostics = []
+    for problem in problems:
+        if problem.mark is not None:
+            line, col = problem.mark
+        elif problem.loc and problem.path in text_of:
+            if problem.path not in tables:
+                tables[problem.path] = locations(text_of[problem.path])
+            line, col = tables[problem.path].find(problem.loc, at_key=problem.at_key)
+        else:
+            line, col = 1, 1
+        diagnostics.append(Diagnostic(problem.path, line, col, problem.code, problem.message))
+    return diagnostics
+
+
+def dump(data: Any) -> str:
+    """Serialise plain data to block-style YAML with sorted keys (for decision records)."""
+    return yaml.dump(
+        data,
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        sort_keys=True,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
