@@ -8,6 +8,8 @@ import tempfile
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +18,17 @@ import typer
 from gen_cli import diagnostics
 from gen_cli.diagnostics import Format
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
+from gen_cli.loading import CallFolder
 from gen_cli.models import SCHEMAS
+from gen_cli.records import write_record
+from gen_cli.report import explain, ranking
+from gen_cli.rounds import (
+    InvalidCall,
+    check_records,
+    closed_rounds,
+    load_valid,
+    score_rounds,
+)
 from gen_cli.rules import validate_call_folder
 
 app = typer.Typer(
@@ -40,6 +52,10 @@ def _reporting_errors() -> Iterator[None]:
     """Print a GenError as one line and exit with its status (like pre-commit's error_handler)."""
     try:
         yield
+    except InvalidCall as error:
+        diagnostics.write(error.report.diagnostics, error.report.checked, Format.text, sys.stderr)
+        typer.echo(f"gen: error: {error.message}", err=True)
+        raise typer.Exit(error.exit_code) from None
     except GenError as error:
         typer.echo(f"gen: error: {error.message}", err=True)
         raise typer.Exit(error.exit_code) from None
@@ -63,6 +79,110 @@ def validate(
         report = validate_call_folder(call, str(call), only=paths or ())
     diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+
+
+class ScoreFormat(StrEnum):
+    """Output formats of gen score."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def score(
+    round_ids: Annotated[
+        list[str] | None, typer.Option("--round", help="The round to score (repeatable).")
+    ] = None,
+    all_rounds: Annotated[
+        bool, typer.Option("--all", help="Every round whose submission window has ended.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Recompute every committed record; exit 1 if one is stale."),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print without writing.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Score a round that is still open.")
+    ] = False,
+    call: CallOption = Path("dossiers"),
+    fmt: Annotated[
+        ScoreFormat, typer.Option("--format", help="text, or json: the record on stdout.")
+    ] = ScoreFormat.text,
+) -> None:
+    """Score rounds: eligibility, marks, ranking, selection; write <round>/results.yaml.
+
+    Exit status: 0 done, 1 the call has validation errors or (with --check) a record is
+    stale, 2 usage error, 3 internal error.
+    """
+    with _reporting_errors():
+        folder = load_valid(call, str(call))
+        assert folder.call is not None
+        if check:
+            _check(folder)
+            return
+        today = date.today()
+        wanted = list(round_ids or [])
+        if all_rounds:
+            wanted += closed_rounds(folder.call, today)
+        if not wanted:
+            raise GenError("say which round to score: --round ID (repeatable) or --all")
+        scored = score_rounds(folder, wanted, today=today, force=force)
+    if fmt is ScoreFormat.json:
+        records = [s.record for s in scored]
+        typer.echo(
+            json.dumps(
+                records[0] if len(records) == 1 else records,
+                indent=2,
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        )
+    else:
+        for one in scored:
+            typer.echo(ranking(one) + "\n")
+    if dry_run:
+        return
+    for one in scored:
+        write_record(one.path, one.text)
+        if fmt is ScoreFormat.text:
+            typer.echo(f"wrote {Path(str(call)) / one.path.relative_to(folder.root)}")
+
+
+def _check(folder: CallFolder) -> None:
+    stale = check_records(folder)
+    for item in stale:
+        shown = Path(folder.call_source.display).parent / item.path.relative_to(folder.root)
+        detail = (
+            f"decisions differ for {', '.join(item.changed)}"
+            if item.changed
+            else "no decision differs, but its inputs do"
+        )
+        typer.echo(f"{shown}: stale record for round {item.round_id}: {detail}")
+        if item.inputs_changed:
+            typer.echo(f"  inputs changed: {', '.join(item.inputs_changed)}")
+    if stale:
+        typer.echo(f"{len(stale)} stale record(s); run gen score --round ID and commit the result")
+        raise typer.Exit(EXIT_PROBLEMS)
+    typer.echo("every decision record matches its inputs")
+
+
+@app.command()
+def show(
+    dossier_id: Annotated[str, typer.Argument(help="The dossier's id.")],
+    call: CallOption = Path("dossiers"),
+) -> None:
+    """Show one dossier's scoring breakdown and status, explained in words."""
+    with _reporting_errors():
+        folder = load_valid(call, str(call))
+        assert folder.call is not None
+        dossier = next((d for _, d in folder.dossiers if d.id == dossier_id), None)
+        if dossier is None:
+            raise GenError(f"no dossier {dossier_id!r} in {call}")
+        (scored,) = score_rounds(folder, [dossier.round], today=date.max, force=True)
+    decision = next(
+        d for d in scored.result.outcome.decisions if d.evaluated.dossier.id == dossier_id
+    )
+    typer.echo(explain(decision, dossier.round))
 
 
 @app.command()

@@ -57,7 +57,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E305": ("error", "a theme has no scoring grid, or a grid has no theme"),
     "E306": ("error", "an amount or envelope is below zero"),
     "E307": ("error", "the rounds' envelopes add up to more than the call's budget"),
-    "E308": ("error", "the theme envelopes add up to more than the round's envelope"),
+    "E308": ("error", "a theme envelope exceeds the round's, or theme shares exceed 100%"),
     # Warnings: the data is usable, but probably not what was meant.
     "W001": (
         "warning",

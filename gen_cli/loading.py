@@ -11,6 +11,7 @@ Layout of a call folder::
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from gen_cli.diagnostics import Loc, Problem
 from gen_cli.errors import GenError
-from gen_cli.models import Call, Dossier, Review, field_names
+from gen_cli.models import SCHEMAS, Call, Dossier, Review, field_names
 from gen_cli.yamlload import parse_yaml, read_text
 
 CALL_FILE = "call.yaml"
@@ -91,11 +92,35 @@ def _code_for(error_type: str) -> str:
     return "E103"
 
 
+@functools.cache
+def _discriminators() -> frozenset[str]:
+    """The fields that select a member of a tagged union (``rule``, ``source``)."""
+    names: set[str] = set()
+    pending: list[Any] = [model.model_json_schema() for model in SCHEMAS.values()]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("discriminator"), dict):
+                names.add(node["discriminator"]["propertyName"])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return frozenset(names)
+
+
 def _present_loc(data: Any, loc: Loc) -> Loc:
     """The parts of pydantic's ``loc`` that name nodes of ``data`` (drops union tags)."""
     kept: list[str | int] = []
     node = data
     for index, part in enumerate(loc):
+        if (
+            isinstance(node, dict)
+            and index < len(loc) - 1
+            and any(node.get(name) == part for name in _discriminators())
+        ):
+            # pydantic's tag of a tagged union, not a key: a criterion with
+            # source: indicator also has an ``indicator`` key.
+            continue
         if (isinstance(node, dict) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         ):

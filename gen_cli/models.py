@@ -258,16 +258,23 @@ class Theme(Model):
     label: Label
 
 
+class ThemeEnvelope(Model):
+    """A theme's part of a round's envelope: a cap, a reserved share, or both."""
+
+    max: Money | None = Field(default=None, description="The most the theme's dossiers may get.")
+    min_share: Percent | None = Field(
+        default=None, description="Percent of the round's envelope reserved for the theme."
+    )
+
+
 class Envelope(Model):
-    """A round's budget envelope, optionally split into theme envelopes."""
+    """A round's budget envelope, optionally with theme envelopes."""
 
     amount: Money
-    themes: dict[Slug, Money] = Field(
-        default={}, description="Envelope per theme: a cap on what the theme's dossiers get."
-    )
+    themes: dict[Slug, ThemeEnvelope] = {}
     unspent_theme: Literal["pool", "lapse"] = Field(
         default="pool",
-        description="Where a theme envelope's unspent money goes: the common pot, or nowhere.",
+        description="What a theme's reserved share leaves unspent: back to the common pot, or lost.",
     )
 
 

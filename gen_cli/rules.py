@@ -167,15 +167,26 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                     theme_id,
                     at_key=True,
                 )
-        themed = sum(round_.envelope.themes.values(), Decimal(0))
-        if themed > round_.envelope.amount:
+        reserved = sum((t.min_share or 0 for t in round_.envelope.themes.values()), Decimal(0))
+        if reserved > 100:
             add(
                 "E308",
-                f"round {round_.id}: theme envelopes add up to {themed}, above the round's {round_.envelope.amount}",
+                f"round {round_.id}: theme shares reserve {reserved}% of the envelope, above 100%",
                 *where,
                 "envelope",
                 "themes",
             )
+        for theme_id, theme_envelope in round_.envelope.themes.items():
+            if theme_envelope.max is not None and theme_envelope.max > round_.envelope.amount:
+                add(
+                    "E308",
+                    f"round {round_.id}: theme {theme_id!r} max {theme_envelope.max} is above the round's envelope {round_.envelope.amount}",
+                    *where,
+                    "envelope",
+                    "themes",
+                    theme_id,
+                    "max",
+                )
     if total > call.budget:
         add(
             "E307",
@@ -449,7 +460,11 @@ def validate_call_folder(
     Raises:
         GenError: the call folder cannot be read (exit status 2).
     """
-    folder = load_call_folder(root, shown_root)
+    return validate_folder(load_call_folder(root, shown_root), only)
+
+
+def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
+    """Validate an already loaded call folder."""
     problems = list(folder.problems)
     if folder.call is not None:
         problems.extend(call_problems(folder.call, folder.call_source.display))

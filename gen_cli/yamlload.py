@@ -51,11 +51,25 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             raise _Refused(
                 "E008", "anchors and aliases are not allowed in gen files", node.start_mark
             )
-        return super().construct_object(node, deep=deep)
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+            # PyYAML's scalar constructors raise these for values that match a type's
+            # pattern but are not valid (2022-02-30, !!int abc, !!bool maybe).
+            value = str(node.value) if isinstance(node, yaml.ScalarNode) else node.id
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{_short_tag(node.tag)} value {shown!r} is not valid"
+                + (f": {error}" if isinstance(error, ValueError) else ""),
+                node.start_mark,
+            ) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
         seen: dict[tuple[str, str], yaml.Node] = {}
-        for key_node, _ in node.value:
+        # a tag such as !!map on a sequence: let the base class report the wrong node kind
+        for key_node, _ in node.value if isinstance(node, yaml.MappingNode) else ():
             if isinstance(key_node, yaml.ScalarNode):
                 ident = (key_node.tag, key_node.value)
                 first = seen.get(ident)
@@ -74,6 +88,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
+
+
 def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
     if mark is None:
         return (1, 1)
@@ -81,8 +99,11 @@ def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
 
 
 def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column of the byte at ``offset``, the column in characters like YAML marks."""
     line_start = raw.rfind(b"\n", 0, offset) + 1
-    return (raw.count(b"\n", 0, offset) + 1, offset - line_start + 1)
+    # the bytes before offset decode: offset is the first invalid one
+    column = len(raw[line_start:offset].decode("utf-8"))
+    return (raw.count(b"\n", 0, offset) + 1, column + 1)
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
@@ -175,8 +196,10 @@ def _marked_problem(error: yaml.MarkedYAMLError, display: str) -> Problem:
         return Problem(
             display, "E004", "the file holds several YAML documents; keep one", mark=_mark(mark)
         )
-    if isinstance(error, yaml.constructor.ConstructorError) and "tag" in problem:
-        tag = problem.rsplit("tag", 1)[-1].strip(" '")
+    unknown_tag = "could not determine a constructor for the tag "
+    if isinstance(error, yaml.constructor.ConstructorError) and problem.startswith(unknown_tag):
+        # the tag itself may contain "tag" (tag:yaml.org,2002:...): take the quoted part
+        tag = _short_tag(problem.removeprefix(unknown_tag).strip("'"))
         return Problem(display, "E006", f"YAML tag {tag} is not allowed", mark=_mark(mark))
     context = f" {error.context}" if error.context else ""
     return Problem(display, "E001", f"invalid YAML:{context} {problem}".strip(), mark=_mark(mark))

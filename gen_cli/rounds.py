@@ -1,0 +1,195 @@
+"""Running rounds from a call folder: validate, evaluate, select, and compare records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from gen_cli.errors import EXIT_PROBLEMS, GenError
+from gen_cli.loading import CallFolder, Source, load_call_folder
+from gen_cli.models import Call, Round
+from gen_cli.records import (
+    RoundResult,
+    build_record,
+    changed_decisions,
+    granted_in,
+    read_record,
+    record_path,
+    render_record,
+    rules_digest,
+    sha256_file,
+)
+from gen_cli.rules import Report, validate_folder
+from gen_cli.scoring import evaluate_round
+from gen_cli.selection import round_closed, select
+
+
+@dataclass(frozen=True)
+class ScoredRound:
+    """A computed round: the result, the record as data and as text, and where it goes."""
+
+    result: RoundResult
+    record: dict[str, Any]
+    text: str
+    path: Path
+
+
+class InvalidCall(GenError):
+    """The call folder has validation errors, so no round can be scored."""
+
+    def __init__(self, report: Report) -> None:
+        errors = sum(1 for d in report.diagnostics if d.severity == "error")
+        super().__init__(
+            f"refusing to score: gen validate finds {errors} error(s); fix them first",
+            EXIT_PROBLEMS,
+        )
+        self.report = report
+
+
+def load_valid(root: Path, shown_root: str | None = None) -> CallFolder:
+    """Load a call folder and make sure it validates.
+
+    Raises:
+        InvalidCall: validation finds errors (carries the report).
+    """
+    folder = load_call_folder(root, shown_root)
+    report = validate_folder(folder)
+    if not report.ok or folder.call is None:
+        raise InvalidCall(report)
+    return folder
+
+
+def _relative(folder: CallFolder, source: Source) -> str:
+    return source.path.relative_to(folder.root).as_posix()
+
+
+def _round(call: Call, round_id: str) -> Round:
+    round_ = call.round(round_id)
+    if round_ is None:
+        known = ", ".join(r.id for r in call.rounds)
+        raise GenError(f"no round {round_id!r} in call.yaml (rounds: {known})")
+    return round_
+
+
+def available_before(folder: CallFolder, round_id: str, granted: dict[str, Decimal]) -> Decimal:
+    """The call's budget left before a round: its budget less earlier rounds' grants.
+
+    Args:
+        granted: grants already computed in this run, by round (else read from records).
+    """
+    assert folder.call is not None
+    left = folder.call.budget
+    for earlier in folder.call.rounds:
+        if earlier.id == round_id:
+            break
+        if earlier.id in granted:
+            left -= granted[earlier.id]
+        else:
+            record = read_record(record_path(folder.root, earlier.id))
+            if record is not None:
+                left -= granted_in(record)
+    return left
+
+
+def score_round(
+    folder: CallFolder,
+    round_id: str,
+    *,
+    today: date,
+    force: bool = False,
+    granted_before: dict[str, Decimal] | None = None,
+) -> ScoredRound:
+    """Compute one round of a validated call folder.
+
+    Raises:
+        GenError: unknown round, or a round still open (without ``force``).
+    """
+    call = folder.call
+    assert call is not None
+    round_ = _round(call, round_id)
+    if not force and not round_closed(round_, today):
+        raise GenError(
+            f"round {round_id} is still open (it closes on {round_.closes}); "
+            "score it after that date, or give --force"
+        )
+    dossiers = [(s, d) for s, d in folder.dossiers if d.round == round_id]
+    reviews = [(s, r) for s, r in folder.reviews if r.round == round_id]
+    evaluated, excluded, uncalibrated = evaluate_round(
+        call, round_, [d for _, d in dossiers], [r for _, r in reviews]
+    )
+    available = available_before(folder, round_id, granted_before or {})
+    outcome = select(call, round_, evaluated, available)
+    inputs = {_relative(folder, folder.call_source): sha256_file(folder.call_source.path)}
+    for source, _ in [*dossiers, *reviews]:
+        inputs[_relative(folder, source)] = sha256_file(source.path)
+    result = RoundResult(
+        round=round_,
+        outcome=outcome,
+        excluded=excluded,
+        uncalibrated=uncalibrated,
+        available=available,
+        inputs=inputs,
+        rules=rules_digest(call, round_),
+    )
+    record = build_record(result)
+    return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))
+
+
+def closed_rounds(call: Call, today: date) -> list[str]:
+    """The rounds whose submission window has ended, in call order."""
+    return [r.id for r in call.rounds if round_closed(r, today)]
+
+
+def score_rounds(
+    folder: CallFolder, round_ids: list[str], *, today: date, force: bool = False
+) -> list[ScoredRound]:
+    """Compute several rounds in call order, each seeing what the earlier ones granted."""
+    assert folder.call is not None
+    order = [r.id for r in folder.call.rounds]
+    for round_id in round_ids:
+        _round(folder.call, round_id)
+    granted: dict[str, Decimal] = {}
+    scored = []
+    for round_id in sorted(set(round_ids), key=order.index):
+        result = score_round(folder, round_id, today=today, force=force, granted_before=granted)
+        granted[round_id] = result.result.outcome.granted
+        scored.append(result)
+    return scored
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """How a committed record differs from what its inputs give now."""
+
+    round_id: str
+    path: Path
+    changed: list[str]  # dossiers whose decision differs
+    inputs_changed: list[str]  # input files added, removed or modified
+
+
+def check_records(folder: CallFolder) -> list[Staleness]:
+    """Recompute every round that has a record; list those that no longer match."""
+    assert folder.call is not None
+    with_record = [r.id for r in folder.call.rounds if record_path(folder.root, r.id).exists()]
+    stale = []
+    for scored in score_rounds(folder, with_record, today=date.max, force=True):
+        committed = read_record(scored.path) or {}
+        if scored.path.read_text(encoding="utf-8") == scored.text:
+            continue
+        old_inputs = committed.get("inputs") if isinstance(committed.get("inputs"), dict) else {}
+        new_inputs = scored.record["inputs"]
+        inputs_changed = sorted(
+            k for k in set(old_inputs) | set(new_inputs) if old_inputs.get(k) != new_inputs.get(k)
+        )
+        stale.append(
+            Staleness(
+                scored.result.round.id,
+                scored.path,
+                changed_decisions(committed, scored.record),
+                inputs_changed,
+            )
+        )
+    return stale

@@ -1,0 +1,376 @@
+"""Marks: eligibility, reviewer calibration, aggregation and the mark out of 20 (pure).
+
+Decimal in, Decimal out: no I/O, no clock, no git. A dossier is scored on its principal
+theme's grid; each criterion gives a value between 0 and 1 (grades or an indicator,
+scaled), worth ``weight / sum(weights) * 20`` points; points are rounded to the cent by
+largest remainders so that the breakdown adds up exactly to the mark.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from gen_cli.models import (
+    Call,
+    CostShareRule,
+    Dossier,
+    IndicatorCriterion,
+    LeadKindRule,
+    RequestedAmountRule,
+    Review,
+    ReviewCriterion,
+    ReviewsRule,
+    Round,
+    SubmissionWindowRule,
+    ThemesRule,
+)
+from gen_cli.rules import conflict_of_interest
+
+CENT = Decimal("0.01")
+TWENTY = Decimal(20)
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def q2(value: Decimal) -> Decimal:
+    """Round to two decimals, half up (the French administrative convention)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def apportion(values: Sequence[Decimal], places: int = 2) -> list[Decimal]:
+    """Round each value so that the rounded values add up to the rounded sum.
+
+    Largest-remainder rounding: every value is rounded down, then the missing units
+    go to the largest remainders (the earliest first among equals).
+    """
+    unit = Decimal(1).scaleb(-places)
+    floors = [v.quantize(unit, rounding=ROUND_DOWN) for v in values]
+    target = sum(values, ZERO).quantize(unit, rounding=ROUND_HALF_UP)
+    missing = int((target - sum(floors, ZERO)) / unit)
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] - floors[i]), i))
+    for i in order[:missing]:
+        floors[i] += unit
+    return floors
+
+
+def mean(values: Sequence[Decimal]) -> Decimal:
+    """Arithmetic mean."""
+    return sum(values, ZERO) / len(values)
+
+
+def pstdev(values: Sequence[Decimal]) -> Decimal:
+    """Population standard deviation (0 for fewer than two values)."""
+    if len(values) < 2:
+        return ZERO
+    centre = mean(values)
+    return (sum(((v - centre) ** 2 for v in values), ZERO) / len(values)).sqrt()
+
+
+def aggregate(values: Sequence[Decimal], method: str, trim_percent: Decimal) -> Decimal:
+    """Aggregate reviewers' grades: mean, median, or trimmed mean.
+
+    The trimmed mean drops ``floor(n * trim_percent / 200)`` grades at each end.
+    """
+    ordered = sorted(values)
+    if method == "median":
+        return Decimal(statistics.median(ordered))
+    if method == "trimmed-mean":
+        cut = int(len(ordered) * trim_percent / 200)
+        if cut and len(ordered) > 2 * cut:
+            ordered = ordered[cut:-cut]
+    return mean(ordered)
+
+
+@dataclass(frozen=True)
+class Grading:
+    """One reviewer's grades of one dossier, as used for scoring."""
+
+    reviewer: str
+    dossier: str
+    grades: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A review left out of scoring, and why."""
+
+    reviewer: str
+    dossier: str
+    reason: str
+
+
+def collect_gradings(
+    call: Call, dossiers: Iterable[Dossier], reviews: Iterable[Review]
+) -> tuple[list[Grading], list[Exclusion]]:
+    """The gradings that count, and the reviews excluded for a conflict of interest."""
+    by_id = {d.id: d for d in dossiers}
+    reviewers = {r.id: r for r in call.reviewers}
+    gradings: list[Grading] = []
+    excluded: list[Exclusion] = []
+    for review in reviews:
+        reviewer = reviewers.get(review.reviewer)
+        for dossier_id, evaluation in review.evaluations.items():
+            dossier = by_id.get(dossier_id)
+            if dossier is None:
+                continue
+            if evaluation.conflict is not None:
+                excluded.append(Exclusion(review.reviewer, dossier_id, "declared"))
+                continue
+            detected = conflict_of_interest(reviewer, dossier) if reviewer else None
+            if detected is not None:
+                excluded.append(Exclusion(review.reviewer, dossier_id, "detected"))
+                continue
+            if evaluation.grades:
+                gradings.append(Grading(review.reviewer, dossier_id, dict(evaluation.grades)))
+    gradings.sort(key=lambda g: (g.dossier, g.reviewer))
+    excluded.sort(key=lambda e: (e.dossier, e.reviewer))
+    return gradings, excluded
+
+
+def calibrate(
+    gradings: list[Grading], call: Call, dossiers: dict[str, Dossier]
+) -> tuple[list[Grading], list[str]]:
+    """Standardise each reviewer's grades per criterion (z-score), mapped back onto the scale.
+
+    A reviewer's grade g on criterion c becomes ``m_c + s_c * (g - m_rc) / s_rc``, where
+    ``m_rc, s_rc`` are the mean and standard deviation of that reviewer's grades on c in
+    the round and ``m_c, s_c`` those of all reviewers; the result is kept on the scale.
+    A reviewer with fewer than ``scoring.zscore_min_grades`` grades on a criterion, or
+    who gave the same grade every time, keeps raw grades there.
+
+    Returns:
+        The calibrated gradings and the reviewers left raw on some criterion.
+    """
+    if call.scoring.normalise != "zscore":
+        return gradings, []
+    scales: dict[str, tuple[Decimal, Decimal]] = {}
+    for grid in call.grids.values():
+        for criterion in grid.criteria:
+            if isinstance(criterion, ReviewCriterion):
+                scales[criterion.id] = (criterion.scale.min, criterion.scale.max)
+    pooled: dict[str, list[Decimal]] = defaultdict(list)
+    own: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for grading in gradings:
+        for criterion_id, grade in grading.grades.items():
+            pooled[criterion_id].append(grade)
+            own[(grading.reviewer, criterion_id)].append(grade)
+    stats = {c: (mean(v), pstdev(v)) for c, v in pooled.items()}
+    own_stats = {k: (mean(v), pstdev(v), len(v)) for k, v in own.items()}
+    raw: set[str] = set()
+    calibrated = []
+    for grading in gradings:
+        grades = {}
+        for criterion_id, grade in grading.grades.items():
+            r_mean, r_sd, count = own_stats[(grading.reviewer, criterion_id)]
+            if count < call.scoring.zscore_min_grades or r_sd == 0:
+                raw.add(grading.reviewer)
+                grades[criterion_id] = grade
+                continue
+            c_mean, c_sd = stats[criterion_id]
+            low, high = scales.get(criterion_id, (grade, grade))
+            grades[criterion_id] = min(high, max(low, c_mean + c_sd * (grade - r_mean) / r_sd))
+        calibrated.append(Grading(grading.reviewer, grading.dossier, grades))
+    return calibrated, sorted(raw)
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    """One criterion of a dossier's mark."""
+
+    id: str
+    weight: Decimal
+    grades: tuple[Decimal, ...]  # raw grades, sorted (reviews) or () (indicator)
+    value: Decimal | None  # aggregated grade, or the indicator's value
+    normalised: Decimal  # 0..1
+    points: Decimal  # out of 20, to the cent
+    spread: Decimal | None  # population standard deviation of the raw grades
+    minimum: Decimal | None
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A dossier after eligibility and scoring, before ranking and selection."""
+
+    dossier: Dossier
+    ineligible: tuple[tuple[str, str], ...]  # (rule id, message)
+    incomplete: str | None
+    mark: Decimal | None
+    criteria: tuple[CriterionScore, ...]
+    reviews: int
+    below: tuple[str, ...] = field(default=())  # reasons the dossier is below a threshold
+    disagreements: tuple[str, ...] = field(default=())
+
+
+def indicator_input(dossier: Dossier, name: str) -> Decimal:
+    """The value of one of the fixed indicator fields of a dossier."""
+    if name == "partners.count":
+        return Decimal(len(dossier.partners))
+    if name == "timeline.months":
+        span = dossier.timeline.end - dossier.timeline.start
+        return (Decimal(span.days) / Decimal("30.4375")).quantize(CENT)
+    section, attribute = name.split(".")
+    return Decimal(getattr(getattr(dossier, section), attribute))
+
+
+def indicator_value(
+    dossier: Dossier, criterion: IndicatorCriterion
+) -> tuple[Decimal | None, Decimal]:
+    """The indicator's value and its linear scaling to 0..1 (None: undefined ratio)."""
+    spec = criterion.indicator
+    value = indicator_input(dossier, spec.field)
+    if spec.per is not None:
+        divisor = indicator_input(dossier, spec.per)
+        if divisor == 0:
+            return None, ZERO  # an undefined ratio counts as the worst value
+        value = value / divisor
+    scaled = min(ONE, max(ZERO, (value - spec.low) / (spec.high - spec.low)))
+    if spec.better == "lower":
+        scaled = ONE - scaled
+    return q2(value), scaled
+
+
+def eligibility_failures(call: Call, round_: Round, dossier: Dossier) -> list[tuple[str, str]]:
+    """The eligibility rules (other than min-reviews) that the dossier fails."""
+    failures = []
+    declared = {t.id for t in call.themes}
+    for rule in call.eligibility:
+        failed = False
+        if isinstance(rule, LeadKindRule):
+            failed = dossier.porteur.kind not in rule.allowed
+        elif isinstance(rule, RequestedAmountRule):
+            requested = dossier.budget.requested
+            failed = requested < rule.min or (rule.max is not None and requested > rule.max)
+        elif isinstance(rule, CostShareRule):
+            cost = dossier.budget.total_cost
+            failed = cost == 0 or dossier.budget.requested * 100 > rule.max_percent * cost
+        elif isinstance(rule, SubmissionWindowRule):
+            failed = not round_.opens <= dossier.submitted <= round_.closes
+        elif isinstance(rule, ThemesRule):
+            failed = len([t for t in dossier.themes if t in declared]) < rule.min
+        if failed:
+            failures.append((rule.id, rule.message))
+    return failures
+
+
+def minimum_reviews(call: Call) -> int:
+    """How many reviews a dossier needs to be ranked (0 when the call sets no rule)."""
+    return max((r.min for r in call.eligibility if isinstance(r, ReviewsRule)), default=0)
+
+
+def evaluate(
+    call: Call, round_: Round, dossier: Dossier, gradings: Sequence[Grading], raw: Sequence[Grading]
+) -> Evaluated:
+    """Check eligibility, then compute the mark and its breakdown.
+
+    Args:
+        gradings: the dossier's gradings after calibration (used for the mark).
+        raw: the same gradings before calibration (shown in the record, and spread).
+    """
+    failures = tuple(eligibility_failures(call, round_, dossier))
+    grid = call.grids[dossier.principal_theme]
+    needed = minimum_reviews(call)
+    incomplete = None
+    if len(gradings) < needed:
+        incomplete = f"{len(gradings)} review(s), {needed} required"
+    total_weight = sum((c.weight for c in grid.criteria), ZERO)
+    exact: list[Decimal] = []
+    parts: list[
+        tuple[
+            str,
+            Decimal,
+            tuple[Decimal, ...],
+            Decimal | None,
+            Decimal,
+            Decimal | None,
+            Decimal | None,
+        ]
+    ] = []
+    for criterion in grid.criteria:
+        if isinstance(criterion, ReviewCriterion):
+            values = [g.grades[criterion.id] for g in gradings if criterion.id in g.grades]
+            raw_values = tuple(
+                sorted(g.grades[criterion.id] for g in raw if criterion.id in g.grades)
+            )
+            if not values:
+                incomplete = incomplete or f"no grade for criterion {criterion.id}"
+                value, normalised, spread = None, ZERO, None
+            else:
+                value = aggregate(values, call.scoring.aggregation, call.scoring.trim_percent)
+                span = criterion.scale.max - criterion.scale.min
+                normalised = (value - criterion.scale.min) / span
+                spread = q2(pstdev(list(raw_values)))
+                value = q2(value)
+            parts.append(
+                (
+                    criterion.id,
+                    criterion.weight,
+                    raw_values,
+                    value,
+                    normalised,
+                    spread,
+                    criterion.minimum,
+                )
+            )
+        else:
+            value, normalised = indicator_value(dossier, criterion)
+            parts.append((criterion.id, criterion.weight, (), value, normalised, None, None))
+        exact.append(parts[-1][4] * criterion.weight * TWENTY / total_weight)
+    points = apportion(exact)
+    criteria = tuple(
+        CriterionScore(cid, weight, grades, value, normalised, pts, spread, minimum)
+        for (cid, weight, grades, value, normalised, spread, minimum), pts in zip(
+            parts, points, strict=True
+        )
+    )
+    mark = None if incomplete else sum(points, ZERO)
+    below: list[str] = []
+    disagreements: list[str] = []
+    if mark is not None:
+        if mark < call.scoring.threshold:
+            below.append(f"mark {mark} below the threshold {call.scoring.threshold}")
+        for c in criteria:
+            if c.minimum is not None and c.value is not None and c.value < c.minimum:
+                below.append(f"{c.id} {c.value} below its minimum {c.minimum}")
+    limit = call.scoring.spread_limit
+    if limit is not None:
+        for c in criteria:
+            if c.spread is not None and c.spread > limit:
+                disagreements.append(f"{c.id}: spread {c.spread} above {limit}")
+    return Evaluated(
+        dossier=dossier,
+        ineligible=failures,
+        incomplete=incomplete,
+        mark=mark,
+        criteria=criteria,
+        reviews=len(gradings),
+        below=tuple(below),
+        disagreements=tuple(disagreements),
+    )
+
+
+def evaluate_round(
+    call: Call, round_: Round, dossiers: Sequence[Dossier], reviews: Sequence[Review]
+) -> tuple[list[Evaluated], list[Exclusion], list[str]]:
+    """Evaluate every dossier of a round.
+
+    Returns:
+        The evaluated dossiers (sorted by id), the excluded reviews, and the reviewers
+        whose grades were left uncalibrated on some criterion.
+    """
+    in_round = sorted((d for d in dossiers if d.round == round_.id), key=lambda d: d.id)
+    reviews_in_round = [r for r in reviews if r.round == round_.id]
+    gradings, excluded = collect_gradings(call, in_round, reviews_in_round)
+    by_id = {d.id: d for d in in_round}
+    calibrated, raw_reviewers = calibrate(gradings, call, by_id)
+    raw_by: dict[str, list[Grading]] = defaultdict(list)
+    cal_by: dict[str, list[Grading]] = defaultdict(list)
+    for grading in gradings:
+        raw_by[grading.dossier].append(grading)
+    for grading in calibrated:
+        cal_by[grading.dossier].append(grading)
+    evaluated = [evaluate(call, round_, d, cal_by[d.id], raw_by[d.id]) for d in in_round]
+    return evaluated, excluded, raw_reviewers
