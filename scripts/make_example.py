@@ -13,6 +13,7 @@ Usage: python scripts/make_example.py [--out dossiers]
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import shutil
 import textwrap
@@ -369,14 +370,14 @@ class Generator:
         self.used_ids.add(ident)
         publics = sorted(rng.sample(PUBLICS, rng.choice([1, 2, 2, 3])), key=PUBLICS.index)
         women = rng.choice([30, 35, 40, 45, 50, 55, 60]) if "femmes" not in publics else rng.choice([60, 70, 80, 100])
-        requested = rng.randrange(12_000, 40_001, 500)
-        roll = rng.random()
+        requested = rng.randrange(29_000, 40_001, 500)
+        roll = rng.random() if round_id != "2022Q2" else 1.0  # the open round: all eligible
         if roll < 0.04:
             requested = rng.choice([45_000, 50_000, 60_000])  # above the cap: ineligible
         elif roll < 0.07:
             requested = rng.choice([6_000, 8_000])  # below the floor: ineligible
         share = rng.uniform(0.5, 0.8)
-        if rng.random() < 0.04:
+        if rng.random() < 0.04 and round_id != "2022Q2":
             share = 0.95  # asks the grant to cover almost everything: ineligible
         summary = (
             f"{SUMMARY_OPENINGS[themes[0]]}, à {place}, {rng.choice(SUMMARY_MEANS)}. "
@@ -385,8 +386,8 @@ class Generator:
         return Project(
             id=ident, round=round_id, title=f"{title} – {place}", summary=summary,
             themes=themes, porteur=porteur, partners=partners, requested=requested,
-            total_cost=int(round(requested / share, -2)), people=rng.choice([40, 60, 80, 100, 120, 150, 200, 250, 300]),
-            women_percent=women, publics=publics, quality=rng.betavariate(2.2, 2.0),
+            total_cost=math.ceil(requested / share / 100) * 100, people=rng.choice([40, 60, 80, 100, 120, 150, 200, 250, 300]),
+            women_percent=women, publics=publics, quality=rng.betavariate(2.8, 2.0),
         )
 
     def projects(self) -> list[Project]:
