@@ -1,0 +1,117 @@
+"""The example call: it validates, its records are current, and it reproduces the announcement."""
+
+import json
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from gen_cli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "dossiers"
+NAMED = {
+    "digital-mixite-challenge",
+    "lovelace",
+    "mooc-femmes-numerique",
+    "tech-my-ge",
+    "declics-numeriques-inclusion-handicap",
+    "get-into-tech-refugies",
+    "formation-distance-realite-virtuelle",
+}
+
+
+def score_json(round_id: str) -> dict:
+    result = CliRunner().invoke(
+        app, ["score", "--round", round_id, "--dry-run", "--format", "json", "--call", str(EXAMPLE)]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_example_validates_cleanly() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gen_cli", "validate", "--call", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == (
+        "checked 1 call file, 4 rounds, 125 dossiers, 18 reviews: 0 errors, 0 warnings\n"
+    )
+
+
+def test_first_two_rounds_reproduce_the_announcement() -> None:
+    records = [score_json("2021Q3"), score_json("2021Q4")]
+    decisions = [d for r in records for d in r["decisions"]]
+    laureates = {d["dossier"] for d in decisions if d["status"] == "laureat"}
+    granted = sum(Decimal(r["envelope"]["granted"]) for r in records)
+    assert len(decisions) == 89
+    assert len(laureates) == 47
+    assert granted == Decimal("1590500.00")
+    assert abs(granted - 1_600_000) / 1_600_000 < Decimal("0.02")
+    assert laureates >= NAMED
+
+
+def test_2022q1_selects_within_its_envelope() -> None:
+    record = score_json("2022Q1")
+    assert record["totals"]["statuses"]["laureat"] == 17
+    assert Decimal(record["envelope"]["granted"]) == Decimal("574500.00")
+    assert Decimal(record["envelope"]["granted"]) <= Decimal(record["envelope"]["amount"])
+
+
+def test_2022q2_without_reviews_is_all_incomplete() -> None:
+    record = score_json("2022Q2")
+    assert [d["status"] for d in record["decisions"]] == ["incomplet"] * 6
+    assert record["envelope"]["granted"] == "0.00"
+
+
+def test_conflicts_of_interest_are_excluded_and_listed() -> None:
+    record = score_json("2021Q3")
+    assert record["excluded_reviews"] == [
+        {"conflict": "declared", "dossier": "lovelace", "reviewer": "driss-amrani"},
+        {"conflict": "declared", "dossier": "tech-my-ge", "reviewer": "amelie-roux"},
+    ]
+
+
+def test_committed_records_match_their_inputs() -> None:
+    result = CliRunner().invoke(app, ["score", "--check", "--call", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert result.output == "every decision record matches its inputs\n"
+
+
+def test_generator_reproduces_the_committed_example(tmp_path: Path) -> None:
+    out = tmp_path / "dossiers"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_example.py"), "--out", str(out)],
+        check=True,
+    )
+    for path in sorted(EXAMPLE.rglob("*.yaml")):
+        if path.name == "results.yaml":
+            continue
+        relative = path.relative_to(EXAMPLE)
+        assert (out / relative).read_bytes() == path.read_bytes(), relative
+    generated = {p.relative_to(out) for p in out.rglob("*.yaml")}
+    committed = {p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*.yaml") if p.name != "results.yaml"}
+    assert generated == committed
+
+
+def test_schemas_in_repository_are_current() -> None:
+    from gen_cli.models import SCHEMAS
+
+    for kind, model in SCHEMAS.items():
+        committed = json.loads((ROOT / "schemas" / f"{kind}.schema.json").read_text("utf-8"))
+        assert committed == model.model_json_schema(), kind
+
+
+def test_main_job_on_a_copy_rewrites_identical_records(tmp_path: Path) -> None:
+    copy = tmp_path / "call"
+    shutil.copytree(EXAMPLE, copy)
+    before = {p: p.read_bytes() for p in copy.rglob("results.yaml")}
+    result = CliRunner().invoke(app, ["score", "--all", "--call", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert {p: p.read_bytes() for p in copy.rglob("results.yaml")} == before
