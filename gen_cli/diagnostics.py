@@ -68,6 +68,18 @@ CODES: dict[str, tuple[Severity, str]] = {
 }
 
 
+_CONTROL = dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)])
+
+
+def printable(text: str) -> str:
+    """Escape control characters, so hostile file names or keys cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        f"\\x{ord(c):02x}" if ord(c) in _CONTROL or c in "\u2028\u2029" else c for c in text
+    )
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     """One problem at one place: ``path:line:column: severity CODE message``."""
@@ -82,6 +94,10 @@ class Diagnostic:
     def severity(self) -> Severity:
         """Error or warning, from the code table."""
         return CODES[self.code][0]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", printable(self.path))
+        object.__setattr__(self, "message", printable(self.message))
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.severity} {self.code} {self.message}"

@@ -214,7 +214,15 @@ def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source],
         if not entry.is_dir():
             continue
         for item in sorted(entry.iterdir()):
-            if item.name == REVIEWS_DIR and item.is_dir() and not item.is_symlink():
+            if item.name == REVIEWS_DIR and item.is_symlink():
+                # a linked reviews/ folder would otherwise be skipped without a word
+                problems.append(
+                    Problem(
+                        _source(root, shown_root, item).display, "E010", "gen does not follow links"
+                    )
+                )
+                continue
+            if item.name == REVIEWS_DIR and item.is_dir():
                 for review in sorted(item.iterdir()):
                     if review.suffix == ".yaml":
                         reviews.append(_source(root, shown_root, review))

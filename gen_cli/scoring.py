@@ -131,9 +131,7 @@ def collect_gradings(
     return gradings, excluded
 
 
-def calibrate(
-    gradings: list[Grading], call: Call, dossiers: dict[str, Dossier]
-) -> tuple[list[Grading], list[str]]:
+def calibrate(gradings: list[Grading], call: Call) -> tuple[list[Grading], list[str]]:
     """Standardise each reviewer's grades per criterion (z-score), mapped back onto the scale.
 
     A reviewer's grade g on criterion c becomes ``m_c + s_c * (g - m_rc) / s_rc``, where
@@ -364,8 +362,7 @@ def evaluate_round(
     in_round = sorted((d for d in dossiers if d.round == round_.id), key=lambda d: d.id)
     reviews_in_round = [r for r in reviews if r.round == round_.id]
     gradings, excluded = collect_gradings(call, in_round, reviews_in_round)
-    by_id = {d.id: d for d in in_round}
-    calibrated, raw_reviewers = calibrate(gradings, call, by_id)
+    calibrated, raw_reviewers = calibrate(gradings, call)
     raw_by: dict[str, list[Grading]] = defaultdict(list)
     cal_by: dict[str, list[Grading]] = defaultdict(list)
     for grading in gradings:
