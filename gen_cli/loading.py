@@ -198,8 +198,8 @@ def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source],
         problems.append(Problem(_source(root, shown_root, path).display, "W002", why))
 
     for entry in sorted(root.iterdir()):
-        if entry.name.startswith(".") or entry.name in NOT_ROUNDS:
-            continue
+        if entry.name.startswith(".") or entry.name in NOT_ROUNDS or entry.name == CALL_FILE:
+            continue  # call.yaml is read (and a link to it reported) by load_call_folder
         if entry.is_symlink():
             problems.append(
                 Problem(
@@ -255,16 +255,17 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     dossier_files, review_files, problems = find_files(root, shown)
     folder.problems.extend(problems)
     folder.dossier_files, folder.review_files = len(dossier_files), len(review_files)
-    for source in dossier_files:
-        folder.sources[source.display] = source
-        dossier, problems = load_model(source, Dossier)
-        folder.problems.extend(problems)
-        if dossier is not None:
-            folder.dossiers.append((source, dossier))
-    for source in review_files:
-        folder.sources[source.display] = source
-        review, problems = load_model(source, Review)
-        folder.problems.extend(problems)
-        if review is not None:
-            folder.reviews.append((source, review))
+    folder.dossiers = _load_all(folder, dossier_files, Dossier)
+    folder.reviews = _load_all(folder, review_files, Review)
     return folder
+
+
+def _load_all(folder: CallFolder, sources: list[Source], model: type[M]) -> list[tuple[Source, M]]:
+    loaded = []
+    for source in sources:
+        folder.sources[source.display] = source
+        item, problems = load_model(source, model)
+        folder.problems.extend(problems)
+        if item is not None:
+            loaded.append((source, item))
+    return loaded
