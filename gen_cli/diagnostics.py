@@ -58,6 +58,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E306": ("error", "an amount or envelope is below zero"),
     "E307": ("error", "the rounds' envelopes add up to more than the call's budget"),
     "E308": ("error", "a theme envelope exceeds the round's, or theme shares exceed 100%"),
+    "E309": ("error", "a criterion id has a different source or scale in another grid"),
     # Warnings: the data is usable, but probably not what was meant.
     "W001": (
         "warning",

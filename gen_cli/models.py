@@ -77,7 +77,7 @@ _EMAIL = re.compile(
 def _email(value: str) -> str:
     if len(value) > 254 or not _EMAIL.match(value):
         raise PydanticCustomError(
-            "email", "{value!r} is not a valid email address", {"value": value}
+            "email", "{value} is not a valid email address", {"value": repr(value)}
         )
     return value
 

@@ -130,6 +130,25 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                     "low",
                 )
 
+    # Calibration pools a reviewer's grades on a criterion across themes: see #3.
+    first_seen: dict[str, tuple[str, object]] = {}
+    for theme_id, grid in call.grids.items():
+        for index, criterion in enumerate(grid.criteria):
+            kind = criterion.scale if isinstance(criterion, ReviewCriterion) else "indicator"
+            if criterion.id not in first_seen:
+                first_seen[criterion.id] = (theme_id, kind)
+            elif first_seen[criterion.id][1] != kind:
+                other = first_seen[criterion.id][0]
+                add(
+                    "E309",
+                    f"criterion {criterion.id!r} differs from the one in grid {other!r}: a criterion id means one thing across the call; rename one",
+                    "grids",
+                    theme_id,
+                    "criteria",
+                    index,
+                    "id",
+                )
+
     for index, key in enumerate(call.scoring.tie_break):
         if key.startswith("criterion:"):
             criterion_id = key.removeprefix("criterion:")

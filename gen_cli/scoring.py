@@ -12,7 +12,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from gen_cli.models import (
     Call,
@@ -44,11 +44,11 @@ def q2(value: Decimal) -> Decimal:
 def apportion(values: Sequence[Decimal], places: int = 2) -> list[Decimal]:
     """Round each value so that the rounded values add up to the rounded sum.
 
-    Largest-remainder rounding: every value is rounded down, then the missing units
+    Largest-remainder rounding: every value is rounded towards minus infinity, then the missing units
     go to the largest remainders (the earliest first among equals).
     """
     unit = Decimal(1).scaleb(-places)
-    floors = [v.quantize(unit, rounding=ROUND_DOWN) for v in values]
+    floors = [v.quantize(unit, rounding=ROUND_FLOOR) for v in values]
     target = sum(values, ZERO).quantize(unit, rounding=ROUND_HALF_UP)
     missing = int((target - sum(floors, ZERO)) / unit)
     order = sorted(range(len(values)), key=lambda i: (-(values[i] - floors[i]), i))
@@ -73,14 +73,15 @@ def pstdev(values: Sequence[Decimal]) -> Decimal:
 def aggregate(values: Sequence[Decimal], method: str, trim_percent: Decimal) -> Decimal:
     """Aggregate reviewers' grades: mean, median, or trimmed mean.
 
-    The trimmed mean drops ``floor(n * trim_percent / 200)`` grades at each end.
+    The trimmed mean drops ``floor(n * trim_percent / 200)`` grades at each end, keeping
+    at least one (or two, for an even count).
     """
     ordered = sorted(values)
     if method == "median":
         return Decimal(statistics.median(ordered))
     if method == "trimmed-mean":
-        cut = int(len(ordered) * trim_percent / 200)
-        if cut and len(ordered) > 2 * cut:
+        cut = min(int(len(ordered) * trim_percent / 200), (len(ordered) - 1) // 2)
+        if cut:
             ordered = ordered[cut:-cut]
     return mean(ordered)
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from gen_cli.models import Call, RequestedAmountRule, Round
-from gen_cli.scoring import ZERO, Evaluated, q2
+from gen_cli.scoring import CENT, ZERO, Evaluated, q2
 
 STATUSES = ("laureat", "liste-complementaire", "non-retenu", "ineligible", "incomplet")
 
@@ -94,7 +94,7 @@ def select(
         key=lambda e: tie_key(call, e),
     )
     reserves: dict[str, Decimal] = {
-        theme: q2(envelope * spec.min_share / 100)
+        theme: (envelope * spec.min_share / 100).quantize(CENT, rounding=ROUND_DOWN)
         for theme, spec in round_.envelope.themes.items()
         if spec.min_share is not None
     }

@@ -53,9 +53,9 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             )
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
             # PyYAML's scalar constructors raise these for values that match a type's
-            # pattern but are not valid (2022-02-30, !!int abc, !!bool maybe).
+            # pattern but are not valid (2022-02-30, !!int abc, !!bool maybe, !!int '').
             value = str(node.value) if isinstance(node, yaml.ScalarNode) else node.id
             shown = value if len(value) <= 40 else value[:37] + "..."
             raise yaml.constructor.ConstructorError(

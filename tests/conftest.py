@@ -1,0 +1,140 @@
+"""Shared fixtures: a valid call folder to break, and ways to run gen on it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from gen_cli.cli import main
+
+MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
+
+# Hypothesis imports this module (and libcst, which warns on import) only to report a
+# failing example; under filterwarnings=error that warning would replace the report
+# with an INTERNALERROR. Import it once here, quietly.
+with warnings.catch_warnings(), contextlib.suppress(ImportError):  # libcst is optional
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import hypothesis.extra._patching  # noqa: F401
+
+
+class Result(NamedTuple):
+    """What a run of gen did: exit status and both output streams."""
+
+    code: int
+    out: str
+    err: str
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"GEN_CALL", "NO_COLOR", "FORCE_COLOR"}}
+    env.update(PYTHONWARNINGS="error", PYTHONIOENCODING="utf-8", **extra)
+    return env
+
+
+def run_gen(*args: str | Path, script: bool = False, cwd: Path | None = None, **env: str) -> Result:
+    """Run the installed gen in a real process.
+
+    ``script=True`` runs the ``gen`` console script found on PATH; otherwise
+    ``python -m gen_cli`` with this interpreter. Warnings are errors in the child too.
+    """
+    if script:
+        found = shutil.which("gen")
+        assert found is not None, "the gen console script is not installed"
+        command = [found]
+    else:
+        command = [sys.executable, "-m", "gen_cli"]
+    completed = subprocess.run(
+        [*command, *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=child_env(**env),
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def invoke(*args: str | Path) -> Result:
+    """Run gen in this process through ``gen_cli.cli.main`` (fast; same code path)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """Write a file (making its folders) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def replace(path: Path, old: str, new: str) -> Path:
+    """Replace the one occurrence of ``old`` in the file; fail if it is not exactly once."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The 1-based number of the one line of ``path`` that contains ``needle``."""
+    lines = [
+        n
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if needle in line
+    ]
+    assert len(lines) == 1, f"{needle!r} is on lines {lines} of {path}"
+    return lines[0]
+
+
+@pytest.fixture
+def call_dir(tmp_path: Path) -> Path:
+    """A fresh copy of the valid minimal call folder."""
+    return Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+
+
+class _FailOnLogWarning(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_warnings() -> Iterator[None]:
+    """Fail the test if it emits any Python warning or logs at WARNING or above.
+
+    pyproject's filterwarnings=error turns a warning into an exception where it is
+    raised; this also catches warnings that code would swallow with a broad except.
+    """
+    handler = _FailOnLogWarning()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    root.removeHandler(handler)
+    messages = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught]
+    messages += [f"log {r.levelname} {r.name}: {r.getMessage()}" for r in handler.records]
+    if messages:
+        pytest.fail("unexpected warnings:\n" + "\n".join(messages), pytrace=False)
