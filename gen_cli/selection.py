@@ -178,7 +178,9 @@ def select(
             decisions.append(Decision(item, "liste-complementaire", rank, ZERO, (blocked[ident],)))
         else:
             decisions.append(Decision(item, "non-retenu", rank, ZERO, (blocked[ident],)))
-    for item in sorted((e for e in evaluated if e not in ranked), key=lambda e: e.dossier.id):
+    ranked_ids = {e.dossier.id for e in ranked}
+    unranked = (e for e in evaluated if e.dossier.id not in ranked_ids)
+    for item in sorted(unranked, key=lambda e: e.dossier.id):
         if item.ineligible:
             reasons = tuple(f"{rule}: {message}" for rule, message in item.ineligible)
             decisions.append(Decision(item, "ineligible", None, ZERO, reasons))

@@ -166,12 +166,13 @@ def parse_yaml(text: str, display: str) -> tuple[Any, list[Problem]]:
 def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
     """Where nesting first goes deeper than ``limit``, or None.
 
-    Block nesting needs one column of indentation a level, and flow nesting one
-    bracket, so ordinary files are cleared by counting; only the others are parsed
+    Block nesting needs one column of indentation (or a "- " or "? " indicator) a level,
+    and flow nesting one bracket, so ordinary files are cleared by counting; only the others are parsed
     event by event (libyaml's event parser does not recurse).
     """
-    widest = max((len(line) for line in text.splitlines()), default=0)
-    if text.count("[") + text.count("{") + widest <= limit:
+    # A block collection nested on one line needs a "- " or "? " (or indentation) each.
+    widest = max((len(line) - len(line.lstrip(" -?")) for line in text.splitlines()), default=0)
+    if text.count("[") + text.count("{") + widest + 2 <= limit:
         return None
     depth = 0
     try:
