@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import shutil
 import textwrap
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -94,9 +93,18 @@ NAMED = [
             "énigmes tirées de parcours réels de professionnelles du numérique."
         ),
         themes=["recrutement", "accompagnement-socioprofessionnel"],
-        porteur=("Institut de la formation professionnelle en région académique (IFPRA)", "normandie", "organisme-formation"),
-        partners=[("Réseau des Greta de Normandie", "normandie", "Animation des sessions dans les Greta")],
-        requested=28_000, people=400, women_percent=80, publics=["femmes", "jeunes-sans-qualification"],
+        porteur=(
+            "Institut de la formation professionnelle en région académique (IFPRA)",
+            "normandie",
+            "organisme-formation",
+        ),
+        partners=[
+            ("Réseau des Greta de Normandie", "normandie", "Animation des sessions dans les Greta")
+        ],
+        requested=28_000,
+        people=400,
+        women_percent=80,
+        publics=["femmes", "jeunes-sans-qualification"],
     ),
     dict(
         id="lovelace",
@@ -109,7 +117,10 @@ NAMED = [
         themes=["ingenierie-pedagogique", "recrutement"],
         porteur=("Ada Tech School", "ile-de-france", "organisme-formation"),
         partners=[],
-        requested=38_000, people=150, women_percent=70, publics=["femmes", "demandeurs-emploi"],
+        requested=38_000,
+        people=150,
+        women_percent=70,
+        publics=["femmes", "demandeurs-emploi"],
     ),
     dict(
         id="mooc-femmes-numerique",
@@ -122,7 +133,10 @@ NAMED = [
         themes=["insertion-professionnelle", "recrutement"],
         porteur=("Social Builder", "ile-de-france", "partenaire-organisme-formation"),
         partners=[],
-        requested=35_000, people=1200, women_percent=75, publics=["femmes"],
+        requested=35_000,
+        people=1200,
+        women_percent=75,
+        publics=["femmes"],
     ),
     dict(
         id="tech-my-ge",
@@ -134,9 +148,16 @@ NAMED = [
             "repérage, information collective, immersion, suivi jusqu'à l'entrée en formation."
         ),
         themes=["recrutement", "insertion-professionnelle"],
-        porteur=("Maison de l'Emploi du Grand Nancy", "grand-est", "partenaire-organisme-formation"),
+        porteur=(
+            "Maison de l'Emploi du Grand Nancy",
+            "grand-est",
+            "partenaire-organisme-formation",
+        ),
         partners=[("Epitech", "grand-est", "Formations et immersions techniques")],
-        requested=40_000, people=300, women_percent=40, publics=["demandeurs-emploi", "residents-qpv"],
+        requested=40_000,
+        people=300,
+        women_percent=40,
+        publics=["demandeurs-emploi", "residents-qpv"],
     ),
     dict(
         id="declics-numeriques-inclusion-handicap",
@@ -150,7 +171,9 @@ NAMED = [
         themes=["accompagnement-socioprofessionnel", "insertion-professionnelle"],
         porteur=("Diversidays", "ile-de-france", "partenaire-organisme-formation"),
         partners=[("WebForce3", "ile-de-france", "Formation aux métiers du développement web")],
-        requested=36_000, people=120, women_percent=45,
+        requested=36_000,
+        people=120,
+        women_percent=45,
         publics=["personnes-handicapees", "demandeurs-emploi"],
     ),
     dict(
@@ -164,7 +187,10 @@ NAMED = [
         themes=["recrutement", "accompagnement-socioprofessionnel"],
         porteur=("Groupe INCO", "ile-de-france", "partenaire-organisme-formation"),
         partners=[],
-        requested=32_000, people=200, women_percent=35, publics=["refugies"],
+        requested=32_000,
+        people=200,
+        women_percent=35,
+        publics=["refugies"],
     ),
     dict(
         id="formation-distance-realite-virtuelle",
@@ -178,7 +204,9 @@ NAMED = [
         themes=["ingenierie-pedagogique", "insertion-professionnelle"],
         porteur=("Concept X Formation", "auvergne-rhone-alpes", "organisme-formation"),
         partners=[],
-        requested=39_000, people=180, women_percent=35,
+        requested=39_000,
+        people=180,
+        women_percent=35,
         publics=["demandeurs-emploi", "residents-zones-rurales"],
     ),
 ]
@@ -186,10 +214,24 @@ NAMED = [
 # --- Vocabulary for the fictitious dossiers --------------------------------------------
 
 REGIONS = [
-    "auvergne-rhone-alpes", "bourgogne-franche-comte", "bretagne", "centre-val-de-loire",
-    "corse", "grand-est", "guadeloupe", "guyane", "hauts-de-france", "ile-de-france",
-    "la-reunion", "martinique", "mayotte", "normandie", "nouvelle-aquitaine", "occitanie",
-    "pays-de-la-loire", "provence-alpes-cote-d-azur",
+    "auvergne-rhone-alpes",
+    "bourgogne-franche-comte",
+    "bretagne",
+    "centre-val-de-loire",
+    "corse",
+    "grand-est",
+    "guadeloupe",
+    "guyane",
+    "hauts-de-france",
+    "ile-de-france",
+    "la-reunion",
+    "martinique",
+    "mayotte",
+    "normandie",
+    "nouvelle-aquitaine",
+    "occitanie",
+    "pays-de-la-loire",
+    "provence-alpes-cote-d-azur",
 ]
 REGION_WEIGHTS = [9, 4, 5, 3, 1, 5, 1, 1, 7, 16, 2, 1, 1, 4, 7, 7, 4, 7]
 PLACES = {
@@ -235,24 +277,49 @@ PARTNER_PATTERNS = [
 ]
 TITLES = {
     "recrutement": [
-        "Déclic code", "Les chemins du numérique", "Premier pas dans la tech", "Portes ouvertes du code",
-        "Numérique pour toutes", "Repérer les talents cachés", "Tremplin vers la tech",
-        "Quartiers connectés", "Objectif développeuse", "Caravane du numérique",
+        "Déclic code",
+        "Les chemins du numérique",
+        "Premier pas dans la tech",
+        "Portes ouvertes du code",
+        "Numérique pour toutes",
+        "Repérer les talents cachés",
+        "Tremplin vers la tech",
+        "Quartiers connectés",
+        "Objectif développeuse",
+        "Caravane du numérique",
     ],
     "ingenierie-pedagogique": [
-        "Apprendre en faisant", "Classe inversée du code", "Parcours hybrides modulaires",
-        "Laboratoire pédagogique du web", "Compétences par projets", "Tutorat augmenté",
-        "Badges ouverts du numérique", "Atelier de la donnée", "Formation en alternance agile",
+        "Apprendre en faisant",
+        "Classe inversée du code",
+        "Parcours hybrides modulaires",
+        "Laboratoire pédagogique du web",
+        "Compétences par projets",
+        "Tutorat augmenté",
+        "Badges ouverts du numérique",
+        "Atelier de la donnée",
+        "Formation en alternance agile",
     ],
     "accompagnement-socioprofessionnel": [
-        "Lever les freins", "Parcours sans rupture", "Mobilité numérique", "Coup de pouce",
-        "Garde d'enfants et formation", "Accompagnement renforcé", "Ensemble jusqu'à l'emploi",
-        "Soutien social des apprenants", "Boussole professionnelle",
+        "Lever les freins",
+        "Parcours sans rupture",
+        "Mobilité numérique",
+        "Coup de pouce",
+        "Garde d'enfants et formation",
+        "Accompagnement renforcé",
+        "Ensemble jusqu'à l'emploi",
+        "Soutien social des apprenants",
+        "Boussole professionnelle",
     ],
     "insertion-professionnelle": [
-        "Du code à l'emploi", "Job dating tech", "Passerelle entreprises", "Premier contrat",
-        "Réseau d'employeurs inclusifs", "Stage et emploi durable", "Alumni mentors",
-        "Le numérique recrute", "Carrières tech pour tous",
+        "Du code à l'emploi",
+        "Job dating tech",
+        "Passerelle entreprises",
+        "Premier contrat",
+        "Réseau d'employeurs inclusifs",
+        "Stage et emploi durable",
+        "Alumni mentors",
+        "Le numérique recrute",
+        "Carrières tech pour tous",
     ],
 }
 SUMMARY_OPENINGS = {
@@ -270,21 +337,69 @@ SUMMARY_MEANS = [
     "par des sessions itinérantes dans les territoires ruraux",
 ]
 PUBLICS = [
-    "demandeurs-emploi", "femmes", "personnes-handicapees", "refugies", "residents-qpv",
-    "jeunes-sans-qualification", "seniors", "residents-zones-rurales",
+    "demandeurs-emploi",
+    "femmes",
+    "personnes-handicapees",
+    "refugies",
+    "residents-qpv",
+    "jeunes-sans-qualification",
+    "seniors",
+    "residents-zones-rurales",
 ]
-FIRST_NAMES = ["Camille", "Nadia", "Julien", "Sarah", "Karim", "Léa", "Thomas", "Aïcha",
-               "Hugo", "Inès", "Mathieu", "Fatou", "Élise", "Yanis", "Chloé", "Rémi"]
-LAST_NAMES = ["Martin", "Benali", "Durand", "Nguyen", "Lefèvre", "Diallo", "Moreau", "Girard",
-              "Rousseau", "Haddad", "Fontaine", "Mercier", "Traoré", "Lambert", "Caron"]
+FIRST_NAMES = [
+    "Camille",
+    "Nadia",
+    "Julien",
+    "Sarah",
+    "Karim",
+    "Léa",
+    "Thomas",
+    "Aïcha",
+    "Hugo",
+    "Inès",
+    "Mathieu",
+    "Fatou",
+    "Élise",
+    "Yanis",
+    "Chloé",
+    "Rémi",
+]
+LAST_NAMES = [
+    "Martin",
+    "Benali",
+    "Durand",
+    "Nguyen",
+    "Lefèvre",
+    "Diallo",
+    "Moreau",
+    "Girard",
+    "Rousseau",
+    "Haddad",
+    "Fontaine",
+    "Mercier",
+    "Traoré",
+    "Lambert",
+    "Caron",
+]
 COMMENTS = {
-    "high": ["Projet solide et bien ciblé.", "Très bonne connaissance des publics visés.",
-             "Partenariats convaincants, budget réaliste.", "Approche originale et reproductible."],
-    "mid": ["Intéressant mais le plan de financement reste fragile.",
-            "Bonne intention, indicateurs de suivi à préciser.",
-            "Partenariats à consolider.", "Projet pertinent, innovation limitée."],
-    "low": ["Publics cibles mal identifiés.", "Budget peu détaillé, calendrier irréaliste.",
-            "Peu d'éléments sur l'insertion à l'issue du projet.", "Projet peu innovant."],
+    "high": [
+        "Projet solide et bien ciblé.",
+        "Très bonne connaissance des publics visés.",
+        "Partenariats convaincants, budget réaliste.",
+        "Approche originale et reproductible.",
+    ],
+    "mid": [
+        "Intéressant mais le plan de financement reste fragile.",
+        "Bonne intention, indicateurs de suivi à préciser.",
+        "Partenariats à consolider.",
+        "Projet pertinent, innovation limitée.",
+    ],
+    "low": [
+        "Publics cibles mal identifiés.",
+        "Budget peu détaillé, calendrier irréaliste.",
+        "Peu d'éléments sur l'insertion à l'issue du projet.",
+        "Projet peu innovant.",
+    ],
 }
 
 # Six reviewers; harshness shifts their grades (the z-score calibration corrects it).
@@ -313,10 +428,13 @@ class Generator:
         self.organisations: dict[str, Organisation] = {}
         self.used_ids: set[str] = set()
 
-    def organisation(self, name: str, region: str, kind: str = "organisme-formation",
-                     gen_labelled: bool = True) -> Organisation:
+    def organisation(
+        self, name: str, region: str, kind: str = "organisme-formation", gen_labelled: bool = True
+    ) -> Organisation:
         if name not in self.organisations:
-            self.organisations[name] = Organisation(name, _siret(self.rng), region, kind, gen_labelled)
+            self.organisations[name] = Organisation(
+                name, _siret(self.rng), region, kind, gen_labelled
+            )
         return self.organisations[name]
 
     def contact(self) -> tuple[str, str]:
@@ -334,12 +452,19 @@ class Generator:
             ]
             requested = int(spec["requested"])  # type: ignore[call-overload]
             project = Project(
-                id=str(spec["id"]), round=str(spec["round"]), title=str(spec["title"]),
-                summary=str(spec["summary"]), themes=list(spec["themes"]),  # type: ignore[call-overload]
-                porteur=porteur, partners=partners, requested=requested,
-                total_cost=int(round(requested / 0.7, -2)), people=int(spec["people"]),  # type: ignore[call-overload]
+                id=str(spec["id"]),
+                round=str(spec["round"]),
+                title=str(spec["title"]),
+                summary=str(spec["summary"]),
+                themes=list(spec["themes"]),  # type: ignore[call-overload]
+                porteur=porteur,
+                partners=partners,
+                requested=requested,
+                total_cost=int(round(requested / 0.7, -2)),
+                people=int(spec["people"]),  # type: ignore[call-overload]
                 women_percent=int(spec["women_percent"]),  # type: ignore[call-overload]
-                publics=list(spec["publics"]), quality=0.93,  # type: ignore[call-overload]
+                publics=list(spec["publics"]),
+                quality=0.93,  # type: ignore[call-overload]
             )
             self.used_ids.add(project.id)
             projects.append(project)
@@ -369,7 +494,11 @@ class Generator:
             suffix += 1
         self.used_ids.add(ident)
         publics = sorted(rng.sample(PUBLICS, rng.choice([1, 2, 2, 3])), key=PUBLICS.index)
-        women = rng.choice([30, 35, 40, 45, 50, 55, 60]) if "femmes" not in publics else rng.choice([60, 70, 80, 100])
+        women = (
+            rng.choice([30, 35, 40, 45, 50, 55, 60])
+            if "femmes" not in publics
+            else rng.choice([60, 70, 80, 100])
+        )
         requested = rng.randrange(29_000, 40_001, 500)
         roll = rng.random() if round_id != "2022Q2" else 1.0  # the open round: all eligible
         if roll < 0.04:
@@ -384,10 +513,19 @@ class Generator:
             f"Le projet vise {{people}} personnes sur {{months}} mois."
         )
         return Project(
-            id=ident, round=round_id, title=f"{title} – {place}", summary=summary,
-            themes=themes, porteur=porteur, partners=partners, requested=requested,
-            total_cost=math.ceil(requested / share / 100) * 100, people=rng.choice([40, 60, 80, 100, 120, 150, 200, 250, 300]),
-            women_percent=women, publics=publics, quality=rng.betavariate(2.8, 2.0),
+            id=ident,
+            round=round_id,
+            title=f"{title} – {place}",
+            summary=summary,
+            themes=themes,
+            porteur=porteur,
+            partners=partners,
+            requested=requested,
+            total_cost=math.ceil(requested / share / 100) * 100,
+            people=rng.choice([40, 60, 80, 100, 120, 150, 200, 250, 300]),
+            women_percent=women,
+            publics=publics,
+            quality=rng.betavariate(2.8, 2.0),
         )
 
     def projects(self) -> list[Project]:
@@ -403,7 +541,9 @@ class Generator:
                 project.start = closes + timedelta(days=self.rng.choice([31, 45, 61, 92]))
                 project.months = self.rng.choice([6, 9, 12, 12, 18, 24])
                 project.contact = self.contact()
-                project.summary = project.summary.format(people=project.people, months=project.months)
+                project.summary = project.summary.format(
+                    people=project.people, months=project.months
+                )
             projects.extend(sorted(in_round, key=lambda p: p.id))
         return projects
 
@@ -465,7 +605,9 @@ def reviews(gen: Generator, projects: list[Project]) -> dict[tuple[str, str], di
             chosen.append(extra)
         for reviewer in chosen:
             key = (project.round, reviewer[0])
-            doc = files.setdefault(key, {"reviewer": reviewer[0], "round": project.round, "evaluations": {}})
+            doc = files.setdefault(
+                key, {"reviewer": reviewer[0], "round": project.round, "evaluations": {}}
+            )
             evaluations = doc["evaluations"]
             assert isinstance(evaluations, dict)
             if reviewer in conflicted:
@@ -476,7 +618,7 @@ def reviews(gen: Generator, projects: list[Project]) -> dict[tuple[str, str], di
             grades = {}
             for criterion in REVIEW_CRITERIA:
                 value = 5 * project.quality + reviewer[2] + rng.gauss(0, 0.55)
-                grades[criterion] = max(0, min(5, int(round(value))))
+                grades[criterion] = max(0, min(5, round(value)))
             level = "high" if project.quality > 0.66 else "mid" if project.quality > 0.4 else "low"
             evaluations[project.id] = {"grades": grades, "comment": rng.choice(COMMENTS[level])}
     return files
@@ -489,7 +631,9 @@ class _Dumper(yaml.SafeDumper):
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if len(value) > 80 or "\n" in value:
         paragraphs = [textwrap.fill(p, 88) for p in value.split("\n\n")]
-        return dumper.represent_scalar("tag:yaml.org,2002:str", "\n\n".join(paragraphs) + "\n", style="|")
+        return dumper.represent_scalar(
+            "tag:yaml.org,2002:str", "\n\n".join(paragraphs) + "\n", style="|"
+        )
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
 
@@ -507,22 +651,33 @@ def write_example(out: Path, seed: int = SEED) -> None:
     gen = Generator(seed)
     projects = gen.projects()
     review_files = reviews(gen, projects)
-    if out.exists():
-        for child in out.iterdir():
-            if child.is_dir() and child.name in ROUNDS:
-                shutil.rmtree(child)
+    if out.exists():  # replace the generated files, keep the decision records
+        for round_id in ROUNDS:
+            for stale in [*out.glob(f"{round_id}/*.yaml"), *out.glob(f"{round_id}/reviews/*")]:
+                if stale.name != "results.yaml":
+                    stale.unlink()
     out.mkdir(parents=True, exist_ok=True)
     affiliations = {
-        rid: [{"name": a, "siren": gen.organisations[a].siret[:9]} if a in gen.organisations else {"name": a}
-              for a, _ in affs]
+        rid: [
+            {"name": a, "siren": gen.organisations[a].siret[:9]}
+            if a in gen.organisations
+            else {"name": a}
+            for a, _ in affs
+        ]
         for rid, _, _, affs in REVIEWERS
     }
     reviewers_yaml = yaml.safe_dump(
-        [{"id": rid, "name": name, "affiliations": affiliations[rid]} for rid, name, _, _ in REVIEWERS],
-        allow_unicode=True, sort_keys=False, width=100,
+        [
+            {"id": rid, "name": name, "affiliations": affiliations[rid]}
+            for rid, name, _, _ in REVIEWERS
+        ],
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
     )
     call_text = CALL_TEMPLATE.read_text(encoding="utf-8").replace(
-        "__REVIEWERS__", "\n".join("  " + line if line else line for line in reviewers_yaml.splitlines())
+        "__REVIEWERS__",
+        "\n".join("  " + line if line else line for line in reviewers_yaml.splitlines()),
     )
     (out / "call.yaml").write_text(call_text, encoding="utf-8")
     header = "# yaml-language-server: $schema=../../schemas/{kind}.schema.json\n"
@@ -530,12 +685,16 @@ def write_example(out: Path, seed: int = SEED) -> None:
         folder = out / project.round
         folder.mkdir(exist_ok=True)
         text = _dump(dossier_document(project))
-        (folder / f"{project.id}.yaml").write_text(header.format(kind="dossier") + text, encoding="utf-8")
+        (folder / f"{project.id}.yaml").write_text(
+            header.format(kind="dossier") + text, encoding="utf-8"
+        )
     for (round_id, reviewer_id), doc in sorted(review_files.items()):
         folder = out / round_id / "reviews"
         folder.mkdir(parents=True, exist_ok=True)
         text = _dump(doc)
-        (folder / f"{reviewer_id}.yaml").write_text(header.format(kind="review") + text, encoding="utf-8")
+        (folder / f"{reviewer_id}.yaml").write_text(
+            header.format(kind="review") + text, encoding="utf-8"
+        )
     for round_id, (_, _, _, reviewed) in ROUNDS.items():
         if not reviewed:
             (out / round_id / "reviews").mkdir(exist_ok=True)

@@ -96,7 +96,9 @@ def test_generator_reproduces_the_committed_example(tmp_path: Path) -> None:
         relative = path.relative_to(EXAMPLE)
         assert (out / relative).read_bytes() == path.read_bytes(), relative
     generated = {p.relative_to(out) for p in out.rglob("*.yaml")}
-    committed = {p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*.yaml") if p.name != "results.yaml"}
+    committed = {
+        p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*.yaml") if p.name != "results.yaml"
+    }
     assert generated == committed
 
 
