@@ -176,7 +176,9 @@ def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
         return None
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=_BaseLoader):
+        # The pure-Python parser: it keeps a state stack (no recursion) and, unlike
+        # recent libyaml builds, has no nesting limit of its own that would fire first.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limit:
