@@ -19,10 +19,13 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import get_args
 
 import yaml
 
 from gen_cli.identifiers import complete_siren, complete_siret
+from gen_cli.models import Public
+from gen_cli.regions import REGIONS as ALL_REGIONS
 
 SEED = 2021
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,26 +216,7 @@ NAMED = [
 
 # --- Vocabulary for the fictitious dossiers --------------------------------------------
 
-REGIONS = [
-    "auvergne-rhone-alpes",
-    "bourgogne-franche-comte",
-    "bretagne",
-    "centre-val-de-loire",
-    "corse",
-    "grand-est",
-    "guadeloupe",
-    "guyane",
-    "hauts-de-france",
-    "ile-de-france",
-    "la-reunion",
-    "martinique",
-    "mayotte",
-    "normandie",
-    "nouvelle-aquitaine",
-    "occitanie",
-    "pays-de-la-loire",
-    "provence-alpes-cote-d-azur",
-]
+REGIONS = list(ALL_REGIONS)  # alphabetical, as REGION_WEIGHTS
 REGION_WEIGHTS = [9, 4, 5, 3, 1, 5, 1, 1, 7, 16, 2, 1, 1, 4, 7, 7, 4, 7]
 PLACES = {
     "auvergne-rhone-alpes": ["Lyon", "Grenoble", "Clermont", "Saint-Étienne"],
@@ -336,16 +320,7 @@ SUMMARY_MEANS = [
     "par des immersions en entreprise et un mentorat",
     "par des sessions itinérantes dans les territoires ruraux",
 ]
-PUBLICS = [
-    "demandeurs-emploi",
-    "femmes",
-    "personnes-handicapees",
-    "refugies",
-    "residents-qpv",
-    "jeunes-sans-qualification",
-    "seniors",
-    "residents-zones-rurales",
-]
+PUBLICS = list(get_args(Public))
 FIRST_NAMES = [
     "Camille",
     "Nadia",
