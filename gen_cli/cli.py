@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -18,8 +19,11 @@ import typer
 from gen_cli import diagnostics
 from gen_cli.diagnostics import Format
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
+from gen_cli.git import GitError, last_commit_time
 from gen_cli.loading import CallFolder
 from gen_cli.models import SCHEMAS
+from gen_cli.publication import build_publication
+from gen_cli.publish import generation_date, render_publication, template_dirs, write_publication
 from gen_cli.records import write_record
 from gen_cli.report import explain, ranking
 from gen_cli.rounds import (
@@ -27,6 +31,7 @@ from gen_cli.rounds import (
     check_records,
     closed_rounds,
     load_valid,
+    records_for_publication,
     score_rounds,
 )
 from gen_cli.rules import validate_call_folder
@@ -183,6 +188,71 @@ def show(
         d for d in scored.result.outcome.decisions if d.evaluated.dossier.id == dossier_id
     )
     typer.echo(explain(decision, dossier.round))
+
+
+class Language(StrEnum):
+    """Languages of published documents."""
+
+    fr = "fr"
+    en = "en"
+
+
+@app.command()
+def publish(
+    round_ids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--round", help="A round to publish (repeatable); default: all closed rounds."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="The folder to write (replaced whole).")
+    ] = Path("public"),
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of the documents.")
+    ] = Language.fr,
+    templates: Annotated[
+        Path | None,
+        typer.Option("--templates", help="Templates overriding the packaged ones by name."),
+    ] = None,
+    rescore: Annotated[
+        bool, typer.Option("--rescore", help="Rewrite stale decision records instead of refusing.")
+    ] = False,
+    date_from_git: Annotated[
+        bool, typer.Option("--date-from-git", help="Date the publication with the last commit.")
+    ] = False,
+    call: CallOption = Path("dossiers"),
+) -> None:
+    """Render the laureates and the budget to Markdown, a static HTML site and open data.
+
+    Exit status: 0 written, 1 the call has errors or a decision record is stale, 2 usage
+    error or an output folder gen will not replace, 3 internal error.
+    """
+    with _reporting_errors():
+        folder = load_valid(call, str(call))
+        assert folder.call is not None
+        chosen = records_for_publication(
+            folder, list(round_ids or []), today=date.today(), rescore=rescore
+        )
+        dossiers = {d.id: d for _, d in folder.dossiers}
+        publication = build_publication(folder.call, chosen.records, dossiers)
+        stamp = os.environ.get("SOURCE_DATE_EPOCH")
+        if date_from_git and not stamp:
+            try:
+                stamp = str(last_commit_time(call))
+            except GitError as error:
+                raise GenError(str(error)) from None
+        files = render_publication(
+            publication, lang.value, template_dirs(call, templates), generation_date(stamp)
+        )
+        write_publication(out, files, protected=[call])
+    for path in chosen.written:
+        typer.echo(f"wrote {Path(str(call)) / path.relative_to(folder.root)}")
+    budget = publication.budget
+    typer.echo(
+        f"published {budget.laureates} laureate(s) of {len(publication.rounds)} round(s), "
+        f"{len(files)} files in {out}; open {out / 'index.html'}"
+    )
 
 
 @app.command()

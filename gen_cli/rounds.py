@@ -21,6 +21,7 @@ from gen_cli.records import (
     render_record,
     rules_digest,
     sha256_file,
+    write_record,
 )
 from gen_cli.rules import Report, validate_folder
 from gen_cli.scoring import evaluate_round
@@ -193,3 +194,46 @@ def check_records(folder: CallFolder) -> list[Staleness]:
             )
         )
     return stale
+
+
+@dataclass(frozen=True)
+class RecordsForPublication:
+    """The records a publication is made from, and which of them were (re)written."""
+
+    records: dict[str, dict[str, Any]]
+    written: list[Path]
+
+
+def records_for_publication(
+    folder: CallFolder, round_ids: list[str], *, today: date, rescore: bool
+) -> RecordsForPublication:
+    """The current decision records of the rounds to publish.
+
+    With no ``round_ids``, every round whose window has ended. A round without a record is
+    scored and its record written; a stale record is refused unless ``rescore``.
+
+    Raises:
+        GenError: a record no longer matches its inputs (exit status 1).
+    """
+    assert folder.call is not None
+    wanted = round_ids or closed_rounds(folder.call, today)
+    scored = score_rounds(folder, wanted, today=date.max, force=True)
+    stale = []
+    for one in scored:
+        if one.path.exists() and one.path.read_text(encoding="utf-8") != one.text:
+            committed = read_record(one.path) or {}
+            changed = changed_decisions(committed, one.record)
+            stale.append(f"{one.result.round.id} ({', '.join(changed) or 'inputs changed'})")
+    if stale and not rescore:
+        raise GenError(
+            "decision records are stale for round(s) "
+            + "; ".join(stale)
+            + ": run gen score, or publish with --rescore",
+            EXIT_PROBLEMS,
+        )
+    written = []
+    for one in scored:
+        if not one.path.exists() or one.path.read_text(encoding="utf-8") != one.text:
+            write_record(one.path, one.text)
+            written.append(one.path)
+    return RecordsForPublication({one.result.round.id: one.record for one in scored}, written)

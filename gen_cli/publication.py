@@ -1,0 +1,359 @@
+"""What gets published, gathered from decision records (pure: no I/O, no templates).
+
+Only public facts are gathered: a laureate's title, summary, organisations, region,
+themes, grant, timeline and the people it targets; of the dossiers that were not
+selected, only counts and sums. Contacts, reviewers, grades and comments never enter
+these structures, so no template can leak them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from gen_cli.models import Call, Dossier, Round
+from gen_cli.regions import REGIONS
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A laureate project, public fields only."""
+
+    id: str
+    round: str
+    title: str
+    summary: str  # Markdown
+    principal_theme: str
+    themes: tuple[str, ...]
+    lead_name: str
+    lead_siret: str
+    region: str
+    partners: tuple[tuple[str, str], ...]  # (name, role)
+    granted: Decimal
+    people: int
+    women_percent: Decimal
+    publics: tuple[str, ...]
+    start: date
+    end: date
+    rank: int
+
+    @property
+    def targets_women(self) -> bool:
+        """True when women are among the project's target publics."""
+        return "femmes" in self.publics
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A count of laureates and the amount they were granted."""
+
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The budget summary of a round, or of the whole call."""
+
+    received: int
+    eligible: int
+    laureates: int
+    waiting_list: int
+    requested: Decimal
+    granted: Decimal
+    envelope: Decimal
+    left: Decimal
+    by_theme: dict[str, Tally]
+    by_region: dict[str, Tally]
+    people: int
+    women_target: int
+
+    @property
+    def success_rate(self) -> Decimal | None:
+        """Laureates over dossiers received."""
+        return Decimal(self.laureates) / self.received if self.received else None
+
+    @property
+    def women_share(self) -> Decimal | None:
+        """Share of laureates with women among their target publics."""
+        return Decimal(self.women_target) / self.laureates if self.laureates else None
+
+
+@dataclass(frozen=True)
+class PublishedRound:
+    """One round as published."""
+
+    round: Round
+    budget: Budget
+    projects: tuple[Project, ...]  # by theme (call order), then rank
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Everything the templates and open-data files are made from."""
+
+    call: Call
+    rounds: tuple[PublishedRound, ...]
+    budget: Budget
+    remaining: Decimal  # the call's budget left after the published rounds
+
+    @property
+    def projects(self) -> tuple[Project, ...]:
+        """Every laureate of the published rounds."""
+        return tuple(p for r in self.rounds for p in r.projects)
+
+
+def _project(dossier: Dossier, decision: Mapping[str, Any]) -> Project:
+    return Project(
+        id=dossier.id,
+        round=dossier.round,
+        title=dossier.title,
+        summary=dossier.summary,
+        principal_theme=dossier.principal_theme,
+        themes=tuple(dossier.themes),
+        lead_name=dossier.porteur.name,
+        lead_siret=dossier.porteur.siret,
+        region=dossier.porteur.region,
+        partners=tuple((p.name, p.role) for p in dossier.partners),
+        granted=Decimal(str(decision["granted"])),
+        people=dossier.beneficiaries.people,
+        women_percent=dossier.beneficiaries.women_percent,
+        publics=tuple(dossier.beneficiaries.publics),
+        start=dossier.timeline.start,
+        end=dossier.timeline.end,
+        rank=int(decision["rank"]),
+    )
+
+
+def _tallies(projects: list[Project], key: str, order: list[str]) -> dict[str, Tally]:
+    tallies = {}
+    for name in order:
+        chosen = [p for p in projects if getattr(p, key) == name]
+        if chosen:
+            tallies[name] = Tally(len(chosen), sum((p.granted for p in chosen), ZERO))
+    return tallies
+
+
+def _budget(call: Call, projects: list[Project], counts: Mapping[str, Decimal | int]) -> Budget:
+    theme_order = [t.id for t in call.themes]
+    return Budget(
+        received=int(counts["received"]),
+        eligible=int(counts["eligible"]),
+        laureates=len(projects),
+        waiting_list=int(counts["waiting_list"]),
+        requested=Decimal(counts["requested"]),
+        granted=sum((p.granted for p in projects), ZERO),
+        envelope=Decimal(counts["envelope"]),
+        left=Decimal(counts["left"]),
+        by_theme=_tallies(projects, "principal_theme", theme_order),
+        by_region=_tallies(projects, "region", sorted(REGIONS)),
+        people=sum(p.people for p in projects),
+        women_target=sum(1 for p in projects if p.targets_women),
+    )
+
+
+def build_publication(
+    call: Call, records: Mapping[str, Mapping[str, Any]], dossiers: Mapping[str, Dossier]
+) -> Publication:
+    """Gather the publication of the rounds whose decision records are given.
+
+    Args:
+        records: decision records (as written by gen score) by round id.
+        dossiers: every dossier of the call by id (only laureates are read).
+    """
+    theme_order = [t.id for t in call.themes]
+    published = []
+    everything: list[Project] = []
+    totals = {
+        "received": 0,
+        "eligible": 0,
+        "waiting_list": 0,
+        "requested": ZERO,
+        "envelope": ZERO,
+        "left": ZERO,
+    }
+    for round_ in call.rounds:
+        record = records.get(round_.id)
+        if record is None:
+            continue
+        decisions = record["decisions"]
+        projects = [
+            _project(dossiers[d["dossier"]], d) for d in decisions if d["status"] == "laureat"
+        ]
+        projects.sort(key=lambda p: (theme_order.index(p.principal_theme), p.rank))
+        statuses = record["totals"]["statuses"]
+        counts = {
+            "received": int(record["totals"]["dossiers"]),
+            "eligible": int(record["totals"]["eligible"]),
+            "waiting_list": int(statuses["liste-complementaire"]),
+            "requested": Decimal(record["totals"]["requested"]),
+            "envelope": Decimal(record["envelope"]["available"]),
+            "left": Decimal(record["envelope"]["left"]),
+        }
+        for name in totals:
+            totals[name] += counts[name]
+        published.append(PublishedRound(round_, _budget(call, projects, counts), tuple(projects)))
+        everything.extend(projects)
+    budget = _budget(call, everything, totals)
+    return Publication(call, tuple(published), budget, call.budget - budget.granted)
+
+
+SCDL_FIELDS = (
+    "nomAttribuant",
+    "idAttribuant",
+    "dateConvention",
+    "referenceDecision",
+    "nomBeneficiaire",
+    "idBeneficiaire",
+    "rnaBeneficiaire",
+    "objet",
+    "montant",
+    "nature",
+    "conditionsVersement",
+    "datesPeriodeVersement",
+    "idRAE",
+    "notificationUE",
+    "pourcentageSubvention",
+    "dispositifAide",
+)
+
+
+def scdl_rows(publication: Publication) -> list[dict[str, str]]:
+    """One SCDL « subventions » 2.1.1 row per laureate (one beneficiary each).
+
+    Raises:
+        ValueError: a round with laureates has no decision_date in call.yaml.
+    """
+    call = publication.call
+    rows = []
+    for published in publication.rounds:
+        round_ = published.round
+        if published.projects and round_.decision_date is None:
+            raise ValueError(
+                f"round {round_.id} has laureates but no decision_date in call.yaml: "
+                "the SCDL file needs the date of the grant decision"
+            )
+        for project in sorted(published.projects, key=lambda p: p.rank):
+            assert round_.decision_date is not None
+            rows.append(
+                {
+                    "nomAttribuant": call.funder.name,
+                    "idAttribuant": call.funder.siret,
+                    "dateConvention": round_.decision_date.isoformat(),
+                    "referenceDecision": round_.decision_reference or "",
+                    "nomBeneficiaire": project.lead_name,
+                    "idBeneficiaire": project.lead_siret,
+                    "rnaBeneficiaire": "",
+                    "objet": project.title[:256],
+                    "montant": f"{project.granted:.2f}",
+                    "nature": "aide en numéraire",
+                    "conditionsVersement": "échelonné",
+                    "datesPeriodeVersement": f"{project.start.isoformat()}/{project.end.isoformat()}",
+                    "idRAE": "",
+                    "notificationUE": "non",
+                    "pourcentageSubvention": "1.00",
+                    "dispositifAide": "",
+                }
+            )
+    return rows
+
+
+LAUREATE_FIELDS = (
+    "round",
+    "id",
+    "title",
+    "lead_name",
+    "lead_siret",
+    "region",
+    "region_insee",
+    "principal_theme",
+    "themes",
+    "partners",
+    "granted",
+    "people_targeted",
+    "women_percent",
+    "publics",
+    "start",
+    "end",
+    "decision_date",
+    "decision_reference",
+)
+
+
+def laureate_rows(publication: Publication) -> list[dict[str, str]]:
+    """One row per laureate for laureats.csv and laureats.json (columns in README)."""
+    rows = []
+    for published in publication.rounds:
+        round_ = published.round
+        for p in published.projects:
+            rows.append(
+                {
+                    "round": p.round,
+                    "id": p.id,
+                    "title": p.title,
+                    "lead_name": p.lead_name,
+                    "lead_siret": p.lead_siret,
+                    "region": p.region,
+                    "region_insee": REGIONS[p.region].insee,
+                    "principal_theme": p.principal_theme,
+                    "themes": ";".join(p.themes),
+                    "partners": ";".join(name for name, _ in p.partners),
+                    "granted": f"{p.granted:.2f}",
+                    "people_targeted": str(p.people),
+                    "women_percent": str(p.women_percent),
+                    "publics": ";".join(p.publics),
+                    "start": p.start.isoformat(),
+                    "end": p.end.isoformat(),
+                    "decision_date": round_.decision_date.isoformat()
+                    if round_.decision_date
+                    else "",
+                    "decision_reference": round_.decision_reference or "",
+                }
+            )
+    return rows
+
+
+def _budget_document(budget: Budget) -> dict[str, Any]:
+    return {
+        "dossiers_received": budget.received,
+        "dossiers_eligible": budget.eligible,
+        "laureates": budget.laureates,
+        "waiting_list": budget.waiting_list,
+        "success_rate": None if budget.success_rate is None else f"{budget.success_rate:.4f}",
+        "requested": f"{budget.requested:.2f}",
+        "granted": f"{budget.granted:.2f}",
+        "envelope": f"{budget.envelope:.2f}",
+        "left": f"{budget.left:.2f}",
+        "by_theme": {
+            k: {"laureates": t.count, "granted": f"{t.amount:.2f}"}
+            for k, t in budget.by_theme.items()
+        },
+        "by_region": {
+            k: {"laureates": t.count, "granted": f"{t.amount:.2f}"}
+            for k, t in budget.by_region.items()
+        },
+        "people_targeted": budget.people,
+        "laureates_targeting_women": budget.women_target,
+        "share_targeting_women": None
+        if budget.women_share is None
+        else f"{budget.women_share:.4f}",
+    }
+
+
+def budget_document(publication: Publication) -> dict[str, Any]:
+    """The budget summary as JSON-ready data (amounts as decimal strings)."""
+    goal = publication.call.goal
+    return {
+        "call": {
+            "budget": f"{publication.call.budget:.2f}",
+            "remaining": f"{publication.remaining:.2f}",
+            "goal": None if goal is None else {"people": goal.people, "by": goal.by.isoformat()},
+            **_budget_document(publication.budget),
+        },
+        "rounds": {r.round.id: _budget_document(r.budget) for r in publication.rounds},
+    }

@@ -1,0 +1,238 @@
+"""Rendering a publication to files (the only module that imports jinja2) and writing it safely.
+
+Templates are looked up by file name in ``--templates DIR``, then ``<call>/templates``,
+then the packaged ones, so a call repository overrides any of them by adding a file of
+the same name. Everything is rendered in memory and checked first; the output folder is
+then replaced in one rename, so an error leaves the previous publication intact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from gen_cli import formatting
+from gen_cli.errors import GenError
+from gen_cli.messages import MESSAGES
+from gen_cli.publication import (
+    LAUREATE_FIELDS,
+    SCDL_FIELDS,
+    Publication,
+    budget_document,
+    laureate_rows,
+    scdl_rows,
+)
+from gen_cli.regions import REGIONS
+from gen_cli.tableschema import check_csv, scdl_schema
+
+#: A file at the root of every publication, so gen never replaces a folder it did not write.
+MARKER = ".gen-publication"
+STATIC = ("style.css",)
+
+
+def packaged_templates() -> Path:
+    """The templates shipped with gen (inside the wheel, or the source checkout's)."""
+    inside = Path(str(resources.files("gen_cli").joinpath("templates")))
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def template_dirs(call_root: Path, extra: Path | None) -> list[Path]:
+    """Where templates are looked up, first match wins."""
+    dirs = [extra] if extra is not None else []
+    dirs += [call_root / "templates", packaged_templates()]
+    return [d for d in dirs if d.is_dir()]
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable("image")
+
+
+def _markdown(text: str) -> Markup:
+    # Raw HTML is shown as text, and images (which would load from the network) are off.
+    return Markup(_MARKDOWN.render(text))
+
+
+_MD_SPECIAL = str.maketrans(
+    {c: "\\" + c for c in "\\`*_{}[]()#+-.!|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+)
+
+
+def _md_text(value: object) -> str:
+    """Escape text for a Markdown document: no markup, no HTML."""
+    return str(value).translate(_MD_SPECIAL)
+
+
+def _md_block(value: str) -> str:
+    """Keep a summary's Markdown but neutralise raw HTML."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").strip()
+
+
+def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    call = publication.call
+    themes = {t.id: getattr(t.label, lang) for t in call.themes}
+    env.filters.update(
+        money=lambda v: formatting.money(Decimal(v), lang),
+        number=lambda v: formatting.number(v, lang),
+        percent=lambda v: "—" if v is None else formatting.percent(Decimal(v), lang),
+        day=lambda v: formatting.day(v, lang),
+        markdown=_markdown,
+        md=_md_text,
+        md_block=_md_block,
+        theme=lambda v: themes[v],
+        region=lambda v: getattr(REGIONS[v], lang),
+        apply=lambda value, name: env.filters[name](value),
+        share=lambda part, whole: (
+            Decimal(0)
+            if not whole
+            else (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+        ),
+    )
+    env.globals.update(
+        t=MESSAGES[lang],
+        lang=lang,
+        call=call,
+        call_name=getattr(call.name, lang),
+        publication=publication,
+    )
+    return env
+
+
+def _csv(fields: Sequence[str], rows: list[dict[str, str]]) -> str:
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def render_publication(
+    publication: Publication, lang: str, dirs: Sequence[Path], generated: date | None
+) -> dict[str, bytes]:
+    """Render every file of the publication in memory: relative path -> bytes.
+
+    Raises:
+        GenError: a template is missing or broken, or the SCDL file fails its schema.
+    """
+    env = _environment(dirs, lang, publication)
+
+    def render(name: str, **context: Any) -> bytes:
+        try:
+            return env.get_template(name).render(generated=generated, **context).encode("utf-8")
+        except jinja2.TemplateSyntaxError as error:
+            raise GenError(
+                f"template {error.filename or error.name}:{error.lineno}: {error.message}"
+            ) from None
+        except jinja2.TemplateNotFound as error:
+            raise GenError(
+                f"template {error.name} not found in {', '.join(map(str, dirs))}"
+            ) from None
+        except jinja2.UndefinedError as error:
+            raise GenError(f"template {name}: {error.message}") from None
+
+    files: dict[str, bytes] = {}
+    files["index.html"] = render("index.html", root="")
+    files["budget.html"] = render("budget.html", root="")
+    for published in publication.rounds:
+        files[f"rounds/{published.round.id}.html"] = render(
+            "round.html", root="../", published=published
+        )
+        for project in published.projects:
+            files[f"projects/{project.id}.html"] = render(
+                "project.html", root="../", project=project, published=published
+            )
+    for name in STATIC:
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        files[name] = source.encode("utf-8")
+    files["laureats.md"] = render("laureats.md")
+    files["budget.md"] = render("budget.md")
+    rows = laureate_rows(publication)
+    files["laureats.csv"] = _csv(LAUREATE_FIELDS, rows).encode("utf-8")
+    files["laureats.json"] = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    files["budget.json"] = (
+        json.dumps(budget_document(publication), ensure_ascii=False, indent=2, sort_keys=True)
+        + "\n"
+    ).encode("utf-8")
+    try:
+        scdl = _csv(SCDL_FIELDS, scdl_rows(publication))
+    except ValueError as error:
+        raise GenError(str(error)) from None
+    problems = check_csv(scdl, scdl_schema())
+    if problems:
+        raise GenError("subventions.csv does not match the SCDL schema: " + "; ".join(problems[:5]))
+    files["subventions.csv"] = scdl.encode("utf-8")
+    files[MARKER] = b"Written by gen publish; the whole folder is replaced at each run.\n"
+    return files
+
+
+def generation_date(epoch: str | None) -> date | None:
+    """The date to print as the publication date, from SOURCE_DATE_EPOCH (else none)."""
+    if not epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
+    except (ValueError, OverflowError):
+        raise GenError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time") from None
+
+
+def write_publication(out: Path, files: dict[str, bytes], protected: Sequence[Path] = ()) -> None:
+    """Replace ``out`` with ``files`` in one rename; on any error ``out`` is left as it was.
+
+    Raises:
+        GenError: ``out`` holds something gen did not write, or is a protected folder.
+    """
+    target = out.resolve()
+    for folder in protected:
+        folder = folder.resolve()
+        if target == folder or target in folder.parents or folder in target.parents:
+            raise GenError(f"refusing to publish into {out}: it overlaps {folder}")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise GenError(f"refusing to publish into {out}: it is not a folder")
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise GenError(
+            f"refusing to replace {out}: it is not empty and was not written by gen publish"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        for relative, content in sorted(files.items()):
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        staging.chmod(0o755)
+        if out.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            retired.rmdir()
+            out.rename(retired)
+            try:
+                staging.rename(out)
+            except BaseException:
+                retired.rename(out)
+                raise
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
