@@ -88,9 +88,12 @@ def check_csv(text: str, schema: dict[str, Any]) -> list[str]:
                 value = cells.get(params["column"], "")
                 if value and siret_problem(value):
                     problems.append(f"row {number}, {params['column']}: {siret_problem(value)}")
-            elif check["name"] == "one-of-required":
-                if not cells.get(params["column1"]) and not cells.get(params["column2"]):
-                    problems.append(
-                        f"row {number}: one of {params['column1']} and {params['column2']} is required"
-                    )
+            elif (
+                check["name"] == "one-of-required"
+                and not cells.get(params["column1"])
+                and not cells.get(params["column2"])
+            ):
+                problems.append(
+                    f"row {number}: one of {params['column1']} and {params['column2']} is required"
+                )
     return problems
