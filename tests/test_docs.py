@@ -1,0 +1,39 @@
+"""README stays true: every code, every command, the CI command."""
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from gen_cli.cli import app
+from gen_cli.diagnostics import CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = ["validate", "score", "show", "publish", "schema"]
+
+
+def test_every_code_is_documented_with_its_severity_and_meaning() -> None:
+    for code, (severity, meaning) in CODES.items():
+        assert f"| {code} | {severity} | {meaning} |" in README, code
+
+
+def test_readme_documents_no_code_that_does_not_exist() -> None:
+    documented = set(re.findall(r"^\| ([EW]\d{3}) \|", README, flags=re.MULTILINE))
+    assert documented == set(CODES)
+
+
+def test_every_command_has_help_and_a_readme_section() -> None:
+    for command in COMMANDS:
+        result = CliRunner().invoke(app, [command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Usage:" in result.output
+        assert f"### `gen {command}" in README, command
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    commands = re.findall(r"```sh\n(.*?)\n```", README, flags=re.DOTALL)
+    assert len(commands) >= 2
+    test_command = commands[1]
+    assert test_command.endswith("pytest")
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
