@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
     "fr": {
+        "colon": "\u00a0:",
         "laureates": "Lauréats",
         "laureates_of": "Lauréats du relevé",
         "round": "Relevé",
@@ -64,6 +65,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "residents-zones-rurales": "habitants des zones rurales",
     },
     "en": {
+        "colon": ":",
         "laureates": "Laureates",
         "laureates_of": "Laureates of round",
         "round": "Round",
