@@ -7,6 +7,8 @@ problem is composed again into nodes, to find the line and column of each key pa
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -167,26 +169,34 @@ def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
     """Where nesting first goes deeper than ``limit``, or None.
 
     Block nesting needs one column of indentation (or a "- " or "? " indicator) a level,
-    and flow nesting one bracket, so ordinary files are cleared by counting; only the others are parsed
-    event by event (libyaml's event parser does not recurse).
+    and flow nesting one bracket, so ordinary files are cleared by counting. The others
+    are parsed event by event: libyaml's event parser keeps a stack rather than recursing.
     """
-    # A block collection nested on one line needs a "- " or "? " (or indentation) each.
     widest = max((len(line) - len(line.lstrip(" -?")) for line in text.splitlines()), default=0)
     if text.count("[") + text.count("{") + widest + 2 <= limit:
         return None
-    depth = 0
     try:
-        # The pure-Python parser: it keeps a state stack (no recursion) and, unlike
-        # recent libyaml builds, has no nesting limit of its own that would fire first.
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > limit:
-                    return _mark(event.start_mark)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        return _first_too_deep(text, limit, _BaseLoader)
+    except yaml.YAMLError as error:
+        if "nesting depth" not in str(error):
+            return None  # the loader reports the syntax error itself
+    # Recent libyaml builds stop at a nesting limit of their own (1000), reading ahead of
+    # the events: the pure-Python parser, slower but limitless, finds where gen's is crossed.
+    try:
+        return _first_too_deep(text, limit, yaml.SafeLoader)
     except yaml.YAMLError:
-        return None  # the loader reports the syntax error itself
+        return None
+
+
+def _first_too_deep(text: str, limit: int, loader: type[yaml.SafeLoader]) -> tuple[int, int] | None:
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > limit:
+                return _mark(event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     return None
 
 
@@ -300,13 +310,68 @@ def locate(problems: list[Problem], text_of: dict[str, str]) -> list[Diagnostic]
     return diagnostics
 
 
-def dump(data: Any) -> str:
-    """Serialise plain data to block-style YAML with sorted keys (for decision records)."""
-    return yaml.dump(
-        data,
-        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-        sort_keys=True,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
+_PLAIN_KEY = re.compile(r"^[a-z_][a-z0-9_-]*$")
+_RESERVED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+# Characters YAML does not allow raw, or reads as line breaks (json.dumps leaves them).
+_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def _quoted(text: str) -> str:
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return _quoted(str(value))
+
+
+def _key(value: Any) -> str:
+    text = str(value)
+    if _PLAIN_KEY.match(text) and text not in _RESERVED:
+        return text
+    return _quoted(text)
+
+
+def _emit(value: Any, indent: int, lines: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            item = value[key]
+            if isinstance(item, dict | list) and item:
+                lines.append(f"{pad}{_key(key)}:")
+                _emit(item, indent + 2, lines)
+            else:
+                lines.append(f"{pad}{_key(key)}: {_inline(item)}")
+    else:
+        for item in value:
+            if isinstance(item, dict | list) and item:
+                start = len(lines)
+                _emit(item, indent + 2, lines)
+                lines[start] = f"{pad}- {lines[start][indent + 2 :]}"
+            else:
+                lines.append(f"{pad}- {_inline(item)}")
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
+
+
+def dump(data: dict[str, Any]) -> str:
+    """Serialise plain data (mappings, lists, strings, integers) to block YAML.
+
+    Keys are sorted and every string is double-quoted, so the text is the same for the
+    same data, whatever the PyYAML version; much faster than yaml.dump on large records.
+    """
+    lines: list[str] = []
+    _emit(data, 0, lines)
+    return "\n".join(lines) + "\n"

@@ -315,7 +315,7 @@ def test_locate_composes_only_files_with_key_paths() -> None:
 def test_dump_is_sorted_block_yaml_and_reads_back() -> None:
     data = {"b": [1, 2], "a": {"z": "été", "y": None}}
     text = dump(data)
-    assert text == "a:\n  y: null\n  z: été\nb:\n- 1\n- 2\n"
+    assert text == 'a:\n  "y": null\n  z: "été"\nb:\n  - 1\n  - 2\n'
     assert parse_yaml(text, "f") == (data, [])
 
 
