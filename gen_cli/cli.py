@@ -246,8 +246,9 @@ def publish(
             publication, lang.value, template_dirs(call, templates), generation_date(stamp)
         )
         write_publication(out, files, protected=[call])
-    for path in chosen.written:
-        typer.echo(f"wrote {Path(str(call)) / path.relative_to(folder.root)}")
+        for path, text in chosen.to_write:
+            write_record(path, text)
+            typer.echo(f"wrote {Path(str(call)) / path.relative_to(folder.root)}")
     budget = publication.budget
     typer.echo(
         f"published {budget.laureates} laureate(s) of {len(publication.rounds)} round(s), "

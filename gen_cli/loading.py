@@ -108,6 +108,12 @@ def _discriminators() -> frozenset[str]:
     return frozenset(names)
 
 
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
 def _present_loc(data: Any, loc: Loc) -> Loc:
     """The parts of pydantic's ``loc`` that name nodes of ``data`` (drops union tags)."""
     kept: list[str | int] = []
@@ -121,9 +127,7 @@ def _present_loc(data: Any, loc: Loc) -> Loc:
             # pydantic's tag of a tagged union, not a key: a criterion with
             # source: indicator also has an ``indicator`` key.
             continue
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        if _has(node, part):
             node = node[part]
             kept.append(part)
         elif index == len(loc) - 1 and isinstance(part, str) and not part.startswith("["):

@@ -139,7 +139,7 @@ def _tallies(projects: list[Project], key: str, order: list[str]) -> dict[str, T
     return tallies
 
 
-def _budget(call: Call, projects: list[Project], counts: Mapping[str, Decimal | int]) -> Budget:
+def _budget(call: Call, projects: list[Project], counts: Mapping[str, Decimal]) -> Budget:
     theme_order = [t.id for t in call.themes]
     return Budget(
         received=int(counts["received"]),
@@ -169,14 +169,9 @@ def build_publication(
     theme_order = [t.id for t in call.themes]
     published = []
     everything: list[Project] = []
-    totals = {
-        "received": 0,
-        "eligible": 0,
-        "waiting_list": 0,
-        "requested": ZERO,
-        "envelope": ZERO,
-        "left": ZERO,
-    }
+    totals: dict[str, Decimal] = dict.fromkeys(
+        ("received", "eligible", "waiting_list", "requested", "envelope", "left"), ZERO
+    )
     for round_ in call.rounds:
         record = records.get(round_.id)
         if record is None:
@@ -187,10 +182,10 @@ def build_publication(
         ]
         projects.sort(key=lambda p: (theme_order.index(p.principal_theme), p.rank))
         statuses = record["totals"]["statuses"]
-        counts = {
-            "received": int(record["totals"]["dossiers"]),
-            "eligible": int(record["totals"]["eligible"]),
-            "waiting_list": int(statuses["liste-complementaire"]),
+        counts: dict[str, Decimal] = {
+            "received": Decimal(record["totals"]["dossiers"]),
+            "eligible": Decimal(record["totals"]["eligible"]),
+            "waiting_list": Decimal(statuses["liste-complementaire"]),
             "requested": Decimal(record["totals"]["requested"]),
             "envelope": Decimal(record["envelope"]["available"]),
             "left": Decimal(record["envelope"]["left"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -76,9 +77,20 @@ def _md_text(value: object) -> str:
     return str(value).translate(_MD_SPECIAL)
 
 
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_UNSAFE_LINK = re.compile(r"\[([^\]]*)\]\((?!https?://)[^)]*\)")
+_UNSAFE_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(?!https?://)\S.*$", re.MULTILINE)
+
+
 def _md_block(value: str) -> str:
-    """Keep a summary's Markdown but neutralise raw HTML."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").strip()
+    """Keep a summary's Markdown but neutralise raw HTML, images and non-web links.
+
+    A Markdown file may be rendered by a tool that sanitises less than gen's site does.
+    """
+    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _IMAGE.sub(r"\1", text)
+    text = _UNSAFE_LINK.sub(r"\1", text)
+    return _UNSAFE_REFERENCE.sub("", text).strip()
 
 
 def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> jinja2.Environment:
@@ -119,6 +131,23 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     return env
 
 
+def _template_frame(error: BaseException, dirs: Sequence[Path]) -> str | None:
+    """``file:line`` of the innermost template frame of an error's traceback.
+
+    Jinja rewrites tracebacks so that template code shows as the template's own file and
+    line: the last such frame is where an included or inherited template went wrong.
+    """
+    roots = [str(d.resolve()) for d in dirs]
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if any(filename.startswith(root) for root in roots):
+            found = f"{Path(filename).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
 def _csv(fields: Sequence[str], rows: list[dict[str, str]]) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
@@ -148,8 +177,10 @@ def render_publication(
             raise GenError(
                 f"template {error.name} not found in {', '.join(map(str, dirs))}"
             ) from None
-        except jinja2.UndefinedError as error:
-            raise GenError(f"template {name}: {error.message}") from None
+        except (jinja2.TemplateError, ArithmeticError, LookupError, ValueError, TypeError) as error:
+            where = _template_frame(error, dirs) or name
+            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+            raise GenError(f"template {where}: {message}") from None
 
     files: dict[str, bytes] = {}
     files["index.html"] = render("index.html", root="")

@@ -21,7 +21,6 @@ from gen_cli.records import (
     render_record,
     rules_digest,
     sha256_file,
-    write_record,
 )
 from gen_cli.rules import Report, validate_folder
 from gen_cli.scoring import evaluate_round
@@ -180,7 +179,8 @@ def check_records(folder: CallFolder) -> list[Staleness]:
         committed = read_record(scored.path) or {}
         if scored.path.read_text(encoding="utf-8") == scored.text:
             continue
-        old_inputs = committed.get("inputs") if isinstance(committed.get("inputs"), dict) else {}
+        found = committed.get("inputs")
+        old_inputs: dict[str, Any] = found if isinstance(found, dict) else {}
         new_inputs = scored.record["inputs"]
         inputs_changed = sorted(
             k for k in set(old_inputs) | set(new_inputs) if old_inputs.get(k) != new_inputs.get(k)
@@ -198,10 +198,10 @@ def check_records(folder: CallFolder) -> list[Staleness]:
 
 @dataclass(frozen=True)
 class RecordsForPublication:
-    """The records a publication is made from, and which of them were (re)written."""
+    """The records a publication is made from, and those to write once it succeeds."""
 
     records: dict[str, dict[str, Any]]
-    written: list[Path]
+    to_write: list[tuple[Path, str]]
 
 
 def records_for_publication(
@@ -210,7 +210,8 @@ def records_for_publication(
     """The current decision records of the rounds to publish.
 
     With no ``round_ids``, every round whose window has ended. A round without a record is
-    scored and its record written; a stale record is refused unless ``rescore``.
+    scored, and so is a stale one with ``rescore`` (else refused); nothing is written here:
+    the caller writes ``to_write`` once the publication itself has succeeded.
 
     Raises:
         GenError: a record no longer matches its inputs (exit status 1).
@@ -231,9 +232,9 @@ def records_for_publication(
             + ": run gen score, or publish with --rescore",
             EXIT_PROBLEMS,
         )
-    written = []
-    for one in scored:
-        if not one.path.exists() or one.path.read_text(encoding="utf-8") != one.text:
-            write_record(one.path, one.text)
-            written.append(one.path)
-    return RecordsForPublication({one.result.round.id: one.record for one in scored}, written)
+    to_write = [
+        (one.path, one.text)
+        for one in scored
+        if not one.path.exists() or one.path.read_text(encoding="utf-8") != one.text
+    ]
+    return RecordsForPublication({one.result.round.id: one.record for one in scored}, to_write)

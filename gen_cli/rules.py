@@ -95,7 +95,7 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                 "id",
             )
         for index, criterion in enumerate(grid.criteria):
-            where = ("grids", theme_id, "criteria", index)
+            where: tuple[str | int, ...] = ("grids", theme_id, "criteria", index)
             if isinstance(criterion, ReviewCriterion):
                 if criterion.scale.min >= criterion.scale.max:
                     add(
@@ -166,12 +166,12 @@ def call_problems(call: Call, display: str) -> list[Problem]:
 
     total = Decimal(0)
     for index, round_ in enumerate(call.rounds):
-        where = ("rounds", index)
+        place: tuple[str | int, ...] = ("rounds", index)
         if round_.closes < round_.opens:
             add(
                 "E107",
                 f"round {round_.id}: closes {round_.closes} before it opens {round_.opens}",
-                *where,
+                *place,
                 "closes",
             )
         total += round_.envelope.amount
@@ -180,7 +180,7 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                 add(
                     "E205",
                     f"round {round_.id}: envelope for undeclared theme {theme_id!r}",
-                    *where,
+                    *place,
                     "envelope",
                     "themes",
                     theme_id,
@@ -191,7 +191,7 @@ def call_problems(call: Call, display: str) -> list[Problem]:
             add(
                 "E308",
                 f"round {round_.id}: theme shares reserve {reserved}% of the envelope, above 100%",
-                *where,
+                *place,
                 "envelope",
                 "themes",
             )
@@ -200,7 +200,7 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                 add(
                     "E308",
                     f"round {round_.id}: theme {theme_id!r} max {theme_envelope.max} is above the round's envelope {round_.envelope.amount}",
-                    *where,
+                    *place,
                     "envelope",
                     "themes",
                     theme_id,

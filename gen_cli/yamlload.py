@@ -23,7 +23,7 @@ MAX_BYTES = 1_000_000
 #: libyaml's composer recurses in C and crashes the process on very deep nesting.
 MAX_DEPTH = 100
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Refused(yaml.MarkedYAMLError):
@@ -58,7 +58,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
             # PyYAML's scalar constructors raise these for values that match a type's
             # pattern but are not valid (2022-02-30, !!int abc, !!bool maybe, !!int '').
-            value = str(node.value) if isinstance(node, yaml.ScalarNode) else node.id
+            value = str(node.value) if isinstance(node, yaml.ScalarNode) else str(node.tag)
             shown = value if len(value) <= 40 else value[:37] + "..."
             raise yaml.constructor.ConstructorError(
                 None,
@@ -94,7 +94,7 @@ def _short_tag(tag: str) -> str:
     return tag.replace("tag:yaml.org,2002:", "!!", 1)
 
 
-def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
+def _mark(mark: Any) -> tuple[int, int]:
     if mark is None:
         return (1, 1)
     return (mark.line + 1, mark.column + 1)
