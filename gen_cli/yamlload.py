@@ -333,7 +333,7 @@ def _scalar(value: Any) -> str:
 
 def _key(value: Any) -> str:
     text = str(value)
-    if _PLAIN_KEY.match(text) and text not in _RESERVED:
+    if _PLAIN_KEY.fullmatch(text) and text not in _RESERVED:
         return text
     return _quoted(text)
 
