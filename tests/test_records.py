@@ -1,7 +1,7 @@
 """The decision record's YAML writer: deterministic, and read back as the same data."""
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gen_cli.yamlload import dump, parse_yaml
@@ -23,6 +23,8 @@ documents = st.dictionaries(
 
 @settings(max_examples=200)
 @given(documents)
+@example({"_\n": None})  # a trailing newline once passed for a plain key
+@example({"\x85": None, "\u2028": "\x7f"})  # YAML line breaks and non-printables
 def test_dump_reads_back_as_the_same_data(document: dict) -> None:
     text = dump(document)
     assert yaml.safe_load(text) == (document or None)
