@@ -21,6 +21,17 @@ from gen_cli.cli import main
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 
+#: The projects announced as laureates of the real call (and kept so in the example).
+ANNOUNCED = (
+    "digital-mixite-challenge",
+    "lovelace",
+    "mooc-femmes-numerique",
+    "tech-my-ge",
+    "declics-numeriques-inclusion-handicap",
+    "get-into-tech-refugies",
+    "formation-distance-realite-virtuelle",
+)
+
 # Hypothesis imports this module (and libcst, which warns on import) only to report a
 # failing example; under filterwarnings=error that warning would replace the report
 # with an INTERNALERROR. Import it once here, quietly.

@@ -26,7 +26,7 @@ from typing import Any
 import html5lib
 import pytest
 import yaml
-from conftest import child_env, invoke, replace
+from conftest import ANNOUNCED, child_env, invoke, replace
 from frictionless import Resource, Schema
 from typer.testing import CliRunner, Result
 
@@ -41,16 +41,6 @@ EXAMPLE = Path(__file__).parent.parent / "dossiers"
 SCDL_SCHEMA = Path(gen_cli.__file__).parent / "data" / "scdl-subventions" / "schema.json"
 ROUNDS = ("2021Q3", "2021Q4", "2022Q1", "2022Q2")
 
-#: The projects announced as laureates of the real call (and kept so in the example).
-ANNOUNCED = (
-    "digital-mixite-challenge",
-    "lovelace",
-    "mooc-femmes-numerique",
-    "tech-my-ge",
-    "declics-numeriques-inclusion-handicap",
-    "get-into-tech-refugies",
-    "formation-distance-realite-virtuelle",
-)
 
 NNBSP, NBSP = "\u202f", "\u00a0"  # Babel's French group separator; the space before €
 EPOCH = "1652356800"  # 2022-05-12 12:00:00 UTC
