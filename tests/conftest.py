@@ -13,11 +13,12 @@ import warnings
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
 from gen_cli.cli import main
+from gen_cli.models import Dossier
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 
@@ -149,3 +150,33 @@ def no_warnings() -> Iterator[None]:
     messages += [f"log {r.levelname} {r.name}: {r.getMessage()}" for r in handler.records]
     if messages:
         pytest.fail("unexpected warnings:\n" + "\n".join(messages), pytrace=False)
+
+
+def make_dossier(ident: str, theme: str = "t", **changes: Any) -> Dossier:
+    """A valid dossier of round R1; ``section__field=value`` changes one field."""
+    data: dict[str, Any] = {
+        "id": ident,
+        "round": "R1",
+        "title": ident,
+        "summary": "",
+        "themes": [theme],
+        "porteur": {
+            "name": f"Porteur {ident}",
+            "siret": "83456789300013",
+            "kind": "organisme-formation",
+            "region": "bretagne",
+            "gen_labelled": True,
+        },
+        "budget": {"total_cost": 20_000, "requested": 10_000, "other_funding": 10_000},
+        "beneficiaries": {"people": 10, "women_percent": 45, "publics": ["femmes"]},
+        "timeline": {"start": "2023-09-01", "end": "2024-06-30"},
+        "submitted": "2023-02-01",
+        "contact": {"name": "Contact", "email": "contact@example.org"},
+    }
+    for key, value in changes.items():
+        section, _, field = key.partition("__")
+        if field:
+            data[section] = {**data[section], field: value}
+        else:
+            data[section] = value
+    return Dossier.model_validate(data)

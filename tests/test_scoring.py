@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import make_dossier
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -75,35 +76,6 @@ def make_call(grids: dict[str, Any], reviewers: int | list[Any] = 10, **sections
     }
     data.update(sections)
     return Call.model_validate(data)
-
-
-def make_dossier(ident: str, theme: str = "t", **changes: Any) -> Dossier:
-    data: dict[str, Any] = {
-        "id": ident,
-        "round": "R1",
-        "title": ident,
-        "summary": "",
-        "themes": [theme],
-        "porteur": {
-            "name": f"Porteur {ident}",
-            "siret": SIRET,
-            "kind": "organisme-formation",
-            "region": "bretagne",
-            "gen_labelled": True,
-        },
-        "budget": {"total_cost": 20_000, "requested": 10_000, "other_funding": 10_000},
-        "beneficiaries": {"people": 10, "women_percent": 45, "publics": ["femmes"]},
-        "timeline": {"start": "2023-09-01", "end": "2024-06-30"},
-        "submitted": "2023-02-01",
-        "contact": {"name": "Contact", "email": "contact@example.org"},
-    }
-    for key, value in changes.items():
-        section, _, field = key.partition("__")
-        if field:
-            data[section] = {**data[section], field: value}
-        else:
-            data[section] = value
-    return Dossier.model_validate(data)
 
 
 def make_review(reviewer: str, evaluations: dict[str, dict[str, Any]]) -> Review:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import make_dossier as build_dossier
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,30 +80,12 @@ def make_call(
 def make_dossier(
     ident: str, theme: str, requested: Any, submitted: date = date(2023, 2, 1), women: int = 50
 ) -> Dossier:
-    return Dossier.model_validate(
-        {
-            "id": ident,
-            "round": "R1",
-            "title": ident,
-            "summary": "",
-            "themes": [theme],
-            "porteur": {
-                "name": f"Porteur {ident}",
-                "siret": SIRET,
-                "kind": "organisme-formation",
-                "region": "bretagne",
-                "gen_labelled": True,
-            },
-            "budget": {
-                "total_cost": D(requested) * 2,
-                "requested": requested,
-                "other_funding": requested,
-            },
-            "beneficiaries": {"people": 10, "women_percent": women, "publics": ["femmes"]},
-            "timeline": {"start": "2023-09-01", "end": "2024-06-30"},
-            "submitted": submitted.isoformat(),
-            "contact": {"name": "Contact", "email": "contact@example.org"},
-        }
+    return build_dossier(
+        ident,
+        theme,
+        budget={"total_cost": D(requested) * 2, "requested": requested, "other_funding": requested},
+        submitted=submitted.isoformat(),
+        beneficiaries__women_percent=women,
     )
 
 
