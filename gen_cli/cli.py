@@ -24,10 +24,11 @@ from gen_cli.loading import CallFolder
 from gen_cli.models import SCHEMAS
 from gen_cli.publication import build_publication
 from gen_cli.publish import generation_date, render_publication, template_dirs, write_publication
-from gen_cli.records import write_record
+from gen_cli.records import check_record_target, write_record
 from gen_cli.report import explain, ranking
 from gen_cli.rounds import (
     InvalidCall,
+    check_publishable,
     check_records,
     closed_rounds,
     load_valid,
@@ -147,21 +148,25 @@ def score(
             typer.echo(ranking(one) + "\n")
     if dry_run:
         return
-    for one in scored:
-        write_record(one.path, one.text)
-        if fmt is ScoreFormat.text:
-            typer.echo(f"wrote {Path(str(call)) / one.path.relative_to(folder.root)}")
+    with _reporting_errors():
+        for one in scored:
+            check_record_target(one.path)
+        for one in scored:
+            write_record(one.path, one.text)
+            if fmt is ScoreFormat.text:
+                typer.echo(f"wrote {Path(str(call)) / one.path.relative_to(folder.root)}")
 
 
 def _check(folder: CallFolder) -> None:
     stale = check_records(folder)
     for item in stale:
         shown = Path(folder.call_source.display).parent / item.path.relative_to(folder.root)
-        detail = (
-            f"decisions differ for {', '.join(item.changed)}"
-            if item.changed
-            else "no decision differs, but its inputs do"
-        )
+        if item.changed:
+            detail = f"decisions differ for {', '.join(item.changed)}"
+        elif item.inputs_changed:
+            detail = "no decision differs, but its inputs do"
+        else:
+            detail = "it differs from what its inputs give (edited by hand, or by another gen)"
         typer.echo(f"{shown}: stale record for round {item.round_id}: {detail}")
         if item.inputs_changed:
             typer.echo(f"  inputs changed: {', '.join(item.inputs_changed)}")
@@ -221,6 +226,9 @@ def publish(
     date_from_git: Annotated[
         bool, typer.Option("--date-from-git", help="Date the publication with the last commit.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Publish a round named with --round that is still open.")
+    ] = False,
     call: CallOption = Path("dossiers"),
 ) -> None:
     """Render the laureates and the budget to Markdown, a static HTML site and open data.
@@ -232,8 +240,9 @@ def publish(
         folder = load_valid(call, str(call))
         assert folder.call is not None
         chosen = records_for_publication(
-            folder, list(round_ids or []), today=date.today(), rescore=rescore
+            folder, list(round_ids or []), today=date.today(), rescore=rescore, force=force
         )
+        check_publishable(folder, chosen.records)
         dossiers = {d.id: d for _, d in folder.dossiers}
         publication = build_publication(folder.call, chosen.records, dossiers)
         stamp = os.environ.get("SOURCE_DATE_EPOCH")

@@ -23,7 +23,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E005": ("error", "a key appears twice in the same mapping"),
     "E006": ("error", "a YAML tag such as !!python/object is not allowed"),
     "E007": ("error", "the file's top level is not a mapping"),
-    "E008": ("error", "YAML anchors and aliases are not allowed"),
+    "E008": ("error", "YAML anchors, aliases and merge keys are not allowed"),
     "E009": ("error", "the file is larger than gen accepts"),
     "E010": ("error", "the path is a symbolic link or not a regular file"),
     # One file against its schema.
@@ -59,6 +59,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E307": ("error", "the rounds' envelopes add up to more than the call's budget"),
     "E308": ("error", "a theme envelope exceeds the round's, or theme shares exceed 100%"),
     "E309": ("error", "a criterion id has a different source or scale in another grid"),
+    "E310": ("error", "a round with laureates has no decision_date, which publishing needs"),
     # Warnings: the data is usable, but probably not what was meant.
     "W001": (
         "warning",
@@ -76,9 +77,17 @@ def printable(text: str) -> str:
     """Escape control characters, so hostile file names or keys cannot drive the terminal."""
     if text.isprintable():
         return text
-    return "".join(
-        f"\\x{ord(c):02x}" if ord(c) in _CONTROL or c in "\u2028\u2029" else c for c in text
-    )
+    return "".join(_escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code in _CONTROL:
+        return f"\\x{code:02x}"
+    # line separators, and the surrogates that stand for undecodable bytes in file names
+    if char in "\u2028\u2029" or 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return char
 
 
 @dataclass(frozen=True, order=True)

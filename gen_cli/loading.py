@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,6 +54,7 @@ class CallFolder:
     sources: dict[str, Source] = field(default_factory=dict)
     dossier_files: int = 0
     review_files: int = 0
+    unreadable_dossiers: set[str] = field(default_factory=set)  # file stems
 
 
 _ERROR_CODES = {
@@ -188,6 +190,30 @@ def _source(root: Path, shown_root: str, path: Path) -> Source:
     return Source(path, str(Path(shown_root) / relative))
 
 
+RECORD_HEADER = "# Decision record written by `gen score"
+
+
+def is_record_file(path: Path) -> bool:
+    """True when ``path`` is a decision record that gen wrote (it may be overwritten)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(RECORD_HEADER)) == RECORD_HEADER.encode()
+    except OSError:
+        return False
+
+
+def _yaml_like(path: Path) -> bool:
+    return path.suffix.lower() in {".yaml", ".yml"}
+
+
+def _holds_yaml(path: Path) -> bool:
+    if path.is_symlink() or not path.is_dir():
+        return False
+    return any(
+        _yaml_like(Path(name)) for _, _, names in os.walk(path, followlinks=False) for name in names
+    )
+
+
 def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source], list[Problem]]:
     """List the dossier and review files of a call folder, in a stable order.
 
@@ -218,6 +244,8 @@ def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source],
         if not entry.is_dir():
             continue
         for item in sorted(entry.iterdir()):
+            if item.name.startswith("."):
+                continue
             if item.name == REVIEWS_DIR and item.is_symlink():
                 # a linked reviews/ folder would otherwise be skipped without a word
                 problems.append(
@@ -225,17 +253,29 @@ def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source],
                         _source(root, shown_root, item).display, "E010", "gen does not follow links"
                     )
                 )
-                continue
-            if item.name == REVIEWS_DIR and item.is_dir():
+            elif item.name == REVIEWS_DIR and item.is_dir():
                 for review in sorted(item.iterdir()):
+                    if review.name.startswith("."):
+                        continue
                     if review.suffix == ".yaml":
                         reviews.append(_source(root, shown_root, review))
-                    elif review.suffix == ".yml":
+                    elif _yaml_like(review):
                         stray(review, "ignored: name review files *.yaml")
-            elif item.suffix == ".yaml" and item.name != RECORD_FILE:
+                    elif _holds_yaml(review):
+                        stray(review, "ignored: gen does not look in subfolders of reviews/")
+            elif item.name == RECORD_FILE:
+                if not is_record_file(item):
+                    stray(
+                        item,
+                        f"{RECORD_FILE} is where gen score writes the round's decision "
+                        "record, and this file is not one: gen will not overwrite it",
+                    )
+            elif item.suffix == ".yaml":
                 dossiers.append(_source(root, shown_root, item))
-            elif item.suffix == ".yml":
+            elif _yaml_like(item):
                 stray(item, "ignored: name dossier files *.yaml")
+            elif _holds_yaml(item):
+                stray(item, "ignored: gen does not look in subfolders of a round")
     return dossiers, reviews, problems
 
 
@@ -260,6 +300,8 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     folder.problems.extend(problems)
     folder.dossier_files, folder.review_files = len(dossier_files), len(review_files)
     folder.dossiers = _load_all(folder, dossier_files, Dossier)
+    loaded = {source.display for source, _ in folder.dossiers}
+    folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
     folder.reviews = _load_all(folder, review_files, Review)
     return folder
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -53,7 +54,13 @@ def packaged_templates() -> Path:
 
 
 def template_dirs(call_root: Path, extra: Path | None) -> list[Path]:
-    """Where templates are looked up, first match wins."""
+    """Where templates are looked up, first match wins.
+
+    Raises:
+        GenError: ``extra`` was given but is not a folder.
+    """
+    if extra is not None and not extra.is_dir():
+        raise GenError(f"--templates {extra}: no such folder")
     dirs = [extra] if extra is not None else []
     dirs += [call_root / "templates", packaged_templates()]
     return [d for d in dirs if d.is_dir()]
@@ -141,8 +148,8 @@ def _template_frame(error: BaseException, dirs: Sequence[Path]) -> str | None:
     found = None
     tb = error.__traceback__
     while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if any(filename.startswith(root) for root in roots):
+        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if any(filename.startswith(root + os.sep) for root in roots):
             found = f"{Path(filename).name}:{tb.tb_lineno}"
         tb = tb.tb_next
     return found
@@ -223,7 +230,7 @@ def generation_date(epoch: str | None) -> date | None:
         return None
     try:
         return datetime.fromtimestamp(int(epoch), tz=UTC).date()
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):
         raise GenError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time") from None
 
 
@@ -244,8 +251,11 @@ def write_publication(out: Path, files: dict[str, bytes], protected: Sequence[Pa
         raise GenError(
             f"refusing to replace {out}: it is not empty and was not written by gen publish"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    except OSError as error:
+        raise GenError(f"cannot write {out}: {error.strerror}") from None
     try:
         for relative, content in sorted(files.items()):
             path = staging / relative
@@ -264,6 +274,8 @@ def write_publication(out: Path, files: dict[str, bytes], protected: Sequence[Pa
             shutil.rmtree(retired, ignore_errors=True)
         else:
             staging.rename(out)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise GenError(f"cannot write {out}: {error.strerror}") from None
         raise

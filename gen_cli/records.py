@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gen_cli.loading import RECORD_FILE
+from gen_cli.errors import GenError
+from gen_cli.loading import RECORD_FILE, RECORD_HEADER, is_record_file
 from gen_cli.models import Call, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
@@ -22,7 +23,7 @@ from gen_cli.yamlload import dump, parse_yaml, read_text
 
 FORMAT = 1
 HEADER = (
-    "# Decision record written by `gen score --round {round}`. Do not edit by hand:\n"
+    RECORD_HEADER + " --round {round}`. Do not edit by hand:\n"
     "# change the inputs and run gen score again; `gen score --check` verifies it.\n"
 )
 
@@ -145,31 +146,75 @@ def record_path(root: Path, round_id: str) -> Path:
     return root / round_id / RECORD_FILE
 
 
+def _check_writable(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise GenError(f"{path} is not a regular file: remove it so gen can write the record")
+
+
+def check_record_target(path: Path) -> None:
+    """Make sure a record may be written at ``path``.
+
+    Raises:
+        GenError: a folder, a link, or a file gen did not write is in the way.
+    """
+    _check_writable(path)
+    if path.exists() and not is_record_file(path):
+        raise GenError(f"{path} is not a decision record written by gen: move it away first")
+
+
 def write_record(path: Path, text: str) -> None:
-    """Write a record atomically: a temporary file renamed over the old one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a record atomically: a temporary file renamed over the old one.
+
+    Raises:
+        GenError: the record's place holds a folder, a link or a file gen did not write,
+            or cannot be written.
+    """
+    check_record_target(path)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise GenError(f"cannot write {path}: {error.strerror}") from None
+
+
+def record_text(path: Path) -> str | None:
+    """A committed record's text; None when there is none, "" when it cannot be read.
+
+    Raises:
+        GenError: the record's place holds a folder or a link.
+    """
+    if not path.exists() and not path.is_symlink():
+        return None
+    _check_writable(path)
+    text, _ = read_text(path, str(path))
+    return "" if text is None else text
 
 
 def read_record(path: Path) -> dict[str, Any] | None:
     """A committed record as plain data, or None when absent or unreadable."""
-    if not path.exists():
-        return None
-    text, _ = read_text(path, str(path))
-    if text is None:
+    text = record_text(path)
+    if not text:
         return None
     data, _ = parse_yaml(text, str(path))
     return data if isinstance(data, dict) else None
 
 
-def granted_in(record: dict[str, Any]) -> Decimal:
-    """The total granted in a record (0 when the record is malformed)."""
+#: No grant total is ever this large; a record saying so has been tampered with.
+_MAX_AMOUNT = Decimal("1e15")
+
+
+def granted_in(record: dict[str, Any]) -> Decimal | None:
+    """The total granted in a record, or None when the record does not say it clearly."""
     try:
-        return Decimal(str(record["envelope"]["granted"]))
+        value = Decimal(str(record["envelope"]["granted"]))
     except (KeyError, TypeError, ArithmeticError):
-        return Decimal(0)
+        return None
+    if not value.is_finite() or not 0 <= value < _MAX_AMOUNT:
+        return None
+    return value
 
 
 def changed_decisions(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -177,7 +222,9 @@ def changed_decisions(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     fields = ("status", "rank", "mark", "granted")
 
     def index(record: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
-        entries = record.get("decisions") or []
+        entries = record.get("decisions")
+        if not isinstance(entries, list):
+            return {}
         return {
             str(e.get("dossier")): tuple(str(e.get(f)) for f in fields)
             for e in entries

@@ -90,12 +90,14 @@ def explain(decision: Decision, round_id: str) -> str:
     elif item.criteria:
         lines += ["", f"no mark ({item.reviews} review(s))"]
     for c in item.criteria:
-        if c.grades:
+        if c.source == "indicator":
+            source = f"indicator value {c.value}"
+        elif c.grades:
             source = f"grades {', '.join(str(g) for g in c.grades)} -> {c.value}"
             if c.spread is not None:
                 source += f" (spread {c.spread})"
         else:
-            source = f"indicator value {c.value}"
+            source = "no grade yet"
         lines.append(f"  {c.id:<20} {c.points:>6} points (weight {c.weight}): {source}")
     for text in item.disagreements:
         lines.append(f"  reviewers disagree on {text}")

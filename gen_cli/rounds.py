@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gen_cli.diagnostics import Problem
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.loading import CallFolder, Source, load_call_folder
 from gen_cli.models import Call, Round
@@ -18,11 +19,12 @@ from gen_cli.records import (
     granted_in,
     read_record,
     record_path,
+    record_text,
     render_record,
     rules_digest,
     sha256_file,
 )
-from gen_cli.rules import Report, validate_folder
+from gen_cli.rules import Report, report, validate_folder
 from gen_cli.scoring import evaluate_round
 from gen_cli.selection import round_closed, select
 
@@ -40,10 +42,10 @@ class ScoredRound:
 class InvalidCall(GenError):
     """The call folder has validation errors, so no round can be scored."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, message: str | None = None) -> None:
         errors = sum(1 for d in report.diagnostics if d.severity == "error")
         super().__init__(
-            f"refusing to score: gen validate finds {errors} error(s); fix them first",
+            message or f"refusing to score: gen validate finds {errors} error(s); fix them first",
             EXIT_PROBLEMS,
         )
         self.report = report
@@ -88,9 +90,18 @@ def available_before(folder: CallFolder, round_id: str, granted: dict[str, Decim
         if earlier.id in granted:
             left -= granted[earlier.id]
         else:
-            record = read_record(record_path(folder.root, earlier.id))
-            if record is not None:
-                left -= granted_in(record)
+            path = record_path(folder.root, earlier.id)
+            if record_text(path) is None:
+                continue
+            record = read_record(path)
+            spent = granted_in(record) if record is not None else None
+            if spent is None:
+                raise GenError(
+                    f"{path}: cannot read what round {earlier.id} granted; "
+                    f"run gen score --round {earlier.id} to rewrite its record",
+                    EXIT_PROBLEMS,
+                )
+            left -= spent
     return left
 
 
@@ -173,12 +184,14 @@ class Staleness:
 def check_records(folder: CallFolder) -> list[Staleness]:
     """Recompute every round that has a record; list those that no longer match."""
     assert folder.call is not None
-    with_record = [r.id for r in folder.call.rounds if record_path(folder.root, r.id).exists()]
+    with_record = [
+        r.id for r in folder.call.rounds if record_text(record_path(folder.root, r.id)) is not None
+    ]
     stale = []
     for scored in score_rounds(folder, with_record, today=date.max, force=True):
-        committed = read_record(scored.path) or {}
-        if scored.path.read_text(encoding="utf-8") == scored.text:
+        if record_text(scored.path) == scored.text:
             continue
+        committed = read_record(scored.path) or {}
         found = committed.get("inputs")
         old_inputs: dict[str, Any] = found if isinstance(found, dict) else {}
         new_inputs = scored.record["inputs"]
@@ -196,6 +209,32 @@ def check_records(folder: CallFolder) -> list[Staleness]:
     return stale
 
 
+def check_publishable(folder: CallFolder, records: dict[str, dict[str, Any]]) -> None:
+    """Make sure every round with laureates says when its grants were decided.
+
+    Raises:
+        InvalidCall: a round has laureates but no decision_date (E310), located in call.yaml.
+    """
+    assert folder.call is not None
+    problems = []
+    for index, round_ in enumerate(folder.call.rounds):
+        record = records.get(round_.id)
+        if record is None or round_.decision_date is not None:
+            continue
+        if any(d.get("status") == "laureat" for d in record.get("decisions", [])):
+            problems.append(
+                Problem(
+                    folder.call_source.display,
+                    "E310",
+                    f"round {round_.id} has laureates but no decision_date: the SCDL grants "
+                    "file needs the date of the grant decision",
+                    loc=("rounds", index, "id"),
+                )
+            )
+    if problems:
+        raise InvalidCall(report(folder, problems), "refusing to publish: fix call.yaml first")
+
+
 @dataclass(frozen=True)
 class RecordsForPublication:
     """The records a publication is made from, and those to write once it succeeds."""
@@ -205,7 +244,7 @@ class RecordsForPublication:
 
 
 def records_for_publication(
-    folder: CallFolder, round_ids: list[str], *, today: date, rescore: bool
+    folder: CallFolder, round_ids: list[str], *, today: date, rescore: bool, force: bool = False
 ) -> RecordsForPublication:
     """The current decision records of the rounds to publish.
 
@@ -218,10 +257,11 @@ def records_for_publication(
     """
     assert folder.call is not None
     wanted = round_ids or closed_rounds(folder.call, today)
-    scored = score_rounds(folder, wanted, today=date.max, force=True)
+    scored = score_rounds(folder, wanted, today=today, force=force)
     stale = []
     for one in scored:
-        if one.path.exists() and one.path.read_text(encoding="utf-8") != one.text:
+        committed_text = record_text(one.path)
+        if committed_text is not None and committed_text != one.text:
             committed = read_record(one.path) or {}
             changed = changed_decisions(committed, one.record)
             stale.append(f"{one.result.round.id} ({', '.join(changed) or 'inputs changed'})")
@@ -232,9 +272,5 @@ def records_for_publication(
             + ": run gen score, or publish with --rescore",
             EXIT_PROBLEMS,
         )
-    to_write = [
-        (one.path, one.text)
-        for one in scored
-        if not one.path.exists() or one.path.read_text(encoding="utf-8") != one.text
-    ]
+    to_write = [(one.path, one.text) for one in scored if record_text(one.path) != one.text]
     return RecordsForPublication({one.result.round.id: one.record for one in scored}, to_write)

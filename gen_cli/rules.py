@@ -14,8 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from gen_cli.diagnostics import Diagnostic, Problem
+from gen_cli.errors import GenError
 from gen_cli.identifiers import siren_of
-from gen_cli.loading import CallFolder, Source, load_call_folder
+from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, load_call_folder
 from gen_cli.models import (
     Call,
     Dossier,
@@ -167,6 +168,13 @@ def call_problems(call: Call, display: str) -> list[Problem]:
     total = Decimal(0)
     for index, round_ in enumerate(call.rounds):
         place: tuple[str | int, ...] = ("rounds", index)
+        if round_.id in NOT_ROUNDS:
+            add(
+                "E104",
+                f"round id {round_.id!r} is reserved for the call's own {round_.id}/ folder",
+                *place,
+                "id",
+            )
         if round_.closes < round_.opens:
             add(
                 "E107",
@@ -365,12 +373,20 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
     if call is not None:
         dossiers = {d.id: d for entries in by_id.values() for _, d in entries[:1]}
         for source, review in folder.reviews:
-            problems.extend(review_problems(call, review, source, dossiers))
+            problems.extend(
+                review_problems(
+                    call, review, source, dossiers, frozenset(folder.unreadable_dossiers)
+                )
+            )
     return problems
 
 
 def review_problems(
-    call: Call, review: Review, source: Source, dossiers: dict[str, Dossier]
+    call: Call,
+    review: Review,
+    source: Source,
+    dossiers: dict[str, Dossier],
+    unreadable: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Check one reviewer's file against the call, its round and the dossiers."""
     problems: list[Problem] = []
@@ -397,6 +413,8 @@ def review_problems(
     for dossier_id, evaluation in review.evaluations.items():
         where = ("evaluations", dossier_id)
         dossier = dossiers.get(dossier_id)
+        if dossier is None and dossier_id in unreadable:
+            continue  # the dossier's own file reports why it could not be read
         if dossier is None or dossier.round != review.round:
             add(
                 "E206",
@@ -483,14 +501,33 @@ def validate_call_folder(
 
 
 def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
-    """Validate an already loaded call folder."""
+    """Validate an already loaded call folder.
+
+    Raises:
+        GenError: a path of ``only`` does not exist or is outside the call folder (exit 2).
+    """
     problems = list(folder.problems)
     if folder.call is not None:
         problems.extend(call_problems(folder.call, folder.call_source.display))
     problems.extend(folder_problems(folder))
-    selected = [p.resolve() for p in only]
+    selected = [_selected(folder, p) for p in only]
     if selected:
         problems = [p for p in problems if _within(folder.sources.get(p.path), p.path, selected)]
+    return report(folder, problems)
+
+
+def _selected(folder: CallFolder, path: Path) -> Path:
+    if not path.exists():
+        raise GenError(f"{path}: no such file or folder")
+    resolved = path.resolve()
+    root = folder.root.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise GenError(f"{path} is not inside the call folder {folder.root}")
+    return resolved
+
+
+def report(folder: CallFolder, problems: list[Problem]) -> Report:
+    """Locate problems found in a call folder's files, and count what was checked."""
     texts = {}
     for problem in problems:
         source = folder.sources.get(problem.path)

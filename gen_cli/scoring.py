@@ -181,6 +181,7 @@ class CriterionScore:
     """One criterion of a dossier's mark."""
 
     id: str
+    source: str  # "reviews" or "indicator"
     weight: Decimal
     grades: tuple[Decimal, ...]  # raw grades, sorted (reviews) or () (indicator)
     value: Decimal | None  # aggregated grade, or the indicator's value
@@ -320,9 +321,9 @@ def evaluate(
         exact.append(parts[-1][4] * criterion.weight * TWENTY / total_weight)
     points = apportion(exact)
     criteria = tuple(
-        CriterionScore(cid, weight, grades, value, normalised, pts, spread, minimum)
-        for (cid, weight, grades, value, normalised, spread, minimum), pts in zip(
-            parts, points, strict=True
+        CriterionScore(c.id, c.source, weight, grades, value, normalised, pts, spread, minimum)
+        for c, (_, weight, grades, value, normalised, spread, minimum), pts in zip(
+            grid.criteria, parts, points, strict=True
         )
     )
     mark = None if incomplete else sum(points, ZERO)

@@ -72,6 +72,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         seen: dict[tuple[str, str], yaml.Node] = {}
         # a tag such as !!map on a sequence: let the base class report the wrong node kind
         for key_node, _ in node.value if isinstance(node, yaml.MappingNode) else ():
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                # "<<" merges another mapping in: a second value for a key, out of sight.
+                raise _Refused(
+                    "E008", "merge keys (<<) are not allowed in gen files", key_node.start_mark
+                )
             if isinstance(key_node, yaml.ScalarNode):
                 ident = (key_node.tag, key_node.value)
                 first = seen.get(ident)
@@ -84,9 +89,27 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
                         key_node.start_mark,
                     )
                 seen[ident] = key_node
-        return super().construct_mapping(node, deep=deep)
+        mapping = super().construct_mapping(node, deep=deep)
+        if isinstance(node, yaml.MappingNode) and len(mapping) < len(node.value):
+            raise _Refused(
+                "E005",
+                "two keys of this mapping mean the same (such as yes and true); remove one",
+                node.start_mark,
+            )
+        return mapping
 
 
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # YAML 1.1 also reads 030000 as octal, 0x9470 as hexadecimal and 10:30:00 in base 60:
+    # an amount must mean what it says, so only plain decimal digits make an integer.
+    text = str(loader.construct_scalar(node))
+    if _DECIMAL_INT.fullmatch(text):
+        return int(text.replace("_", ""))
+    return text  # the schema then reports it as not a number
+
+
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 

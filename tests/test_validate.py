@@ -268,7 +268,19 @@ CASES = [
                 "modele: &contact\n  name: Jean Lafitte\ncontact:\n  <<: *contact\n",
             )
         ],
-        [(BORDEAUX, 31, 3, "E008", "anchors and aliases are not allowed in gen files")],
+        [(BORDEAUX, 33, 3, "E008", "merge keys (<<) are not allowed in gen files")],
+    ),
+    case(
+        # without an alias, "<<" would still hide a second value for a key
+        "E008-inline-merge-key",
+        [
+            Replace(
+                BORDEAUX,
+                "contact:\n  name: Jean Lafitte\n",
+                "contact:\n  <<: {name: X}\n  name: Jean Lafitte\n",
+            )
+        ],
+        [(BORDEAUX, 31, 3, "E008", "merge keys (<<) are not allowed in gen files")],
     ),
     case(
         "E009-over-one-megabyte",
@@ -940,9 +952,13 @@ def test_code(
     assert result.code == status
 
 
+#: Codes that gen validate cannot raise; each has its own test elsewhere.
+NOT_FROM_VALIDATE = {"E310"}  # publishing a round with laureates: tests/test_publish.py
+
+
 def test_every_code_has_a_case() -> None:
     covered = {param.id.split("-", 1)[0] for param in CASES}  # type: ignore[attr-defined]
-    assert covered == set(CODES)
+    assert covered == set(CODES) - NOT_FROM_VALIDATE
 
 
 # --- The minimal folder itself -------------------------------------------------------------
@@ -1079,22 +1095,6 @@ def test_every_problem_in_every_file_is_reported_in_one_run(call_dir: Path) -> N
         ),
         line(
             call_dir,
-            CAMILLE,
-            6,
-            3,
-            "E206",
-            "dossier 'fabrique-marseille' is not a dossier of round 2022Q1",
-        ),
-        line(
-            call_dir,
-            YANNICK,
-            8,
-            3,
-            "E206",
-            "dossier 'fabrique-marseille' is not a dossier of round 2022Q1",
-        ),
-        line(
-            call_dir,
             YANNICK,
             13,
             16,
@@ -1121,7 +1121,7 @@ def test_every_problem_in_every_file_is_reported_in_one_run(call_dir: Path) -> N
             "E307",
             "the rounds' envelopes add up to 800000, above the call's budget of 700000",
         ),
-        summary(7, 1),
+        summary(5, 1),
     ]
     assert result.code == 1
 

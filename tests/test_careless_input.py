@@ -1,0 +1,188 @@
+"""Careless and hostile input found in review: each gets a clear answer, never exit 3."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import invoke, line_of, replace, run_gen, write
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+LOVELACE = "2021Q3/lovelace.yaml"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+
+
+def test_money_in_octal_hex_or_base_60_is_not_a_number(example: Path) -> None:
+    path = replace(example / LOVELACE, "  requested: 38000", "  requested: 0x9470")
+    result = invoke("validate", "--call", example)
+    assert result.code == 1
+    assert (
+        f"{path}:{line_of(path, '0x9470')}:14: error E103 budget.requested: "
+        "Input should be a valid decimal" in result.out
+    )
+
+
+def test_a_leading_zero_is_read_as_decimal_not_octal(example: Path) -> None:
+    # YAML 1.1 reads 038000 as text (8 is no octal digit) but 030000 as octal 12288.
+    replace(example / LOVELACE, "  requested: 38000", "  requested: 030000")
+    replace(example / LOVELACE, "  other_funding: 16300", "  other_funding: 24300")
+    result = invoke("show", "--call", example, "lovelace")
+    assert result.code == 0, result.err
+    assert "requested 30,000.00 EUR of a total cost of 54,300.00 EUR" in result.out
+
+
+def test_publish_refuses_an_open_round_unless_forced(example: Path, tmp_path: Path) -> None:
+    replace(example / "call.yaml", "    closes: 2022-06-30", "    closes: 2099-06-30")
+    (example / "2022Q2" / "results.yaml").unlink()
+    result = invoke("publish", "--call", example, "--round", "2022Q2", "--out", tmp_path / "out")
+    assert result.code == 2
+    assert "round 2022Q2 is still open (it closes on 2099-06-30)" in result.err
+    assert not (example / "2022Q2" / "results.yaml").exists()
+    forced = invoke(
+        "publish", "--call", example, "--round", "2022Q2", "--out", tmp_path / "out", "--force"
+    )
+    assert forced.code == 0, forced.err
+
+
+def test_a_record_with_a_nonsense_total_is_reported(example: Path) -> None:
+    replace(
+        example / "2021Q3" / "results.yaml",
+        '  granted: "725500.00"\n  lapsed:',
+        '  granted: "NaN"\n  lapsed:',
+    )
+    result = run_gen("score", "--call", example, "--round", "2021Q4", "--dry-run")
+    assert result.code == 1
+    assert "cannot read what round 2021Q3 granted; run gen score --round 2021Q3" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_a_folder_where_a_record_goes_is_a_usage_error(example: Path) -> None:
+    record = example / "2022Q2" / "results.yaml"
+    record.unlink()
+    record.mkdir()
+    for args in (["score", "--check"], ["score", "--round", "2022Q2"]):
+        result = run_gen(*args, "--call", example)
+        assert result.code == 2, args
+        assert "results.yaml is not a regular file" in result.err
+    assert not list((example / "2022Q2").glob(".results.yaml.tmp"))
+
+
+def test_a_results_file_gen_did_not_write_is_never_overwritten(example: Path) -> None:
+    record = example / "2022Q2" / "results.yaml"
+    write(record, "id: results\ntitle: a dossier saved under the wrong name\n")
+    validated = invoke("validate", "--call", example)
+    assert validated.code == 0
+    assert f"{record}:1:1: warning W002 results.yaml is where gen score writes" in validated.out
+    result = invoke("score", "--call", example, "--round", "2022Q2")
+    assert result.code == 2
+    assert "is not a decision record written by gen: move it away first" in result.err
+    assert record.read_text(encoding="utf-8").startswith("id: results")
+
+
+def test_a_hand_edited_record_is_named_as_such(example: Path) -> None:
+    record = example / "2021Q3" / "results.yaml"
+    record.write_text(record.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    result = invoke("score", "--check", "--call", example)
+    assert result.code == 1
+    assert "it differs from what its inputs give (edited by hand, or by another gen)" in result.out
+
+
+def test_unwritable_output_and_bad_epoch_are_usage_errors(example: Path) -> None:
+    result = run_gen("publish", "--call", example, "--out", "/proc/gen-cannot-write-here")
+    assert result.code == 2
+    assert result.err.startswith("gen: error: cannot write /proc/gen-cannot-write-here")
+    result = run_gen(
+        "publish", "--call", example, "--out", example.parent / "o", SOURCE_DATE_EPOCH="9" * 17
+    )
+    assert result.code == 2
+    assert "is not a Unix time" in result.err
+
+
+def test_a_missing_templates_folder_is_a_usage_error(example: Path, tmp_path: Path) -> None:
+    result = invoke("publish", "--call", example, "--out", tmp_path / "o", "--templates", "/nope")
+    assert result.code == 2
+    assert result.err == "gen: error: --templates /nope: no such folder\n"
+
+
+def test_a_template_error_names_the_file_with_a_relative_templates_folder(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path / "tpl" / "project.html",
+        '{% extends "base.html" %}{% block content %}\n<h1>x</h1>{{ project.titel }}{% endblock %}\n',
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke("publish", "--call", example, "--out", "o", "--templates", "tpl")
+    assert result.code == 2
+    assert result.err.startswith("gen: error: template project.html:2: ")
+    assert "has no attribute 'titel'" in result.err
+
+
+def test_validate_paths_must_exist_inside_the_call(example: Path) -> None:
+    missing = invoke("validate", "--call", example, example / "2021Q3" / "nope.yaml")
+    assert missing.code == 2
+    assert (
+        missing.err == f"gen: error: {example / '2021Q3' / 'nope.yaml'}: no such file or folder\n"
+    )
+    outside = invoke("validate", "--call", example, "/etc")
+    assert outside.code == 2
+    assert outside.err == f"gen: error: /etc is not inside the call folder {example}\n"
+
+
+def test_files_gen_does_not_read_are_warned_about(example: Path) -> None:
+    nested = write(example / "2021Q3" / "old" / "x.yaml", "id: x\n")
+    upper = write(example / "2021Q3" / "Y.YAML", "id: y\n")
+    result = invoke("validate", "--call", example)
+    assert result.code == 0
+    assert (
+        f"{nested.parent}:1:1: warning W002 ignored: gen does not look in subfolders" in result.out
+    )
+    assert f"{upper}:1:1: warning W002 ignored: name dossier files *.yaml" in result.out
+
+
+def test_templates_is_not_a_round_id(example: Path) -> None:
+    path = replace(example / "call.yaml", "  - id: 2022Q2\n", "  - id: templates\n")
+    result = invoke("validate", "--call", example)
+    assert result.code == 1
+    line = line_of(path, "- id: templates")
+    assert (
+        f"{path}:{line}:9: error E104 round id 'templates' is reserved for the call's own "
+        "templates/ folder" in result.out
+    )
+
+
+def test_show_says_an_ungraded_criterion_has_no_grade_yet(example: Path) -> None:
+    dossier = sorted((example / "2022Q2").glob("*.yaml"))[0].stem
+    result = invoke("show", "--call", example, dossier)
+    assert result.code == 0
+    assert "status: incomplet" in result.out
+    assert "pertinence" in result.out and "no grade yet" in result.out
+    assert "indicator value None" not in result.out
+
+
+def test_publishing_laureates_needs_a_decision_date(example: Path, tmp_path: Path) -> None:
+    path = replace(example / "call.yaml", "    decision_date: 2021-11-18\n", "")
+    records = {p: p.read_bytes() for p in example.rglob("results.yaml")}
+    result = invoke("publish", "--call", example, "--out", tmp_path / "o", "--rescore")
+    assert result.code == 1
+    line = line_of(path, "- id: 2021Q3")
+    assert (
+        f"{path}:{line}:9: error E310 round 2021Q3 has laureates but no decision_date" in result.err
+    )
+    assert "gen: error: refusing to publish: fix call.yaml first" in result.err
+    assert not (tmp_path / "o").exists()
+    assert {p: p.read_bytes() for p in example.rglob("results.yaml")} == records
+
+
+def test_an_undecodable_file_name_is_escaped_not_a_crash(example: Path) -> None:
+    name = b"caf\xe9.yaml"  # Latin-1, not UTF-8: Python sees a surrogate
+    with open(os.path.join(os.fsencode(example / "2021Q3"), name), "wb") as handle:
+        handle.write(b"id: x\n")
+    result = run_gen("validate", "--call", example)  # child_env sets PYTHONIOENCODING=utf-8
+    assert result.code == 1
+    assert "caf\\udce9.yaml:1:1: error E101 beneficiaries: missing required field" in result.out
+    assert "Traceback" not in result.err
