@@ -50,7 +50,11 @@ class Result(NamedTuple):
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"GEN_CALL", "NO_COLOR", "FORCE_COLOR"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"GEN_CALL", "NO_COLOR", "FORCE_COLOR", "SOURCE_DATE_EPOCH"}
+    }
     env.update(PYTHONWARNINGS="error", PYTHONIOENCODING="utf-8", **extra)
     return env
 

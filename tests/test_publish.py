@@ -26,7 +26,7 @@ from typing import Any
 import html5lib
 import pytest
 import yaml
-from conftest import ANNOUNCED, child_env, invoke, replace
+from conftest import ANNOUNCED, invoke, replace, run_gen
 from frictionless import Resource, Schema
 from typer.testing import CliRunner, Result
 
@@ -53,24 +53,6 @@ def gen(*args: str | Path, **env: str | None) -> Result:
     """Run gen in this process through Typer's CliRunner (SOURCE_DATE_EPOCH unset unless given)."""
     return CliRunner().invoke(
         app, [str(a) for a in args], env={"SOURCE_DATE_EPOCH": None, "GEN_CALL": None, **env}
-    )
-
-
-def installed_gen(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``gen`` console script in a real process."""
-    found = shutil.which("gen")
-    assert found is not None, "the gen console script is not installed"
-    env = child_env()
-    env.pop("SOURCE_DATE_EPOCH", None)
-    return subprocess.run(
-        [found, *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=cwd,
-        env=env,
-        timeout=60,
-        check=False,
     )
 
 
@@ -167,12 +149,12 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     base = tmp_path_factory.mktemp("published")
     call = copy_call(base)
     before = tree(call)
-    done = installed_gen("publish", "--call", "call", "--out", "public", cwd=base)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    done = run_gen("publish", "--call", "call", "--out", "public", script=True, cwd=base)
+    assert done.code == 0, done.err
+    assert done.err == ""
     assert tree(call) == before, "publishing current records must not rewrite them"
     out = base / "public"
-    return Published(call, out, done.stdout, tree(out), read_records(call))
+    return Published(call, out, done.out, tree(out), read_records(call))
 
 
 # --- the files and their figures ----------------------------------------------------------

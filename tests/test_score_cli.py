@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import line_of, replace, run_gen
 from typer.testing import CliRunner, Result
 
 from gen_cli.cli import app
@@ -47,46 +48,9 @@ def gen(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-def installed_gen(
-    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``gen`` console script in a real process."""
-    found = shutil.which("gen")
-    assert found is not None, "the gen console script is not installed"
-    base = {k: v for k, v in os.environ.items() if k not in {"GEN_CALL", "NO_COLOR"}}
-    return subprocess.run(
-        [found, *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=cwd,
-        env={**base, **(env or {})},
-        timeout=120,
-        check=False,
-    )
-
-
 def copy_call(tmp_path: Path, source: Path = HANDCALL, name: str = "call") -> Path:
     """A copy of a call folder that a test may change."""
     return Path(shutil.copytree(source, tmp_path / name))
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    """Replace the one occurrence of ``old`` in a file."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    """The 1-based number of the one line of a file that contains ``needle``."""
-    found = [
-        n
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if needle in line
-    ]
-    assert len(found) == 1, f"{needle!r} is on lines {found} of {path}"
-    return found[0]
 
 
 def score_json(call: Path, round_id: str) -> dict[str, Any]:
@@ -347,7 +311,7 @@ def test_round1_tie_is_broken_by_the_declared_order(tmp_path: Path) -> None:
     # before tiers-lieu-caen (30,000), and so is funded first from the 15,000 left at rank 5;
     # tiers-lieu-caen no longer fits the 5,000 left.
     call = copy_call(tmp_path)
-    edit(
+    replace(
         call / "call.yaml",
         "tie_break: [criterion:impact, requested, submitted, id]",
         "tie_break: [requested, submitted, id]",
@@ -370,7 +334,7 @@ def test_round1_tie_is_broken_by_the_declared_order(tmp_path: Path) -> None:
 # Granted 25,000 + 20,000 + 40,000 + 15,000 = 100,000.
 def test_round1_partial_grant_of_the_last_dossier(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
-    edit(call / "call.yaml", "partial_funding: false", "partial_funding: true")
+    replace(call / "call.yaml", "partial_funding: false", "partial_funding: true")
     record = score_json(call, R1)
     assert table(record)[:7] == [
         ("codeuses-roubaix", "laureat", 1, "18.40", "25000.00"),
@@ -396,7 +360,7 @@ def test_round1_partial_grant_of_the_last_dossier(tmp_path: Path) -> None:
 # atelier-brest is not funded. Granted 85,000.
 def test_round1_stop_at_the_first_dossier_too_large(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
-    edit(call / "call.yaml", "when_too_large: skip", "when_too_large: stop")
+    replace(call / "call.yaml", "when_too_large: skip", "when_too_large: stop")
     record = score_json(call, R1)
     assert table(record)[4:7] == [
         ("tiers-lieu-caen", "non-retenu", 5, "13.60", "0.00"),
@@ -412,7 +376,7 @@ def test_round1_stop_at_the_first_dossier_too_large(tmp_path: Path) -> None:
 # tiers-lieu-caen skipped, atelier-brest 10,000 (0 left). Granted 95,000, lapsed 5,000.
 def test_round1_unspent_reserve_lapses(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
-    edit(
+    replace(
         call / "call.yaml",
         "      amount: 100000\n",
         "      amount: 100000\n      unspent_theme: lapse\n",
@@ -475,7 +439,7 @@ def test_round2_raw(round2: dict[str, Any]) -> None:
 
 def test_round2_zscore_calibration(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
-    edit(call / "call.yaml", "normalise: none", "normalise: zscore")
+    replace(call / "call.yaml", "normalise: none", "normalise: zscore")
     record = score_json(call, R2)
     assert table(record) == [
         ("passerelle-dijon", "laureat", 1, "12.40", "20000.00"),
@@ -507,21 +471,21 @@ def test_round2_zscore_calibration(tmp_path: Path) -> None:
 def test_round2_too_few_grades_stay_raw(tmp_path: Path) -> None:
     # With 4 grades each, and 5 required, nobody is calibrated: the raw figures come back.
     call = copy_call(tmp_path)
-    edit(call / "call.yaml", "normalise: none", "normalise: zscore")
-    edit(call / "call.yaml", "zscore_min_grades: 3", "zscore_min_grades: 5")
+    replace(call / "call.yaml", "normalise: none", "normalise: zscore")
+    replace(call / "call.yaml", "zscore_min_grades: 3", "zscore_min_grades: 5")
     record = score_json(call, R2)
     assert table(record) == table(score_json(HANDCALL, R2))
     assert record["uncalibrated_reviewers"] == ["anne-martin", "bruno-dubois"]
 
 
 def test_installed_gen_prints_the_same_record(round1: dict[str, Any]) -> None:
-    done = installed_gen(
-        "score", "--round", R1, "--dry-run", "--format", "json", "--call", HANDCALL
+    done = run_gen(
+        "score", "--round", R1, "--dry-run", "--format", "json", "--call", HANDCALL, script=True
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    assert json.loads(done.stdout) == round1
-    assert table(json.loads(done.stdout)) == ROUND1_TABLE
+    assert done.code == 0, done.err
+    assert done.err == ""
+    assert json.loads(done.out) == round1
+    assert table(json.loads(done.out)) == ROUND1_TABLE
 
 
 def test_text_ranking() -> None:
@@ -601,7 +565,7 @@ def test_check_passes_then_names_the_dossier_whose_grade_changed(tmp_path: Path)
     # anne-martin's qualite for numerique-metz: 3 → 4. Its mark becomes 11.71 (82/7); no
     # other decision moves.
     review = call / R1 / "reviews" / "anne-martin.yaml"
-    edit(
+    replace(
         review,
         "  numerique-metz:\n    grades:\n      qualite: 3",
         "  numerique-metz:\n    grades:\n      qualite: 4",
@@ -622,7 +586,7 @@ def test_check_on_the_example_call(tmp_path: Path) -> None:
     assert gen("score", "--round", "2021Q3", "--call", call).exit_code == 0
     assert gen("score", "--check", "--call", call).exit_code == 0
     review = call / "2021Q3" / "reviews" / "amelie-roux.yaml"
-    edit(
+    replace(
         review,
         "  lovelace:\n    grades:\n      pertinence: 5",
         "  lovelace:\n    grades:\n      pertinence: 1",
@@ -636,7 +600,7 @@ def test_check_on_the_example_call(tmp_path: Path) -> None:
 
 def test_an_open_round_is_refused_unless_forced(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
-    edit(call / "call.yaml", "closes: 2023-06-30", "closes: 2099-12-31")
+    replace(call / "call.yaml", "closes: 2023-06-30", "closes: 2099-12-31")
     refused = gen("score", "--round", R2, "--call", call)
     assert refused.exit_code == 2
     assert refused.stderr == (
@@ -656,7 +620,7 @@ def test_an_open_round_is_refused_unless_forced(tmp_path: Path) -> None:
 def test_a_call_with_validation_errors_is_refused(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
     review = call / R1 / "reviews" / "bruno-dubois.yaml"
-    edit(
+    replace(
         review,
         "  petit-fablab-gap:\n    grades:\n      qualite: 4",
         "  petit-fablab-gap:\n    grades:\n      qualite: 9",
@@ -767,7 +731,7 @@ def test_bad_rules_are_located(
     tmp_path: Path, old: str, new: str, needle: str, column: int, message: str
 ) -> None:
     call = copy_call(tmp_path)
-    edit(call / "call.yaml", old, new)
+    replace(call / "call.yaml", old, new)
     result = gen("validate", "--call", call)
     assert result.exit_code == 1
     expected = (
@@ -817,15 +781,15 @@ def test_score_in_a_git_repository_adds_only_the_record(tmp_path: Path) -> None:
     git("commit", "--quiet", "--message", "The call and its dossiers")
     assert git("status", "--porcelain") == ""
 
-    done = installed_gen("score", "--round", R1, "--call", ".", cwd=repo, env=env)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.endswith("wrote 2023Q1/results.yaml\n")
+    done = run_gen("score", "--round", R1, "--call", ".", script=True, cwd=repo, **env)
+    assert done.code == 0, done.err
+    assert done.out.endswith("wrote 2023Q1/results.yaml\n")
     assert git("status", "--porcelain") == "?? 2023Q1/results.yaml\n"
 
     git("add", "2023Q1/results.yaml")
     git("commit", "--quiet", "--message", "Decisions of 2023Q1")
-    again = installed_gen("score", "--round", R1, "--call", ".", cwd=repo, env=env)
-    assert again.returncode == 0
+    again = run_gen("score", "--round", R1, "--call", ".", script=True, cwd=repo, **env)
+    assert again.code == 0
     assert git("status", "--porcelain") == ""  # byte-identical: nothing to commit
-    check = installed_gen("score", "--check", "--call", ".", cwd=repo, env=env)
-    assert (check.returncode, check.stdout) == (0, "every decision record matches its inputs\n")
+    check = run_gen("score", "--check", "--call", ".", script=True, cwd=repo, **env)
+    assert (check.code, check.out) == (0, "every decision record matches its inputs\n")
