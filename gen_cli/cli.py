@@ -17,25 +17,31 @@ from typing import Annotated
 import typer
 
 from gen_cli import diagnostics
+from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
-from gen_cli.git import GitError, last_commit_time
-from gen_cli.loading import CallFolder
+from gen_cli.git import GitError, last_commit_time, repository_root, user_name
+from gen_cli.loading import find_call_folder, load_call_folder
 from gen_cli.models import SCHEMAS
 from gen_cli.publication import build_publication
 from gen_cli.publish import generation_date, render_publication, template_dirs, write_publication
 from gen_cli.records import check_record_target, write_record
 from gen_cli.report import explain, ranking
 from gen_cli.rounds import (
+    Checked,
     InvalidCall,
+    check_call,
     check_publishable,
     check_records,
-    closed_rounds,
-    load_valid,
+    load_checked,
     records_for_publication,
+    require,
+    rounds_to_score,
     score_rounds,
+    submission_history,
 )
-from gen_cli.rules import validate_call_folder
+from gen_cli.rules import filtered
+from gen_cli.scaffold import init_call, new_dossier, new_review
 
 app = typer.Typer(
     name="gen",
@@ -47,24 +53,55 @@ app = typer.Typer(
 )
 
 CallOption = Annotated[
-    Path,
-    typer.Option("--call", envvar="GEN_CALL", help="The call folder (holds call.yaml)."),
+    Path | None,
+    typer.Option(
+        "--call",
+        envvar="GEN_CALL",
+        help="The call folder (holds call.yaml); by default the current folder or the "
+        "nearest parent holding call.yaml, else ./dossiers.",
+    ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 
 
 @contextmanager
-def _reporting_errors() -> Iterator[None]:
-    """Print a GenError as one line and exit with its status (like pre-commit's error_handler)."""
+def _reporting_errors(brief: bool = False) -> Iterator[None]:
+    """Print a GenError as one line and exit with its status (like pre-commit's error_handler).
+
+    Args:
+        brief: do not list the diagnostics of an InvalidCall (gen validate shows them).
+    """
     try:
         yield
     except InvalidCall as error:
-        diagnostics.write(error.report.diagnostics, error.report.checked, Format.text, sys.stderr)
+        if not brief:
+            diagnostics.write(
+                error.report.diagnostics, error.report.checked, Format.text, sys.stderr
+            )
         typer.echo(f"gen: error: {error.message}", err=True)
         raise typer.Exit(error.exit_code) from None
+    except GitError as error:
+        typer.echo(f"gen: error: {error}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     except GenError as error:
         typer.echo(f"gen: error: {error.message}", err=True)
         raise typer.Exit(error.exit_code) from None
+
+
+GitOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--git/--no-git",
+        help="Date each dossier by the default branch's history (default: on inside a git "
+        "repository).",
+        show_default=False,
+    ),
+]
+
+
+def _checked(call: Path | None, use_git: bool | None = None) -> Checked:
+    root = find_call_folder(call)
+    return load_checked(root, str(root), submission_history(root, use_git))
 
 
 @app.command()
@@ -73,8 +110,9 @@ def validate(
         list[Path] | None,
         typer.Argument(help="Report only on these files or folders (all rules still run)."),
     ] = None,
-    call: CallOption = Path("dossiers"),
+    call: CallOption = None,
     fmt: FormatOption = Format.text,
+    use_git: GitOption = None,
 ) -> None:
     """Check call.yaml, every dossier and every review; report every problem.
 
@@ -82,7 +120,10 @@ def validate(
     or bad usage, 3 internal error.
     """
     with _reporting_errors():
-        report = validate_call_folder(call, str(call), only=paths or ())
+        root = find_call_folder(call)
+        folder = load_call_folder(root, str(root))
+        checked = check_call(folder, submission_history(root, use_git))
+        report = filtered(checked.report, folder, paths or ())
     diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
 
@@ -100,39 +141,42 @@ def score(
         list[str] | None, typer.Option("--round", help="The round to score (repeatable).")
     ] = None,
     all_rounds: Annotated[
-        bool, typer.Option("--all", help="Every round whose submission window has ended.")
+        bool, typer.Option("--all", help="Every round in review or scored (not open, not closed).")
     ] = False,
     check: Annotated[
         bool,
         typer.Option("--check", help="Recompute every committed record; exit 1 if one is stale."),
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print without writing.")] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Score a round that is still open.")
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print without writing (open rounds too).")
     ] = False,
-    call: CallOption = Path("dossiers"),
+    call: CallOption = None,
     fmt: Annotated[
         ScoreFormat, typer.Option("--format", help="text, or json: the record on stdout.")
     ] = ScoreFormat.text,
+    use_git: GitOption = None,
 ) -> None:
     """Score rounds: eligibility, marks, ranking, selection; write <round>/results.yaml.
 
-    Exit status: 0 done, 1 the call has validation errors or (with --check) a record is
-    stale, 2 usage error, 3 internal error.
+    Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
+    stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
-    with _reporting_errors():
-        folder = load_valid(call, str(call))
-        assert folder.call is not None
+    with _reporting_errors(brief=check):
+        checked = _checked(call, use_git)
         if check:
-            _check(folder)
+            unreadable = {d.round for d in checked.report.diagnostics if d.code == "E404"}
+            recorded = [r.id for r in checked.call.rounds if checked.records.get(r.id)]
+            require(checked, [*recorded, *filter(None, unreadable)], "check the records")
+            _check(checked)
             return
-        today = date.today()
-        wanted = list(round_ids or [])
-        if all_rounds:
-            wanted += closed_rounds(folder.call, today)
+        if dry_run and round_ids and not all_rounds:
+            wanted = list(round_ids)
+        else:
+            wanted = rounds_to_score(checked, list(round_ids or []), all_rounds=all_rounds)
         if not wanted:
             raise GenError("say which round to score: --round ID (repeatable) or --all")
-        scored = score_rounds(folder, wanted, today=today, force=force)
+        require(checked, wanted, ignore=["E404"])
+        scored = score_rounds(checked, wanted)
     if fmt is ScoreFormat.json:
         records = [s.record for s in scored]
         typer.echo(
@@ -148,19 +192,22 @@ def score(
             typer.echo(ranking(one) + "\n")
     if dry_run:
         return
+    root = checked.folder.root
+    shown = Path(checked.folder.call_source.display).parent
     with _reporting_errors():
         for one in scored:
             check_record_target(one.path)
         for one in scored:
             write_record(one.path, one.text)
             if fmt is ScoreFormat.text:
-                typer.echo(f"wrote {Path(str(call)) / one.path.relative_to(folder.root)}")
+                typer.echo(f"wrote {shown / one.path.relative_to(root)}")
 
 
-def _check(folder: CallFolder) -> None:
-    stale = check_records(folder)
+def _check(checked: Checked) -> None:
+    stale = check_records(checked)
+    shown_root = Path(checked.folder.call_source.display).parent
     for item in stale:
-        shown = Path(folder.call_source.display).parent / item.path.relative_to(folder.root)
+        shown = shown_root / item.path.relative_to(checked.folder.root)
         if item.changed:
             detail = f"decisions differ for {', '.join(item.changed)}"
         elif item.inputs_changed:
@@ -179,16 +226,17 @@ def _check(folder: CallFolder) -> None:
 @app.command()
 def show(
     dossier_id: Annotated[str, typer.Argument(help="The dossier's id.")],
-    call: CallOption = Path("dossiers"),
+    call: CallOption = None,
+    use_git: GitOption = None,
 ) -> None:
     """Show one dossier's scoring breakdown and status, explained in words."""
     with _reporting_errors():
-        folder = load_valid(call, str(call))
-        assert folder.call is not None
-        dossier = next((d for _, d in folder.dossiers if d.id == dossier_id), None)
+        checked = _checked(call, use_git)
+        dossier = next((d for _, d in checked.folder.dossiers if d.id == dossier_id), None)
         if dossier is None:
-            raise GenError(f"no dossier {dossier_id!r} in {call}")
-        (scored,) = score_rounds(folder, [dossier.round], today=date.max, force=True)
+            raise GenError(f"no dossier {dossier_id!r} in {checked.folder.root}")
+        require(checked, [dossier.round], "show it")
+        (scored,) = score_rounds(checked, [dossier.round])
     decision = next(
         d for d in scored.result.outcome.decisions if d.evaluated.dossier.id == dossier_id
     )
@@ -207,7 +255,7 @@ def publish(
     round_ids: Annotated[
         list[str] | None,
         typer.Option(
-            "--round", help="A round to publish (repeatable); default: all closed rounds."
+            "--round", help="A round to publish (repeatable); default: every closed round."
         ),
     ] = None,
     out: Annotated[
@@ -220,49 +268,112 @@ def publish(
         Path | None,
         typer.Option("--templates", help="Templates overriding the packaged ones by name."),
     ] = None,
-    rescore: Annotated[
-        bool, typer.Option("--rescore", help="Rewrite stale decision records instead of refusing.")
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft", help="Add the scored rounds that are not closed, marked provisional."
+        ),
     ] = False,
     date_from_git: Annotated[
         bool, typer.Option("--date-from-git", help="Date the publication with the last commit.")
     ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Publish a round named with --round that is still open.")
-    ] = False,
-    call: CallOption = Path("dossiers"),
+    call: CallOption = None,
+    use_git: GitOption = None,
 ) -> None:
     """Render the laureates and the budget to Markdown, a static HTML site and open data.
 
-    Exit status: 0 written, 1 the call has errors or a decision record is stale, 2 usage
-    error or an output folder gen will not replace, 3 internal error.
+    Publishes the closed rounds (and, with --draft, the scored ones) from their committed
+    decision records; it never writes a record.
+
+    Exit status: 0 written, 1 errors concern a round to publish or a record is stale,
+    2 usage error or an output folder gen will not replace, 3 internal error.
     """
     with _reporting_errors():
-        folder = load_valid(call, str(call))
-        assert folder.call is not None
-        chosen = records_for_publication(
-            folder, list(round_ids or []), today=date.today(), rescore=rescore, force=force
-        )
-        check_publishable(folder, chosen.records)
-        dossiers = {d.id: d for _, d in folder.dossiers}
-        publication = build_publication(folder.call, chosen.records, dossiers)
+        checked = _checked(call, use_git)
+        root = checked.folder.root
+        chosen = records_for_publication(checked, list(round_ids or []), draft=draft)
+        check_publishable(checked, chosen.records)
+        dossiers = {d.id: d for _, d in checked.folder.dossiers}
+        publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
         stamp = os.environ.get("SOURCE_DATE_EPOCH")
         if date_from_git and not stamp:
-            try:
-                stamp = str(last_commit_time(call))
-            except GitError as error:
-                raise GenError(str(error)) from None
+            stamp = str(last_commit_time(root))
         files = render_publication(
-            publication, lang.value, template_dirs(call, templates), generation_date(stamp)
+            publication, lang.value, template_dirs(root, templates), generation_date(stamp)
         )
-        write_publication(out, files, protected=[call])
-        for path, text in chosen.to_write:
-            write_record(path, text)
-            typer.echo(f"wrote {Path(str(call)) / path.relative_to(folder.root)}")
+        write_publication(out, files, protected=[root])
     budget = publication.budget
     typer.echo(
         f"published {budget.laureates} laureate(s) of {len(publication.rounds)} round(s), "
         f"{len(files)} files in {out}; open {out / 'index.html'}"
     )
+
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who does it (default: git config user.name)."),
+]
+
+
+def _who(by: str | None, root: Path) -> str:
+    name = by if by is not None else user_name(root) if repository_root(root) else None
+    if not name or not name.strip():
+        raise GenError("say who does this: --by NAME (or set git config user.name)")
+    return name.strip()
+
+
+@app.command()
+def close(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The round to close.")],
+    by: ByOption = None,
+    call: CallOption = None,
+    use_git: GitOption = None,
+) -> None:
+    """Make a scored round's decision record final; later changes need gen amend.
+
+    Exit status: 0 closed, 1 errors concern the round or its record is stale, 2 the round
+    is not scored or already closed, 3 internal error.
+    """
+    with _reporting_errors():
+        checked = _checked(call, use_git)
+        who = _who(by, checked.folder.root)
+        path = close_round(checked, round_id, by=who, on=_today())
+    typer.echo(f"closed round {round_id}: its decisions are final; commit {_shown(checked, path)}")
+
+
+@app.command()
+def amend(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The closed round.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the round is amended.")],
+    accept_late: Annotated[
+        list[str] | None,
+        typer.Option("--accept-late", help="Accept this late dossier (repeatable)."),
+    ] = None,
+    by: ByOption = None,
+    call: CallOption = None,
+    use_git: GitOption = None,
+) -> None:
+    """Record a change to a closed round: who, when, why, which files, which decisions.
+
+    Exit status: 0 amended, 1 other errors concern the round, 2 the round is not closed
+    or nothing changed, 3 internal error.
+    """
+    with _reporting_errors():
+        checked = _checked(call, use_git)
+        who = _who(by, checked.folder.root)
+        amended = amend_round(
+            checked, round_id, by=who, on=_today(), reason=reason, late=list(accept_late or [])
+        )
+    moved = amended.decisions
+    typer.echo(
+        f"amended round {round_id}: {len(amended.files)} file(s) changed, "
+        + (f"decisions changed for {', '.join(moved)}" if moved else "no decision changed")
+        + f"; commit {_shown(checked, amended.path)}"
+    )
+
+
+def _shown(checked: Checked, path: Path) -> Path:
+    return Path(checked.folder.call_source.display).parent / path.relative_to(checked.folder.root)
 
 
 @app.command()
@@ -275,6 +386,71 @@ def schema(
     with _reporting_errors():
         document = _schema_document(kind)
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+def _today() -> date:
+    """Today, or the day of SOURCE_DATE_EPOCH when set (for reproducible runs)."""
+    stamp = generation_date(os.environ.get("SOURCE_DATE_EPOCH"))
+    return stamp if stamp is not None else date.today()
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the call.")] = Path("."),
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Use a folder that is not empty (no file is overwritten)."),
+    ] = False,
+) -> None:
+    """Start a new call repository: call.yaml, a first round, CI, hooks, CONTRIBUTING.md.
+
+    Exit status: 0 created, 2 the folder is not empty (without --force) or cannot be written.
+    """
+    with _reporting_errors():
+        written = init_call(directory, force=force, today=_today())
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"created a call in {directory}: edit call.yaml, then run gen validate there")
+
+
+new_app = typer.Typer(
+    help="Write a new dossier or review file, with every field explained.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(new_app, name="new")
+
+
+@new_app.command("dossier")
+def new_dossier_command(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The round.")],
+    dossier_id: Annotated[str, typer.Argument(metavar="ID", help="The dossier's id (a slug).")],
+    call: CallOption = None,
+) -> None:
+    """Write <round>/<id>.yaml: a dossier skeleton with a comment on each field.
+
+    Exit status: 0 written, 2 unknown round, bad id, or the file exists.
+    """
+    with _reporting_errors():
+        folder = load_call_folder(find_call_folder(call))
+        path = new_dossier(folder, round_id, dossier_id, today=_today())
+    typer.echo(f"wrote {path}")
+
+
+@new_app.command("review")
+def new_review_command(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The round.")],
+    reviewer_id: Annotated[str, typer.Argument(metavar="REVIEWER", help="The reviewer's id.")],
+    call: CallOption = None,
+) -> None:
+    """Write <round>/reviews/<reviewer>.yaml: every dossier to grade, every criterion.
+
+    Exit status: 0 written, 2 unknown round or reviewer, or the file exists.
+    """
+    with _reporting_errors():
+        folder = load_call_folder(find_call_folder(call))
+        path = new_review(folder, round_id, reviewer_id)
+    typer.echo(f"wrote {path}")
 
 
 def _schema_document(kind: str | None) -> dict[str, object]:

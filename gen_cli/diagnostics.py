@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, TextIO
 
@@ -46,7 +46,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E208": ("error", "a grade is for a criterion that is not in the dossier's grid"),
     "E209": ("error", "a grade is outside its criterion's scale"),
     "E210": ("error", "a reviewer grades a dossier of an organisation they are affiliated with"),
-    "E211": ("error", "a dossier was submitted outside its round's window"),
+    "E214": ("error", "a dossier was merged after its round closed (it is ineligible)"),
+    "E215": ("error", "a dossier is added to a round that no longer takes dossiers"),
     "E212": ("error", "a review file's name or folder does not match its reviewer or round"),
     "E213": ("error", "a review declares a conflict of interest and still gives grades"),
     # The call file's rules.
@@ -60,6 +61,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E308": ("error", "a theme envelope exceeds the round's, or theme shares exceed 100%"),
     "E309": ("error", "a criterion id has a different source or scale in another grid"),
     "E310": ("error", "a round with laureates has no decision_date, which publishing needs"),
+    # Decision records and the rounds' lifecycle.
+    "E401": ("error", "a file of a closed round changed since the round was closed"),
+    "E402": ("error", "call.yaml changed what decided a closed round"),
+    "E403": ("error", "a closed round's decision record was edited by hand"),
+    "E404": ("error", "a decision record cannot be read"),
+    "E405": ("error", "a round has a decision record but still takes dossiers"),
     # Warnings: the data is usable, but probably not what was meant.
     "W001": (
         "warning",
@@ -67,6 +74,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "W002": ("warning", "a file is not where gen looks for dossiers or reviews, and is ignored"),
     "W003": ("warning", "an evaluation lacks a grade for a criterion of the dossier's grid"),
+    "W010": ("warning", "a dossier fails an eligibility rule: as it stands, it is ineligible"),
 }
 
 
@@ -99,6 +107,8 @@ class Diagnostic:
     col: int
     code: str
     message: str
+    #: The round whose scoring the problem concerns, when it is not the file's own.
+    round: str | None = field(default=None, compare=False)
 
     @property
     def severity(self) -> Severity:
@@ -139,6 +149,7 @@ class Problem:
     loc: Loc = ()
     at_key: bool = False
     mark: tuple[int, int] | None = None
+    round: str | None = None
 
 
 class Format(StrEnum):

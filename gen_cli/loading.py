@@ -55,6 +55,18 @@ class CallFolder:
     dossier_files: int = 0
     review_files: int = 0
     unreadable_dossiers: set[str] = field(default_factory=set)  # file stems
+    dossier_sources: list[Source] = field(default_factory=list)
+    review_sources: list[Source] = field(default_factory=list)
+
+    def relative(self, source: Source) -> str:
+        """A file's path inside the call folder, in POSIX form (``2022Q1/lovelace.yaml``)."""
+        return source.path.relative_to(self.root).as_posix()
+
+    def round_files(self, round_id: str) -> list[Source]:
+        """The dossier and review files in a round's folder, readable or not."""
+        return [s for s in self.dossier_sources if s.path.parent.name == round_id] + [
+            s for s in self.review_sources if s.path.parent.parent.name == round_id
+        ]
 
 
 _ERROR_CODES = {
@@ -80,6 +92,7 @@ _RANGE_ERRORS = (
     "decimal_max_digits",
     "decimal_whole_digits",
     "finite_number",
+    "time_zone",
     "date_from_datetime_inexact",
     "enum",
 )
@@ -279,6 +292,27 @@ def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source],
     return dossiers, reviews, problems
 
 
+#: Where gen looks for a call folder when none is given and none holds the current folder.
+DEFAULT_CALL = Path("dossiers")
+
+
+def find_call_folder(given: Path | None, cwd: Path | None = None) -> Path:
+    """The call folder to use, found the way git finds ``.git``.
+
+    ``--call`` (or ``GEN_CALL``) first; then the current folder or the nearest of its
+    parents that holds a call.yaml; then ``./dossiers``. The path is returned relative
+    to ``cwd`` when it lies inside it, so that diagnostics name files as the user sees them.
+    """
+    if given is not None:
+        return given
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CALL_FILE).is_file():
+            relative = os.path.relpath(folder, here)
+            return Path(relative)
+    return DEFAULT_CALL
+
+
 def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     """Read every file of the call folder at ``root``; never raises for bad content.
 
@@ -299,6 +333,7 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     dossier_files, review_files, problems = find_files(root, shown)
     folder.problems.extend(problems)
     folder.dossier_files, folder.review_files = len(dossier_files), len(review_files)
+    folder.dossier_sources, folder.review_sources = dossier_files, review_files
     folder.dossiers = _load_all(folder, dossier_files, Dossier)
     loaded = {source.display for source, _ in folder.dossiers}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}

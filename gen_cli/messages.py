@@ -63,6 +63,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "jeunes-sans-qualification": "jeunes sans qualification",
         "seniors": "seniors",
         "residents-zones-rurales": "habitants des zones rurales",
+        "provisional": "Provisoire",
+        "provisional_round": "Résultats provisoires : ce relevé n'est pas clos, ses décisions peuvent encore changer.",
+        "provisional_site": "Cette publication contient des résultats provisoires (relevés non clos).",
+        "amendments": "Modifications après clôture",
     },
     "en": {
         "colon": ":",
@@ -124,5 +128,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "jeunes-sans-qualification": "young people without qualifications",
         "seniors": "seniors",
         "residents-zones-rurales": "residents of rural areas",
+        "provisional": "Provisional",
+        "provisional_round": "Provisional results: this round is not closed, its decisions may still change.",
+        "provisional_site": "This publication includes provisional results (rounds not closed).",
+        "amendments": "Changes after closing",
     },
 }

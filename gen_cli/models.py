@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -125,6 +126,21 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise PydanticCustomError(
+            "time_zone",
+            "{value} is not a time zone name such as Europe/Paris",
+            {"value": repr(value)},
+        ) from None
+    return value
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time_zone)]
+
 LeadKind = Literal["organisme-formation", "partenaire-organisme-formation"]
 """An IT training organisation, or a structure working in partnership with one."""
 
@@ -226,8 +242,10 @@ Grade = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=6, decimal_plac
 class Evaluation(Model):
     """One reviewer's evaluation of one dossier: grades, or a declared conflict."""
 
-    grades: dict[Slug, Grade] = {}
-    comment: Text = ""
+    grades: dict[Slug, Grade | None] = Field(
+        default={}, description="One grade a criterion; left empty, a criterion is not graded yet."
+    )
+    comment: Text | None = Field(default=None, description="Private: never published.")
     conflict: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
         default=None, description="Declared conflict of interest: why. No grades then."
     )
@@ -278,13 +296,34 @@ class Envelope(Model):
     )
 
 
+class LateFiles(Model):
+    """Dossiers merged after the round closed that the call accepts all the same.
+
+    Only a dossier whose own ``submitted`` date lies inside the window is accepted.
+    """
+
+    dossiers: Literal["all"] | Annotated[list[Slug], Field(min_length=1)] = Field(
+        description="all, or the ids of the dossiers accepted."
+    )
+    reason: Name = Field(description="Why: recorded with the decisions.")
+
+
 class Round(Model):
     """A quarterly collection round ('relevé')."""
 
     id: RoundId
     opens: Day
     closes: Day
+    submissions: Literal["open", "closed"] = Field(
+        default="open",
+        description="Whether the round still takes dossiers. The secretariat sets closed "
+        "once the deadline has passed; gen never infers it from today's date.",
+    )
     envelope: Envelope
+    accept_late: LateFiles | None = Field(
+        default=None,
+        description="Dossiers merged after the round closed that are accepted all the same.",
+    )
     decision_date: Day | None = None
     decision_reference: Annotated[str, StringConstraints(max_length=200)] | None = None
 
@@ -478,6 +517,10 @@ class Call(Model):
     name: Label
     funder: Funder
     currency: Literal["EUR"] = "EUR"
+    timezone: TimeZone = Field(
+        default="Europe/Paris",
+        description="Where a round's closing day ends (an IANA time zone name).",
+    )
     budget: Money
     goal: Goal | None = None
     themes: Annotated[list[Theme], Field(min_length=1)]

@@ -8,7 +8,7 @@ these structures, so no template can leak them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -85,12 +85,22 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """A change made to a round after it was closed: when, and why (public wording)."""
+
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
 class PublishedRound:
     """One round as published."""
 
     round: Round
     budget: Budget
     projects: tuple[Project, ...]  # by theme (call order), then rank
+    draft: bool = False  # scored but not closed: provisional
+    amendments: tuple[Amendment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,11 @@ class Publication:
     def projects(self) -> tuple[Project, ...]:
         """Every laureate of the published rounds."""
         return tuple(p for r in self.rounds for p in r.projects)
+
+    @property
+    def draft(self) -> bool:
+        """True when a published round is provisional."""
+        return any(r.draft for r in self.rounds)
 
 
 def _project(dossier: Dossier, decision: Mapping[str, Any]) -> Project:
@@ -157,14 +172,29 @@ def _budget(call: Call, projects: list[Project], counts: Mapping[str, Decimal]) 
     )
 
 
+def _amendments(record: Mapping[str, Any]) -> tuple[Amendment, ...]:
+    found = record.get("amendments")
+    if not isinstance(found, list):
+        return ()
+    return tuple(
+        Amendment(date.fromisoformat(str(a["on"])), str(a["reason"]))
+        for a in found
+        if isinstance(a, dict)
+    )
+
+
 def build_publication(
-    call: Call, records: Mapping[str, Mapping[str, Any]], dossiers: Mapping[str, Dossier]
+    call: Call,
+    records: Mapping[str, Mapping[str, Any]],
+    dossiers: Mapping[str, Dossier],
+    drafts: Collection[str] = (),
 ) -> Publication:
     """Gather the publication of the rounds whose decision records are given.
 
     Args:
         records: decision records (as written by gen score) by round id.
         dossiers: every dossier of the call by id (only laureates are read).
+        drafts: the rounds that are scored but not closed (published as provisional).
     """
     theme_order = [t.id for t in call.themes]
     published = []
@@ -178,7 +208,9 @@ def build_publication(
             continue
         decisions = record["decisions"]
         projects = [
-            _project(dossiers[d["dossier"]], d) for d in decisions if d["status"] == "laureat"
+            _project(dossiers[ident], d)
+            for ident, d in decisions.items()
+            if d["status"] == "laureat"
         ]
         projects.sort(key=lambda p: (theme_order.index(p.principal_theme), p.rank))
         statuses = record["totals"]["statuses"]
@@ -192,7 +224,15 @@ def build_publication(
         }
         for name in totals:
             totals[name] += counts[name]
-        published.append(PublishedRound(round_, _budget(call, projects, counts), tuple(projects)))
+        published.append(
+            PublishedRound(
+                round_,
+                _budget(call, projects, counts),
+                tuple(projects),
+                draft=round_.id in drafts,
+                amendments=_amendments(record),
+            )
+        )
         everything.extend(projects)
     budget = _budget(call, everything, totals)
     return Publication(call, tuple(published), budget, call.budget - budget.granted)

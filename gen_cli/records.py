@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +21,9 @@ from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
 from gen_cli.yamlload import dump, parse_yaml, read_text
 
-FORMAT = 1
+FORMAT = 2
+#: A record lists every dossier of its round: it may be far larger than an input file.
+RECORD_MAX_BYTES = 1_000_000_000
 HEADER = (
     RECORD_HEADER + " --round {round}`. Do not edit by hand:\n"
     "# change the inputs and run gen score again; `gen score --check` verifies it.\n"
@@ -34,13 +36,35 @@ def sha256_file(path: Path) -> str:
 
 
 def rules_digest(call: Call, round_: Round) -> str:
-    """A digest of everything in call.yaml that decides a round's outcome."""
-    rules = call.model_dump(
-        mode="json",
-        include={"eligibility", "grids", "scoring", "selection", "themes", "reviewers", "budget"},
-    )
-    rules["round"] = round_.model_dump(mode="json")
-    canonical = json.dumps(rules, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """A digest of the parts of call.yaml that decide a round's outcome, and only those.
+
+    Labels, rule messages, reviewers' names, other rounds and decision dates are left
+    out, so that adding the next round or rewording a label leaves a decided round as it
+    was. The call's budget enters through what the round could spend (``envelope.available``
+    in the record), which the frozen check compares separately.
+    """
+    rules = {
+        "round": round_.model_dump(
+            mode="json", include={"id", "opens", "closes", "envelope", "accept_late"}
+        ),
+        "eligibility": [r.model_dump(mode="json", exclude={"message"}) for r in call.eligibility],
+        "grids": {
+            theme: [c.model_dump(mode="json", exclude={"label"}) for c in grid.criteria]
+            for theme, grid in sorted(call.grids.items())
+        },
+        "themes": sorted(t.id for t in call.themes),
+        "scoring": call.scoring.model_dump(mode="json"),
+        "selection": call.selection.model_dump(mode="json"),
+        "reviewers": [
+            r.model_dump(mode="json", include={"id", "affiliations"}) for r in call.reviewers
+        ],
+        "timezone": call.timezone,
+    }
+    return _digest(rules)
+
+
+def _digest(data: object) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -79,9 +103,13 @@ class RoundResult:
 
 
 def build_record(result: RoundResult) -> dict[str, Any]:
-    """The decision record as plain data (strings, lists and mappings only)."""
+    """The decision record as plain data (strings, integers, lists and mappings only).
+
+    Decisions are keyed by dossier id, so that the file lists them in a stable order and
+    ``git diff`` pairs each dossier with itself; the ranking is the ``rank`` field.
+    """
     outcome = result.outcome
-    decisions = []
+    decisions: dict[str, Any] = {}
     counts = dict.fromkeys(STATUSES, 0)
     requested = Decimal(0)
     for decision in outcome.decisions:
@@ -89,7 +117,6 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         counts[decision.status] += 1
         requested += item.dossier.budget.requested
         entry: dict[str, Any] = {
-            "dossier": item.dossier.id,
             "status": decision.status,
             "rank": decision.rank,
             "mark": _num(item.mark),
@@ -102,7 +129,7 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         }
         if item.disagreements:
             entry["disagreements"] = list(item.disagreements)
-        decisions.append(entry)
+        decisions[item.dossier.id] = entry
     eligible = sum(1 for d in outcome.decisions if d.status not in {"ineligible"})
     return {
         "format": FORMAT,
@@ -134,6 +161,39 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         "uncalibrated_reviewers": list(result.uncalibrated),
         "decisions": decisions,
     }
+
+
+def decisions_of(record: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A record's decisions by dossier id (empty when the record does not hold them)."""
+    entries = record.get("decisions")
+    if not isinstance(entries, dict):
+        return {}
+    return {str(k): v for k, v in entries.items() if isinstance(v, dict)}
+
+
+def ranking_of(record: Mapping[str, Any]) -> list[str]:
+    """The dossier ids of a record in rank order, then the unranked ones by id."""
+    decisions = decisions_of(record)
+
+    def key(ident: str) -> tuple[int, int, str]:
+        rank = decisions[ident].get("rank")
+        return (0, rank, ident) if isinstance(rank, int) else (1, 0, ident)
+
+    return sorted(decisions, key=key)
+
+
+#: The parts of a record that gen close and gen amend add; the rest is what gen score computes.
+LIFECYCLE_KEYS = ("closed", "amendments", "seal")
+
+
+def computed_part(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record without what closing and amending added: what ``gen score`` computes."""
+    return {k: v for k, v in record.items() if k not in LIFECYCLE_KEYS}
+
+
+def seal_of(record: Mapping[str, Any]) -> str:
+    """The digest of a record's content, seal excluded: a hand edit no longer matches it."""
+    return _digest({k: v for k, v in record.items() if k != "seal"})
 
 
 def render_record(record: dict[str, Any]) -> str:
@@ -189,7 +249,7 @@ def record_text(path: Path) -> str | None:
     if not path.exists() and not path.is_symlink():
         return None
     _check_writable(path)
-    text, _ = read_text(path, str(path))
+    text, _ = read_text(path, str(path), limit=RECORD_MAX_BYTES)
     return "" if text is None else text
 
 
@@ -217,18 +277,14 @@ def granted_in(record: dict[str, Any]) -> Decimal | None:
     return value
 
 
-def changed_decisions(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def changed_decisions(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The dossiers whose status, rank, mark or grant differ between two records."""
     fields = ("status", "rank", "mark", "granted")
 
-    def index(record: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
-        entries = record.get("decisions")
-        if not isinstance(entries, list):
-            return {}
+    def index(record: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         return {
-            str(e.get("dossier")): tuple(str(e.get(f)) for f in fields)
-            for e in entries
-            if isinstance(e, dict)
+            ident: tuple(str(entry.get(f)) for f in fields)
+            for ident, entry in decisions_of(record).items()
         }
 
     before, after = index(old), index(new)

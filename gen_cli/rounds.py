@@ -1,21 +1,35 @@
-"""Running rounds from a call folder: validate, evaluate, select, and compare records."""
+"""Running rounds from a call folder: check, evaluate, select, and compare records.
+
+``check_call`` gathers everything gen knows about a call folder before anything is
+computed: the validation report, each round's committed decision record and state, and
+which dossiers came in after their round closed (from the default branch's history).
+Problems are attributed to rounds, so that a problem confined to one round never blocks
+scoring another.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from gen_cli.diagnostics import Problem
+from gen_cli import __version__
+from gen_cli.diagnostics import Diagnostic, Problem
 from gen_cli.errors import EXIT_PROBLEMS, GenError
-from gen_cli.loading import CallFolder, Source, load_call_folder
-from gen_cli.models import Call, Round
+from gen_cli.git import Arrival, arrivals, default_branch, repository_root
+from gen_cli.lifecycle import State, accepted_late, frozen_problems, is_final, state_of
+from gen_cli.loading import CALL_FILE, CallFolder, is_record_file, load_call_folder
+from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.records import (
+    FORMAT,
     RoundResult,
     build_record,
     changed_decisions,
+    computed_part,
+    decisions_of,
     granted_in,
     read_record,
     record_path,
@@ -25,8 +39,368 @@ from gen_cli.records import (
     sha256_file,
 )
 from gen_cli.rules import Report, report, validate_folder
-from gen_cli.scoring import evaluate_round
-from gen_cli.selection import round_closed, select
+from gen_cli.scoring import ZERO, evaluate_round, failed_rules
+from gen_cli.selection import select
+
+#: Errors that do not stop a round from being scored: the dossier is decided ineligible.
+NOT_BLOCKING = frozenset({"E214", "E215"})
+
+#: Where each eligibility rule that reads one dossier points in the dossier's file.
+_RULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "lead-kind": ("porteur", "kind"),
+    "requested-amount": ("budget", "requested"),
+    "cost-share": ("budget", "requested"),
+    "submission-window": ("submitted",),
+    "themes": ("themes",),
+}
+
+
+@dataclass
+class Checked:
+    """A call folder, validated, with its rounds' records and states."""
+
+    folder: CallFolder
+    report: Report
+    records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    late: dict[str, dict[str, str]] = field(default_factory=dict)  # round -> dossier -> why
+    declared: dict[str, str] = field(default_factory=dict)  # display path -> its round: field
+
+    @property
+    def call(self) -> Call:
+        """The call (only a Checked whose call.yaml loaded is ever built)."""
+        assert self.folder.call is not None
+        return self.folder.call
+
+    def state(self, round_id: str) -> State:
+        """Where a round stands."""
+        round_ = _round(self.call, round_id)
+        return state_of(round_.submissions, self.records.get(round_id))
+
+    def blocking(self, round_id: str) -> list[Diagnostic]:
+        """The errors that stop the round from being scored, closed or published."""
+        return [
+            d
+            for d in self.report.diagnostics
+            if d.severity == "error"
+            and d.code not in NOT_BLOCKING
+            and round_id in self._rounds_of(d)
+        ]
+
+    def _rounds_of(self, diagnostic: Diagnostic) -> set[str]:
+        if diagnostic.round is not None:
+            return {diagnostic.round}
+        if diagnostic.path == self.folder.call_source.display:
+            return {r.id for r in self.call.rounds}
+        prefix = self.folder.call_source.display.removesuffix(CALL_FILE)
+        relative = diagnostic.path.removeprefix(prefix)
+        found = {relative.split("/", 1)[0]}
+        if diagnostic.path in self.declared:
+            found.add(self.declared[diagnostic.path])
+        return found
+
+
+class InvalidCall(GenError):
+    """The call folder has errors that stop what was asked."""
+
+    def __init__(self, report: Report, message: str | None = None) -> None:
+        errors = sum(1 for d in report.diagnostics if d.severity == "error")
+        super().__init__(
+            message or f"refusing to score: gen validate finds {errors} error(s); fix them first",
+            EXIT_PROBLEMS,
+        )
+        self.report = report
+
+
+def _round(call: Call, round_id: str) -> Round:
+    round_ = call.round(round_id)
+    if round_ is None:
+        known = ", ".join(r.id for r in call.rounds)
+        raise GenError(f"no round {round_id!r} in call.yaml (rounds: {known})")
+    return round_
+
+
+def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None], list[Problem]]:
+    assert folder.call is not None
+    records: dict[str, dict[str, Any] | None] = {}
+    problems = []
+    prefix = folder.call_source.display.removesuffix(CALL_FILE)
+    for index, round_ in enumerate(folder.call.rounds):
+        path = record_path(folder.root, round_.id)
+        shown = f"{prefix}{round_.id}/{path.name}"
+        try:
+            text = record_text(path)
+        except GenError as error:
+            problems.append(Problem(shown, "E404", error.message, round=round_.id))
+            continue
+        if text is None or not is_record_file(path):
+            records[round_.id] = None  # a file gen did not write is reported as W002
+            continue
+        record = read_record(path)
+        if record is None or record.get("format") != FORMAT or "decisions" not in record:
+            fix = (
+                "restore it from git"
+                if round_.submissions == "closed" and "closed:" in text
+                else f"run gen score --round {round_.id} to write it again"
+            )
+            problems.append(
+                Problem(
+                    shown,
+                    "E404",
+                    f"cannot read round {round_.id}'s decision record (not valid, or written "
+                    f"by another version of gen); {fix}",
+                    round=round_.id,
+                )
+            )
+            continue
+        records[round_.id] = record
+        if round_.submissions == "open":
+            problems.append(
+                Problem(
+                    folder.call_source.display,
+                    "E405",
+                    f"round {round_.id} has a decision record but call.yaml says it still "
+                    "takes dossiers; set submissions: closed",
+                    loc=("rounds", index),
+                    round=round_.id,
+                )
+            )
+    return records, problems
+
+
+def _covered(round_: Round, dossier: Dossier, record: Mapping[str, Any] | None) -> bool:
+    """True when a late dossier is accepted: by the round's accept_late, or an amendment."""
+    if dossier.id in accepted_late(record):
+        return True
+    late = round_.accept_late
+    if late is None or not round_.opens <= dossier.submitted <= round_.closes:
+        return False
+    return late.dossiers == "all" or dossier.id in late.dossiers
+
+
+def _lateness(
+    folder: CallFolder,
+    records: Mapping[str, Mapping[str, Any] | None],
+    arrivals: Mapping[str, Arrival] | None,
+) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """Which dossiers came in after their round closed, from the default branch's history.
+
+    A dossier's submission time is the committer date of the first-parent commit of the
+    default branch that first brought its file in: the funder's merge, which the
+    applicant does not control (the author date, and the ``submitted`` field, they do).
+    """
+    call = folder.call
+    assert call is not None
+    late: dict[str, dict[str, str]] = {}
+    problems: list[Problem] = []
+    if arrivals is None or not any(isinstance(r, SubmissionWindowRule) for r in call.eligibility):
+        return late, problems
+    zone = ZoneInfo(call.timezone)
+    for source, dossier in folder.dossiers:
+        round_ = call.round(dossier.round)
+        if round_ is None or source.path.parent.name != round_.id:
+            continue
+        record = records.get(round_.id)
+        if _covered(round_, dossier, record):
+            continue
+        arrival = arrivals.get(folder.relative(source))
+        if arrival is not None:
+            day = arrival.time.astimezone(zone).date()
+            if day <= round_.closes:
+                continue
+            why = (
+                f"brought in by commit {arrival.commit[:12]} on {day}, after round "
+                f"{round_.id} closed on {round_.closes}"
+            )
+            code = "E214"
+            message = (
+                f"this dossier was merged by commit {arrival.commit[:12]} "
+                f"({arrival.subject!r}) on {day}, after round {round_.id} closed on "
+                f"{round_.closes}: it is ineligible, whatever its submitted date says "
+                "(the deadline is the date the funder merged it). Score the round to record "
+                "the refusal, or accept it with accept_late in call.yaml if it was on time"
+            )
+        elif round_.submissions == "closed":
+            why = f"added after round {round_.id} stopped taking dossiers"
+            code = "E215"
+            message = (
+                f"round {round_.id} no longer takes dossiers (submissions: closed in "
+                "call.yaml): a dossier added now is ineligible"
+            )
+        else:
+            continue
+        late.setdefault(round_.id, {})[dossier.id] = why
+        decision = decisions_of(record or {}).get(dossier.id)
+        if decision is not None and decision.get("status") == "ineligible":
+            continue  # the refusal is recorded
+        problems.append(Problem(source.display, code, message, loc=("submitted",)))
+    return late, problems
+
+
+def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> list[Problem]:
+    """Warn on a dossier of a round still open that fails a rule checked on it alone.
+
+    The applicant sees it in the pull request, while the dossier can still be fixed.
+    """
+    call = folder.call
+    assert call is not None
+    problems = []
+    for source, dossier in folder.dossiers:
+        round_ = call.round(dossier.round)
+        if round_ is None or states.get(round_.id) is not State.open:
+            continue
+        for rule, _ in failed_rules(call, round_, dossier):
+            loc = _RULE_FIELDS[rule.rule]
+            problems.append(
+                Problem(
+                    source.display,
+                    "W010",
+                    f"{'.'.join(loc)}: {rule.message} (eligibility rule {rule.id}: as it "
+                    "stands, the dossier is ineligible)",
+                    loc=loc,
+                )
+            )
+    return problems
+
+
+def check_call(folder: CallFolder, arrivals: Mapping[str, Arrival] | None = None) -> Checked:
+    """Validate a loaded call folder, its records and its rounds' states.
+
+    Args:
+        arrivals: when each dossier file reached the default branch (None: no git).
+    """
+    base = validate_folder(folder)
+    if folder.call is None:
+        return Checked(folder, base)
+    records, problems = _read_records(folder)
+    states = {r.id: state_of(r.submissions, records.get(r.id)) for r in folder.call.rounds}
+    late, late_problems = _lateness(folder, records, arrivals)
+    problems += late_problems
+    problems += _eligibility_warnings(folder, states)
+    declared = {s.display: d.round for s, d in folder.dossiers}
+    declared.update({s.display: r.round for s, r in folder.reviews})
+    checked = Checked(folder, base, records, late, declared)
+    problems += _frozen(checked)
+    located = report(folder, problems)
+    checked.report = Report(sorted([*base.diagnostics, *located.diagnostics]), base.checked)
+    return checked
+
+
+def _frozen(checked: Checked) -> list[Problem]:
+    folder = checked.folder
+    problems: list[Problem] = []
+    prefix = folder.call_source.display.removesuffix(CALL_FILE)
+    for index, round_ in enumerate(checked.call.rounds):
+        record = checked.records.get(round_.id)
+        if record is None or not is_final(record):
+            continue
+        files = folder.round_files(round_.id)
+        envelope = round_.envelope.amount
+        try:
+            before = available_before(checked, round_.id, {})
+        except GenError:
+            continue  # an earlier record cannot be read: reported on that record
+        problems += frozen_problems(
+            record,
+            round_id=round_.id,
+            round_index=index,
+            record_display=f"{prefix}{round_.id}/{record_path(folder.root, round_.id).name}",
+            call_display=folder.call_source.display,
+            shown={folder.relative(s): s.display for s in files},
+            inputs={folder.relative(s): sha256_file(s.path) for s in files},
+            rules=rules_digest(checked.call, round_),
+            available=min(envelope, max(before, ZERO)),
+        )
+    return problems
+
+
+def submission_history(root: Path, use_git: bool | None) -> dict[str, Arrival] | None:
+    """When each file of the call folder reached the default branch, or None without git.
+
+    Args:
+        use_git: True to require git, False to leave it out, None to use it inside a
+            git repository.
+
+    Raises:
+        GenError: git asked for outside a git repository.
+        GitError: the repository is a shallow clone, or git failed.
+    """
+    if use_git is False:
+        return None
+    if repository_root(root) is None:
+        if use_git:
+            raise GenError(f"{root} is not inside a git repository: run without --git")
+        return None
+    branch = default_branch(root)
+    if branch is None:
+        return {}  # no default branch yet: every file is still to be merged
+    return arrivals(root, branch)
+
+
+def load_checked(
+    root: Path, shown_root: str | None = None, arrivals: Mapping[str, Arrival] | None = None
+) -> Checked:
+    """Load and check a call folder.
+
+    Raises:
+        GenError: the folder or its call.yaml cannot be read (exit 2).
+        InvalidCall: call.yaml itself does not load (nothing can be computed).
+    """
+    folder = load_call_folder(root, shown_root)
+    checked = check_call(folder, arrivals)
+    if folder.call is None:
+        raise InvalidCall(checked.report, "call.yaml has errors: fix them first")
+    return checked
+
+
+def require(
+    checked: Checked, round_ids: Iterable[str], doing: str = "score", ignore: Iterable[str] = ()
+) -> None:
+    """Make sure nothing blocks these rounds.
+
+    Args:
+        ignore: codes that do not stop what is being done (such as an unreadable record,
+            for gen score, which rewrites it).
+
+    Raises:
+        InvalidCall: errors in call.yaml or in the rounds' files (carries only those).
+    """
+    blocking: set[Diagnostic] = set()
+    for round_id in round_ids:
+        blocking.update(d for d in checked.blocking(round_id) if d.code not in set(ignore))
+    if blocking:
+        rounds = ", ".join(sorted({r for d in blocking for r in checked._rounds_of(d)}))
+        raise InvalidCall(
+            Report(sorted(blocking), checked.report.checked),
+            f"refusing to {doing}: gen validate finds {len(blocking)} error(s) that concern "
+            f"round(s) {rounds}; fix them first",
+        )
+
+
+def available_before(checked: Checked, round_id: str, granted: Mapping[str, Decimal]) -> Decimal:
+    """The call's budget left before a round: its budget less earlier rounds' grants.
+
+    Args:
+        granted: grants already computed in this run, by round (else read from records).
+    """
+    left = checked.call.budget
+    for earlier in checked.call.rounds:
+        if earlier.id == round_id:
+            break
+        if earlier.id in granted:
+            left -= granted[earlier.id]
+            continue
+        record = checked.records.get(earlier.id)
+        if record is None:
+            continue
+        spent = granted_in(record)
+        if spent is None:
+            raise GenError(
+                f"cannot read what round {earlier.id} granted from its record; "
+                f"run gen score --round {earlier.id} to rewrite it",
+                EXIT_PROBLEMS,
+            )
+        left -= spent
+    return left
 
 
 @dataclass(frozen=True)
@@ -39,103 +413,34 @@ class ScoredRound:
     path: Path
 
 
-class InvalidCall(GenError):
-    """The call folder has validation errors, so no round can be scored."""
-
-    def __init__(self, report: Report, message: str | None = None) -> None:
-        errors = sum(1 for d in report.diagnostics if d.severity == "error")
-        super().__init__(
-            message or f"refusing to score: gen validate finds {errors} error(s); fix them first",
-            EXIT_PROBLEMS,
-        )
-        self.report = report
-
-
-def load_valid(root: Path, shown_root: str | None = None) -> CallFolder:
-    """Load a call folder and make sure it validates.
-
-    Raises:
-        InvalidCall: validation finds errors (carries the report).
-    """
-    folder = load_call_folder(root, shown_root)
-    report = validate_folder(folder)
-    if not report.ok or folder.call is None:
-        raise InvalidCall(report)
-    return folder
-
-
-def _relative(folder: CallFolder, source: Source) -> str:
-    return source.path.relative_to(folder.root).as_posix()
-
-
-def _round(call: Call, round_id: str) -> Round:
-    round_ = call.round(round_id)
-    if round_ is None:
-        known = ", ".join(r.id for r in call.rounds)
-        raise GenError(f"no round {round_id!r} in call.yaml (rounds: {known})")
-    return round_
-
-
-def available_before(folder: CallFolder, round_id: str, granted: dict[str, Decimal]) -> Decimal:
-    """The call's budget left before a round: its budget less earlier rounds' grants.
-
-    Args:
-        granted: grants already computed in this run, by round (else read from records).
-    """
-    assert folder.call is not None
-    left = folder.call.budget
-    for earlier in folder.call.rounds:
-        if earlier.id == round_id:
-            break
-        if earlier.id in granted:
-            left -= granted[earlier.id]
-        else:
-            path = record_path(folder.root, earlier.id)
-            if record_text(path) is None:
-                continue
-            record = read_record(path)
-            spent = granted_in(record) if record is not None else None
-            if spent is None:
-                raise GenError(
-                    f"{path}: cannot read what round {earlier.id} granted; "
-                    f"run gen score --round {earlier.id} to rewrite its record",
-                    EXIT_PROBLEMS,
-                )
-            left -= spent
-    return left
-
-
 def score_round(
-    folder: CallFolder,
+    checked: Checked,
     round_id: str,
     *,
-    today: date,
-    force: bool = False,
-    granted_before: dict[str, Decimal] | None = None,
+    granted_before: Mapping[str, Decimal] | None = None,
+    accept: Iterable[str] = (),
 ) -> ScoredRound:
-    """Compute one round of a validated call folder.
+    """Compute one round (whatever its state: callers check that).
 
-    Raises:
-        GenError: unknown round, or a round still open (without ``force``).
+    Args:
+        granted_before: grants of earlier rounds computed in the same run.
+        accept: late dossiers accepted all the same (``gen amend --accept-late``).
     """
-    call = folder.call
-    assert call is not None
+    folder = checked.folder
+    call = checked.call
     round_ = _round(call, round_id)
-    if not force and not round_closed(round_, today):
-        raise GenError(
-            f"round {round_id} is still open (it closes on {round_.closes}); "
-            "score it after that date, or give --force"
-        )
-    dossiers = [(s, d) for s, d in folder.dossiers if d.round == round_id]
-    reviews = [(s, r) for s, r in folder.reviews if r.round == round_id]
-    evaluated, excluded, uncalibrated = evaluate_round(
-        call, round_, [d for _, d in dossiers], [r for _, r in reviews]
-    )
-    available = available_before(folder, round_id, granted_before or {})
+    files = {s.display for s in folder.round_files(round_id)}
+    dossiers = [d for s, d in folder.dossiers if s.display in files and d.round == round_id]
+    reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]
+    late = {k: v for k, v in checked.late.get(round_id, {}).items() if k not in set(accept)}
+    evaluated, excluded, uncalibrated = evaluate_round(call, round_, dossiers, reviews, late)
+    available = available_before(checked, round_id, granted_before or {})
     outcome = select(call, round_, evaluated, available)
-    inputs = {_relative(folder, folder.call_source): sha256_file(folder.call_source.path)}
-    for source, _ in [*dossiers, *reviews]:
-        inputs[_relative(folder, source)] = sha256_file(source.path)
+    inputs = {
+        folder.relative(s): sha256_file(s.path)
+        for s in folder.round_files(round_id)
+        if s.display in files
+    }
     result = RoundResult(
         round=round_,
         outcome=outcome,
@@ -149,26 +454,48 @@ def score_round(
     return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))
 
 
-def closed_rounds(call: Call, today: date) -> list[str]:
-    """The rounds whose submission window has ended, in call order."""
-    return [r.id for r in call.rounds if round_closed(r, today)]
-
-
-def score_rounds(
-    folder: CallFolder, round_ids: list[str], *, today: date, force: bool = False
-) -> list[ScoredRound]:
+def score_rounds(checked: Checked, round_ids: Iterable[str]) -> list[ScoredRound]:
     """Compute several rounds in call order, each seeing what the earlier ones granted."""
-    assert folder.call is not None
-    order = [r.id for r in folder.call.rounds]
-    for round_id in round_ids:
-        _round(folder.call, round_id)
+    order = [r.id for r in checked.call.rounds]
+    wanted = set(round_ids)
+    for round_id in wanted:
+        _round(checked.call, round_id)
     granted: dict[str, Decimal] = {}
     scored = []
-    for round_id in sorted(set(round_ids), key=order.index):
-        result = score_round(folder, round_id, today=today, force=force, granted_before=granted)
-        granted[round_id] = result.result.outcome.granted
-        scored.append(result)
+    for round_id in sorted(wanted, key=order.index):
+        one = score_round(checked, round_id, granted_before=granted)
+        granted[round_id] = one.result.outcome.granted
+        scored.append(one)
     return scored
+
+
+def rounds_to_score(checked: Checked, round_ids: list[str], *, all_rounds: bool) -> list[str]:
+    """The rounds ``gen score`` computes: those asked, and with ``all_rounds`` every round in review or scored.
+
+    A closed round, or one that still takes dossiers, is refused.
+
+    Raises:
+        GenError: a round is closed or still open.
+    """
+    wanted = list(round_ids)
+    if all_rounds:
+        wanted += [
+            r.id for r in checked.call.rounds if checked.state(r.id) in {State.review, State.scored}
+        ]
+    for round_id in wanted:
+        state = checked.state(round_id)
+        if state is State.closed:
+            raise GenError(
+                f"round {round_id} is closed: its decisions are final. To correct them, change "
+                f"the files, then run gen amend {round_id} --reason '…'"
+            )
+        if state is State.open:
+            raise GenError(
+                f"round {round_id} still takes dossiers (submissions: open in call.yaml): "
+                "set submissions: closed once its deadline has passed, then score it "
+                "(gen score --dry-run shows the outcome so far without writing)"
+            )
+    return list(dict.fromkeys(wanted))
 
 
 @dataclass(frozen=True)
@@ -181,17 +508,26 @@ class Staleness:
     inputs_changed: list[str]  # input files added, removed or modified
 
 
-def check_records(folder: CallFolder) -> list[Staleness]:
-    """Recompute every round that has a record; list those that no longer match."""
-    assert folder.call is not None
-    with_record = [
-        r.id for r in folder.call.rounds if record_text(record_path(folder.root, r.id)) is not None
-    ]
+def check_records(checked: Checked) -> list[Staleness]:
+    """Recompute every scored round, and every closed round decided by this gen.
+
+    A scored round must match its record byte for byte. A closed round is frozen (the
+    validation checks its inputs); its decisions are recomputed only when this version of
+    gen closed or last amended it, since another version may compute differently.
+    """
+    with_record = [r.id for r in checked.call.rounds if checked.records.get(r.id) is not None]
     stale = []
-    for scored in score_rounds(folder, with_record, today=date.max, force=True):
-        if record_text(scored.path) == scored.text:
+    for scored in score_rounds(checked, with_record):
+        round_id = scored.result.round.id
+        committed = checked.records[round_id] or {}
+        if is_final(committed):
+            if _decided_by(committed) != __version__:
+                continue
+            current = computed_part(committed)
+            if not changed_decisions(current, scored.record):
+                continue
+        elif record_text(scored.path) == scored.text:
             continue
-        committed = read_record(scored.path) or {}
         found = committed.get("inputs")
         old_inputs: dict[str, Any] = found if isinstance(found, dict) else {}
         new_inputs = scored.record["inputs"]
@@ -200,28 +536,33 @@ def check_records(folder: CallFolder) -> list[Staleness]:
         )
         stale.append(
             Staleness(
-                scored.result.round.id,
-                scored.path,
-                changed_decisions(committed, scored.record),
-                inputs_changed,
+                round_id, scored.path, changed_decisions(committed, scored.record), inputs_changed
             )
         )
     return stale
 
 
-def check_publishable(folder: CallFolder, records: dict[str, dict[str, Any]]) -> None:
+def _decided_by(record: Mapping[str, Any]) -> str | None:
+    versions = [a.get("gen") for a in record.get("amendments") or [] if isinstance(a, dict)]
+    closed = record.get("closed")
+    if isinstance(closed, dict):
+        versions.insert(0, closed.get("gen"))
+    return str(versions[-1]) if versions else None
+
+
+def check_publishable(checked: Checked, records: Mapping[str, Mapping[str, Any]]) -> None:
     """Make sure every round with laureates says when its grants were decided.
 
     Raises:
         InvalidCall: a round has laureates but no decision_date (E310), located in call.yaml.
     """
-    assert folder.call is not None
+    folder = checked.folder
     problems = []
-    for index, round_ in enumerate(folder.call.rounds):
+    for index, round_ in enumerate(checked.call.rounds):
         record = records.get(round_.id)
         if record is None or round_.decision_date is not None:
             continue
-        if any(d.get("status") == "laureat" for d in record.get("decisions", [])):
+        if any(d.get("status") == "laureat" for d in decisions_of(record).values()):
             problems.append(
                 Problem(
                     folder.call_source.display,
@@ -236,41 +577,67 @@ def check_publishable(folder: CallFolder, records: dict[str, dict[str, Any]]) ->
 
 
 @dataclass(frozen=True)
-class RecordsForPublication:
-    """The records a publication is made from, and those to write once it succeeds."""
+class ForPublication:
+    """The decision records a publication is made from, and which of them are drafts."""
 
     records: dict[str, dict[str, Any]]
-    to_write: list[tuple[Path, str]]
+    drafts: frozenset[str]
 
 
 def records_for_publication(
-    folder: CallFolder, round_ids: list[str], *, today: date, rescore: bool, force: bool = False
-) -> RecordsForPublication:
-    """The current decision records of the rounds to publish.
+    checked: Checked, round_ids: list[str], *, draft: bool
+) -> ForPublication:
+    """The committed records of the rounds to publish.
 
-    With no ``round_ids``, every round whose window has ended. A round without a record is
-    scored, and so is a stale one with ``rescore`` (else refused); nothing is written here:
-    the caller writes ``to_write`` once the publication itself has succeeded.
+    By default the closed rounds; with ``draft``, the scored ones too (marked provisional).
+    A round that has not been scored is never published. A scored round whose record no
+    longer matches its inputs is refused.
 
     Raises:
-        GenError: a record no longer matches its inputs (exit status 1).
+        GenError: a round asked is not closed (nor scored, with ``draft``), or a record is stale.
+        InvalidCall: errors concern a round to publish.
     """
-    assert folder.call is not None
-    wanted = round_ids or closed_rounds(folder.call, today)
-    scored = score_rounds(folder, wanted, today=today, force=force)
+    allowed = {State.closed, State.scored} if draft else {State.closed}
+    if round_ids:
+        for round_id in round_ids:
+            state = checked.state(round_id)
+            if state not in allowed:
+                hint = (
+                    "publish it with --draft, or close it with gen close"
+                    if state is State.scored
+                    else "score it first"
+                )
+                raise GenError(f"round {round_id} is {_STATE_WORDS[state]}: {hint}")
+        wanted = list(dict.fromkeys(round_ids))
+    else:
+        wanted = [r.id for r in checked.call.rounds if checked.state(r.id) in allowed]
+    require(checked, wanted, "publish")
+    drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     stale = []
-    for one in scored:
-        committed_text = record_text(one.path)
-        if committed_text is not None and committed_text != one.text:
-            committed = read_record(one.path) or {}
+    for one in score_rounds(checked, [r for r in wanted if r in drafts]):
+        if record_text(one.path) != one.text:
+            committed = checked.records[one.result.round.id] or {}
             changed = changed_decisions(committed, one.record)
             stale.append(f"{one.result.round.id} ({', '.join(changed) or 'inputs changed'})")
-    if stale and not rescore:
+    if stale:
         raise GenError(
             "decision records are stale for round(s) "
             + "; ".join(stale)
-            + ": run gen score, or publish with --rescore",
+            + ": run gen score --round ROUND and commit the record",
             EXIT_PROBLEMS,
         )
-    to_write = [(one.path, one.text) for one in scored if record_text(one.path) != one.text]
-    return RecordsForPublication({one.result.round.id: one.record for one in scored}, to_write)
+    records = {r: checked.records[r] or {} for r in wanted}
+    return ForPublication(records, drafts)
+
+
+_STATE_WORDS = {
+    State.open: "still open (it takes dossiers)",
+    State.review: "in review (not scored yet)",
+    State.scored: "scored but not closed",
+    State.closed: "closed",
+}
+
+
+def describe_state(state: State) -> str:
+    """A round's state in words."""
+    return _STATE_WORDS[state]

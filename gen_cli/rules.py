@@ -328,15 +328,6 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
                     loc=("round",),
                 )
             )
-        elif not round_.opens <= dossier.submitted <= round_.closes:
-            problems.append(
-                Problem(
-                    source.display,
-                    "E211",
-                    f"submitted {dossier.submitted} is outside round {round_.id}'s window {round_.opens} to {round_.closes}",
-                    loc=("submitted",),
-                )
-            )
         if dossier.round != round_folder:
             problems.append(
                 Problem(
@@ -424,7 +415,7 @@ def review_problems(
             )
             continue
         if evaluation.conflict is not None:
-            if evaluation.grades:
+            if any(g is not None for g in evaluation.grades.values()):
                 add(
                     "E213",
                     f"dossier {dossier_id!r}: a declared conflict of interest excludes grades; remove them",
@@ -466,7 +457,7 @@ def review_problems(
                     criterion_id,
                     at_key=True,
                 )
-            elif not criterion.scale.min <= grade <= criterion.scale.max:
+            elif grade is not None and not criterion.scale.min <= grade <= criterion.scale.max:
                 add(
                     "E209",
                     f"dossier {dossier_id!r}: grade {grade} for {criterion_id!r} is outside its scale {criterion.scale.min}–{criterion.scale.max}",
@@ -477,7 +468,7 @@ def review_problems(
         missing = [
             c.id
             for c in grid.criteria
-            if isinstance(c, ReviewCriterion) and c.id not in evaluation.grades
+            if isinstance(c, ReviewCriterion) and evaluation.grades.get(c.id) is None
         ]
         if missing:
             add(
@@ -510,10 +501,20 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
     if folder.call is not None:
         problems.extend(call_problems(folder.call, folder.call_source.display))
     problems.extend(folder_problems(folder))
-    selected = [_selected(folder, p) for p in only]
-    if selected:
-        problems = [p for p in problems if _within(folder.sources.get(p.path), p.path, selected)]
-    return report(folder, problems)
+    return filtered(report(folder, problems), folder, only)
+
+
+def filtered(full: Report, folder: CallFolder, paths: Iterable[Path]) -> Report:
+    """The report on ``paths`` only (every file when none is given).
+
+    Raises:
+        GenError: a path does not exist or is outside the call folder (exit 2).
+    """
+    selected = [_selected(folder, p) for p in paths]
+    if not selected:
+        return full
+    kept = [d for d in full.diagnostics if _within(folder.sources.get(d.path), d.path, selected)]
+    return Report(kept, full.checked)
 
 
 def _selected(folder: CallFolder, path: Path) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -29,6 +29,9 @@ from gen_cli.models import (
     ThemesRule,
 )
 from gen_cli.rules import conflict_of_interest
+
+DossierRule = LeadKindRule | RequestedAmountRule | CostShareRule | SubmissionWindowRule | ThemesRule
+"""The eligibility rules that can be checked on one dossier alone."""
 
 CENT = Decimal("0.01")
 TWENTY = Decimal(20)
@@ -125,8 +128,9 @@ def collect_gradings(
             if detected is not None:
                 excluded.append(Exclusion(review.reviewer, dossier_id, "detected"))
                 continue
-            if evaluation.grades:
-                gradings.append(Grading(review.reviewer, dossier_id, dict(evaluation.grades)))
+            given = {c: g for c, g in evaluation.grades.items() if g is not None}
+            if given:
+                gradings.append(Grading(review.reviewer, dossier_id, given))
     gradings.sort(key=lambda g: (g.dossier, g.reviewer))
     excluded.sort(key=lambda e: (e.dossier, e.reviewer))
     return gradings, excluded
@@ -233,12 +237,20 @@ def indicator_value(
     return q2(value), scaled
 
 
-def eligibility_failures(call: Call, round_: Round, dossier: Dossier) -> list[tuple[str, str]]:
-    """The eligibility rules (other than min-reviews) that the dossier fails."""
-    failures = []
+def failed_rules(
+    call: Call, round_: Round, dossier: Dossier, late: str | None = None
+) -> list[tuple[DossierRule, str | None]]:
+    """The eligibility rules checked on the dossier alone that it fails, with evidence.
+
+    Args:
+        late: why the dossier counts as late though its ``submitted`` date may be in the
+            window (the commit that brought it in after the round closed), if it does.
+    """
+    failures: list[tuple[DossierRule, str | None]] = []
     declared = {t.id for t in call.themes}
     for rule in call.eligibility:
         failed = False
+        evidence = None
         if isinstance(rule, LeadKindRule):
             failed = dossier.porteur.kind not in rule.allowed
         elif isinstance(rule, RequestedAmountRule):
@@ -249,11 +261,23 @@ def eligibility_failures(call: Call, round_: Round, dossier: Dossier) -> list[tu
             failed = cost == 0 or dossier.budget.requested * 100 > rule.max_percent * cost
         elif isinstance(rule, SubmissionWindowRule):
             failed = not round_.opens <= dossier.submitted <= round_.closes
+            if late is not None:
+                failed, evidence = True, late
         elif isinstance(rule, ThemesRule):
             failed = len([t for t in dossier.themes if t in declared]) < rule.min
-        if failed:
-            failures.append((rule.id, rule.message))
+        if failed and not isinstance(rule, ReviewsRule):
+            failures.append((rule, evidence))
     return failures
+
+
+def eligibility_failures(
+    call: Call, round_: Round, dossier: Dossier, late: str | None = None
+) -> list[tuple[str, str]]:
+    """The eligibility rules (other than min-reviews) that the dossier fails: (id, reason)."""
+    return [
+        (rule.id, rule.message if evidence is None else f"{rule.message} ({evidence})")
+        for rule, evidence in failed_rules(call, round_, dossier, late)
+    ]
 
 
 def minimum_reviews(call: Call) -> int:
@@ -262,15 +286,21 @@ def minimum_reviews(call: Call) -> int:
 
 
 def evaluate(
-    call: Call, round_: Round, dossier: Dossier, gradings: Sequence[Grading], raw: Sequence[Grading]
+    call: Call,
+    round_: Round,
+    dossier: Dossier,
+    gradings: Sequence[Grading],
+    raw: Sequence[Grading],
+    late: str | None = None,
 ) -> Evaluated:
     """Check eligibility, then compute the mark and its breakdown.
 
     Args:
         gradings: the dossier's gradings after calibration (used for the mark).
         raw: the same gradings before calibration (shown in the record, and spread).
+        late: evidence that the dossier came in after the round closed, if it did.
     """
-    failures = tuple(eligibility_failures(call, round_, dossier))
+    failures = tuple(eligibility_failures(call, round_, dossier, late))
     grid = call.grids[dossier.principal_theme]
     needed = minimum_reviews(call)
     incomplete = None
@@ -353,9 +383,16 @@ def evaluate(
 
 
 def evaluate_round(
-    call: Call, round_: Round, dossiers: Sequence[Dossier], reviews: Sequence[Review]
+    call: Call,
+    round_: Round,
+    dossiers: Sequence[Dossier],
+    reviews: Sequence[Review],
+    late: Mapping[str, str] | None = None,
 ) -> tuple[list[Evaluated], list[Exclusion], list[str]]:
     """Evaluate every dossier of a round.
+
+    Args:
+        late: by dossier id, evidence that it came in after the round closed.
 
     Returns:
         The evaluated dossiers (sorted by id), the excluded reviews, and the reviewers
@@ -371,5 +408,8 @@ def evaluate_round(
         raw_by[grading.dossier].append(grading)
     for grading in calibrated:
         cal_by[grading.dossier].append(grading)
-    evaluated = [evaluate(call, round_, d, cal_by[d.id], raw_by[d.id]) for d in in_round]
+    late = late or {}
+    evaluated = [
+        evaluate(call, round_, d, cal_by[d.id], raw_by[d.id], late.get(d.id)) for d in in_round
+    ]
     return evaluated, excluded, raw_reviewers

@@ -131,17 +131,15 @@ def _position(raw: bytes, offset: int) -> tuple[int, int]:
     return (raw.count(b"\n", 0, offset) + 1, column + 1)
 
 
-def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
-    """Read a file as UTF-8 text, refusing links, oversized files and other encodings."""
+def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> tuple[str | None, list[Problem]]:
+    """Read a file as UTF-8 text, refusing links, files above ``limit`` bytes and other encodings."""
     try:
         if path.is_symlink() or not path.is_file():
             return None, [Problem(display, "E010", "not a regular file: gen does not follow links")]
         size = path.stat().st_size
-        if size > MAX_BYTES:
+        if size > limit:
             return None, [
-                Problem(
-                    display, "E009", f"file is {size:,} bytes; gen accepts at most {MAX_BYTES:,}"
-                )
+                Problem(display, "E009", f"file is {size:,} bytes; gen accepts at most {limit:,}")
             ]
         raw = path.read_bytes()
     except OSError as error:
@@ -329,7 +327,9 @@ def locate(problems: list[Problem], text_of: dict[str, str]) -> list[Diagnostic]
             line, col = tables[problem.path].find(problem.loc, at_key=problem.at_key)
         else:
             line, col = 1, 1
-        diagnostics.append(Diagnostic(problem.path, line, col, problem.code, problem.message))
+        diagnostics.append(
+            Diagnostic(problem.path, line, col, problem.code, problem.message, problem.round)
+        )
     return diagnostics
 
 

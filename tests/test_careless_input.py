@@ -28,24 +28,30 @@ def test_money_in_octal_hex_or_base_60_is_not_a_number(example: Path) -> None:
 
 def test_a_leading_zero_is_read_as_decimal_not_octal(example: Path) -> None:
     # YAML 1.1 reads 038000 as text (8 is no octal digit) but 030000 as octal 12288.
-    replace(example / LOVELACE, "  requested: 38000", "  requested: 030000")
-    replace(example / LOVELACE, "  other_funding: 16300", "  other_funding: 24300")
-    result = invoke("show", "--call", example, "lovelace")
+    dossier = example / "2022Q1" / "du-code-a-l-emploi-fort-de-france.yaml"
+    replace(dossier, "  requested: 37500", "  requested: 030000")
+    result = invoke("show", "--call", example, dossier.stem)
     assert result.code == 0, result.err
-    assert "requested 30,000.00 EUR of a total cost of 54,300.00 EUR" in result.out
+    assert "requested 30,000.00 EUR of a total cost of" in result.out
 
 
-def test_publish_refuses_an_open_round_unless_forced(example: Path, tmp_path: Path) -> None:
-    replace(example / "call.yaml", "    closes: 2022-06-30", "    closes: 2099-06-30")
-    (example / "2022Q2" / "results.yaml").unlink()
-    result = invoke("publish", "--call", example, "--round", "2022Q2", "--out", tmp_path / "out")
+def test_publish_refuses_a_round_that_is_not_closed(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("publish", "--call", example, "--round", "2022Q2", "--out", out)
     assert result.code == 2
-    assert "round 2022Q2 is still open (it closes on 2099-06-30)" in result.err
-    assert not (example / "2022Q2" / "results.yaml").exists()
-    forced = invoke(
-        "publish", "--call", example, "--round", "2022Q2", "--out", tmp_path / "out", "--force"
+    assert (
+        result.err == "gen: error: round 2022Q2 is still open (it takes dossiers): score it first\n"
     )
-    assert forced.code == 0, forced.err
+    scored = invoke("publish", "--call", example, "--round", "2022Q1", "--out", out)
+    assert scored.code == 2
+    assert scored.err == (
+        "gen: error: round 2022Q1 is scored but not closed: publish it with --draft, "
+        "or close it with gen close\n"
+    )
+    assert not out.exists()
+    draft = invoke("publish", "--call", example, "--round", "2022Q1", "--out", out, "--draft")
+    assert draft.code == 0, draft.err
+    assert not (example / "2022Q2" / "results.yaml").exists()
 
 
 def test_a_record_with_a_nonsense_total_is_reported(example: Path) -> None:
@@ -54,37 +60,48 @@ def test_a_record_with_a_nonsense_total_is_reported(example: Path) -> None:
         '  granted: "725500.00"\n  lapsed:',
         '  granted: "NaN"\n  lapsed:',
     )
-    result = run_gen("score", "--call", example, "--round", "2021Q4", "--dry-run")
+    result = run_gen("score", "--call", example, "--round", "2022Q1", "--dry-run")
     assert result.code == 1
-    assert "cannot read what round 2021Q3 granted; run gen score --round 2021Q3" in result.err
+    assert (
+        "cannot read what round 2021Q3 granted from its record; run gen score --round 2021Q3"
+        in result.err
+    )
     assert "Traceback" not in result.err
 
 
-def test_a_folder_where_a_record_goes_is_a_usage_error(example: Path) -> None:
-    record = example / "2022Q2" / "results.yaml"
+def test_a_folder_where_a_record_goes_is_reported(example: Path) -> None:
+    record = example / "2022Q1" / "results.yaml"
     record.unlink()
     record.mkdir()
-    for args in (["score", "--check"], ["score", "--round", "2022Q2"]):
-        result = run_gen(*args, "--call", example)
-        assert result.code == 2, args
-        assert "results.yaml is not a regular file" in result.err
-    assert not list((example / "2022Q2").glob(".results.yaml.tmp"))
+    validated = run_gen("validate", "--call", example)
+    assert validated.code == 1
+    assert f"{record}:1:1: error E404 {record} is not a regular file" in validated.out
+    checked = run_gen("score", "--check", "--call", example)
+    assert checked.code == 1
+    assert checked.err == (
+        "gen: error: refusing to check the records: gen validate finds 1 error(s) that "
+        "concern round(s) 2022Q1; fix them first\n"
+    )
+    scored = run_gen("score", "--round", "2022Q1", "--call", example)
+    assert scored.code == 2
+    assert "results.yaml is not a regular file" in scored.err
+    assert not list((example / "2022Q1").glob(".results.yaml.tmp"))
 
 
 def test_a_results_file_gen_did_not_write_is_never_overwritten(example: Path) -> None:
-    record = example / "2022Q2" / "results.yaml"
+    record = example / "2022Q1" / "results.yaml"
     write(record, "id: results\ntitle: a dossier saved under the wrong name\n")
     validated = invoke("validate", "--call", example)
     assert validated.code == 0
     assert f"{record}:1:1: warning W002 results.yaml is where gen score writes" in validated.out
-    result = invoke("score", "--call", example, "--round", "2022Q2")
+    result = invoke("score", "--call", example, "--round", "2022Q1")
     assert result.code == 2
     assert "is not a decision record written by gen: move it away first" in result.err
     assert record.read_text(encoding="utf-8").startswith("id: results")
 
 
 def test_a_hand_edited_record_is_named_as_such(example: Path) -> None:
-    record = example / "2021Q3" / "results.yaml"
+    record = example / "2022Q1" / "results.yaml"
     record.write_text(record.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     result = invoke("score", "--check", "--call", example)
     assert result.code == 1
@@ -167,7 +184,7 @@ def test_show_says_an_ungraded_criterion_has_no_grade_yet(example: Path) -> None
 def test_publishing_laureates_needs_a_decision_date(example: Path, tmp_path: Path) -> None:
     path = replace(example / "call.yaml", "    decision_date: 2021-11-18\n", "")
     records = {p: p.read_bytes() for p in example.rglob("results.yaml")}
-    result = invoke("publish", "--call", example, "--out", tmp_path / "o", "--rescore")
+    result = invoke("publish", "--call", example, "--out", tmp_path / "o")
     assert result.code == 1
     line = line_of(path, "- id: 2021Q3")
     assert (

@@ -39,8 +39,8 @@ def test_example_validates_cleanly() -> None:
 
 def test_first_two_rounds_reproduce_the_announcement() -> None:
     records = [score_json("2021Q3"), score_json("2021Q4")]
-    decisions = [d for r in records for d in r["decisions"]]
-    laureates = {d["dossier"] for d in decisions if d["status"] == "laureat"}
+    decisions = {k: d for r in records for k, d in r["decisions"].items()}
+    laureates = {k for k, d in decisions.items() if d["status"] == "laureat"}
     granted = sum(Decimal(r["envelope"]["granted"]) for r in records)
     assert len(decisions) == 89
     assert len(laureates) == 47
@@ -58,7 +58,7 @@ def test_2022q1_selects_within_its_envelope() -> None:
 
 def test_2022q2_without_reviews_is_all_incomplete() -> None:
     record = score_json("2022Q2")
-    assert [d["status"] for d in record["decisions"]] == ["incomplet"] * 6
+    assert [d["status"] for d in record["decisions"].values()] == ["incomplet"] * 6
     assert record["envelope"]["granted"] == "0.00"
 
 

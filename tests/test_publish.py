@@ -35,11 +35,14 @@ from gen_cli import formatting
 from gen_cli.cli import app
 from gen_cli.identifiers import siret_problem
 from gen_cli.publication import LAUREATE_FIELDS, SCDL_FIELDS
+from gen_cli.records import LIFECYCLE_KEYS, render_record
 from gen_cli.tableschema import check_csv, scdl_schema
 
 EXAMPLE = Path(__file__).parent.parent / "dossiers"
 SCDL_SCHEMA = Path(gen_cli.__file__).parent / "data" / "scdl-subventions" / "schema.json"
-ROUNDS = ("2021Q3", "2021Q4", "2022Q1", "2022Q2")
+#: The rounds `gen publish --draft` publishes: two closed, 2022Q1 scored (provisional).
+ROUNDS = ("2021Q3", "2021Q4", "2022Q1")
+ALL_ROUNDS = (*ROUNDS, "2022Q2")  # 2022Q2 still takes dossiers: never published
 
 
 NNBSP, NBSP = "\u202f", "\u00a0"  # Babel's French group separator; the space before €
@@ -70,9 +73,20 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def publish(call: Path, out: Path, *args: str | Path, **env: str | None) -> Result:
-    result = gen("publish", "--call", call, "--out", out, *args, **env)
+    """Publish the closed rounds and, as a draft, 2022Q1 (scored, not closed)."""
+    result = gen("publish", "--call", call, "--out", out, "--draft", *args, **env)
     assert result.exit_code == 0, result.output
     return result
+
+
+def reopen(call: Path) -> None:
+    """Make the copy's closed rounds merely scored again, so that a test may edit them."""
+    for round_id in ROUNDS:
+        path = call / round_id / "results.yaml"
+        record = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key in LIFECYCLE_KEYS:
+            record.pop(key, None)
+        path.write_text(render_record(record), encoding="utf-8")
 
 
 def read_records(call: Path) -> dict[str, dict[str, Any]]:
@@ -84,7 +98,7 @@ def read_records(call: Path) -> dict[str, dict[str, Any]]:
 def laureates(records: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The laureate decisions of each round."""
     return {
-        r: [d for d in record["decisions"] if d["status"] == "laureat"]
+        r: [{"dossier": k, **d} for k, d in record["decisions"].items() if d["status"] == "laureat"]
         for r, record in records.items()
     }
 
@@ -114,12 +128,12 @@ def dump_yaml(path: Path, data: Any) -> None:
 
 
 def dossier_files(call: Path) -> Iterator[Path]:
-    for round_id in ROUNDS:
+    for round_id in ALL_ROUNDS:
         yield from sorted(p for p in (call / round_id).glob("*.yaml") if p.name != "results.yaml")
 
 
 def review_files(call: Path) -> Iterator[Path]:
-    for round_id in ROUNDS:
+    for round_id in ALL_ROUNDS:
         yield from sorted((call / round_id / "reviews").glob("*.yaml"))
 
 
@@ -149,7 +163,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     base = tmp_path_factory.mktemp("published")
     call = copy_call(base)
     before = tree(call)
-    done = run_gen("publish", "--call", "call", "--out", "public", script=True, cwd=base)
+    done = run_gen("publish", "--call", "call", "--out", "public", "--draft", script=True, cwd=base)
     assert done.code == 0, done.err
     assert done.err == ""
     assert tree(call) == before, "publishing current records must not rewrite them"
@@ -179,11 +193,11 @@ def test_every_file_is_written(published: Published) -> None:
     }
     assert set(published.files) == expected
     assert published.stdout == (
-        f"published {len(ids)} laureate(s) of 4 round(s), {len(expected)} files in public; "
+        f"published {len(ids)} laureate(s) of 3 round(s), {len(expected)} files in public; "
         "open public/index.html\n"
     )
     assert published.stdout == (
-        "published 64 laureate(s) of 4 round(s), 78 files in public; open public/index.html\n"
+        "published 64 laureate(s) of 3 round(s), 77 files in public; open public/index.html\n"
     )
     assert published.files[".gen-publication"] == (
         b"Written by gen publish; the whole folder is replaced at each run.\n"
@@ -197,7 +211,7 @@ def test_every_file_is_written(published: Published) -> None:
 def test_laureate_counts_come_from_the_records(published: Published) -> None:
     wins = laureates(published.records)
     counts = {r: len(d) for r, d in wins.items()}
-    assert counts == {"2021Q3": 21, "2021Q4": 26, "2022Q1": 17, "2022Q2": 0}
+    assert counts == {"2021Q3": 21, "2021Q4": 26, "2022Q1": 17}
     assert counts["2021Q3"] + counts["2021Q4"] == 47
     for r, record in published.records.items():
         assert record["totals"]["statuses"]["laureat"] == counts[r]
@@ -261,7 +275,6 @@ def test_budget_json_adds_up_to_the_records(published: Published) -> None:
         "2021Q3": Decimal("725500.00"),
         "2021Q4": Decimal("865000.00"),
         "2022Q1": Decimal("574500.00"),
-        "2022Q2": Decimal("0"),
     }
     assert per_round["2021Q3"] + per_round["2021Q4"] == Decimal("1590500.00")
     total = sum(per_round.values(), Decimal(0))
@@ -372,7 +385,7 @@ def test_french_by_default(published: Published) -> None:
     eur = f"{NBSP}€"
     assert (
         f"| Montant accordé | 725{NNBSP}500{eur} | 865{NNBSP}000{eur} | 574{NNBSP}500{eur} "
-        f"| 0{eur} | 2{NNBSP}165{NNBSP}000{eur} |\n"
+        f"| 2{NNBSP}165{NNBSP}000{eur} |\n"
     ) in budget
     round_page = published.files["rounds/2021Q3.html"].decode("utf-8")
     assert "18 novembre 2021" in round_page
@@ -388,7 +401,7 @@ def test_english_with_lang_en(tmp_path: Path) -> None:
     assert '<html lang="en">' in index
     assert '<span class="key">€2,165,000</span>' in index
     budget = (out / "budget.md").read_text(encoding="utf-8")
-    assert "| Amount granted | €725,500 | €865,000 | €574,500 | €0 | €2,165,000 |\n" in budget
+    assert "| Amount granted | €725,500 | €865,000 | €574,500 | €2,165,000 |\n" in budget
     assert "18 November 2021" in (out / "rounds/2021Q3.html").read_text(encoding="utf-8")
     assert "<td>€38,000</td>" in (out / "projects/lovelace.html").read_text(encoding="utf-8")
     for path in out.rglob("*.html"):
@@ -412,6 +425,7 @@ def marker(field: str, n: int) -> str:
 
 def test_private_fields_are_never_published(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
+    reopen(call)
     before = laureates(read_records(call))
     winners = {d["dossier"] for decisions in before.values() for d in decisions}
     markers: list[str] = []
@@ -467,7 +481,7 @@ def test_private_fields_are_never_published(tmp_path: Path) -> None:
     publish(call, tmp_path / "out")
 
     files = tree(tmp_path / "out")
-    assert len(files) == 78
+    assert len(files) == 77
     everything = b"\n".join(files.values())
     assert b"PRIVATEMARKER" in (call / "2021Q3" / "lovelace.yaml").read_bytes()
     assert b"PUBLICMARKER000Z" in files["projects/lovelace.html"]
@@ -490,12 +504,12 @@ def test_private_fields_are_never_published(tmp_path: Path) -> None:
 def test_unselected_dossiers_are_only_counted(published: Published) -> None:
     everything = b"\n".join(published.files.values())
     losers = [
-        d["dossier"]
+        ident
         for record in published.records.values()
-        for d in record["decisions"]
+        for ident, d in record["decisions"].items()
         if d["status"] != "laureat"
     ]
-    assert len(losers) == 125 - 64
+    assert len(losers) == 41 + 48 + 30 - 64
     found = [
         d
         for d in losers
@@ -516,6 +530,7 @@ IMG = "<img src=x onerror=alert(1)>"
 
 def test_titles_and_summaries_are_escaped(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
+    reopen(call)
     path = call / "2021Q3" / "lovelace.yaml"
     dossier = load_yaml(path)
     title = f"Lovelace {SCRIPT} {IMG}"
@@ -527,9 +542,9 @@ def test_titles_and_summaries_are_escaped(tmp_path: Path) -> None:
     dossier["partners"][0]["role"] = f"Rôle {SCRIPT}"
     dump_yaml(path, dossier)
 
-    result = gen("publish", "--call", call, "--out", tmp_path / "out", "--rescore")
+    assert gen("score", "--round", "2021Q3", "--call", call).exit_code == 0
+    result = gen("publish", "--call", call, "--out", tmp_path / "out", "--draft")
     assert result.exit_code == 0, result.output
-    assert f"wrote {call}/2021Q3/results.yaml\n" in result.output
     files = tree(tmp_path / "out")
 
     for name, content in files.items():
@@ -773,42 +788,93 @@ def test_a_refused_publication_writes_no_record(tmp_path: Path) -> None:
 # --- records ------------------------------------------------------------------------------
 
 
-def test_a_stale_record_is_refused_then_rescored(tmp_path: Path) -> None:
+def test_a_stale_record_is_refused(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
-    record = call / "2021Q3" / "results.yaml"
+    record = call / "2022Q1" / "results.yaml"
     committed = record.read_bytes()
-    replace(
-        call / "2021Q3" / "reviews" / "amelie-roux.yaml",
-        "  apprendre-en-faisant-strasbourg:\n    grades:\n      pertinence: 4\n",
-        "  apprendre-en-faisant-strasbourg:\n    grades:\n      pertinence: 0\n",
+    dossier = "du-code-a-l-emploi-fort-de-france"  # first of the round
+    head = f"  {dossier}:\n    grades:\n      pertinence: "
+    review = next(
+        p
+        for p in sorted((call / "2022Q1" / "reviews").glob("*.yaml"))
+        if head in p.read_text(encoding="utf-8")
     )
+    text = review.read_text(encoding="utf-8")
+    start = text.index(head)
+    end = text.index("\n", start + len(head))
+    review.write_text(text[:start] + head + "0" + text[end:], encoding="utf-8")
     out = tmp_path / "out"
-    result = gen("publish", "--call", call, "--out", out)
+    result = gen("publish", "--call", call, "--out", out, "--draft")
     assert result.exit_code == 1
     assert result.output.startswith(
-        "gen: error: decision records are stale for round(s) 2021Q3 (apprendre-en-faisant-strasbourg"
+        f"gen: error: decision records are stale for round(s) 2022Q1 ({dossier}"
     )
-    assert result.output.endswith(": run gen score, or publish with --rescore\n")
+    assert result.output.endswith(": run gen score --round ROUND and commit the record\n")
     assert record.read_bytes() == committed
     assert not out.exists()
+    # The closed rounds alone are still published: the stale draft does not concern them.
+    closed = publish_closed(call, out)
+    assert closed.output.startswith("published 47 laureate(s) of 2 round(s)")
 
-    result = gen("publish", "--call", call, "--out", out, "--rescore")
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"wrote {call}/2021Q3/results.yaml\n")
+    assert gen("score", "--round", "2022Q1", "--call", call).exit_code == 0
     assert record.read_bytes() != committed
-    check = gen("score", "--check", "--call", call)
-    assert check.exit_code == 0, check.output
-    again = publish(call, out)  # now current: nothing to rewrite
-    assert again.output.startswith("published 64 laureate(s)")
+    again = publish(call, out)
+    assert again.output.startswith("published ")
 
 
-def test_a_round_without_a_record_is_scored(tmp_path: Path) -> None:
+def publish_closed(call: Path, out: Path) -> Result:
+    result = gen("publish", "--call", call, "--out", out)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_a_round_without_a_record_is_not_published(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
     record = call / "2022Q1" / "results.yaml"
     record.unlink()
     result = publish(call, tmp_path / "out")
-    assert result.output.startswith(f"wrote {call}/2022Q1/results.yaml\npublished 64 laureate(s)")
-    assert record.read_bytes() == (EXAMPLE / "2022Q1" / "results.yaml").read_bytes()
+    assert result.output.startswith("published 47 laureate(s) of 2 round(s)")
+    assert not record.exists()
+    assert sorted(p.name for p in (tmp_path / "out" / "rounds").iterdir()) == [
+        "2021Q3.html",
+        "2021Q4.html",
+    ]
+
+
+def test_by_default_only_closed_rounds_are_published(tmp_path: Path) -> None:
+    call = copy_call(tmp_path)
+    out = tmp_path / "out"
+    result = publish_closed(call, out)
+    assert result.output == (
+        f"published 47 laureate(s) of 2 round(s), 59 files in {out}; open {out}/index.html\n"
+    )
+    assert sorted(p.name for p in (out / "rounds").iterdir()) == ["2021Q3.html", "2021Q4.html"]
+    everything = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert b"Provisoire" not in everything and b"provisoire" not in everything
+
+
+def test_a_draft_round_carries_a_banner_on_each_page(tmp_path: Path) -> None:
+    call = copy_call(tmp_path)
+    out = tmp_path / "out"
+    publish(call, out)
+    banner = "<strong>Provisoire</strong> — Résultats provisoires : ce relevé n'est pas clos"
+    page = (out / "rounds" / "2022Q1.html").read_text(encoding="utf-8")
+    assert banner.replace("'", "&#39;") in page
+    assert "<h1>Lauréats du relevé 2022Q1 (provisoire)</h1>" in page
+    closed = (out / "rounds" / "2021Q3.html").read_text(encoding="utf-8")
+    assert "Résultats provisoires" not in closed
+    for name in ("index.html", "budget.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "<strong>Provisoire</strong> — Cette publication contient des résultats" in text
+    laureats = (out / "laureats.md").read_text(encoding="utf-8")
+    assert "## Relevé 2022Q1 (provisoire)\n\n> **Provisoire** — Résultats provisoires" in laureats
+    assert "## Relevé 2021Q3\n" in laureats
+    assert "> **Provisoire**" in (out / "budget.md").read_text(encoding="utf-8")
+    english = tmp_path / "en"
+    publish(call, english, "--lang", "en")
+    assert "<strong>Provisional</strong> — Provisional results: this round is not closed" in (
+        english / "rounds" / "2022Q1.html"
+    ).read_text(encoding="utf-8")
 
 
 def test_one_round(tmp_path: Path) -> None:
@@ -855,7 +921,7 @@ def test_the_call_folder_overrides_a_template(tmp_path: Path, published: Publish
 
 def test_every_page_is_valid_html5(published: Published) -> None:
     pages = {k: v for k, v in published.files.items() if k.endswith(".html")}
-    assert len(pages) == 2 + 4 + 64
+    assert len(pages) == 2 + len(ROUNDS) + 64
     for name, content in pages.items():
         text = content.decode("utf-8")
         assert text.startswith("<!DOCTYPE html>\n"), name

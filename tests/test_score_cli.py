@@ -63,15 +63,17 @@ def score_json(call: Path, round_id: str) -> dict[str, Any]:
 
 
 def table(record: dict[str, Any]) -> list[tuple[str, str, int | None, str | None, str]]:
-    """Each decision as (dossier, status, rank, mark, granted), in the record's order."""
-    return [
-        (d["dossier"], d["status"], d["rank"], d["mark"], d["granted"]) for d in record["decisions"]
+    """Each decision as (dossier, status, rank, mark, granted), in rank order then by id."""
+    rows = [
+        (ident, d["status"], d["rank"], d["mark"], d["granted"])
+        for ident, d in record["decisions"].items()
     ]
+    return sorted(rows, key=lambda r: (r[2] is None, r[2] or 0, r[0]))
 
 
 def decision(record: dict[str, Any], dossier: str) -> dict[str, Any]:
     """One dossier's decision in a record."""
-    (found,) = [d for d in record["decisions"] if d["dossier"] == dossier]
+    found: dict[str, Any] = record["decisions"][dossier]
     return found
 
 
@@ -263,7 +265,7 @@ ROUND1_REASONS = {
 def test_round1_statuses_ranks_marks_and_grants(round1: dict[str, Any]) -> None:
     assert round1["round"] == R1
     assert table(round1) == ROUND1_TABLE
-    assert {d["dossier"]: d["reasons"] for d in round1["decisions"]} == ROUND1_REASONS
+    assert {k: d["reasons"] for k, d in round1["decisions"].items()} == ROUND1_REASONS
 
 
 def test_round1_envelope_and_totals(round1: dict[str, Any]) -> None:
@@ -583,38 +585,66 @@ def test_check_passes_then_names_the_dossier_whose_grade_changed(tmp_path: Path)
 
 def test_check_on_the_example_call(tmp_path: Path) -> None:
     call = copy_call(tmp_path, EXAMPLE, "dossiers")
-    assert gen("score", "--round", "2021Q3", "--call", call).exit_code == 0
+    assert gen("score", "--round", "2022Q1", "--call", call).exit_code == 0
     assert gen("score", "--check", "--call", call).exit_code == 0
-    review = call / "2021Q3" / "reviews" / "amelie-roux.yaml"
-    replace(
-        review,
-        "  lovelace:\n    grades:\n      pertinence: 5",
-        "  lovelace:\n    grades:\n      pertinence: 1",
+    record = yaml.safe_load((call / "2022Q1" / "results.yaml").read_text(encoding="utf-8"))
+    first = table(record)[0][0]  # the round's best dossier
+    review = next(
+        p
+        for p in sorted((call / "2022Q1" / "reviews").iterdir())
+        if f"  {first}:\n    grades:\n      pertinence: " in p.read_text(encoding="utf-8")
     )
+    text = review.read_text(encoding="utf-8")
+    at = text.index(f"  {first}:\n    grades:\n      pertinence: ")
+    end = text.index("\n", at + len(first) + 30)
+    review.write_text(text[:at] + f"  {first}:\n    grades:\n      pertinence: 0" + text[end:])
     stale = gen("score", "--check", "--call", call)
     assert stale.exit_code == 1
-    first = stale.stdout.splitlines()[0]
-    assert first.startswith(f"{call / '2021Q3' / 'results.yaml'}: stale record for round 2021Q3: ")
-    assert "lovelace" in first.split("decisions differ for ", 1)[1].split(", ")
+    line = stale.stdout.splitlines()[0]
+    assert line.startswith(f"{call / '2022Q1' / 'results.yaml'}: stale record for round 2022Q1: ")
+    assert first in line.split("decisions differ for ", 1)[1].split(", ")
 
 
-def test_an_open_round_is_refused_unless_forced(tmp_path: Path) -> None:
+def test_an_open_round_is_refused_but_can_be_previewed(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
-    replace(call / "call.yaml", "closes: 2023-06-30", "closes: 2099-12-31")
+    replace(
+        call / "call.yaml",
+        "closes: 2023-06-30\n    submissions: closed",
+        "closes: 2023-06-30\n    submissions: open",
+    )
     refused = gen("score", "--round", R2, "--call", call)
     assert refused.exit_code == 2
     assert refused.stderr == (
-        "gen: error: round 2023Q2 is still open (it closes on 2099-12-31); "
-        "score it after that date, or give --force\n"
+        "gen: error: round 2023Q2 still takes dossiers (submissions: open in call.yaml): "
+        "set submissions: closed once its deadline has passed, then score it "
+        "(gen score --dry-run shows the outcome so far without writing)\n"
     )
     assert not (call / R2 / "results.yaml").exists()
-    forced = gen("score", "--round", R2, "--force", "--call", call)
-    assert forced.exit_code == 0, forced.output
-    assert (call / R2 / "results.yaml").exists()
-    # --all takes only the rounds whose window has ended.
+    preview = gen("score", "--round", R2, "--dry-run", "--call", call)
+    assert preview.exit_code == 0, preview.output
+    assert not (call / R2 / "results.yaml").exists()
+    # --all takes only the rounds that no longer take dossiers.
     every = gen("score", "--all", "--dry-run", "--format", "json", "--call", call)
     assert every.exit_code == 0
     assert json.loads(every.stdout)["round"] == R1
+
+
+def test_a_closed_round_is_not_scored_again(tmp_path: Path) -> None:
+    call = copy_call(tmp_path)
+    assert gen("score", "--round", R1, "--call", call).exit_code == 0
+    assert gen("close", R1, "--by", "Secrétariat", "--call", call).exit_code == 0
+    before = (call / R1 / "results.yaml").read_bytes()
+    refused = gen("score", "--round", R1, "--call", call)
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "gen: error: round 2023Q1 is closed: its decisions are final. To correct them, "
+        "change the files, then run gen amend 2023Q1 --reason '…'\n"
+    )
+    assert (call / R1 / "results.yaml").read_bytes() == before
+    # --all leaves it out and scores the next round
+    every = gen("score", "--all", "--call", call)
+    assert every.exit_code == 0, every.output
+    assert every.stdout.endswith(f"wrote {call / R2 / 'results.yaml'}\n")
 
 
 def test_a_call_with_validation_errors_is_refused(tmp_path: Path) -> None:
@@ -632,10 +662,18 @@ def test_a_call_with_validation_errors_is_refused(tmp_path: Path) -> None:
         f"{review}:{line}:16: error E209 dossier 'petit-fablab-gap': grade 9 for 'qualite' "
         "is outside its scale 0–5",
         "checked 1 call file, 2 rounds, 15 dossiers, 5 reviews: 1 error, 0 warnings",
-        "gen: error: refusing to score: gen validate finds 1 error(s); fix them first",
+        "gen: error: refusing to score: gen validate finds 1 error(s) that concern "
+        "round(s) 2023Q1; fix them first",
     ]
     assert not (call / R1 / "results.yaml").exists()
-    assert gen("score", "--check", "--call", call).exit_code == 1
+    # The error is confined to 2023Q1: 2023Q2 is scored all the same.
+    other = gen("score", "--round", R2, "--call", call)
+    assert other.exit_code == 0, other.output
+    # gen score --check does not repeat what gen validate prints.
+    assert gen("score", "--round", R1, "--call", HANDCALL, "--dry-run").exit_code == 0
+    shutil.copy(call / R2 / "results.yaml", tmp_path / "r2.yaml")
+    checked = gen("score", "--check", "--call", call)
+    assert (checked.exit_code, checked.stdout) == (0, "every decision record matches its inputs\n")
 
 
 # --- gen show ---------------------------------------------------------------------------------
