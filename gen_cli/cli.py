@@ -19,6 +19,7 @@ import typer
 from gen_cli import diagnostics
 from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
+from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
 from gen_cli.git import GitError, last_commit_time, repository_root, user_name
 from gen_cli.loading import find_call_folder, load_call_folder
@@ -33,6 +34,7 @@ from gen_cli.rounds import (
     check_call,
     check_publishable,
     check_records,
+    describe_round,
     load_checked,
     records_for_publication,
     require,
@@ -42,6 +44,7 @@ from gen_cli.rounds import (
 )
 from gen_cli.rules import filtered
 from gen_cli.scaffold import init_call, new_dossier, new_review
+from gen_cli.status import call_status, render_status
 
 app = typer.Typer(
     name="gen",
@@ -370,6 +373,78 @@ def amend(
         + (f"decisions changed for {', '.join(moved)}" if moved else "no decision changed")
         + f"; commit {_shown(checked, amended.path)}"
     )
+
+
+class StatusFormat(StrEnum):
+    """Output formats of gen status."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def status(
+    round_ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[ROUND]...", help="Rounds (default: all).")
+    ] = None,
+    call: CallOption = None,
+    fmt: Annotated[StatusFormat, typer.Option("--format", help="Output format.")] = (
+        StatusFormat.text
+    ),
+    use_git: GitOption = None,
+) -> None:
+    """Say where each round stands: dossiers, reviews, and what blocks scoring or closing.
+
+    Exit status: 0 (it is a report), 2 unreadable call folder or unknown round.
+    """
+    with _reporting_errors():
+        checked = _checked(call, use_git)
+        for round_id in round_ids or []:
+            describe_round(checked, round_id)
+        statuses = call_status(checked, list(round_ids or []))
+    if fmt is StatusFormat.json:
+        document = {"rounds": [s.as_dict() for s in statuses]}
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_status(statuses))
+
+
+class DiffFormat(StrEnum):
+    """Output formats of gen diff."""
+
+    text = "text"
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def diff(
+    base: Annotated[
+        str | None,
+        typer.Argument(help="A git revision (default: the merge base with the default branch)."),
+    ] = None,
+    head: Annotated[
+        str | None, typer.Argument(help="A git revision (default: the working tree).")
+    ] = None,
+    call: CallOption = None,
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", help="text, md (a pull-request comment) or json.")
+    ] = DiffFormat.text,
+    use_git: GitOption = None,
+) -> None:
+    """Show what a change does to the call: files, decisions, envelopes.
+
+    Exit status: 0 compared, 2 outside a git repository, an unknown revision, or a side
+    that does not validate, 3 internal error.
+    """
+    with _reporting_errors():
+        comparison = compare_revisions(find_call_folder(call), base, head, use_git=use_git)
+    render = {
+        DiffFormat.text: render_text,
+        DiffFormat.md: render_markdown,
+        DiffFormat.json: render_json,
+    }[fmt]
+    typer.echo(render(comparison))
 
 
 def _shown(checked: Checked, path: Path) -> Path:

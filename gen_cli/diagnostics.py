@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -158,6 +159,7 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     github = "github"
+    gitlab = "gitlab"
 
 
 def counts(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
@@ -197,6 +199,26 @@ def _github_escape(text: str, *, prop: bool = False) -> str:
     return text
 
 
+def code_quality(diagnostics: Sequence[Diagnostic]) -> list[dict[str, object]]:
+    """The diagnostics as GitLab's Code Quality report (a subset of Code Climate's format).
+
+    The fingerprint identifies a problem across pipelines: the same file, code and message.
+    """
+    issues: list[dict[str, object]] = []
+    for d in diagnostics:
+        identity = f"{d.path}\0{d.code}\0{d.message}".encode()
+        issues.append(
+            {
+                "description": f"{d.code} {d.message}",
+                "check_name": d.code,
+                "fingerprint": hashlib.sha256(identity).hexdigest(),
+                "severity": "major" if d.severity == "error" else "minor",
+                "location": {"path": d.path, "lines": {"begin": d.line}},
+            }
+        )
+    return issues
+
+
 def write(
     diagnostics: Sequence[Diagnostic],
     checked: dict[str, int],
@@ -213,6 +235,9 @@ def write(
             "warnings": warnings,
         }
         stream.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Format.gitlab:
+        stream.write(json.dumps(code_quality(diagnostics), ensure_ascii=False, indent=2) + "\n")
         return
     if fmt is Format.github:
         for d in diagnostics:

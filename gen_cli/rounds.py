@@ -638,6 +638,15 @@ _STATE_WORDS = {
 }
 
 
+def describe_round(checked: Checked, round_id: str) -> State:
+    """A round's state.
+
+    Raises:
+        GenError: no such round in call.yaml.
+    """
+    return checked.state(round_id)
+
+
 def describe_state(state: State) -> str:
     """A round's state in words."""
     return _STATE_WORDS[state]
