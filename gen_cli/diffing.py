@@ -222,7 +222,7 @@ def compare_revisions(
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
         base_side = _side(root, base_sha, Path(scratch) / "base", arrivals, "BASE")
         if head_sha is None:
-            head_side = Side("working tree", _checked(root, str(root), arrivals, "HEAD"))
+            head_side = Side("working tree", _checked(root, str(root), arrivals, "HEAD side"))
         else:
             head_side = _side(root, head_sha, Path(scratch) / "head", arrivals, "HEAD")
         comparison = Comparison(base_side.label, head_side.label)
@@ -237,18 +237,18 @@ def _side(root: Path, sha: str, dest: Path, arrivals: Mapping[str, Any] | None, 
     export_folder(root, sha, dest)
     if not (dest / CALL_FILE).is_file():
         raise GenError(f"no {CALL_FILE} in {root} at {name} ({sha[:12]})", EXIT_USAGE)
-    return Side(sha[:12], _checked(dest, f"{name}:{root}", arrivals, f"{name} ({sha[:12]})"))
+    return Side(sha[:12], _checked(dest, f"{name}:{root}", arrivals, f"{name} side ({sha[:12]})"))
 
 
 def _checked(folder: Path, shown: str, arrivals: Mapping[str, Any] | None, name: str) -> Checked:
     try:
         checked = load_checked(folder, shown, arrivals)
     except GenError as error:
-        raise GenError(f"the {name} side cannot be read: {error.message}", EXIT_USAGE) from None
+        raise GenError(f"the {name} cannot be read: {error.message}", EXIT_USAGE) from None
     errors = _errors(checked)
     if errors:
         raise GenError(
-            f"the {name} side does not validate: {errors} error(s); run gen validate there "
+            f"the {name} does not validate: {errors} error(s); run gen validate there "
             "and fix them first",
             EXIT_USAGE,
         )
