@@ -49,3 +49,27 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = commands[1]
     assert test_command.endswith("pytest")
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_validate_example_is_real_output(tmp_path: Path, monkeypatch) -> None:
+    """README's `gen validate --call broken`: a copy of the example with two mistakes."""
+    import shutil
+
+    from conftest import invoke, replace
+
+    broken = tmp_path / "broken"
+    shutil.copytree(ROOT / "dossiers", broken)
+    replace(
+        broken / "2022Q2" / "passerelle-entreprises-paris.yaml",
+        "requested: 29500",
+        "requested: 60000",
+    )
+    replace(
+        broken / "2022Q1" / "reviews" / "amelie-roux.yaml",
+        "      impact: 4\n      faisabilite: 3\n      partenariats: 3\n    comment: Projet pertinent",
+        "      impact: 4\n      impact: 3\n      partenariats: 3\n    comment: Projet pertinent",
+    )
+    monkeypatch.chdir(tmp_path)
+    block = README.split("$ gen validate --call broken\n", 1)[1].split("```", 1)[0]
+    result = invoke("validate", "--call", "broken")
+    assert result.out == block
