@@ -85,7 +85,12 @@ def amend_round(
     known_late = checked.late.get(round_id, {})
     for ident in late:
         if ident not in known_late:
-            raise GenError(f"dossier {ident!r} is not a late dossier of round {round_id}")
+            accepted = ident in accepted_late(old)
+            raise GenError(
+                f"dossier {ident!r} is accepted already in round {round_id}"
+                if accepted
+                else f"dossier {ident!r} is not a late dossier of round {round_id}"
+            )
     scored = score_round(checked, round_id, accept=late)
     new = scored.record
     files = changed_inputs(old, new["inputs"])

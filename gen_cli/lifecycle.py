@@ -193,7 +193,7 @@ def frozen_problems(
         same = recorded is not None and Decimal(recorded) == available
     except InvalidOperation:
         same = False
-    if not same:
+    if not same and record.get("rules") == rules:  # else the round's own rules changed
         problems.append(
             Problem(
                 call_display,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -35,13 +35,18 @@ def sha256_file(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def rules_digest(call: Call, round_: Round) -> str:
+def rules_digest(call: Call, round_: Round, reviewers: Collection[str]) -> str:
     """A digest of the parts of call.yaml that decide a round's outcome, and only those.
 
-    Labels, rule messages, reviewers' names, other rounds and decision dates are left
-    out, so that adding the next round or rewording a label leaves a decided round as it
-    was. The call's budget enters through what the round could spend (``envelope.available``
-    in the record), which the frozen check compares separately.
+    Labels, rule messages, reviewers' names, other rounds, decision dates and the
+    reviewers who have no review file in the round are left out, so that adding the next
+    round, a reviewer for it, or rewording a label leaves a decided round as it was. The
+    call's budget enters through what the round could spend (``envelope.available`` in
+    the record), which the frozen check compares separately.
+
+    Args:
+        reviewers: the ids of the reviewers with a review file in the round (their
+            affiliations decide which reviews are excluded for a conflict of interest).
     """
     rules = {
         "round": round_.model_dump(
@@ -56,7 +61,9 @@ def rules_digest(call: Call, round_: Round) -> str:
         "scoring": call.scoring.model_dump(mode="json"),
         "selection": call.selection.model_dump(mode="json"),
         "reviewers": [
-            r.model_dump(mode="json", include={"id", "affiliations"}) for r in call.reviewers
+            r.model_dump(mode="json", include={"id", "affiliations"})
+            for r in call.reviewers
+            if r.id in reviewers
         ],
         "timezone": call.timezone,
     }

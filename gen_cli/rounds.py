@@ -44,6 +44,8 @@ from gen_cli.selection import select
 
 #: Errors that do not stop a round from being scored: the dossier is decided ineligible.
 NOT_BLOCKING = frozenset({"E214", "E215"})
+#: A record that cannot be trusted: it also stops the later rounds (what it granted counts).
+UNTRUSTED_RECORD = frozenset({"E403", "E404"})
 
 #: Where each eligibility rule that reads one dossier points in the dossier's file.
 _RULE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -77,13 +79,22 @@ class Checked:
         return state_of(round_.submissions, self.records.get(round_id))
 
     def blocking(self, round_id: str) -> list[Diagnostic]:
-        """The errors that stop the round from being scored, closed or published."""
+        """The errors that stop the round from being scored, closed or published.
+
+        Those of its own files and of call.yaml, and an earlier round's record that cannot
+        be trusted: what the earlier rounds granted decides what this one may spend.
+        """
+        order = [r.id for r in self.call.rounds]
+        earlier = set(order[: order.index(round_id)]) if round_id in order else set()
         return [
             d
             for d in self.report.diagnostics
             if d.severity == "error"
             and d.code not in NOT_BLOCKING
-            and round_id in self._rounds_of(d)
+            and (
+                round_id in self._rounds_of(d)
+                or (d.code in UNTRUSTED_RECORD and self._rounds_of(d) & earlier)
+            )
         ]
 
     def _rounds_of(self, diagnostic: Diagnostic) -> set[str]:
@@ -137,22 +148,40 @@ def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None],
             continue
         record = read_record(path)
         if record is None or record.get("format") != FORMAT or "decisions" not in record:
-            fix = (
-                "restore it from git"
-                if round_.submissions == "closed" and "closed:" in text
-                else f"run gen score --round {round_.id} to write it again"
-            )
+            if "\nclosed:" in text or "\nseal:" in text:
+                # a final record: never rewrite it, whatever happened to it
+                problems.append(
+                    Problem(
+                        shown,
+                        "E403",
+                        f"round {round_.id} is closed and its decision record can no longer "
+                        "be read (edited by hand?); restore it from git",
+                        round=round_.id,
+                    )
+                )
+                continue
             problems.append(
                 Problem(
                     shown,
                     "E404",
                     f"cannot read round {round_.id}'s decision record (not valid, or written "
-                    f"by another version of gen); {fix}",
+                    f"by another version of gen); run gen score --round {round_.id} to write "
+                    "it again",
                     round=round_.id,
                 )
             )
             continue
         records[round_.id] = record
+        if not is_final(record) and ("seal" in record or "amendments" in record):
+            problems.append(
+                Problem(
+                    shown,
+                    "E403",
+                    f"round {round_.id}'s decision record has a seal but no longer says it is "
+                    "closed: its closing was removed by hand; restore it from git",
+                    round=round_.id,
+                )
+            )
         if round_.submissions == "open":
             problems.append(
                 Problem(
@@ -195,6 +224,7 @@ def _lateness(
     if arrivals is None or not any(isinstance(r, SubmissionWindowRule) for r in call.eligibility):
         return late, problems
     zone = ZoneInfo(call.timezone)
+    rule = next(r for r in call.eligibility if isinstance(r, SubmissionWindowRule))
     for source, dossier in folder.dossiers:
         round_ = call.round(dossier.round)
         if round_ is None or source.path.parent.name != round_.id:
@@ -229,9 +259,12 @@ def _lateness(
         else:
             continue
         late.setdefault(round_.id, {})[dossier.id] = why
-        decision = decisions_of(record or {}).get(dossier.id)
-        if decision is not None and decision.get("status") == "ineligible":
-            continue  # the refusal is recorded
+        decision = decisions_of(record or {}).get(dossier.id) or {}
+        reasons = decision.get("reasons") if decision.get("status") == "ineligible" else None
+        if isinstance(reasons, list) and any(
+            str(r).startswith(f"{rule.id}:") and why in str(r) for r in reasons
+        ):
+            continue  # the refusal, with this evidence, is recorded
         problems.append(Problem(source.display, code, message, loc=("submitted",)))
     return late, problems
 
@@ -307,7 +340,8 @@ def _frozen(checked: Checked) -> list[Problem]:
             call_display=folder.call_source.display,
             shown={folder.relative(s): s.display for s in files},
             inputs={folder.relative(s): sha256_file(s.path) for s in files},
-            rules=rules_digest(checked.call, round_),
+            # the reviewers of the record's inputs: a review file added or removed is E401
+            rules=rules_digest(checked.call, round_, _recorded_reviewers(record)),
             available=min(envelope, max(before, ZERO)),
         )
     return problems
@@ -358,15 +392,20 @@ def require(
     """Make sure nothing blocks these rounds.
 
     Args:
-        ignore: codes that do not stop what is being done (such as an unreadable record,
-            for gen score, which rewrites it).
+        ignore: codes that do not stop what is being done when they concern one of these
+            rounds themselves (an unreadable record, for gen score, which rewrites it).
 
     Raises:
         InvalidCall: errors in call.yaml or in the rounds' files (carries only those).
     """
+    wanted = set(round_ids)
     blocking: set[Diagnostic] = set()
-    for round_id in round_ids:
-        blocking.update(d for d in checked.blocking(round_id) if d.code not in set(ignore))
+    for round_id in wanted:
+        blocking.update(
+            d
+            for d in checked.blocking(round_id)
+            if not (d.code in set(ignore) and checked._rounds_of(d) <= wanted)
+        )
     if blocking:
         rounds = ", ".join(sorted({r for d in blocking for r in checked._rounds_of(d)}))
         raise InvalidCall(
@@ -413,6 +452,19 @@ class ScoredRound:
     path: Path
 
 
+def _recorded_reviewers(record: Mapping[str, Any]) -> set[str]:
+    """The reviewers whose review files a record lists among its inputs."""
+    inputs = record.get("inputs")
+    paths = inputs if isinstance(inputs, dict) else {}
+    return {Path(str(p)).stem for p in paths if Path(str(p)).parent.name == "reviews"}
+
+
+def _reviewers(folder: CallFolder, round_id: str) -> set[str]:
+    """The reviewers with a review file in the round's folder."""
+    files = {s.display for s in folder.round_files(round_id)}
+    return {r.reviewer for s, r in folder.reviews if s.display in files}
+
+
 def score_round(
     checked: Checked,
     round_id: str,
@@ -448,7 +500,7 @@ def score_round(
         uncalibrated=uncalibrated,
         available=available,
         inputs=inputs,
-        rules=rules_digest(call, round_),
+        rules=rules_digest(call, round_, _reviewers(folder, round_id)),
     )
     record = build_record(result)
     return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))

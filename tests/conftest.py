@@ -122,6 +122,19 @@ def line_of(path: Path, needle: str) -> int:
 
 
 @pytest.fixture
+def clean_git_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No GIT_* variable from outside (GIT_DIR, GIT_INDEX_FILE...), no default branch or
+    reproducible date from the environment, and no user configuration, here and in gen's
+    children. Modules that build git repositories use it for every test."""
+    for name in list(os.environ):
+        if name.startswith("GIT_") or name in {"GEN_DEFAULT_BRANCH", "CI_DEFAULT_BRANCH"}:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+@pytest.fixture
 def call_dir(tmp_path: Path) -> Path:
     """A fresh copy of the valid minimal call folder."""
     return Path(shutil.copytree(MINIMAL, tmp_path / "call"))

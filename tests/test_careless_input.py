@@ -56,15 +56,33 @@ def test_publish_refuses_a_round_that_is_not_closed(example: Path, tmp_path: Pat
 
 def test_a_record_with_a_nonsense_total_is_reported(example: Path) -> None:
     replace(
+        example / "2022Q1" / "results.yaml",
+        '  granted: "574500.00"\n  lapsed:',
+        '  granted: "NaN"\n  lapsed:',
+    )
+    result = run_gen("score", "--call", example, "--round", "2022Q2", "--dry-run")
+    assert result.code == 1
+    assert result.err == (
+        "gen: error: cannot read what round 2022Q1 granted from its record; "
+        "run gen score --round 2022Q1 to rewrite it\n"
+    )
+
+
+def test_a_closed_record_edited_by_hand_stops_the_later_rounds(example: Path) -> None:
+    record = replace(
         example / "2021Q3" / "results.yaml",
         '  granted: "725500.00"\n  lapsed:',
-        '  granted: "NaN"\n  lapsed:',
+        '  granted: "1.00"\n  lapsed:',
     )
     result = run_gen("score", "--call", example, "--round", "2022Q1", "--dry-run")
     assert result.code == 1
-    assert (
-        "cannot read what round 2021Q3 granted from its record; run gen score --round 2021Q3"
-        in result.err
+    assert result.err.splitlines()[0] == (
+        f"{record}:1:1: error E403 round 2021Q3 is closed and its decision record was edited "
+        "by hand (its seal no longer matches); restore it from git"
+    )
+    assert result.err.endswith(
+        "gen: error: refusing to score: gen validate finds 1 error(s) that concern round(s) "
+        "2021Q3; fix them first\n"
     )
     assert "Traceback" not in result.err
 

@@ -30,14 +30,7 @@ APPLICANT = ("Ada Applicant", "ada@example.org")
 FUNDER = ("Grace Funder", "grace@example.org")
 
 
-@pytest.fixture(autouse=True)
-def clean_git_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No GIT_* variable from outside (GIT_DIR, GIT_INDEX_FILE...) and no user configuration."""
-    for name in list(os.environ):
-        if name.startswith("GIT_") or name in {"GEN_DEFAULT_BRANCH", "CI_DEFAULT_BRANCH"}:
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-gitconfig"))
+pytestmark = pytest.mark.usefixtures("clean_git_env")
 
 
 def clean_environment() -> dict[str, str]:

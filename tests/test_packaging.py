@@ -20,6 +20,8 @@ def test_wheel_ships_templates_and_the_scdl_schema(tmp_path: Path) -> None:
     assert templates <= names
     assert "gen_cli/data/scdl-subventions/schema.json" in names
     assert "gen_cli/data/scdl-subventions/LICENSE" in names
-    starter = {f"gen_cli/data/init/{p.name}" for p in (ROOT / "gen_cli" / "data" / "init").iterdir()}
+    starter = {
+        f"gen_cli/data/init/{p.name}" for p in (ROOT / "gen_cli" / "data" / "init").iterdir()
+    }
     assert starter and starter <= names  # what gen init writes
     assert not any(name.startswith("dossiers/") for name in names)

@@ -1280,6 +1280,24 @@ def test_github_format(two_broken_files: Path) -> None:
     assert result.code == 1
 
 
+def test_gitlab_format_is_a_code_quality_report(two_broken_files: Path) -> None:
+    call_dir = two_broken_files
+    result = run_gen("validate", "--call", call_dir, "--format", "gitlab", script=True)
+    assert result.code == 1
+    report = json.loads(result.out)
+    assert [(i["check_name"], i["severity"], i["location"]) for i in report] == [
+        ("E209", "major", {"path": str(call_dir / YANNICK), "lines": {"begin": 13}}),
+        ("E105", "major", {"path": str(call_dir / BORDEAUX), "lines": {"begin": 9}}),
+    ]
+    assert report[1]["description"] == (
+        "E105 porteur.siret: SIRET 39876543800014 fails its check digit (Luhn)"
+    )
+    fingerprints = [i["fingerprint"] for i in report]
+    assert len(set(fingerprints)) == 2 and all(len(f) == 64 for f in fingerprints)
+    again = run_gen("validate", "--call", call_dir, "--format", "gitlab")
+    assert [i["fingerprint"] for i in json.loads(again.out)] == fingerprints
+
+
 def test_github_format_escapes_commas_and_colons_in_the_path(tmp_path: Path) -> None:
     call_dir = Path(shutil.copytree(MINIMAL, tmp_path / "appel,2022:v1"))
     replace(call_dir / BORDEAUX, '"39876543800013"', '"39876543800014"')
