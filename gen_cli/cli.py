@@ -167,9 +167,6 @@ def score(
     with _reporting_errors(brief=check):
         checked = _checked(call, use_git)
         if check:
-            unreadable = {d.round for d in checked.report.diagnostics if d.code == "E404"}
-            recorded = [r.id for r in checked.call.rounds if checked.records.get(r.id)]
-            require(checked, [*recorded, *filter(None, unreadable)], "check the records")
             _check(checked)
             return
         if dry_run and round_ids and not all_rounds:
@@ -207,7 +204,18 @@ def score(
 
 
 def _check(checked: Checked) -> None:
-    stale = check_records(checked)
+    """Check each round with a record; one with errors is named, not checked (validate lists them)."""
+    unreadable = {d.round for d in checked.report.diagnostics if d.code in {"E403", "E404"}}
+    recorded = [
+        r.id for r in checked.call.rounds if checked.records.get(r.id) or r.id in unreadable
+    ]
+    blocked = {r: len(checked.blocking(r)) for r in recorded if checked.blocking(r)}
+    for round_id, errors in blocked.items():
+        typer.echo(
+            f"round {round_id}: not checked: gen validate finds {errors} error(s) that concern it",
+            err=True,
+        )
+    stale = check_records(checked, skip=set(blocked))
     shown_root = Path(checked.folder.call_source.display).parent
     for item in stale:
         shown = shown_root / item.path.relative_to(checked.folder.root)
@@ -222,6 +230,9 @@ def _check(checked: Checked) -> None:
             typer.echo(f"  inputs changed: {', '.join(item.inputs_changed)}")
     if stale:
         typer.echo(f"{len(stale)} stale record(s); run gen score --round ID and commit the result")
+    elif blocked:
+        typer.echo("every other decision record matches its inputs")
+    if stale or blocked:
         raise typer.Exit(EXIT_PROBLEMS)
     typer.echo("every decision record matches its inputs")
 
@@ -304,7 +315,13 @@ def publish(
         files = render_publication(
             publication, lang.value, template_dirs(root, templates), generation_date(stamp)
         )
-        write_publication(out, files, protected=[root])
+        write_publication(
+            out,
+            files,
+            protected=[root / r.id for r in checked.call.rounds]
+            + [root / "templates", root / "schemas", root / ".git"],
+            enclosing=[root],
+        )
     budget = publication.budget
     typer.echo(
         f"published {budget.laureates} laureate(s) of {len(publication.rounds)} round(s), "
@@ -322,7 +339,16 @@ def _who(by: str | None, root: Path) -> str:
     name = by if by is not None else user_name(root) if repository_root(root) else None
     if not name or not name.strip():
         raise GenError("say who does this: --by NAME (or set git config user.name)")
-    return name.strip()
+    return _one_line(name.strip(), "--by")
+
+
+def _one_line(text: str, option: str) -> str:
+    """Text kept in a record: printable, on one line."""
+    if not text.isprintable():
+        raise GenError(
+            f"{option} holds a line break or a character that cannot be printed: write plain text"
+        )
+    return text
 
 
 @app.command()
@@ -365,7 +391,12 @@ def amend(
         checked = _checked(call, use_git)
         who = _who(by, checked.folder.root)
         amended = amend_round(
-            checked, round_id, by=who, on=_today(), reason=reason, late=list(accept_late or [])
+            checked,
+            round_id,
+            by=who,
+            on=_today(),
+            reason=_one_line(reason, "--reason"),
+            late=list(accept_late or []),
         )
     moved = amended.decisions
     typer.echo(

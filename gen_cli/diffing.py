@@ -20,9 +20,16 @@ from typing import Any
 from gen_cli.errors import EXIT_USAGE, GenError
 from gen_cli.git import default_branch, export_folder, merge_base, repository_root, resolve
 from gen_cli.lifecycle import State
-from gen_cli.loading import CALL_FILE
+from gen_cli.loading import CALL_FILE, RECORD_FILE
 from gen_cli.records import decisions_of
-from gen_cli.rounds import NOT_BLOCKING, Checked, load_checked, score_rounds, submission_history
+from gen_cli.rounds import (
+    NOT_BLOCKING,
+    Checked,
+    History,
+    load_checked,
+    score_rounds,
+    submission_history,
+)
 
 _OUTCOME = ("status", "rank", "mark", "granted")
 
@@ -69,16 +76,24 @@ class RoundChange:
 
     @property
     def changed(self) -> bool:
-        """True when an outcome (even only a mark or a rank) or the round's figures differ."""
-        return bool(self.decisions) or self.envelope_before != self.envelope_after
+        """True when an outcome (even only a mark or a rank), the figures or the state differ."""
+        return (
+            bool(self.decisions)
+            or self.envelope_before != self.envelope_after
+            or self.state_before != self.state_after
+        )
 
     @property
     def decisive(self) -> bool:
-        """True when a status or a grant differs, or the round's figures."""
-        return self.envelope_before != self.envelope_after or any(
-            (d.before or {}).get(k) != (d.after or {}).get(k)
-            for d in self.decisions
-            for k in ("status", "granted")
+        """True when a status or a grant differs, or the round's figures, or its state."""
+        return (
+            self.envelope_before != self.envelope_after
+            or self.state_before != self.state_after
+            or any(
+                (d.before or {}).get(k) != (d.after or {}).get(k)
+                for d in self.decisions
+                for k in ("status", "granted")
+            )
         )
 
 
@@ -138,6 +153,33 @@ def _files(base: Checked, head: Checked) -> list[FileChange]:
     return changes
 
 
+def _contents(root: Path) -> dict[str, bytes]:
+    """The templates and the decision records of a call folder, by path inside it."""
+    found: dict[str, bytes] = {}
+    templates = root / "templates"
+    if templates.is_dir() and not templates.is_symlink():
+        for path in sorted(templates.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                found[path.relative_to(root).as_posix()] = path.read_bytes()
+    for path in sorted(root.glob(f"*/{RECORD_FILE}")):
+        if path.is_file() and not path.is_symlink():
+            found[path.relative_to(root).as_posix()] = path.read_bytes()
+    return found
+
+
+def _other_files(base: Checked, head: Checked) -> list[FileChange]:
+    """Templates (code that renders the site: review them as such) and decision records."""
+    old, new = _contents(base.folder.root), _contents(head.folder.root)
+    changes = []
+    for path in sorted(old.keys() | new.keys()):
+        if old.get(path) == new.get(path):
+            continue
+        kind = "template" if path.startswith("templates/") else "record"
+        change = "added" if path not in old else "removed" if path not in new else "changed"
+        changes.append(FileChange(kind, path, change))
+    return changes
+
+
 def _call_sections(base: Checked, head: Checked) -> list[str]:
     a = base.call.model_dump(mode="json")
     b = head.call.model_dump(mode="json")
@@ -163,23 +205,27 @@ def _rounds(comparison: Comparison, base: Checked, head: Checked) -> None:
             computed.append(round_.id)
     old = {s.result.round.id: s.record for s in score_rounds(base, computed)}
     new = {s.result.round.id: s.record for s in score_rounds(head, computed)}
+    undecided = {State.open, State.review}
     for round_id in computed:
-        a, b = decisions_of(old[round_id]), decisions_of(new[round_id])
+        # A round first scored by this change: every decision is new (and gone if unscored).
+        a = {} if base.state(round_id) in undecided else decisions_of(old[round_id])
+        b = {} if head.state(round_id) in undecided else decisions_of(new[round_id])
         decisions = [
             DecisionChange(ident, _outcome(a.get(ident)), _outcome(b.get(ident)))
             for ident in sorted(a.keys() | b.keys())
             if _outcome(a.get(ident)) != _outcome(b.get(ident))
         ]
+        was, now = base.state(round_id) not in undecided, head.state(round_id) not in undecided
         comparison.rounds.append(
             RoundChange(
                 round_id,
                 base.state(round_id),
                 head.state(round_id),
                 decisions,
-                old[round_id]["envelope"],
-                new[round_id]["envelope"],
-                old[round_id]["call_budget"]["after"],
-                new[round_id]["call_budget"]["after"],
+                old[round_id]["envelope"] if was else None,
+                new[round_id]["envelope"] if now else None,
+                old[round_id]["call_budget"]["after"] if was else None,
+                new[round_id]["call_budget"]["after"] if now else None,
             )
         )
 
@@ -227,12 +273,13 @@ def compare_revisions(
             head_side = _side(root, head_sha, Path(scratch) / "head", arrivals, "HEAD")
         comparison = Comparison(base_side.label, head_side.label)
         comparison.files = _files(base_side.checked, head_side.checked)
+        comparison.files += _other_files(base_side.checked, head_side.checked)
         comparison.call_sections = _call_sections(base_side.checked, head_side.checked)
         _rounds(comparison, base_side.checked, head_side.checked)
     return comparison
 
 
-def _side(root: Path, sha: str, dest: Path, arrivals: Mapping[str, Any] | None, name: str) -> Side:
+def _side(root: Path, sha: str, dest: Path, arrivals: History | None, name: str) -> Side:
     dest.mkdir()
     export_folder(root, sha, dest)
     if not (dest / CALL_FILE).is_file():
@@ -240,7 +287,7 @@ def _side(root: Path, sha: str, dest: Path, arrivals: Mapping[str, Any] | None, 
     return Side(sha[:12], _checked(dest, f"{name}:{root}", arrivals, f"{name} side ({sha[:12]})"))
 
 
-def _checked(folder: Path, shown: str, arrivals: Mapping[str, Any] | None, name: str) -> Checked:
+def _checked(folder: Path, shown: str, arrivals: History | None, name: str) -> Checked:
     try:
         checked = load_checked(folder, shown, arrivals)
     except GenError as error:
@@ -343,6 +390,8 @@ def _files_text(c: Comparison) -> list[str]:
         if f.fields:
             label = "evaluations of" if f.kind == "review" else "fields"
             detail = f" ({label} {', '.join(f.fields)})"
+        if f.kind == "template":
+            detail = " (templates are code: review them as such)"
         lines.append(f"{f.kind} {f.change}: {f.path}{detail}")
     if c.call_sections:
         lines.append(f"call.yaml changed: {', '.join(c.call_sections)}")

@@ -456,6 +456,32 @@ def export_folder(path: Path, revision: str, dest: Path) -> None:
             raise GitError(f"cannot write {name!r} into {dest}: {error}") from None
 
 
+def files_named(path: Path, revision: str, name: str) -> dict[str, bytes]:
+    """The files called ``name`` under the folder ``path`` at ``revision``, with their bytes.
+
+    Keys are POSIX paths relative to ``path`` (``2021Q3/results.yaml``). Reads git's
+    objects only.
+
+    Raises:
+        GitError: the revision is unknown, or git failed.
+    """
+    sha = resolve(path, revision)
+    prefix = _prefix(path)
+    listing = ["ls-tree", "-r", "-z", "--full-tree", sha]
+    if prefix:
+        listing += ["--", prefix]
+    found: dict[str, str] = {}
+    for entry in _split_z(_check(path, *listing)):
+        meta, _, full = entry.partition("\t")
+        mode, kind, blob = meta.split(" ")
+        if kind == "blob" and mode != "120000" and full.startswith(prefix):
+            relative = full[len(prefix) :]
+            if relative.rsplit("/", 1)[-1] == name:
+                found[relative] = blob
+    contents = _read_blobs(path, list(found.values()))
+    return {relative: contents[blob] for relative, blob in sorted(found.items())}
+
+
 def last_commit_time(path: Path) -> int:
     """The Unix time of the last commit touching ``path``.
 

@@ -206,3 +206,66 @@ def frozen_problems(
             )
         )
     return problems
+
+
+def _is_day(value: object) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
+def malformed(record: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of a closed record's closing and amendments, if anything."""
+    closed = record.get("closed")
+    if not isinstance(closed, dict) or not all(
+        isinstance(closed.get(k), str) for k in ("by", "on", "gen")
+    ):
+        return "its closed: part is not what gen close writes"
+    if not _is_day(closed["on"]):
+        return "its closing date is not a date"
+    found = record.get("amendments", [])
+    if not isinstance(found, list):
+        return "its amendments are not a list"
+    for amendment in found:
+        if not isinstance(amendment, dict) or not all(
+            isinstance(amendment.get(k), str) for k in ("on", "by", "reason")
+        ):
+            return "an amendment is not what gen amend writes"
+        if not _is_day(amendment["on"]):
+            return "an amendment's date is not a date"
+    return None
+
+
+def decided_part(record: Mapping[str, Any], rule_ids: set[str]) -> dict[str, Any]:
+    """What a record decides, to compare a closed record with its recomputation.
+
+    Leaves out what may change without deciding anything: the call's budget around the
+    round (E402 watches what the round could spend) and the wording of eligibility rules
+    in the reasons (a rule's message may be reworded; its id stays).
+    """
+    decisions = record.get("decisions")
+    kept: Any = decisions
+    if isinstance(decisions, dict):
+        kept = {
+            ident: {
+                **entry,
+                "reasons": [_reason_key(r, rule_ids) for r in entry.get("reasons") or []],
+            }
+            if isinstance(entry, dict)
+            else entry
+            for ident, entry in decisions.items()
+        }
+    part = {k: v for k, v in record.items() if k not in {"call_budget", "decisions", *_LIFECYCLE}}
+    part["decisions"] = kept
+    return part
+
+
+_LIFECYCLE = ("closed", "amendments", "seal")
+
+
+def _reason_key(reason: object, rule_ids: set[str]) -> object:
+    text = str(reason)
+    head = text.split(":", 1)[0]
+    return f"{head}:" if head in rule_ids and ":" in text else reason

@@ -29,6 +29,8 @@ RECORD_FILE = "results.yaml"
 REVIEWS_DIR = "reviews"
 #: Folders of a call folder that are not rounds.
 NOT_ROUNDS = frozenset({"templates"})
+#: The file gen publish leaves at the root of what it writes: such a folder is no round.
+PUBLICATION_MARKER = ".gen-publication"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -254,7 +256,7 @@ def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source],
             if entry.suffix in {".yaml", ".yml"} and entry.name != CALL_FILE:
                 stray(entry, f"ignored: only {CALL_FILE} belongs at the top of the call folder")
             continue
-        if not entry.is_dir():
+        if not entry.is_dir() or (entry / PUBLICATION_MARKER).is_file():
             continue
         for item in sorted(entry.iterdir()):
             if item.name.startswith("."):

@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from gen_cli import formatting
 from gen_cli.errors import GenError
+from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
 from gen_cli.publication import (
     LAUREATE_FIELDS,
@@ -41,7 +42,7 @@ from gen_cli.regions import REGIONS
 from gen_cli.tableschema import check_csv, scdl_schema
 
 #: A file at the root of every publication, so gen never replaces a folder it did not write.
-MARKER = ".gen-publication"
+MARKER = PUBLICATION_MARKER
 STATIC = ("style.css",)
 
 
@@ -234,17 +235,37 @@ def generation_date(epoch: str | None) -> date | None:
         raise GenError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time") from None
 
 
-def write_publication(out: Path, files: dict[str, bytes], protected: Sequence[Path] = ()) -> None:
+def write_publication(
+    out: Path,
+    files: dict[str, bytes],
+    protected: Sequence[Path] = (),
+    enclosing: Sequence[Path] = (),
+) -> None:
     """Replace ``out`` with ``files`` in one rename; on any error ``out`` is left as it was.
+
+    Args:
+        protected: folders ``out`` may neither be, hold, nor lie inside (a round's folder).
+        enclosing: folders ``out`` may lie inside but neither be nor hold (the call folder:
+            ``public/`` beside call.yaml is where a call repository publishes).
 
     Raises:
         GenError: ``out`` holds something gen did not write, or is a protected folder.
     """
     target = out.resolve()
+    for folder in enclosing:
+        folder = folder.resolve()
+        if target == folder or target in folder.parents:
+            raise GenError(
+                f"refusing to publish into {out}: it would replace {folder}, which gen reads; "
+                "choose another --out (public/ inside it is fine)"
+            )
     for folder in protected:
         folder = folder.resolve()
         if target == folder or target in folder.parents or folder in target.parents:
-            raise GenError(f"refusing to publish into {out}: it overlaps {folder}")
+            raise GenError(
+                f"refusing to publish into {out}: it overlaps {folder}, which gen reads; "
+                "choose another --out"
+            )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise GenError(f"refusing to publish into {out}: it is not a folder")
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -237,13 +239,19 @@ def write_record(path: Path, text: str) -> None:
             or cannot be written.
     """
     check_record_target(path)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
+        # A fresh name, created exclusively: never written through a link a pull request left.
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        temporary = Path(name)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        temporary.chmod(0o644)
         temporary.replace(path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         raise GenError(f"cannot write {path}: {error.strerror}") from None
 
 
@@ -266,6 +274,18 @@ def read_record(path: Path) -> dict[str, Any] | None:
     if not text:
         return None
     data, _ = parse_yaml(text, str(path))
+    return data if isinstance(data, dict) else None
+
+
+def parse_record(raw: bytes) -> dict[str, Any] | None:
+    """A record's bytes (read from git) as plain data, or None when they are not a record."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text.startswith(RECORD_HEADER):
+        return None
+    data, _ = parse_yaml(text, RECORD_FILE)
     return data if isinstance(data, dict) else None
 
 

@@ -9,7 +9,7 @@ scoring another.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -19,18 +19,27 @@ from zoneinfo import ZoneInfo
 from gen_cli import __version__
 from gen_cli.diagnostics import Diagnostic, Problem
 from gen_cli.errors import EXIT_PROBLEMS, GenError
-from gen_cli.git import Arrival, arrivals, default_branch, repository_root
-from gen_cli.lifecycle import State, accepted_late, frozen_problems, is_final, state_of
-from gen_cli.loading import CALL_FILE, CallFolder, is_record_file, load_call_folder
+from gen_cli.git import Arrival, arrivals, default_branch, files_named, repository_root
+from gen_cli.lifecycle import (
+    State,
+    accepted_late,
+    amendments_of,
+    decided_part,
+    frozen_problems,
+    is_final,
+    malformed,
+    state_of,
+)
+from gen_cli.loading import CALL_FILE, RECORD_FILE, CallFolder, is_record_file, load_call_folder
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.records import (
     FORMAT,
     RoundResult,
     build_record,
     changed_decisions,
-    computed_part,
     decisions_of,
     granted_in,
+    parse_record,
     read_record,
     record_path,
     record_text,
@@ -55,6 +64,19 @@ _RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "submission-window": ("submitted",),
     "themes": ("themes",),
 }
+
+
+@dataclass(frozen=True)
+class History:
+    """What the default branch says about the call: when each file arrived, what is closed.
+
+    Both are anchored in the branch the funder controls, so that a pull request can
+    neither back-date a dossier nor reopen a closed round by editing its record away.
+    """
+
+    branch: str | None
+    arrivals: Mapping[str, Arrival]  # path in the call folder -> first-parent arrival
+    closed: Mapping[str, Mapping[str, Any]]  # round id -> its final record on the branch
 
 
 @dataclass
@@ -209,7 +231,7 @@ def _covered(round_: Round, dossier: Dossier, record: Mapping[str, Any] | None) 
 def _lateness(
     folder: CallFolder,
     records: Mapping[str, Mapping[str, Any] | None],
-    arrivals: Mapping[str, Arrival] | None,
+    history: History | None,
 ) -> tuple[dict[str, dict[str, str]], list[Problem]]:
     """Which dossiers came in after their round closed, from the default branch's history.
 
@@ -221,8 +243,9 @@ def _lateness(
     assert call is not None
     late: dict[str, dict[str, str]] = {}
     problems: list[Problem] = []
-    if arrivals is None or not any(isinstance(r, SubmissionWindowRule) for r in call.eligibility):
+    if history is None or not any(isinstance(r, SubmissionWindowRule) for r in call.eligibility):
         return late, problems
+    arrivals = history.arrivals
     zone = ZoneInfo(call.timezone)
     rule = next(r for r in call.eligibility if isinstance(r, SubmissionWindowRule))
     for source, dossier in folder.dossiers:
@@ -246,8 +269,9 @@ def _lateness(
                 f"this dossier was merged by commit {arrival.commit[:12]} "
                 f"({arrival.subject!r}) on {day}, after round {round_.id} closed on "
                 f"{round_.closes}: it is ineligible, whatever its submitted date says "
-                "(the deadline is the date the funder merged it). Score the round to record "
-                "the refusal, or accept it with accept_late in call.yaml if it was on time"
+                "(the deadline is the date the funder merged it). The refusal is recorded "
+                "when the round is scored; if the dossier was on time, accept it with "
+                "accept_late in call.yaml (its submitted date must be inside the window)"
             )
         elif round_.submissions == "closed":
             why = f"added after round {round_.id} stopped taking dossiers"
@@ -295,19 +319,21 @@ def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> li
     return problems
 
 
-def check_call(folder: CallFolder, arrivals: Mapping[str, Arrival] | None = None) -> Checked:
+def check_call(folder: CallFolder, history: History | None = None) -> Checked:
     """Validate a loaded call folder, its records and its rounds' states.
 
     Args:
-        arrivals: when each dossier file reached the default branch (None: no git).
+        history: what the default branch says (None: no git).
     """
     base = validate_folder(folder)
     if folder.call is None:
         return Checked(folder, base)
     records, problems = _read_records(folder)
     states = {r.id: state_of(r.submissions, records.get(r.id)) for r in folder.call.rounds}
-    late, late_problems = _lateness(folder, records, arrivals)
+    late, late_problems = _lateness(folder, records, history)
     problems += late_problems
+    if history is not None:
+        problems += _anchored(folder, records, history)
     problems += _eligibility_warnings(folder, states)
     declared = {s.display: d.round for s, d in folder.dossiers}
     declared.update({s.display: r.round for s, r in folder.reviews})
@@ -332,11 +358,12 @@ def _frozen(checked: Checked) -> list[Problem]:
             before = available_before(checked, round_.id, {})
         except GenError:
             continue  # an earlier record cannot be read: reported on that record
-        problems += frozen_problems(
+        record_display = f"{prefix}{round_.id}/{record_path(folder.root, round_.id).name}"
+        found = frozen_problems(
             record,
             round_id=round_.id,
             round_index=index,
-            record_display=f"{prefix}{round_.id}/{record_path(folder.root, round_.id).name}",
+            record_display=record_display,
             call_display=folder.call_source.display,
             shown={folder.relative(s): s.display for s in files},
             inputs={folder.relative(s): sha256_file(s.path) for s in files},
@@ -344,11 +371,95 @@ def _frozen(checked: Checked) -> list[Problem]:
             rules=rules_digest(checked.call, round_, _recorded_reviewers(record)),
             available=min(envelope, max(before, ZERO)),
         )
+        problems += found
+        if not found:
+            problems += _recomputed(checked, round_.id, record, record_display)
     return problems
 
 
-def submission_history(root: Path, use_git: bool | None) -> dict[str, Arrival] | None:
-    """When each file of the call folder reached the default branch, or None without git.
+def _recomputed(
+    checked: Checked, round_id: str, record: Mapping[str, Any], display: str
+) -> list[Problem]:
+    """Recompute a closed round from its frozen inputs: its record must say the same.
+
+    The seal only shows a careless edit (anyone can recompute a digest); this shows any
+    edit of the decisions, and any record whose shape gen could not publish.
+    """
+    problem = malformed(record)
+    if problem is None:
+        rules = {r.id for r in checked.call.eligibility}
+        now = score_round(checked, round_id, accept=accepted_late(record)).record
+        if decided_part(now, rules) == decided_part(record, rules):
+            return []
+        problem = "its decisions are not what its frozen files give"
+        closed_by = (record.get("closed") or {}).get("gen")
+        if closed_by != __version__:
+            problem += (
+                f" (it was closed with gen {closed_by}, this is gen {__version__}: check it "
+                "with the version that closed it)"
+            )
+    return [
+        Problem(
+            display,
+            "E403",
+            f"round {round_id} is closed and its decision record was edited: {problem}; "
+            "restore it from git",
+            round=round_id,
+        )
+    ]
+
+
+def _anchored(
+    folder: CallFolder, records: Mapping[str, Mapping[str, Any] | None], history: History
+) -> list[Problem]:
+    """A round closed on the default branch stays closed, with its closing and amendments."""
+    call = folder.call
+    assert call is not None
+    problems = []
+    prefix = folder.call_source.display.removesuffix(CALL_FILE)
+    where = f"on the default branch ({history.branch})"
+    for round_id, closed in sorted(history.closed.items()):
+        shown = f"{prefix}{round_id}/{RECORD_FILE}"
+        if call.round(round_id) is None:
+            problems.append(
+                Problem(
+                    folder.call_source.display,
+                    "E403",
+                    f"round {round_id} is closed {where} and call.yaml no longer declares it; "
+                    "restore it",
+                    loc=("rounds",),
+                    round=round_id,
+                )
+            )
+            continue
+        record = records.get(round_id)
+        if record is None or not is_final(record):
+            what = "its record is gone" if record is None else "its record is no longer closed"
+            problems.append(
+                Problem(
+                    shown,
+                    "E403",
+                    f"round {round_id} is closed {where} but {what}; restore it from git",
+                    round=round_id,
+                )
+            )
+            continue
+        kept = amendments_of(record)[: len(amendments_of(closed))]
+        if record.get("closed") != closed.get("closed") or kept != amendments_of(closed):
+            problems.append(
+                Problem(
+                    shown,
+                    "E403",
+                    f"round {round_id}'s closing or amendments differ from those {where}: "
+                    "they are never rewritten, only added to (gen amend); restore them from git",
+                    round=round_id,
+                )
+            )
+    return problems
+
+
+def submission_history(root: Path, use_git: bool | None) -> History | None:
+    """What the default branch says about the call folder, or None without git.
 
     Args:
         use_git: True to require git, False to leave it out, None to use it inside a
@@ -366,12 +477,18 @@ def submission_history(root: Path, use_git: bool | None) -> dict[str, Arrival] |
         return None
     branch = default_branch(root)
     if branch is None:
-        return {}  # no default branch yet: every file is still to be merged
-    return arrivals(root, branch)
+        return History(None, {}, {})  # no default branch yet: every file is still to come
+    closed = {}
+    for relative, raw in files_named(root, branch, RECORD_FILE).items():
+        round_id, _, rest = relative.partition("/")
+        record = parse_record(raw)
+        if rest == RECORD_FILE and record is not None and is_final(record):
+            closed[round_id] = record
+    return History(branch, arrivals(root, branch), closed)
 
 
 def load_checked(
-    root: Path, shown_root: str | None = None, arrivals: Mapping[str, Arrival] | None = None
+    root: Path, shown_root: str | None = None, history: History | None = None
 ) -> Checked:
     """Load and check a call folder.
 
@@ -380,7 +497,7 @@ def load_checked(
         InvalidCall: call.yaml itself does not load (nothing can be computed).
     """
     folder = load_call_folder(root, shown_root)
-    checked = check_call(folder, arrivals)
+    checked = check_call(folder, history)
     if folder.call is None:
         raise InvalidCall(checked.report, "call.yaml has errors: fix them first")
     return checked
@@ -560,25 +677,23 @@ class Staleness:
     inputs_changed: list[str]  # input files added, removed or modified
 
 
-def check_records(checked: Checked) -> list[Staleness]:
-    """Recompute every scored round, and every closed round decided by this gen.
+def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Staleness]:
+    """Recompute every scored round: its record must match byte for byte.
 
-    A scored round must match its record byte for byte. A closed round is frozen (the
-    validation checks its inputs); its decisions are recomputed only when this version of
-    gen closed or last amended it, since another version may compute differently.
+    A closed round is frozen: validation checks its files, its rules and its decisions.
     """
-    with_record = [r.id for r in checked.call.rounds if checked.records.get(r.id) is not None]
+    with_record = [
+        r.id
+        for r in checked.call.rounds
+        if checked.records.get(r.id) is not None and r.id not in skip
+    ]
     stale = []
     for scored in score_rounds(checked, with_record):
         round_id = scored.result.round.id
         committed = checked.records[round_id] or {}
         if is_final(committed):
-            if _decided_by(committed) != __version__:
-                continue
-            current = computed_part(committed)
-            if not changed_decisions(current, scored.record):
-                continue
-        elif record_text(scored.path) == scored.text:
+            continue  # frozen: validation checks its files, rules and decisions (E401-E403)
+        if record_text(scored.path) == scored.text:
             continue
         found = committed.get("inputs")
         old_inputs: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -592,14 +707,6 @@ def check_records(checked: Checked) -> list[Staleness]:
             )
         )
     return stale
-
-
-def _decided_by(record: Mapping[str, Any]) -> str | None:
-    versions = [a.get("gen") for a in record.get("amendments") or [] if isinstance(a, dict)]
-    closed = record.get("closed")
-    if isinstance(closed, dict):
-        versions.insert(0, closed.get("gen"))
-    return str(versions[-1]) if versions else None
 
 
 def check_publishable(checked: Checked, records: Mapping[str, Mapping[str, Any]]) -> None:

@@ -96,14 +96,13 @@ def test_a_folder_where_a_record_goes_is_reported(example: Path) -> None:
     assert f"{record}:1:1: error E404 {record} is not a regular file" in validated.out
     checked = run_gen("score", "--check", "--call", example)
     assert checked.code == 1
-    assert checked.err == (
-        "gen: error: refusing to check the records: gen validate finds 1 error(s) that "
-        "concern round(s) 2022Q1; fix them first\n"
-    )
+    assert checked.err == "round 2022Q1: not checked: gen validate finds 1 error(s) that concern it\n"
+    # the other records are checked all the same
+    assert checked.out == "every other decision record matches its inputs\n"
     scored = run_gen("score", "--round", "2022Q1", "--call", example)
     assert scored.code == 2
     assert "results.yaml is not a regular file" in scored.err
-    assert not list((example / "2022Q1").glob(".results.yaml.tmp"))
+    assert not list((example / "2022Q1").glob(".results.yaml.*"))
 
 
 def test_a_results_file_gen_did_not_write_is_never_overwritten(example: Path) -> None:
@@ -221,3 +220,16 @@ def test_an_undecodable_file_name_is_escaped_not_a_crash(example: Path) -> None:
     assert result.code == 1
     assert "caf\\udce9.yaml:1:1: error E101 beneficiaries: missing required field" in result.out
     assert "Traceback" not in result.err
+
+
+def test_a_link_left_where_gen_writes_its_temporary_record_is_not_followed(
+    example: Path, tmp_path: Path
+) -> None:
+    victim = write(tmp_path / "victim.txt", "precious\n")
+    for name in (".results.yaml.tmp", ".results.yaml.x.tmp"):
+        (example / "2022Q1" / name).symlink_to(victim)
+    result = invoke("score", "--round", "2022Q1", "--call", example)
+    assert result.code == 0, result.err
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    record = example / "2022Q1" / "results.yaml"
+    assert not record.is_symlink() and record.read_text(encoding="utf-8").startswith("# Decision")

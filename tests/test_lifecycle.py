@@ -780,8 +780,9 @@ def e214(shown: str, line: int, sha: str, day: str = "2022-04-02", ident: str = 
         f"{shown}:{line}:12: error E214 this dossier was merged by commit {sha[:12]} "
         f"('Merge {ident}') on {day}, after round 2022Q1 closed on 2022-03-31: it is "
         "ineligible, whatever its submitted date says (the deadline is the date the funder "
-        "merged it). Score the round to record the refusal, or accept it with accept_late in "
-        "call.yaml if it was on time\n"
+        "merged it). The refusal is recorded when the round is scored; if the dossier was on "
+        "time, accept it with accept_late in call.yaml (its submitted date must be inside the "
+        "window)\n"
     )
 
 

@@ -749,16 +749,43 @@ def test_a_folder_gen_did_not_write_is_refused(tmp_path: Path) -> None:
     assert not (empty / "stray.txt").exists()
 
 
-@pytest.mark.parametrize("where", [".", "call", "call/public", "call/2021Q3"])
-def test_the_call_folder_is_protected(tmp_path: Path, where: str) -> None:
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        (
+            ".",
+            "it would replace {call}, which gen reads; choose another --out (public/ inside it is fine)",
+        ),
+        (
+            "call",
+            "it would replace {call}, which gen reads; choose another --out (public/ inside it is fine)",
+        ),
+        ("call/2021Q3", "it overlaps {call}/2021Q3, which gen reads; choose another --out"),
+        ("call/2021Q3/site", "it overlaps {call}/2021Q3, which gen reads; choose another --out"),
+        ("call/templates", "it overlaps {call}/templates, which gen reads; choose another --out"),
+    ],
+)
+def test_the_call_folder_is_protected(tmp_path: Path, where: str, why: str) -> None:
     call = copy_call(tmp_path)
     before = tree(tmp_path)
     result = gen("publish", "--call", call, "--out", tmp_path / where)
     assert result.exit_code == 2
     assert result.output == (
-        f"gen: error: refusing to publish into {tmp_path / where}: it overlaps {call}\n"
+        f"gen: error: refusing to publish into {tmp_path / where}: {why.format(call=call)}\n"
     )
     assert tree(tmp_path) == before
+
+
+def test_public_beside_call_yaml_is_where_a_call_repository_publishes(tmp_path: Path) -> None:
+    call = copy_call(tmp_path)
+    out = call / "public"
+    publish(call, out)
+    again = publish(call, out)  # replaced: gen wrote it
+    assert again.output.startswith("published 64 laureate(s)")
+    validated = gen("validate", "--call", call)
+    assert validated.output == (
+        "checked 1 call file, 4 rounds, 125 dossiers, 18 reviews: 0 errors, 0 warnings\n"
+    )
 
 
 def test_a_file_or_a_link_is_refused(tmp_path: Path) -> None:

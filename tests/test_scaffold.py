@@ -669,3 +669,15 @@ def test_new_review_of_a_round_without_dossiers(new_call: Path) -> None:
     )
     checked = invoke("validate", "--call", new_call)
     assert checked.out.endswith("1 review: 0 errors, 0 warnings\n"), checked.out
+
+
+def test_the_publish_job_of_a_new_call_works(tmp_path: Path) -> None:
+    """The CI files run `gen publish --out public` at the root of the call repository."""
+    call = tmp_path / "appel"
+    assert run_gen("init", call).code == 0
+    published = run_gen("publish", "--out", "public", cwd=call)
+    assert published.code == 0, published.err
+    assert published.out == (
+        "published 0 laureate(s) of 0 round(s), 10 files in public; open public/index.html\n"
+    )
+    assert run_gen("validate", cwd=call).code == 0  # public/ is not taken for a round

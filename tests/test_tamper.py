@@ -1,0 +1,193 @@
+"""A closed round cannot be rewritten or reopened by a pull request (found in an independent review)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import invoke, replace, run_gen
+
+from gen_cli.records import render_record, seal_of
+
+HANDCALL = Path(__file__).parent / "fixtures" / "handcall"
+R1 = "2023Q1"
+
+pytestmark = pytest.mark.usefixtures("clean_git_env")
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Sec",
+        "GIT_AUTHOR_EMAIL": "sec@example.org",
+        "GIT_COMMITTER_NAME": "Sec",
+        "GIT_COMMITTER_EMAIL": "sec@example.org",
+        "GIT_AUTHOR_DATE": "2023-05-01T10:00:00+02:00",
+        "GIT_COMMITTER_DATE": "2023-05-01T10:00:00+02:00",
+    }
+    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """The hand call in a repository, 2023Q1 scored and closed on main."""
+    root = Path(shutil.copytree(HANDCALL, tmp_path / "repo"))
+    git(root, "init", "-q", "-b", "main")
+    assert invoke("score", "--round", R1, "--call", root).code == 0
+    assert invoke("close", R1, "--by", "Secrétariat", "--call", root).code == 0
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "2023Q1 closed")
+    git(root, "checkout", "-q", "-b", "pull-request")
+    return root
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def reseal(path: Path, record: dict[str, Any]) -> None:
+    record.pop("seal", None)
+    record["seal"] = seal_of(record)
+    path.write_text(render_record(record), encoding="utf-8")
+
+
+def test_a_forged_record_with_a_recomputed_seal_is_e403(repo: Path) -> None:
+    path = repo / R1 / "results.yaml"
+    record = load(path)
+    metz, brest = record["decisions"]["numerique-metz"], record["decisions"]["atelier-brest"]
+    metz["status"], metz["granted"] = "laureat", "10000.00"
+    brest["status"], brest["granted"] = "non-retenu", "0.00"
+    record["closed"]["gen"] = "0.1.9"  # an attacker's claim that another gen decided it
+    reseal(path, record)
+    result = run_gen("validate", cwd=repo)
+    assert result.code == 1
+    assert result.out.splitlines()[0] == (
+        f"{R1}/results.yaml:1:1: error E403 round 2023Q1 is closed and its decision record "
+        "was edited: its decisions are not what its frozen files give (it was closed with gen "
+        "0.1.9, this is gen 0.2.0: check it with the version that closed it); restore it from git"
+    )
+    published = run_gen("publish", "--out", repo.parent / "site", cwd=repo)
+    assert published.code == 1
+    assert not (repo.parent / "site").exists()
+    diff = run_gen("diff", cwd=repo)
+    assert diff.code == 2  # the pull request's side does not validate
+    # and its closing differs from the one on main: two errors
+    assert diff.err.startswith("gen: error: the HEAD side does not validate: 2 error(s)")
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda r: r.__setitem__("decisions", [1, 2]), "its decisions are not"),
+        (lambda r: r["decisions"]["atelier-brest"].__setitem__("rank", "one"), "its decisions"),
+        (lambda r: r.__setitem__("totals", "x"), "its decisions are not"),
+        (lambda r: r.__setitem__("amendments", [1, {}]), "an amendment is not what"),
+        (lambda r: r["closed"].__setitem__("on", 5), "its closed: part is not"),
+    ],
+)
+def test_a_resealed_record_of_the_wrong_shape_is_e403_not_a_crash(
+    repo: Path, edit: Any, why: str
+) -> None:
+    path = repo / R1 / "results.yaml"
+    record = load(path)
+    edit(record)
+    reseal(path, record)
+    result = run_gen("validate", "--no-git", cwd=repo)
+    assert result.code == 1
+    assert f"error E403 round 2023Q1 is closed and its decision record was edited: {why}" in (
+        result.out
+    )
+    published = run_gen("publish", "--out", repo.parent / "site", "--no-git", cwd=repo)
+    assert published.code == 1, published.err
+
+
+def test_a_closing_removed_from_the_record_is_e403_against_the_default_branch(
+    repo: Path,
+) -> None:
+    path = repo / R1 / "results.yaml"
+    record = load(path)
+    for key in ("closed", "seal"):
+        record.pop(key)
+    path.write_text(render_record(record), encoding="utf-8")
+    result = run_gen("validate", cwd=repo)
+    assert result.code == 1
+    assert result.out.splitlines()[0] == (
+        f"{R1}/results.yaml:1:1: error E403 round 2023Q1 is closed on the default branch (main) "
+        "but its record is no longer closed; restore it from git"
+    )
+    # --no-git has nothing to compare with: the record alone looks like a scored round
+    assert run_gen("validate", "--no-git", cwd=repo).code == 0
+
+
+def test_a_record_removed_or_a_round_undeclared_is_e403(repo: Path) -> None:
+    git(repo, "rm", "-q", f"{R1}/results.yaml")
+    gone = run_gen("validate", cwd=repo)
+    assert gone.code == 1
+    assert gone.out.splitlines()[0] == (
+        f"{R1}/results.yaml:1:1: error E403 round 2023Q1 is closed on the default branch (main) "
+        "but its record is gone; restore it from git"
+    )
+    git(repo, "checkout", "-q", "main", "--", f"{R1}/results.yaml")
+    shutil.rmtree(repo / R1)
+    text = (repo / "call.yaml").read_text(encoding="utf-8")
+    start = text.index("  - id: 2023Q1\n")
+    end = text.index("  - id: 2023Q2\n")
+    (repo / "call.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    undeclared = run_gen("validate", cwd=repo)
+    assert undeclared.code == 1
+    assert (
+        "error E403 round 2023Q1 is closed on the default branch (main) and call.yaml no longer "
+        "declares it; restore it"
+    ) in undeclared.out
+
+
+def test_amendments_are_only_added_to(repo: Path) -> None:
+    replace(repo / R1 / "atelier-brest.yaml", "title: ", "title: Atelier — ")
+    assert invoke("amend", R1, "--reason", "Titre corrigé", "--by", "Sec", "--call", repo).code == 0
+    git(repo, "commit", "-q", "-am", "amended")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--ff-only", "pull-request")
+    path = repo / R1 / "results.yaml"
+    record = load(path)
+    record["amendments"][0]["reason"] = "Autre raison"
+    reseal(path, record)
+    result = run_gen("validate", cwd=repo)
+    assert result.code == 1
+    assert result.out.splitlines()[0] == (
+        f"{R1}/results.yaml:1:1: error E403 round 2023Q1's closing or amendments differ from "
+        "those on the default branch (main): they are never rewritten, only added to (gen "
+        "amend); restore them from git"
+    )
+
+
+def test_gen_diff_reports_records_templates_and_first_scores(repo: Path) -> None:
+    (repo / "templates").mkdir()
+    (repo / "templates" / "index.html").write_text("<p>x</p>\n", encoding="utf-8")
+    assert invoke("score", "--round", "2023Q2", "--call", repo).code == 0
+    result = run_gen("diff", cwd=repo)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert "record added: 2023Q2/results.yaml" in lines
+    assert "template added: templates/index.html (templates are code: review them as such)" in lines
+    at = lines.index("round 2023Q2 (review → scored)")
+    assert lines[at + 1].startswith("  ") and ": new, " in lines[at + 1]
+    assert "no decision changes" not in result.out
+
+
+@pytest.mark.parametrize("reason", ["ligne\nsuivante", "x \x85"])
+def test_a_reason_that_cannot_be_kept_on_one_line_is_refused(repo: Path, reason: str) -> None:
+    replace(repo / R1 / "atelier-brest.yaml", "title: ", "title: Atelier — ")
+    result = invoke("amend", R1, "--reason", reason, "--by", "Sec", "--call", repo)
+    assert result.code == 2
+    assert result.err == (
+        "gen: error: --reason holds a line break or a character that cannot be printed: "
+        "write plain text\n"
+    )
