@@ -96,7 +96,9 @@ def test_a_folder_where_a_record_goes_is_reported(example: Path) -> None:
     assert f"{record}:1:1: error E404 {record} is not a regular file" in validated.out
     checked = run_gen("score", "--check", "--call", example)
     assert checked.code == 1
-    assert checked.err == "round 2022Q1: not checked: gen validate finds 1 error(s) that concern it\n"
+    assert (
+        checked.err == "round 2022Q1: not checked: gen validate finds 1 error(s) that concern it\n"
+    )
     # the other records are checked all the same
     assert checked.out == "every other decision record matches its inputs\n"
     scored = run_gen("score", "--round", "2022Q1", "--call", example)
