@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -102,7 +104,9 @@ def _md_block(value: str) -> str:
 
 
 def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> jinja2.Environment:
-    env = jinja2.Environment(
+    # Templates may come from a pull request: they are code, run in Jinja's sandbox, where
+    # an attribute walk such as ''.__class__.__mro__ is refused rather than executed (#8).
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -184,6 +188,11 @@ def render_publication(
         except jinja2.TemplateNotFound as error:
             raise GenError(
                 f"template {error.name} not found in {', '.join(map(str, dirs))}"
+            ) from None
+        except SecurityError as error:
+            where = _template_frame(error, dirs) or name
+            raise GenError(
+                f"template {where}: refused: {error} (templates cannot reach Python's internals)"
             ) from None
         except (jinja2.TemplateError, ArithmeticError, LookupError, ValueError, TypeError) as error:
             where = _template_frame(error, dirs) or name

@@ -971,3 +971,28 @@ def test_every_page_is_valid_html5(published: Published) -> None:
                 value = element.get(attribute)
                 assert value is None or not re.match(r"[a-z]+:", value), (name, value)
         assert not list(root.iter("script")), name
+
+
+@pytest.mark.parametrize(
+    ("expression", "attribute", "owner"),
+    [
+        ('"".__class__.__mro__[1].__subclasses__()', "__class__", "str"),
+        ("call.round.__globals__", "__globals__", "method"),
+    ],
+)
+def test_a_template_cannot_reach_python_internals(
+    tmp_path: Path, expression: str, attribute: str, owner: str
+) -> None:
+    call = copy_call(tmp_path)
+    write(
+        call / "templates" / "index.html",
+        '{% extends "base.html" %}{% block content %}{{ ' + expression + " }}{% endblock %}\n",
+    )
+    out = tmp_path / "out"
+    result = gen("publish", "--call", call, "--out", out)
+    assert result.exit_code == 2
+    assert result.output == (
+        f"gen: error: template index.html:1: refused: access to attribute '{attribute}' of "
+        f"'{owner}' object is unsafe. (templates cannot reach Python's internals)\n"
+    )
+    assert not out.exists()
