@@ -92,13 +92,34 @@ def _date_input(value: Any) -> Any:
     return value
 
 
+class NotANumber(str):
+    """Text the reader found written as a number, but not with plain decimal digits.
+
+    ``1_000``, ``3.8e4``, ``0x9470``, ``1:30``: YAML (or pydantic, from text) would read
+    them as numbers; README promises that only plain decimal digits make one (see #8).
+    """
+
+    __slots__ = ()
+
+
+def _plain_digits(value: Any) -> Any:
+    if isinstance(value, NotANumber):
+        raise PydanticCustomError(
+            "decimal_type",
+            "write the number with plain digits, like 38000 or 38000.50 (no _, no exponent, "
+            "no 0x), not {value}",
+            {"value": str(value)},
+        )
+    return value
+
+
 def _no_bool(value: Any) -> Any:
     # YAML reads yes/no/true/false as booleans, which pydantic would take for 1 and 0.
     if isinstance(value, bool):
         raise PydanticCustomError(
             "decimal_type", "Input should be an amount, not {value}", {"value": value}
         )
-    return value
+    return _plain_digits(value)
 
 
 Money = Annotated[
@@ -109,13 +130,14 @@ Money = Annotated[
 ]
 """An amount in euros: an integer or at most two decimals, never a float."""
 
-Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
+Digits = BeforeValidator(_plain_digits)
+Percent = Annotated[Decimal, Digits, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
 Weight = Annotated[
-    Decimal, Field(allow_inf_nan=False, max_digits=9), AfterValidator(_positive_weight)
+    Decimal, Digits, Field(allow_inf_nan=False, max_digits=9), AfterValidator(_positive_weight)
 ]
-Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=15)]
-Mark20 = Annotated[Decimal, Field(ge=0, le=20, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Number = Annotated[Decimal, Digits, Field(allow_inf_nan=False, max_digits=15)]
+Mark20 = Annotated[Decimal, Digits, Field(ge=0, le=20, allow_inf_nan=False)]
+Count = Annotated[int, Digits, Field(ge=0, le=10_000_000)]
 Siret = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siret)]
 Siren = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siren)]
 Email = Annotated[str, AfterValidator(_email)]
@@ -189,7 +211,7 @@ class Budget(Model):
 class Beneficiaries(Model):
     """Who the project is for."""
 
-    people: Annotated[int, Field(ge=1, le=10_000_000)]
+    people: Annotated[int, Digits, Field(ge=1, le=10_000_000)]
     women_percent: Percent
     publics: Annotated[list[Public], Field(min_length=1)]
 
@@ -236,7 +258,7 @@ class Dossier(Model):
 # --- A reviewer's file ------------------------------------------------------------------
 
 
-Grade = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=6, decimal_places=2)]
+Grade = Annotated[Decimal, Digits, Field(allow_inf_nan=False, max_digits=6, decimal_places=2)]
 
 
 class Evaluation(Model):
@@ -338,7 +360,7 @@ class Funder(Model):
 class Goal(Model):
     """The call's training goal."""
 
-    people: Annotated[int, Field(ge=1)]
+    people: Annotated[int, Digits, Field(ge=1)]
     by: Day
 
 
@@ -379,14 +401,14 @@ class ThemesRule(_Rule):
     """The dossier must declare at least this many themes."""
 
     rule: Literal["themes"]
-    min: Annotated[int, Field(ge=1)] = 1
+    min: Annotated[int, Digits, Field(ge=1)] = 1
 
 
 class ReviewsRule(_Rule):
     """A dossier with fewer reviews than this is incomplete (not ranked)."""
 
     rule: Literal["min-reviews"]
-    min: Annotated[int, Field(ge=1, le=100)] = 2
+    min: Annotated[int, Digits, Field(ge=1, le=100)] = 2
 
 
 EligibilityRule = Annotated[
@@ -474,7 +496,7 @@ class Scoring(Model):
         default=Decimal(20), description="Trimmed mean: share of grades dropped, half at each end."
     )
     normalise: Literal["none", "zscore"] = "none"
-    zscore_min_grades: Annotated[int, Field(ge=2)] = 3
+    zscore_min_grades: Annotated[int, Digits, Field(ge=2)] = 3
     threshold: Mark20 = Decimal(10)
     spread_limit: Number | None = Field(
         default=None, description="Flag a criterion whose grades' standard deviation exceeds this."
@@ -492,7 +514,7 @@ class Selection(Model):
     policy: Literal["rank-order"] = "rank-order"
     when_too_large: Literal["skip", "stop"] = "skip"
     partial_funding: bool = False
-    waiting_list: Annotated[int, Field(ge=0, le=1000)] = 5
+    waiting_list: Annotated[int, Digits, Field(ge=0, le=1000)] = 5
 
 
 class Affiliation(Model):

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
+from gen_cli.models import NotANumber
 
 #: A dossier is a few kilobytes; anything this large is a mistake or an attack.
 MAX_BYTES = 1_000_000
@@ -36,13 +37,29 @@ class _Refused(yaml.MarkedYAMLError):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    text = str(loader.construct_scalar(node)).replace("_", "")
+    text = str(loader.construct_scalar(node))
     if text.lower().lstrip("+-") in {".inf", ".nan"}:
         return float(text.lower().replace(".", ""))  # refused later by the schema
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # YAML 1.1 sexagesimal floats such as 1:30.5
-        return text
+    if not _PLAIN_DECIMAL.fullmatch(text):  # 1_000.5, 1.5e+3, 1:30.5
+        return NotANumber(text)
+    return Decimal(text)
+
+
+_PLAIN_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+# What YAML 1.1 leaves as text but pydantic would still read as a number: 3.8e4, 1_000.
+_NUMBER_LIKE = re.compile(r"[-+]?([0-9][0-9_]*)?\.?[0-9_]*([eE][-+]?[0-9]+)?")
+
+
+def _construct_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    if (
+        not node.style  # unquoted (libyaml says "", PyYAML None): "3.8e4" in quotes is text
+        and _NUMBER_LIKE.fullmatch(text)
+        and any(c.isdigit() for c in text)
+        and not _PLAIN_DECIMAL.fullmatch(text)
+    ):
+        return NotANumber(text)
+    return text
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -104,13 +121,14 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     # an amount must mean what it says, so only plain decimal digits make an integer.
     text = str(loader.construct_scalar(node))
     if _DECIMAL_INT.fullmatch(text):
-        return int(text.replace("_", ""))
-    return text  # the schema then reports it as not a number
+        return int(text)
+    return NotANumber(text)  # 0x9470, 0b101, 1_000, 10:30:00: the schema refuses it
 
 
-_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+_DECIMAL_INT = re.compile(r"[-+]?[0-9]+")  # leading zeros allowed: 030000 is 30000
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 def _short_tag(tag: str) -> str:

@@ -21,8 +21,9 @@ def test_money_in_octal_hex_or_base_60_is_not_a_number(example: Path) -> None:
     result = invoke("validate", "--call", example)
     assert result.code == 1
     assert (
-        f"{path}:{line_of(path, '0x9470')}:14: error E103 budget.requested: "
-        "Input should be a valid decimal" in result.out
+        f"{path}:{line_of(path, '0x9470')}:14: error E103 budget.requested: write the number "
+        "with plain digits, like 38000 or 38000.50 (no _, no exponent, no 0x), not 0x9470"
+        in result.out
     )
 
 
@@ -235,3 +236,15 @@ def test_a_link_left_where_gen_writes_its_temporary_record_is_not_followed(
     assert victim.read_text(encoding="utf-8") == "precious\n"
     record = example / "2022Q1" / "results.yaml"
     assert not record.is_symlink() and record.read_text(encoding="utf-8").startswith("# Decision")
+
+
+@pytest.mark.parametrize("written", ["1_000", "3.8e4", "3.8e+4", "1_000.50"])
+def test_only_plain_digits_make_a_number(example: Path, written: str) -> None:
+    path = example / "2022Q2" / "passerelle-entreprises-paris.yaml"
+    replace(path, "  requested: 29500", f"  requested: {written}")
+    result = invoke("validate", "--call", example)
+    assert result.code == 1
+    assert result.out.splitlines()[0] == (
+        f"{path}:{line_of(path, written)}:14: error E103 budget.requested: write the number "
+        f"with plain digits, like 38000 or 38000.50 (no _, no exponent, no 0x), not {written}"
+    )

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gen_cli.diagnostics import CODES, Problem
-from gen_cli.models import field_names
+from gen_cli.models import NotANumber, field_names
 from gen_cli.rules import Report, validate_call_folder
 from gen_cli.yamlload import (
     MAX_BYTES,
@@ -156,21 +156,22 @@ def test_nesting_at_the_limit_is_accepted() -> None:
     ("text", "value"),
     [
         ("a: 1.10\n", Decimal("1.10")),
-        ("a: 1_000.5\n", Decimal("1000.5")),
+        ("a: 1_000.5\n", NotANumber("1_000.5")),  # only plain digits make a number
         ("a: -0.01\n", Decimal("-0.01")),
-        ("a: 1e3\n", "1e3"),  # YAML 1.1 needs a dot for a float: this is a string
-        ("a: 1.5e3\n", "1.5e3"),  # ... and a signed exponent
-        ("a: 1.5e+3\n", Decimal("1.5E+3")),
+        ("a: 1e3\n", NotANumber("1e3")),  # text to YAML 1.1, a number to pydantic
+        ("a: 1.5e3\n", NotANumber("1.5e3")),
+        ("a: 1.5e+3\n", NotANumber("1.5e+3")),
+        ("a: '3.8e4'\n", "3.8e4"),  # quoted: text, as it says
         ("a: 12\n", 12),
         ("a: '12'\n", "12"),
         ("a: 2022-01-03\n", datetime.date(2022, 1, 3)),
         ("a: oui\n", "oui"),
         ("a: yes\n", True),
         ("a: ~\n", None),
-        ("a: 1:30\n", "1:30"),  # not YAML 1.1's base 60: only decimal digits make a number
-        ("a: 030000\n", "030000"),  # not octal: the schema reads it as 30000
-        ("a: 0x9470\n", "0x9470"),  # not hexadecimal: the schema refuses it
-        ("a: !!int douze\n", "douze"),  # the schema refuses it where a number is due
+        ("a: 1:30\n", NotANumber("1:30")),  # not YAML 1.1's base 60
+        ("a: 030000\n", 30000),  # not octal: plain decimal digits
+        ("a: 0x9470\n", NotANumber("0x9470")),  # not hexadecimal: the schema refuses it
+        ("a: !!int douze\n", NotANumber("douze")),  # the schema refuses it
     ],
 )
 def test_scalars(text: str, value: object) -> None:
