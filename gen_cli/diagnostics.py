@@ -76,6 +76,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W002": ("warning", "a file is not where gen looks for dossiers or reviews, and is ignored"),
     "W003": ("warning", "an evaluation lacks a grade for a criterion of the dossier's grid"),
     "W010": ("warning", "a dossier fails an eligibility rule: as it stands, it is ineligible"),
+    "W011": ("warning", "a template differs from the default branch: review it as code"),
 }
 
 

@@ -64,9 +64,45 @@ def template_dirs(call_root: Path, extra: Path | None) -> list[Path]:
     """
     if extra is not None and not extra.is_dir():
         raise GenError(f"--templates {extra}: no such folder")
+    for folder in ([extra] if extra is not None else []) + [call_root / "templates"]:
+        if folder.is_symlink():
+            raise GenError(f"{folder} is a symbolic link: gen does not follow links")
     dirs = [extra] if extra is not None else []
     dirs += [call_root / "templates", packaged_templates()]
     return [d for d in dirs if d.is_dir()]
+
+
+#: A template is a few kilobytes; anything larger is a mistake or an attack.
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+class _TemplateLoader(jinja2.FileSystemLoader):
+    """Templates by name from the folders given, read like every file gen reads (#8).
+
+    A template is a regular file inside its folder: never a symbolic link (a pull
+    request could link /etc/passwd or /proc/self/environ into the site), never through a
+    linked folder, and at most MAX_TEMPLATE_BYTES.
+    """
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        path = Path(filename)
+        root = next(
+            (Path(d) for d in self.searchpath if path.parent == Path(d) or Path(d) in path.parents),
+            None,
+        )
+        parts = [] if root is None else path.relative_to(root).parts
+        links = [root / Path(*parts[: i + 1]) for i in range(len(parts))] if root else [path]
+        if any(p.is_symlink() for p in links) or not path.is_file():
+            raise jinja2.TemplateError(
+                f"{template} is a symbolic link or not a regular file in {root}: "
+                "gen does not follow links; put the template's own text there"
+            )
+        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+            raise jinja2.TemplateError(
+                f"{template} is larger than gen accepts ({MAX_TEMPLATE_BYTES:,} bytes)"
+            )
+        return source, filename, uptodate
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable("image")
@@ -107,7 +143,7 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     # Templates may come from a pull request: they are code, run in Jinja's sandbox, where
     # an attribute walk such as ''.__class__.__mro__ is refused rather than executed (#8).
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        loader=_TemplateLoader([str(d) for d in dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -211,7 +247,12 @@ def render_publication(
                 "project.html", root="../", project=project, published=published
             )
     for name in STATIC:
-        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        try:
+            source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            raise GenError(f"{name} not found in {', '.join(map(str, dirs))}") from None
+        except jinja2.TemplateError as error:
+            raise GenError(f"template {error.message}") from None
         files[name] = source.encode("utf-8")
     files["laureats.md"] = render("laureats.md")
     files["budget.md"] = render("budget.md")

@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from gen_cli import __version__
 from gen_cli.diagnostics import Diagnostic, Problem
 from gen_cli.errors import EXIT_PROBLEMS, GenError
-from gen_cli.git import Arrival, arrivals, default_branch, files_named, repository_root
+from gen_cli.git import (
+    Arrival,
+    arrivals,
+    changed_files,
+    default_branch,
+    files_named,
+    repository_root,
+)
 from gen_cli.lifecycle import (
     State,
     accepted_late,
@@ -77,6 +84,7 @@ class History:
     branch: str | None
     arrivals: Mapping[str, Arrival]  # path in the call folder -> first-parent arrival
     closed: Mapping[str, Mapping[str, Any]]  # round id -> its final record on the branch
+    templates_changed: tuple[str, ...] = ()  # templates/ files that differ from the branch
 
 
 @dataclass
@@ -334,6 +342,16 @@ def check_call(folder: CallFolder, history: History | None = None) -> Checked:
     problems += late_problems
     if history is not None:
         problems += _anchored(folder, records, history)
+        prefix = folder.call_source.display.removesuffix(CALL_FILE)
+        problems += [
+            Problem(
+                f"{prefix}{path}",
+                "W011",
+                f"this template differs from the default branch ({history.branch}): templates "
+                "are code that renders the published site; review the change as code",
+            )
+            for path in history.templates_changed
+        ]
     problems += _eligibility_warnings(folder, states)
     declared = {s.display: d.round for s, d in folder.dossiers}
     declared.update({s.display: r.round for s, r in folder.reviews})
@@ -484,7 +502,8 @@ def submission_history(root: Path, use_git: bool | None) -> History | None:
         record = parse_record(raw)
         if rest == RECORD_FILE and record is not None and is_final(record):
             closed[round_id] = record
-    return History(branch, arrivals(root, branch), closed)
+    changed = tuple(p for p in changed_files(root, branch, None) if p.startswith("templates/"))
+    return History(branch, arrivals(root, branch), closed, changed)
 
 
 def load_checked(
