@@ -77,6 +77,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W003": ("warning", "an evaluation lacks a grade for a criterion of the dossier's grid"),
     "W010": ("warning", "a dossier fails an eligibility rule: as it stands, it is ineligible"),
     "W011": ("warning", "a template differs from the default branch: review it as code"),
+    "W012": ("warning", "an organisation's name mixes alphabets (such as Latin and Cyrillic)"),
 }
 
 

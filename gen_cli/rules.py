@@ -5,8 +5,6 @@ Every function here collects problems and returns them; none raises for bad data
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from gen_cli.models import (
     ReviewCriterion,
     Reviewer,
 )
+from gen_cli.names import name_key, scripts
 from gen_cli.yamlload import locate
 
 
@@ -245,6 +244,23 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
                 loc=("timeline", "end"),
             )
         )
+    organisations = [(("porteur", "name"), dossier.porteur.name)] + [
+        (("partners", index, "name"), partner.name)
+        for index, partner in enumerate(dossier.partners)
+    ]
+    for loc, name in organisations:
+        found = scripts(name)
+        if len(found) > 1:
+            problems.append(
+                Problem(
+                    display,
+                    "W012",
+                    f"{'.'.join(map(str, loc))}: {name!r} mixes alphabets "
+                    f"({', '.join(sorted(found)).lower()}): write the organisation's name in "
+                    "one alphabet, as it is registered",
+                    loc=loc,
+                )
+            )
     budget = dossier.budget
     if budget.requested > budget.total_cost:
         problems.append(
@@ -268,13 +284,6 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
     return problems
 
 
-def _normal_name(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return re.sub(
-        r"[^a-z0-9]+", " ", "".join(c for c in decomposed if not unicodedata.combining(c))
-    ).strip()
-
-
 def conflict_of_interest(reviewer: Reviewer, dossier: Dossier) -> str | None:
     """Name the organisation of ``dossier`` that ``reviewer`` is affiliated with, if any.
 
@@ -286,14 +295,14 @@ def conflict_of_interest(reviewer: Reviewer, dossier: Dossier) -> str | None:
         number = affiliation.siren or affiliation.siret
         if number:
             sirens[siren_of(number)] = affiliation.name
-        names[_normal_name(affiliation.name)] = affiliation.name
+        names[name_key(affiliation.name)] = affiliation.name
     organisations = [(dossier.porteur.name, dossier.porteur.siret, "leads")] + [
         (p.name, p.siret, "is a partner of") for p in dossier.partners
     ]
     for name, siret, role in organisations:
         if siret and siren_of(siret) in sirens:
             return f"{name} (SIREN {siren_of(siret)}), which {role} dossier {dossier.id}"
-        if _normal_name(name) in names:
+        if name_key(name) in names:
             return f"{name}, which {role} dossier {dossier.id}"
     return None
 

@@ -1,0 +1,57 @@
+"""Organisation names compared as a reader sees them, whatever the spelling (#8).
+
+A conflict of interest must not be dodged by writing a reviewer's organisation with a
+Cyrillic letter that looks Latin, a legal form ("SAS", "association"), other case,
+accents or punctuation. Names are reduced to a key: Unicode NFKC, case folded, accents
+dropped, the common Cyrillic and Greek look-alikes of Latin letters folded to them (the
+letters of Unicode TR39's confusables that occur in organisation names), legal forms and
+everything but letters and digits removed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Cyrillic and Greek letters (case folded) that look like a Latin letter.
+_LOOK_ALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
+        "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "ζ": "z", "η": "h", "ι": "i", "κ": "k", "μ": "m",
+        "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c",
+    }
+)  # fmt: skip
+
+#: Legal forms and their like: not part of what names an organisation.
+LEGAL_FORMS = frozenset(
+    {
+        "sa", "sas", "sasu", "sarl", "eurl", "sci", "scop", "scic", "snc", "gie", "gip",
+        "association", "asso", "ste", "societe", "inc", "ltd", "llc", "gmbh",
+    }
+)  # fmt: skip
+
+
+def _folded(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).casefold().translate(_LOOK_ALIKES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def name_key(name: str) -> str:
+    """The key two spellings of one organisation share: ``"EPITECH SAS"`` -> ``"epitech"``."""
+    words = re.findall(r"[a-z0-9]+", _folded(name))
+    kept = [w for w in words if w not in LEGAL_FORMS] or words
+    return "".join(kept)
+
+
+def scripts(name: str) -> set[str]:
+    """The alphabets of a name's letters (``LATIN``, ``CYRILLIC``, ``GREEK``...)."""
+    found = set()
+    for char in unicodedata.normalize("NFKC", name):
+        if char.isalpha():
+            found.add(unicodedata.name(char, "UNKNOWN").split(" ", 1)[0])
+    return found
