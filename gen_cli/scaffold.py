@@ -149,30 +149,26 @@ def _is_empty(folder: Path) -> bool:
 
 def _refuse_links(target: Path, path: Path) -> None:
     """Refuse ``path`` when it, or a folder between ``target`` and it, is a link or a file."""
-    relative = path.relative_to(target)
     current = target
-    for part in relative.parts[:-1]:
+    for part in path.relative_to(target).parts[:-1]:
         current = current / part
-        if current.is_symlink():
-            raise GenError(
-                f"{current} is a symbolic link: gen init does not write through links; "
-                "remove it or choose another folder"
-            )
-        if current.exists() and not current.is_dir():
-            raise GenError(
-                f"{current} is a file where gen init needs a folder: move it away, then run "
-                "gen init again"
-            )
+        _refuse(current, folder=True)
+    _refuse(path, folder=False)
+
+
+def _refuse(path: Path, *, folder: bool) -> None:
     if path.is_symlink():
         raise GenError(
             f"{path} is a symbolic link: gen init does not write through links; "
             "remove it or choose another folder"
         )
-    if path.exists() and not path.is_file():
-        raise GenError(
-            f"{path} is a folder where gen init writes a file: move it away, then run "
-            "gen init again"
+    if path.exists() and (not path.is_dir() if folder else not path.is_file()):
+        what = (
+            "a file where gen init needs a folder"
+            if folder
+            else "a folder where gen init writes a file"
         )
+        raise GenError(f"{path} is {what}: move it away, then run gen init again")
 
 
 def _write_new(path: Path, text: str) -> None:
