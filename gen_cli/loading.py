@@ -79,6 +79,7 @@ _ERROR_CODES = {
     "email": "E106",
     "weight": "E303",
     "negative_amount": "E306",
+    "text_character": "E104",
 }
 _RANGE_ERRORS = (
     "literal_error",

@@ -8,6 +8,7 @@ Checks that span several fields or files live in ``rules``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -144,9 +145,48 @@ Email = Annotated[str, AfterValidator(_email)]
 Day = Annotated[date, BeforeValidator(_date_input)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
 RoundId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-Text = Annotated[str, StringConstraints(max_length=20_000)]
+#: Characters that can make text say something else than it shows: bidirectional
+#: controls (U+202A–U+202E, U+2066–U+2069) and invisible format characters (#8).
+_DECEPTIVE = frozenset(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+)
+
+
+def _honest(value: str, *, lines: bool) -> str:
+    for char in value:
+        code = ord(char)
+        if lines and char in "\n\t":
+            continue
+        if code in _DECEPTIVE or unicodedata.category(char) in {"Cc", "Cf", "Cs"}:
+            name = unicodedata.name(char, "a control character")
+            raise PydanticCustomError(
+                "text_character",
+                "U+{code} ({name}) is not allowed here: it can hide or reorder what a reader "
+                "sees; remove it",
+                {"code": f"{code:04X}", "name": name},
+            )
+    return value
+
+
+def _one_line(value: str) -> str:
+    return _honest(value, lines=False)
+
+
+def _multi_line(value: str) -> str:
+    return _honest(value, lines=True)
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_one_line),
+]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    AfterValidator(_one_line),
+]
+Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_multi_line)]
 
 
 def _time_zone(value: str) -> str:
@@ -268,9 +308,12 @@ class Evaluation(Model):
         default={}, description="One grade a criterion; left empty, a criterion is not graded yet."
     )
     comment: Text | None = Field(default=None, description="Private: never published.")
-    conflict: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = Field(
-        default=None, description="Declared conflict of interest: why. No grades then."
-    )
+    conflict: (
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_multi_line)
+        ]
+        | None
+    ) = Field(default=None, description="Declared conflict of interest: why. No grades then.")
 
 
 class Review(Model):
