@@ -34,7 +34,6 @@ from gen_cli.rounds import (
     check_call,
     check_publishable,
     check_records,
-    describe_round,
     load_checked,
     records_for_publication,
     require,
@@ -209,10 +208,11 @@ def _check(checked: Checked) -> None:
     recorded = [
         r.id for r in checked.call.rounds if checked.records.get(r.id) or r.id in unreadable
     ]
-    blocked = {r: len(checked.blocking(r)) for r in recorded if checked.blocking(r)}
-    for round_id, errors in blocked.items():
+    errors = {r: len(checked.blocking(r)) for r in recorded}
+    blocked = {r: n for r, n in errors.items() if n}
+    for round_id, count in blocked.items():
         typer.echo(
-            f"round {round_id}: not checked: gen validate finds {errors} error(s) that concern it",
+            f"round {round_id}: not checked: gen validate finds {count} error(s) that concern it",
             err=True,
         )
     stale = check_records(checked, skip=set(blocked))
@@ -431,7 +431,7 @@ def status(
     with _reporting_errors():
         checked = _checked(call, use_git)
         for round_id in round_ids or []:
-            describe_round(checked, round_id)
+            checked.state(round_id)  # an unknown round is refused here
         statuses = call_status(checked, list(round_ids or []))
     if fmt is StatusFormat.json:
         document = {"rounds": [s.as_dict() for s in statuses]}

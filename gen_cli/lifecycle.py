@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from gen_cli.diagnostics import Problem
-from gen_cli.records import changed_decisions, seal_of
+from gen_cli.records import LIFECYCLE_KEYS, changed_decisions, seal_of
 
 
 class State(StrEnum):
@@ -257,12 +257,11 @@ def decided_part(record: Mapping[str, Any], rule_ids: set[str]) -> dict[str, Any
             else entry
             for ident, entry in decisions.items()
         }
-    part = {k: v for k, v in record.items() if k not in {"call_budget", "decisions", *_LIFECYCLE}}
+    part = {
+        k: v for k, v in record.items() if k not in {"call_budget", "decisions", *LIFECYCLE_KEYS}
+    }
     part["decisions"] = kept
     return part
-
-
-_LIFECYCLE = ("closed", "amendments", "seal")
 
 
 def _reason_key(reason: object, rule_ids: set[str]) -> object:

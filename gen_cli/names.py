@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from gen_cli.identifiers import siren_of
+from gen_cli.models import Dossier, Reviewer
+
 #: Cyrillic and Greek letters (case folded) that look like a Latin letter.
 _LOOK_ALIKES = str.maketrans(
     {
@@ -55,3 +58,26 @@ def scripts(name: str) -> set[str]:
         if char.isalpha():
             found.add(unicodedata.name(char, "UNKNOWN").split(" ", 1)[0])
     return found
+
+
+def conflict_of_interest(reviewer: Reviewer, dossier: Dossier) -> str | None:
+    """Name the organisation of ``dossier`` that ``reviewer`` is affiliated with, if any.
+
+    Organisations match by SIREN, or by name when either side gives no number.
+    """
+    sirens: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for affiliation in reviewer.affiliations:
+        number = affiliation.siren or affiliation.siret
+        if number:
+            sirens[siren_of(number)] = affiliation.name
+        names[name_key(affiliation.name)] = affiliation.name
+    organisations = [(dossier.porteur.name, dossier.porteur.siret, "leads")] + [
+        (p.name, p.siret, "is a partner of") for p in dossier.partners
+    ]
+    for name, siret, role in organisations:
+        if siret and siren_of(siret) in sirens:
+            return f"{name} (SIREN {siren_of(siret)}), which {role} dossier {dossier.id}"
+        if name_key(name) in names:
+            return f"{name}, which {role} dossier {dossier.id}"
+    return None

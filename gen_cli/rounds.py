@@ -122,12 +122,13 @@ class Checked:
             if d.severity == "error"
             and d.code not in NOT_BLOCKING
             and (
-                round_id in self._rounds_of(d)
-                or (d.code in UNTRUSTED_RECORD and self._rounds_of(d) & earlier)
+                round_id in self.rounds_of(d)
+                or (d.code in UNTRUSTED_RECORD and self.rounds_of(d) & earlier)
             )
         ]
 
-    def _rounds_of(self, diagnostic: Diagnostic) -> set[str]:
+    def rounds_of(self, diagnostic: Diagnostic) -> set[str]:
+        """The rounds a diagnostic concerns: its own, or its file's folder and round field."""
         if diagnostic.round is not None:
             return {diagnostic.round}
         if diagnostic.path == self.folder.call_source.display:
@@ -540,10 +541,10 @@ def require(
         blocking.update(
             d
             for d in checked.blocking(round_id)
-            if not (d.code in set(ignore) and checked._rounds_of(d) <= wanted)
+            if not (d.code in set(ignore) and checked.rounds_of(d) <= wanted)
         )
     if blocking:
-        rounds = ", ".join(sorted({r for d in blocking for r in checked._rounds_of(d)}))
+        rounds = ", ".join(sorted({r for d in blocking for r in checked.rounds_of(d)}))
         raise InvalidCall(
             Report(sorted(blocking), checked.report.checked),
             f"refusing to {doing}: gen validate finds {len(blocking)} error(s) that concern "
@@ -814,15 +815,6 @@ _STATE_WORDS = {
     State.scored: "scored but not closed",
     State.closed: "closed",
 }
-
-
-def describe_round(checked: Checked, round_id: str) -> State:
-    """A round's state.
-
-    Raises:
-        GenError: no such round in call.yaml.
-    """
-    return checked.state(round_id)
 
 
 def describe_state(state: State) -> str:

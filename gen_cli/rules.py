@@ -13,7 +13,6 @@ from pathlib import Path
 
 from gen_cli.diagnostics import Diagnostic, Problem
 from gen_cli.errors import GenError
-from gen_cli.identifiers import siren_of
 from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, load_call_folder
 from gen_cli.models import (
     Call,
@@ -22,9 +21,8 @@ from gen_cli.models import (
     RequestedAmountRule,
     Review,
     ReviewCriterion,
-    Reviewer,
 )
-from gen_cli.names import name_key, scripts
+from gen_cli.names import conflict_of_interest, scripts
 from gen_cli.yamlload import locate
 
 
@@ -282,29 +280,6 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
             )
         )
     return problems
-
-
-def conflict_of_interest(reviewer: Reviewer, dossier: Dossier) -> str | None:
-    """Name the organisation of ``dossier`` that ``reviewer`` is affiliated with, if any.
-
-    Organisations match by SIREN, or by name when either side gives no number.
-    """
-    sirens: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for affiliation in reviewer.affiliations:
-        number = affiliation.siren or affiliation.siret
-        if number:
-            sirens[siren_of(number)] = affiliation.name
-        names[name_key(affiliation.name)] = affiliation.name
-    organisations = [(dossier.porteur.name, dossier.porteur.siret, "leads")] + [
-        (p.name, p.siret, "is a partner of") for p in dossier.partners
-    ]
-    for name, siret, role in organisations:
-        if siret and siren_of(siret) in sirens:
-            return f"{name} (SIREN {siren_of(siret)}), which {role} dossier {dossier.id}"
-        if name_key(name) in names:
-            return f"{name}, which {role} dossier {dossier.id}"
-    return None
 
 
 def folder_problems(folder: CallFolder) -> list[Problem]:

@@ -40,7 +40,7 @@ from gen_cli.models import (
     Selection,
     ThemesRule,
 )
-from gen_cli.rules import conflict_of_interest
+from gen_cli.names import conflict_of_interest
 
 #: Where the schemas live in a call repository, as ``gen init`` writes them.
 SCHEMAS_DIR = "schemas"

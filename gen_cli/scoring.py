@@ -28,7 +28,7 @@ from gen_cli.models import (
     SubmissionWindowRule,
     ThemesRule,
 )
-from gen_cli.rules import conflict_of_interest
+from gen_cli.names import conflict_of_interest
 
 DossierRule = LeadKindRule | RequestedAmountRule | CostShareRule | SubmissionWindowRule | ThemesRule
 """The eligibility rules that can be checked on one dossier alone."""
