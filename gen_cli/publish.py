@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -25,10 +24,9 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from gen_cli import formatting
+from gen_cli import formatting, markdown
 from gen_cli.errors import GenError
 from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
@@ -105,40 +103,6 @@ class _TemplateLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable("image")
-
-
-def _markdown(text: str) -> Markup:
-    # Raw HTML is shown as text, and images (which would load from the network) are off.
-    return Markup(_MARKDOWN.render(text))
-
-
-_MD_SPECIAL = str.maketrans(
-    {c: "\\" + c for c in "\\`*_{}[]()#+-.!|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
-)
-
-
-def _md_text(value: object) -> str:
-    """Escape text for a Markdown document: no markup, no HTML."""
-    return str(value).translate(_MD_SPECIAL)
-
-
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_UNSAFE_LINK = re.compile(r"\[([^\]]*)\]\((?!https?://)[^)]*\)")
-_UNSAFE_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(?!https?://)\S.*$", re.MULTILINE)
-
-
-def _md_block(value: str) -> str:
-    """Keep a summary's Markdown but neutralise raw HTML, images and non-web links.
-
-    A Markdown file may be rendered by a tool that sanitises less than gen's site does.
-    """
-    text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _IMAGE.sub(r"\1", text)
-    text = _UNSAFE_LINK.sub(r"\1", text)
-    return _UNSAFE_REFERENCE.sub("", text).strip()
-
-
 def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> jinja2.Environment:
     # Templates may come from a pull request: they are code, run in Jinja's sandbox, where
     # an attribute walk such as ''.__class__.__mro__ is refused rather than executed (#8).
@@ -157,9 +121,9 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
         number=lambda v: formatting.number(v, lang),
         percent=lambda v: "—" if v is None else formatting.percent(Decimal(v), lang),
         day=lambda v: formatting.day(v, lang),
-        markdown=_markdown,
-        md=_md_text,
-        md_block=_md_block,
+        markdown=lambda text: Markup(markdown.to_html(text)),
+        md=markdown.escape,
+        md_block=markdown.safe_markdown,
         theme=lambda v: themes[v],
         region=lambda v: getattr(REGIONS[v], lang),
         apply=lambda value, name: env.filters[name](value),

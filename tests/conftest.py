@@ -40,6 +40,21 @@ with warnings.catch_warnings(), contextlib.suppress(ImportError):  # libcst is o
     warnings.simplefilter("ignore", DeprecationWarning)
     import hypothesis.extra._patching  # noqa: F401
 
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# The default run stays fast; `pytest --hypothesis-profile=fuzz` tries far more examples.
+settings.register_profile("default", deadline=None)
+settings.register_profile(
+    "fuzz", deadline=None, max_examples=20_000, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def examples(quick: int) -> settings:
+    """Hypothesis settings: `quick` examples in the default run, the profile's count under fuzz."""
+    if settings.get_current_profile_name() == "default":
+        return settings(max_examples=quick)
+    return settings()
+
 
 class Result(NamedTuple):
     """What a run of gen did: exit status and both output streams."""

@@ -1,0 +1,172 @@
+"""A summary's Markdown is parsed and re-written, so nothing in it reaches a reader as markup.
+
+The Markdown file gen publishes may be rendered by a tool that sanitises far less than gen's
+own site (raw HTML on, any link followed); these tests render it with such a tool.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import MINIMAL, examples, invoke, replace
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from gen_cli.markdown import escape, safe_markdown, to_html
+
+#: A renderer that trusts everything: raw HTML, images and any link.
+PERMISSIVE = MarkdownIt("commonmark", {"html": True})
+PERMISSIVE.validateLink = lambda url: True
+
+
+def hrefs(html: str) -> list[str]:
+    return re.findall(r'(?:href|src)="([^"]*)"', html)
+
+
+def assert_harmless(html: str) -> None:
+    assert "<img" not in html
+    assert "<script" not in html
+    assert all(h.startswith(("http://", "https://", "mailto:")) for h in hrefs(html)), html
+
+
+HOSTILE = [
+    # inline and reference-style images: only their description is kept
+    ("![suivi](http://tracker.example/p.png)", "suivi"),
+    ("![logo][l]\n\n[l]: http://tracker.example/p.png", "logo"),
+    ("![logo][]\n\n[logo]: https://tracker.example/p.png", "logo"),
+    ("[![x](http://t.example/a.png)](https://ok.example)", "[x](https://ok.example)"),
+    # links that are not to the web or to a mailbox keep only their words
+    ("[clic](javascript:alert(1))", "clic"),
+    (
+        "[clic][r]\n\n[r]: data:text/html,<script>",
+        "clic",
+    ),
+    ("[fichier](file:///etc/passwd)", "fichier"),
+    ("[relatif](../../secret.html)", "relatif"),
+    ("<javascript:alert(1)>", "javascript:alert(1)"),
+    # nested brackets and parentheses in a link: the parser's reading is kept exactly
+    ("[a [b] c](https://ok.example/x(y))", "[a \\[b\\] c](https://ok.example/x%28y%29)"),
+    ('[a](https://ok.example "titre")', "[a](https://ok.example)"),
+    # a reference defined inside a list item is resolved (or not) before re-writing
+    ("- [voir][r]\n\n  [r]: https://ok.example\n- b", "- [voir](https://ok.example)\n\n- b"),
+    ("- un\n\n  [r]: http://t.example/p.png\n- ![x][r]", "- un\n\n- x"),
+    # raw HTML, entities and headings
+    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+    ("&lt;img src=x&gt;", "&lt;img src=x&gt;"),
+    ("# Gros titre", "**Gros titre**"),
+    ("Titre\n===", "**Titre**"),
+    # what only looks like markup stays text
+    ("1\\. pas une liste\n\n\\# pas un titre", "1\\. pas une liste\n\n\\# pas un titre"),
+    ("a\n\\===", "a\n\\==="),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), HOSTILE)
+def test_hostile_markdown_is_neutralised(source: str, expected: str) -> None:
+    assert safe_markdown(source) == expected
+    assert_harmless(PERMISSIVE.render(safe_markdown(source)))
+    assert_harmless(to_html(source))
+
+
+def test_what_a_summary_needs_is_kept() -> None:
+    source = (
+        "Un projet **solide** et *utile*.\n\n"
+        "1. former\n2. accompagner\n   - en `ligne`\n\n"
+        "> cité\n\n[site](https://projet.example) ou <contact@projet.example>"
+    )
+    assert to_html(source) == (
+        "<p>Un projet <strong>solide</strong> et <em>utile</em>.</p>\n"
+        "<ol>\n<li>former</li>\n<li>accompagner\n<ul>\n<li>en <code>ligne</code></li>\n"
+        "</ul>\n</li>\n</ol>\n<blockquote>\n<p>cité</p>\n</blockquote>\n"
+        '<p><a href="https://projet.example">site</a> ou '
+        '<a href="mailto:contact@projet.example">contact@projet.example</a></p>\n'
+    )
+
+
+def test_a_title_is_text_in_any_place() -> None:
+    title = "1. [Projet](javascript:x) <b>#1</b> *a*"
+    assert escape(title) == "1\\. \\[Projet\\]\\(javascript:x\\) &lt;b&gt;\\#1&lt;/b&gt; \\*a\\*"
+    assert PERMISSIVE.renderInline(escape(title)) == (
+        "1. [Projet](javascript:x) &lt;b&gt;#1&lt;/b&gt; *a*"
+    )
+
+
+PIECES = st.sampled_from(
+    [
+        *"[]()!<>*_`\\&;:#=-+|~'\". \t\n",
+        "\n\n",
+        "- ",
+        "1. ",
+        "1) ",
+        "> ",
+        "    ",
+        "```",
+        "[r]: ",
+        "]: ",
+        "a",
+        "é",
+        "javascript:alert(1)",
+        "http://a.example",
+        "mailto:x@y.example",
+        "data:",
+        "x.png",
+        "<img src=x>",
+        "<script>",
+        "&#106;",
+        "&#x3C;",
+        "\u00a0",
+        "<http://a.example>",
+    ]
+)
+
+
+@examples(300)
+@given(st.lists(PIECES, max_size=40).map("".join))
+def test_no_input_yields_markup_a_lax_reader_would_follow(text: str) -> None:
+    out = safe_markdown(text)
+    assert_harmless(PERMISSIVE.render(out))
+    assert_harmless(to_html(text))
+    # Re-publishing published Markdown settles: gen's output is stable under gen.
+    twice = safe_markdown(out)
+    assert safe_markdown(twice) == twice
+
+
+def test_published_markdown_and_site_hold_no_image_or_unsafe_link(tmp_path: Path) -> None:
+    call = tmp_path / "call"
+    shutil.copytree(MINIMAL, call)
+    hostile = "\n\n".join(source for source, _ in HOSTILE)
+    for path in (call / "2022Q1").glob("*.yaml"):
+        dossier = yaml.safe_load(path.read_text(encoding="utf-8"))
+        dossier["summary"] = hostile
+        path.write_text(yaml.safe_dump(dossier, allow_unicode=True), encoding="utf-8")
+    replace(
+        call / "call.yaml",
+        "    closes: 2022-03-31\n",
+        "    closes: 2022-03-31\n    decision_date: 2022-05-15\n",
+    )
+    assert invoke("validate", "--call", call).code == 0, invoke("validate", "--call", call)
+    assert invoke("score", "--round", "2022Q1", "--call", call).code == 0
+    out = tmp_path / "public"
+    result = invoke("publish", "--call", call, "--out", out, "--draft")
+    assert result.code == 0, result
+    markdown = (out / "laureats.md").read_text(encoding="utf-8")
+    assert "[a \\[b\\] c](https://ok.example/x%28y%29)" in markdown
+    assert "tracker.example" not in markdown
+    assert_harmless(PERMISSIVE.render(markdown))
+    for page in out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<img" not in html and "<script" not in html
+        for href in hrefs(html):
+            # The site's own links lead to its own files; any other is to the web or a mailbox.
+            target = href.split("#")[0]
+            assert href.startswith(("https://", "http://", "mailto:", "#")) or (
+                (page.parent / target).resolve().is_relative_to(out.resolve())
+                and (page.parent / target).is_file()
+            ), (page, href)
+        assert "tracker.example" not in html and "passwd" not in html
