@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Literal, TextIO
+from typing import Literal, TextIO, TypeVar
+
+T = TypeVar("T")
 
 Severity = Literal["error", "warning"]
 Loc = tuple[str | int, ...]
@@ -112,6 +114,8 @@ class Diagnostic:
     message: str
     #: The round whose scoring the problem concerns, when it is not the file's own.
     round: str | None = field(default=None, compare=False)
+    #: How many more problems of the same code in the same file this one stands for.
+    more: int = field(default=0, compare=False)
 
     @property
     def severity(self) -> Severity:
@@ -153,6 +157,8 @@ class Problem:
     at_key: bool = False
     mark: tuple[int, int] | None = None
     round: str | None = None
+    #: How many more problems of the same code in the same file this one stands for.
+    more: int = 0
 
 
 class Format(StrEnum):
@@ -169,10 +175,54 @@ def counts(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
     errors = warnings = 0
     for diagnostic in diagnostics:
         if diagnostic.severity == "error":
-            errors += 1
+            errors += 1 + diagnostic.more
         else:
-            warnings += 1
+            warnings += 1 + diagnostic.more
     return errors, warnings
+
+
+#: Problems of one code shown for one file; the rest are counted on one more line.
+MAX_PER_CODE = 20
+
+
+def capped(
+    items: Iterable[T], key: Callable[[T], tuple[str, str]]
+) -> tuple[list[T], dict[tuple[str, str], tuple[T, int]]]:
+    """Keep the first ``MAX_PER_CODE`` items of each (file, code); count the others.
+
+    Returns the kept items and, for each (file, code) over the limit, its first left-out
+    item and how many were left out. A file of 100,000 bad items costs 20 messages.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    kept: list[T] = []
+    over: dict[tuple[str, str], tuple[T, int]] = {}
+    for item in items:
+        k = key(item)
+        n = seen[k] = seen.get(k, 0) + 1
+        if n <= MAX_PER_CODE:
+            kept.append(item)
+        else:
+            first, count = over.get(k, (item, 0))
+            over[k] = (first, count + 1)
+    return kept, over
+
+
+def cap_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems with at most ``MAX_PER_CODE`` of each code per file, then one line for the rest."""
+    problems = list(problems)
+    counted = [p for p in problems if p.more]  # already one line for many
+    kept, over = capped((p for p in problems if not p.more), lambda p: (p.path, p.code))
+    return kept + counted + [more_problems(first, count) for first, count in over.values()]
+
+
+def more_problems(first: Problem, count: int) -> Problem:
+    """One problem standing for ``count`` left out, located at the first of them."""
+    return replace(
+        first,
+        message=f"and {count:,} more {first.code} in this file, from here on; "
+        "fix the ones above and run gen validate again to see them",
+        more=first.more + count - 1,
+    )
 
 
 def _plural(n: int, word: str) -> str:

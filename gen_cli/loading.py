@@ -13,16 +13,16 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gen_cli.diagnostics import Loc, Problem
+from gen_cli.diagnostics import Loc, Problem, capped, more_problems
 from gen_cli.errors import GenError
 from gen_cli.models import SCHEMAS, Call, Dossier, Review, field_names
-from gen_cli.yamlload import parse_yaml, read_text
+from gen_cli.yamlload import MAX_VALUES, Locations, parse_document, read_text
 
 CALL_FILE = "call.yaml"
 RECORD_FILE = "results.yaml"
@@ -171,20 +171,19 @@ def _message(error: Any, loc: Loc, code: str) -> str:
 
 def validation_problems(error: ValidationError, data: Any, display: str) -> list[Problem]:
     """Turn a pydantic error into located problems, one per offending value."""
-    problems = []
-    for item in error.errors(include_url=False):
-        code = _code_for(item["type"])
-        loc = _present_loc(data, tuple(item["loc"]))
-        problems.append(
-            Problem(
-                display,
-                code,
-                _message(item, loc, code),
-                loc=loc,
-                at_key=code in {"E101", "E102"},
-            )
-        )
+    # Messages are written for the shown problems only ("did you mean" is not free).
+    kept, over = capped(error.errors(include_url=False), lambda e: (display, _code_for(e["type"])))
+    problems = [_problem(item, data, display) for item in kept]
+    problems += [more_problems(_problem(first, data, display), n) for first, n in over.values()]
     return problems
+
+
+def _problem(item: Any, data: Any, display: str) -> Problem:
+    code = _code_for(item["type"])
+    loc = _present_loc(data, tuple(item["loc"]))
+    return Problem(
+        display, code, _message(item, loc, code), loc=loc, at_key=code in {"E101", "E102"}
+    )
 
 
 def load_model(source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
@@ -192,13 +191,21 @@ def load_model(source: Source, model: type[M]) -> tuple[M | None, list[Problem]]
     text, problems = read_text(source.path, source.display)
     if text is None:
         return None, problems
-    data, problems = parse_yaml(text, source.display)
+    data, where, problems = parse_document(text, source.display, MAX_VALUES)
     if data is None:
         return None, problems
     try:
         return model.model_validate(data), []
     except ValidationError as error:
-        return None, validation_problems(error, data, source.display)
+        return None, [
+            _located(problem, where) for problem in validation_problems(error, data, source.display)
+        ]
+
+
+def _located(problem: Problem, where: Locations | None) -> Problem:
+    if where is None or not problem.loc:
+        return problem
+    return replace(problem, mark=where.find(problem.loc, at_key=problem.at_key))
 
 
 def _source(root: Path, shown_root: str, path: Path) -> Source:

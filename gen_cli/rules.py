@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from gen_cli.diagnostics import Diagnostic, Problem
+from gen_cli.diagnostics import Diagnostic, Problem, cap_problems
 from gen_cli.errors import GenError
 from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, load_call_folder
 from gen_cli.models import (
@@ -513,6 +513,7 @@ def _selected(folder: CallFolder, path: Path) -> Path:
 
 def report(folder: CallFolder, problems: list[Problem]) -> Report:
     """Locate problems found in a call folder's files, and count what was checked."""
+    problems = cap_problems(problems)
     texts = {}
     for problem in problems:
         source = folder.sources.get(problem.path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,9 @@ from gen_cli.models import NotANumber
 MAX_BYTES = 1_000_000
 #: libyaml's composer recurses in C and crashes the process on very deep nesting.
 MAX_DEPTH = 100
+#: Values (scalars, lists and mappings) in one input file: a dossier holds about a hundred,
+#: a reviewer's file of 2,000 evaluations about 30,000. Bounds the time a file can cost.
+MAX_VALUES = 50_000
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -178,30 +180,76 @@ def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> tuple[str | N
 
 def parse_yaml(text: str, display: str) -> tuple[Any, list[Problem]]:
     """Load one YAML document whose top level is a mapping; report why not otherwise."""
+    data, _, problems = parse_document(text, display)
+    return data, problems
+
+
+def parse_document(
+    text: str, display: str, max_values: int | None = None
+) -> tuple[Any, Locations | None, list[Problem]]:
+    """Like `parse_yaml`, also giving where each value stands, read from the same parse.
+
+    Locating from the nodes already composed spares a second parse of a file with problems.
+    With ``max_values``, a file holding more values is refused before it is composed.
+    """
     too_deep = _nesting_beyond(text, MAX_DEPTH)
     if too_deep is not None:
-        return None, [
-            Problem(display, "E001", f"nesting deeper than {MAX_DEPTH} levels", mark=too_deep)
-        ]
+        return (
+            None,
+            None,
+            [Problem(display, "E001", f"nesting deeper than {MAX_DEPTH} levels", mark=too_deep)],
+        )
+    if max_values is not None and _more_values_than(text, max_values):
+        message = (
+            f"the file holds more than {max_values:,} values; gen reads at most that many "
+            "in one file (a dossier holds about a hundred)"
+        )
+        return None, None, [Problem(display, "E009", message)]
     loader = _Loader(text)
+    root = None
     try:
-        data = loader.get_single_data()
+        root = loader.get_single_node()
+        data = None if root is None else loader.construct_document(root)
     except _Refused as error:
-        return None, [Problem(display, error.code, error.message, mark=_mark(error.problem_mark))]
+        problem = Problem(display, error.code, error.message, mark=_mark(error.problem_mark))
+        return None, None, [problem]
     except yaml.MarkedYAMLError as error:
-        return None, [_marked_problem(error, display)]
+        return None, None, [_marked_problem(error, display)]
     except yaml.YAMLError as error:
-        return None, [Problem(display, "E001", f"invalid YAML: {error}")]
+        return None, None, [Problem(display, "E001", f"invalid YAML: {error}")]
     except RecursionError:
-        return None, [Problem(display, "E001", "invalid YAML: nesting is too deep")]
+        return None, None, [Problem(display, "E001", "invalid YAML: nesting is too deep")]
     finally:
         loader.dispose()
     if data is None:
-        return None, [Problem(display, "E003", "the file is empty")]
+        return None, None, [Problem(display, "E003", "the file is empty")]
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
-        return None, [Problem(display, "E007", f"expected a mapping of fields, found {kind}")]
-    return data, []
+        return None, None, [Problem(display, "E007", f"expected a mapping of fields, found {kind}")]
+    return data, Locations(root), []
+
+
+def _more_values_than(text: str, limit: int) -> bool:
+    """Whether ``text`` holds more than ``limit`` values (scalars, lists, mappings).
+
+    Every value but the top one is a key, a key's value or a list item, each announced by
+    a ":", "-", "?", ",", "[" or "{", and is a list or mapping at most once more; so
+    ordinary files are cleared by counting those characters. The others are counted event
+    by event, and the count stops at the limit.
+    """
+    announced = sum(text.count(c) for c in ":-?,[{")
+    if 2 * announced + 1 <= limit:
+        return False
+    values = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.NodeEvent):
+                values += 1
+                if values > limit:
+                    return True
+    except yaml.YAMLError:
+        return False  # the loader reports the syntax error itself
+    return False
 
 
 def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
@@ -265,31 +313,47 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
     return parse_yaml(text, display)
 
 
-@dataclass
 class Locations:
-    """Line and column of each key path of a document (1-based), for its key and value."""
+    """Line and column (1-based) of the key and the value at each key path of a document.
 
-    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    Read from the composed nodes, along the paths asked for only: a file of 100,000 keys
+    with twenty problems costs twenty walks, not a table of 100,000 entries.
+    """
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self.root = root
 
     def find(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
-        """Position of the deepest recorded node along ``loc``.
+        """Position of the deepest node present along ``loc``.
 
         Components that are not in the document (a missing field, a union tag that
         pydantic adds) are skipped, so a missing field points at its parent.
         """
-        current: Loc = ()
-        for part in loc:
-            candidate = (*current, part)
-            if candidate in self.values:
-                current = candidate
-            elif isinstance(part, str) and (*current, _as_int(part)) in self.values:
-                current = (*current, _as_int(part))
-        if current == ():
+        node, key = self.root, None
+        if node is None:
             return (1, 1)
-        if at_key and current in self.keys:
-            return self.keys[current]
-        return self.values[current]
+        found = False
+        for part in loc:
+            step = _child(node, part)
+            if step is None and isinstance(part, str):
+                step = _child(node, _as_int(part))
+            if step is not None:
+                key, node = step
+                found = True
+        if not found:
+            return (1, 1)
+        return _mark((key if at_key and key is not None else node).start_mark)
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """The key node and value node under ``part`` (a key or an index), if present."""
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                return key_node, value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part], node.value[part]
+    return None
 
 
 def _as_int(part: str) -> int | str:
@@ -297,34 +361,14 @@ def _as_int(part: str) -> int | str:
 
 
 def locations(text: str) -> Locations:
-    """Compose ``text`` into nodes and record where each key path stands."""
-    table = Locations()
+    """Compose ``text`` into nodes, to find where each key path stands."""
     loader = _Loader(text)
     try:
-        root = loader.get_single_node()
+        return Locations(loader.get_single_node())
     except (yaml.YAMLError, RecursionError):
-        return table
+        return Locations(None)
     finally:
         loader.dispose()
-    if root is None:
-        return table
-    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
-    while stack:
-        node, loc = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue
-                child = (*loc, key_node.value)
-                table.keys[child] = _mark(key_node.start_mark)
-                table.values[child] = _mark(value_node.start_mark)
-                stack.append((value_node, child))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                child = (*loc, index)
-                table.keys[child] = table.values[child] = _mark(item.start_mark)
-                stack.append((item, child))
-    return table
 
 
 def locate(problems: list[Problem], text_of: dict[str, str]) -> list[Diagnostic]:
@@ -346,7 +390,9 @@ def locate(problems: list[Problem], text_of: dict[str, str]) -> list[Diagnostic]
         else:
             line, col = 1, 1
         diagnostics.append(
-            Diagnostic(problem.path, line, col, problem.code, problem.message, problem.round)
+            Diagnostic(
+                problem.path, line, col, problem.code, problem.message, problem.round, problem.more
+            )
         )
     return diagnostics
 

@@ -21,7 +21,6 @@ from gen_cli.rules import Report, validate_call_folder
 from gen_cli.yamlload import (
     MAX_BYTES,
     MAX_DEPTH,
-    Locations,
     dump,
     locate,
     locations,
@@ -266,12 +265,13 @@ partners:
 
 def test_locations_of_keys_and_values() -> None:
     table = locations(DOC)
-    assert table.keys[("budget",)] == (2, 1)
-    assert table.values[("budget",)] == (3, 3)
-    assert table.keys[("budget", "requested")] == (4, 3)
-    assert table.values[("budget", "requested")] == (4, 14)
-    assert table.values[("partners", 0)] == (6, 5)
-    assert table.values[("partners", 1, "name")] == (8, 13)
+    assert table.find(("budget",), at_key=True) == (2, 1)
+    assert table.find(("budget",)) == (3, 3)
+    assert table.find(("budget", "requested"), at_key=True) == (4, 3)
+    assert table.find(("budget", "requested")) == (4, 14)
+    assert table.find(("partners", 0)) == (6, 5)
+    assert table.find(("partners", 1, "name")) == (8, 13)
+    assert table.find(("partners", 2, "name")) == (6, 3)  # no third partner: the list
 
 
 @pytest.mark.parametrize(
@@ -292,8 +292,9 @@ def test_locations_find(loc: tuple[str | int, ...], at_key: bool, where: tuple[i
 
 
 def test_locations_of_unreadable_text_are_empty() -> None:
-    assert locations("a: [") == Locations()
-    assert locations("") == Locations()
+    assert locations("a: [").root is None
+    assert locations("a: [").find(("a",)) == (1, 1)
+    assert locations("").find(("a",)) == (1, 1)
 
 
 def test_locate_composes_only_files_with_key_paths() -> None:
