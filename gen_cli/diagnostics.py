@@ -80,6 +80,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W010": ("warning", "a dossier fails an eligibility rule: as it stands, it is ineligible"),
     "W011": ("warning", "a template differs from the default branch: review it as code"),
     "W012": ("warning", "an organisation's name mixes alphabets (such as Latin and Cyrillic)"),
+    "W013": ("warning", "a project's dates lie implausibly far from its submission"),
 }
 
 

@@ -80,6 +80,7 @@ _ERROR_CODES = {
     "weight": "E303",
     "negative_amount": "E306",
     "text_character": "E104",
+    "date_value": "E104",
 }
 _RANGE_ERRORS = (
     "literal_error",

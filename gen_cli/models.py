@@ -7,6 +7,7 @@ Checks that span several fields or files live in ``rules``.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date, datetime
@@ -84,10 +85,52 @@ def _email(value: str) -> str:
     return value
 
 
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def why_not_a_date(text: str) -> str | None:
+    """Why ``text`` is not a date written YYYY-MM-DD, in plain words; None when it is one."""
+    found = re.fullmatch(r"\s*([0-9]+)-([0-9]+)-([0-9]+)(.*)", text, re.DOTALL)
+    if found is None:
+        return "it is not written YYYY-MM-DD"
+    year, month, day = (int(part) for part in found.groups()[:3])
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    if not 1 <= year <= 9999:
+        return f"there is no year {year}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{_MONTHS[month - 1]} {year} has {days} days"
+    if found.group(4).strip():
+        return "a date has no time"
+    if not re.fullmatch(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*", text):
+        return f"write it {year:04}-{month:02}-{day:02}"
+    return None
+
+
 def _date_input(value: Any) -> Any:
     # pydantic would read a number as a Unix timestamp; a date in a dossier is written out.
     if isinstance(value, datetime):
         return value
+    if isinstance(value, str) and (reason := why_not_a_date(value)) is not None:
+        raise PydanticCustomError(
+            "date_value",
+            "{value} is not a date: {reason}; a date is written YYYY-MM-DD, for example 2021-09-30",
+            {"value": value, "reason": reason},
+        )
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         raise PydanticCustomError("date_type", "Input should be a date written as YYYY-MM-DD")
     return value
@@ -103,8 +146,15 @@ class NotANumber(str):
     __slots__ = ()
 
 
+#: A number as README promises it: plain decimal digits, a sign, a decimal point.
+PLAIN_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
 def _plain_digits(value: Any) -> Any:
-    if isinstance(value, NotANumber):
+    # Text where a number is expected ("0o17", "38 000") gets the same words as 0x10.
+    if isinstance(value, NotANumber) or (
+        isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value)
+    ):
         raise PydanticCustomError(
             "decimal_type",
             "write the number with plain digits, like 38000 or 38000.50 (no _, no exponent, "
@@ -233,10 +283,15 @@ class Porteur(Model):
 
 
 class Partner(Model):
-    """A partner organisation; French ones give their SIRET."""
+    """A partner organisation; French ones give their SIRET, others their country."""
 
     name: Name
     siret: Siret | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        default="FR",
+        description="ISO 3166 code of the country where the partner is registered, such as "
+        "BE; a partner registered in France (FR) gives its SIRET.",
+    )
     role: Name
 
 

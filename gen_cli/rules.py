@@ -230,6 +230,31 @@ def call_problems(call: Call, display: str) -> list[Problem]:
     return problems
 
 
+#: How far from its submission a project's dates may plausibly lie, in years.
+PLAUSIBLE_YEARS_BEFORE, PLAUSIBLE_YEARS_AFTER = 2, 10
+
+
+def _implausible_timeline(dossier: Dossier, display: str) -> list[Problem]:
+    """A warning for a start or end date far from the dossier's submission: a mistyped year."""
+    submitted = dossier.submitted
+    problems = []
+    for field, day in (("start", dossier.timeline.start), ("end", dossier.timeline.end)):
+        years = (day - submitted).days / 365.25
+        if -PLAUSIBLE_YEARS_BEFORE <= years <= PLAUSIBLE_YEARS_AFTER:
+            continue
+        when = "before" if years < 0 else "after"
+        problems.append(
+            Problem(
+                display,
+                "W013",
+                f"timeline.{field} {day} is {abs(years):.0f} years {when} the dossier was "
+                f"submitted ({submitted}): check the year",
+                loc=("timeline", field),
+            )
+        )
+    return problems
+
+
 def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
     """Check one dossier's internal consistency (dates, budget)."""
     problems: list[Problem] = []
@@ -242,6 +267,20 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
                 loc=("timeline", "end"),
             )
         )
+    problems += _implausible_timeline(dossier, display)
+    for index, partner in enumerate(dossier.partners):
+        if partner.siret is None and partner.country == "FR":
+            # Without a SIRET, only the name could reveal a conflict of interest.
+            problems.append(
+                Problem(
+                    display,
+                    "E101",
+                    f"partners.{index}: {partner.name!r} has no siret: a partner registered "
+                    "in France gives its SIRET (14 digits, see annuaire-entreprises.data.gouv.fr); "
+                    "for one registered abroad, write its country instead, such as country: BE",
+                    loc=("partners", index),
+                )
+            )
     organisations = [(("porteur", "name"), dossier.porteur.name)] + [
         (("partners", index, "name"), partner.name)
         for index, partner in enumerate(dossier.partners)

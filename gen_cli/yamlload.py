@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
-from gen_cli.models import NotANumber
+from gen_cli.models import PLAIN_DECIMAL, NotANumber
 
 #: A dossier is a few kilobytes; anything this large is a mistake or an attack.
 MAX_BYTES = 1_000_000
@@ -42,12 +42,11 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     text = str(loader.construct_scalar(node))
     if text.lower().lstrip("+-") in {".inf", ".nan"}:
         return float(text.lower().replace(".", ""))  # refused later by the schema
-    if not _PLAIN_DECIMAL.fullmatch(text):  # 1_000.5, 1.5e+3, 1:30.5
+    if not PLAIN_DECIMAL.fullmatch(text):  # 1_000.5, 1.5e+3, 1:30.5
         return NotANumber(text)
     return Decimal(text)
 
 
-_PLAIN_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)")
 # What YAML 1.1 leaves as text but pydantic would still read as a number: 3.8e4, 1_000.
 _NUMBER_LIKE = re.compile(r"[-+]?([0-9][0-9_]*)?\.?[0-9_]*([eE][-+]?[0-9]+)?")
 
@@ -58,7 +57,7 @@ def _construct_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
         not node.style  # unquoted (libyaml says "", PyYAML None): "3.8e4" in quotes is text
         and _NUMBER_LIKE.fullmatch(text)
         and any(c.isdigit() for c in text)
-        and not _PLAIN_DECIMAL.fullmatch(text)
+        and not PLAIN_DECIMAL.fullmatch(text)
     ):
         return NotANumber(text)
     return text
@@ -128,9 +127,21 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 
 _DECIMAL_INT = re.compile(r"[-+]?[0-9]+")  # leading zeros allowed: 030000 is 30000
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # YAML reads 2022-02-30 as a date and fails in its own words: keep the text, which a
+    # date field refuses saying why (models.why_not_a_date) and a text field keeps.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return str(loader.construct_scalar(node))
+
+
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _short_tag(tag: str) -> str:

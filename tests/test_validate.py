@@ -171,15 +171,31 @@ CASES = [
         ],
     ),
     case(
-        "E001-impossible-date",
+        "W013-mistyped-year",
+        [Replace(BORDEAUX, "  end: 2023-07-07", "  end: 2033-07-07")],
+        [
+            (
+                BORDEAUX,
+                28,
+                8,
+                "W013",
+                "timeline.end 2033-07-07 is 11 years after the dossier was submitted "
+                "(2022-05-20): check the year",
+            )
+        ],
+        status=0,
+    ),
+    case(
+        "E104-impossible-date",
         [Replace(BORDEAUX, "submitted: 2022-05-20", "submitted: 2022-02-30")],
         [
             (
                 BORDEAUX,
                 29,
                 12,
-                "E001",
-                "invalid YAML: !!timestamp value '2022-02-30' is not valid: day is out of range for month",
+                "E104",
+                "submitted: 2022-02-30 is not a date: February 2022 has 28 days; "
+                "a date is written YYYY-MM-DD, for example 2021-09-30",
             )
         ],
     ),
@@ -351,7 +367,8 @@ CASES = [
                 22,
                 11,
                 "E103",
-                "beneficiaries.people: Input should be a valid integer, unable to parse string as an integer",
+                "beneficiaries.people: write the number with plain digits, like 38000 or 38000.50 "
+                "(no _, no exponent, no 0x), not vingt",
             )
         ],
     ),
@@ -1050,7 +1067,8 @@ def test_byte_order_mark_and_crlf_are_accepted_and_located(call_dir: Path) -> No
         22,
         11,
         "E103",
-        "beneficiaries.people: Input should be a valid integer, unable to parse string as an integer",
+        "beneficiaries.people: write the number with plain digits, like 38000 or 38000.50 "
+        "(no _, no exponent, no 0x), not vingt",
     )
 
 
