@@ -174,7 +174,7 @@ def score(
             wanted = rounds_to_score(checked, list(round_ids or []), all_rounds=all_rounds)
         if not wanted:
             raise GenError("say which round to score: --round ID (repeatable) or --all")
-        require(checked, wanted, ignore=["E404"])
+        require(checked, wanted, ignore=["E404", "E406"])
         scored = score_rounds(checked, wanted)
     if fmt is ScoreFormat.json:
         records = [s.record for s in scored]
@@ -204,7 +204,7 @@ def score(
 
 def _check(checked: Checked) -> None:
     """Check each round with a record; one with errors is named, not checked (validate lists them)."""
-    unreadable = {d.round for d in checked.report.diagnostics if d.code in {"E403", "E404"}}
+    unreadable = {d.round for d in checked.report.diagnostics if d.code in {"E403", "E404", "E406"}}
     recorded = [
         r.id for r in checked.call.rounds if checked.records.get(r.id) or r.id in unreadable
     ]
@@ -223,13 +223,24 @@ def _check(checked: Checked) -> None:
             detail = f"decisions differ for {', '.join(item.changed)}"
         elif item.inputs_changed:
             detail = "no decision differs, but its inputs do"
+        elif item.budget_before:
+            detail = "no decision differs, but the call's budget left before it does"
         else:
             detail = "it differs from what its inputs give (edited by hand, or by another gen)"
         typer.echo(f"{shown}: stale record for round {item.round_id}: {detail}")
+        if item.budget_before:
+            was, now = item.budget_before
+            cause = (
+                f"the result of round {', '.join(item.earlier)} changed"
+                if item.earlier
+                else "an earlier round's result changed"
+            )
+            typer.echo(f"  call budget left before it: recorded {was}, now {now}: {cause}")
         if item.inputs_changed:
             typer.echo(f"  inputs changed: {', '.join(item.inputs_changed)}")
     if stale:
-        typer.echo(f"{len(stale)} stale record(s); run gen score --round ID and commit the result")
+        again = "--all" if len(stale) > 1 else f"--round {stale[0].round_id}"
+        typer.echo(f"{len(stale)} stale record(s); run gen score {again} and commit the result")
     elif blocked:
         typer.echo("every other decision record matches its inputs")
     if stale or blocked:

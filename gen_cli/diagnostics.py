@@ -70,6 +70,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E403": ("error", "a closed round's decision record was edited by hand"),
     "E404": ("error", "a decision record cannot be read"),
     "E405": ("error", "a round has a decision record but still takes dossiers"),
+    "E406": ("error", "a round scored on the default branch has lost its decision record"),
     # Warnings: the data is usable, but probably not what was meant.
     "W001": (
         "warning",

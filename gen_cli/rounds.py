@@ -85,6 +85,7 @@ class History:
     arrivals: Mapping[str, Arrival]  # path in the call folder -> first-parent arrival
     closed: Mapping[str, Mapping[str, Any]]  # round id -> its final record on the branch
     templates_changed: tuple[str, ...] = ()  # templates/ files that differ from the branch
+    scored: frozenset[str] = frozenset()  # rounds with a decision record on the branch
 
 
 @dataclass
@@ -437,6 +438,20 @@ def _anchored(
     problems = []
     prefix = folder.call_source.display.removesuffix(CALL_FILE)
     where = f"on the default branch ({history.branch})"
+    for round_id in sorted(history.scored - set(history.closed)):
+        if call.round(round_id) is not None and not (folder.root / round_id / RECORD_FILE).exists():
+            # Deleting a record must not make a scored round look as if it were still in review.
+            problems.append(
+                Problem(
+                    f"{prefix}{round_id}/{RECORD_FILE}",
+                    "E406",
+                    f"round {round_id} is scored {where} but its decision record is missing: "
+                    f"restore it (git checkout {history.branch} -- "
+                    f"{prefix}{round_id}/{RECORD_FILE}) or score the round again "
+                    f"(gen score --round {round_id})",
+                    round=round_id,
+                )
+            )
     for round_id, closed in sorted(history.closed.items()):
         shown = f"{prefix}{round_id}/{RECORD_FILE}"
         if call.round(round_id) is None:
@@ -497,14 +512,17 @@ def submission_history(root: Path, use_git: bool | None) -> History | None:
     branch = default_branch(root)
     if branch is None:
         return History(None, {}, {})  # no default branch yet: every file is still to come
-    closed = {}
+    closed, scored = {}, set()
     for relative, raw in files_named(root, branch, RECORD_FILE).items():
         round_id, _, rest = relative.partition("/")
+        if rest != RECORD_FILE:
+            continue
+        scored.add(round_id)
         record = parse_record(raw)
-        if rest == RECORD_FILE and record is not None and is_final(record):
+        if record is not None and is_final(record):
             closed[round_id] = record
     changed = tuple(p for p in changed_files(root, branch, None) if p.startswith("templates/"))
-    return History(branch, arrivals(root, branch), closed, changed)
+    return History(branch, arrivals(root, branch), closed, changed, frozenset(scored))
 
 
 def load_checked(
@@ -695,6 +713,10 @@ class Staleness:
     path: Path
     changed: list[str]  # dossiers whose decision differs
     inputs_changed: list[str]  # input files added, removed or modified
+    #: The call's budget before this round, as recorded and as it is now, when they differ:
+    #: an earlier round's result changed.
+    budget_before: tuple[str, str] | None = None
+    earlier: tuple[str, ...] = ()  # earlier rounds whose records are stale too
 
 
 def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Staleness]:
@@ -707,7 +729,7 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
         for r in checked.call.rounds
         if checked.records.get(r.id) is not None and r.id not in skip
     ]
-    stale = []
+    stale: list[Staleness] = []
     for scored in score_rounds(checked, with_record):
         round_id = scored.result.round.id
         committed = checked.records[round_id] or {}
@@ -721,9 +743,19 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
         inputs_changed = sorted(
             k for k in set(old_inputs) | set(new_inputs) if old_inputs.get(k) != new_inputs.get(k)
         )
+        old_budget = committed.get("call_budget")
+        before = (
+            old_budget.get("before") if isinstance(old_budget, dict) else None,
+            scored.record["call_budget"]["before"],
+        )
         stale.append(
             Staleness(
-                round_id, scored.path, changed_decisions(committed, scored.record), inputs_changed
+                round_id,
+                scored.path,
+                changed_decisions(committed, scored.record),
+                inputs_changed,
+                (str(before[0]), str(before[1])) if before[0] != before[1] else None,
+                tuple(s.round_id for s in stale),
             )
         )
     return stale

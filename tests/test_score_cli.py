@@ -578,7 +578,7 @@ def test_check_passes_then_names_the_dossier_whose_grade_changed(tmp_path: Path)
         f"{call / R1 / 'results.yaml'}: stale record for round 2023Q1: "
         "decisions differ for numerique-metz\n"
         "  inputs changed: 2023Q1/reviews/anne-martin.yaml\n"
-        "1 stale record(s); run gen score --round ID and commit the result\n"
+        "1 stale record(s); run gen score --round 2023Q1 and commit the result\n"
     )
     assert decision(score_json(call, R1), "numerique-metz")["mark"] == "11.71"
 

@@ -191,3 +191,54 @@ def test_a_reason_that_cannot_be_kept_on_one_line_is_refused(repo: Path, reason:
         "gen: error: --reason holds a line break or a character that cannot be printed: "
         "write plain text\n"
     )
+
+
+@pytest.fixture
+def scored_repo(tmp_path: Path) -> Path:
+    """The hand call in a repository, both rounds scored (not closed) on main."""
+    root = Path(shutil.copytree(HANDCALL, tmp_path / "repo"))
+    git(root, "init", "-q", "-b", "main")
+    assert invoke("score", "--all", "--call", root).code == 0
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "2023Q1 and 2023Q2 scored")
+    git(root, "checkout", "-q", "-b", "pull-request")
+    return root
+
+
+def test_deleting_a_scored_round_record_fails_the_check_and_names_it(scored_repo: Path) -> None:
+    path = scored_repo / "2023Q2" / "results.yaml"
+    before = path.read_bytes()
+    path.unlink()
+    check = run_gen("score", "--check", cwd=scored_repo)
+    assert check.code == 1
+    assert check.err == "round 2023Q2: not checked: gen validate finds 1 error(s) that concern it\n"
+    assert check.out == "every other decision record matches its inputs\n"
+    validate = run_gen("validate", cwd=scored_repo)
+    assert validate.code == 1
+    assert validate.out.splitlines()[0] == (
+        "2023Q2/results.yaml:1:1: error E406 round 2023Q2 is scored on the default branch "
+        "(main) but its decision record is missing: restore it (git checkout main -- "
+        "2023Q2/results.yaml) or score the round again (gen score --round 2023Q2)"
+    )
+    # The advice works: scoring the round again writes the same record.
+    assert run_gen("score", "--round", "2023Q2", cwd=scored_repo).code == 0
+    assert path.read_bytes() == before
+    assert run_gen("score", "--check", cwd=scored_repo).code == 0
+
+
+def test_a_later_round_made_stale_by_an_earlier_one_says_so(scored_repo: Path) -> None:
+    # The first laureate of 2023Q1 asks for 1,000 less: the call has 1,000 more left after it.
+    path = scored_repo / R1 / "codeuses-roubaix.yaml"
+    replace(
+        path, "  total_cost: 31250\n  requested: 25000", "  total_cost: 30250\n  requested: 24000"
+    )
+    check = run_gen("score", "--check", cwd=scored_repo)
+    assert check.code == 1
+    assert check.out.splitlines() == [
+        "2023Q1/results.yaml: stale record for round 2023Q1: decisions differ for codeuses-roubaix",
+        "  inputs changed: 2023Q1/codeuses-roubaix.yaml",
+        "2023Q2/results.yaml: stale record for round 2023Q2: no decision differs, but the "
+        "call's budget left before it does",
+        "  call budget left before it: recorded 105000.00, now 106000.00: the result of round 2023Q1 changed",
+        "2 stale record(s); run gen score --all and commit the result",
+    ]

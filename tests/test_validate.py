@@ -977,6 +977,7 @@ NOT_FROM_VALIDATE = {
     "E402",
     "E403",
     "E404",
+    "E406",  # a git history: tests/test_tamper.py
     "E405",
     "W011",  # templates changed against the default branch: tests/test_templates_hostile.py
     "W012",  # an organisation name that mixes alphabets: tests/test_names.py
