@@ -8,7 +8,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +23,7 @@ from gen_cli.diffing import compare_revisions, render_json, render_markdown, ren
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
 from gen_cli.git import GitError, last_commit_time, repository_root, user_name
 from gen_cli.loading import find_call_folder, load_call_folder
+from gen_cli.locking import LOCK_FILE, locked
 from gen_cli.models import SCHEMAS
 from gen_cli.publication import build_publication
 from gen_cli.publish import generation_date, render_publication, template_dirs, write_publication
@@ -163,7 +164,8 @@ def score(
     Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
     stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
-    with _reporting_errors(brief=check):
+    writing = nullcontext() if check or dry_run else _call_locked(call, "gen score")
+    with _reporting_errors(brief=check), writing:
         checked = _checked(call, use_git)
         if check:
             _check(checked)
@@ -313,7 +315,7 @@ def publish(
     Exit status: 0 written, 1 errors concern a round to publish or a record is stale,
     2 usage error or an output folder gen will not replace, 3 internal error.
     """
-    with _reporting_errors():
+    with _reporting_errors(), _locked_beside(out, "gen publish"):
         checked = _checked(call, use_git)
         root = checked.folder.root
         chosen = records_for_publication(checked, list(round_ids or []), draft=draft)
@@ -326,13 +328,15 @@ def publish(
         files = render_publication(
             publication, lang.value, template_dirs(root, templates), generation_date(stamp)
         )
-        write_publication(
+        notes = write_publication(
             out,
             files,
             protected=[root / r.id for r in checked.call.rounds]
             + [root / "templates", root / "schemas", root / ".git"],
             enclosing=[root],
         )
+    for note in notes:
+        typer.echo(f"gen: {note}, beside {out}", err=True)
     budget = publication.budget
     typer.echo(
         f"published {budget.laureates} laureate(s) of {len(publication.rounds)} round(s), "
@@ -344,6 +348,18 @@ ByOption = Annotated[
     str | None,
     typer.Option("--by", help="Who does it (default: git config user.name)."),
 ]
+
+
+def _call_locked(call: Path | None, doing: str) -> AbstractContextManager[None]:
+    """The call folder's lock, held while its records are written (none if no folder)."""
+    root = find_call_folder(call)
+    return locked(root / LOCK_FILE, doing) if root.is_dir() else nullcontext()
+
+
+def _locked_beside(out: Path, doing: str) -> AbstractContextManager[None]:
+    """A lock beside the output folder, held while it is replaced."""
+    parent = out.absolute().parent
+    return locked(parent / f".{out.name}.lock", doing) if parent.is_dir() else nullcontext()
 
 
 def _who(by: str | None, root: Path) -> str:
@@ -374,7 +390,7 @@ def close(
     Exit status: 0 closed, 1 errors concern the round or its record is stale, 2 the round
     is not scored or already closed, 3 internal error.
     """
-    with _reporting_errors():
+    with _reporting_errors(), _call_locked(call, "gen close"):
         checked = _checked(call, use_git)
         who = _who(by, checked.folder.root)
         path = close_round(checked, round_id, by=who, on=_today())
@@ -398,7 +414,7 @@ def amend(
     Exit status: 0 amended, 1 other errors concern the round, 2 the round is not closed
     or nothing changed, 3 internal error.
     """
-    with _reporting_errors():
+    with _reporting_errors(), _call_locked(call, "gen amend"):
         checked = _checked(call, use_git)
         who = _who(by, checked.folder.root)
         amended = amend_round(

@@ -82,6 +82,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W011": ("warning", "a template differs from the default branch: review it as code"),
     "W012": ("warning", "an organisation's name mixes alphabets (such as Latin and Cyrillic)"),
     "W013": ("warning", "a project's dates lie implausibly far from its submission"),
+    "W014": ("warning", "a hidden file where gen expects none (a pull request should not add it)"),
 }
 
 

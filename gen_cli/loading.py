@@ -238,69 +238,146 @@ def _holds_yaml(path: Path) -> bool:
     )
 
 
+#: Hidden names that belong at the top of a call folder: git, CI, editors, gen's own lock.
+TOOL_FILES = frozenset(
+    {
+        ".git",
+        ".github",
+        ".gitlab",
+        ".gitlab-ci.yml",
+        ".gitignore",
+        ".gitattributes",
+        ".pre-commit-config.yaml",
+        ".editorconfig",
+        ".venv",
+        ".vscode",
+        ".idea",
+        ".gen.lock",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".DS_Store",
+    }
+)
+
+
+#: Hidden files that keep an empty folder in git.
+KEEP_FILES = frozenset({".gitkeep", ".keep"})
+
+
 def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source], list[Problem]]:
     """List the dossier and review files of a call folder, in a stable order.
 
     Returns:
-        The dossier files, the review files, and warnings for files that gen ignores.
+        The dossier files, the review files, and problems with what gen does not read:
+        links, folders it cannot read, hidden files where none belong, stray files.
     """
-    dossiers: list[Source] = []
-    reviews: list[Source] = []
-    problems: list[Problem] = []
-
-    def stray(path: Path, why: str) -> None:
-        problems.append(Problem(_source(root, shown_root, path).display, "W002", why))
-
-    for entry in sorted(root.iterdir()):
-        if entry.name.startswith(".") or entry.name in NOT_ROUNDS or entry.name == CALL_FILE:
+    found = _Found(root, shown_root)
+    for entry in found.listing(root):
+        if entry.name.startswith("."):
+            if entry.is_symlink():
+                found.link(entry)
+            elif entry.name not in TOOL_FILES | KEEP_FILES:
+                found.hidden(entry)
+            continue
+        if entry.name in NOT_ROUNDS or entry.name == CALL_FILE:
             continue  # call.yaml is read (and a link to it reported) by load_call_folder
         if entry.is_symlink():
-            problems.append(
-                Problem(
-                    _source(root, shown_root, entry).display, "E010", "gen does not follow links"
+            found.link(entry)
+        elif entry.is_file():
+            if _yaml_like(entry):
+                found.stray(
+                    entry, f"ignored: only {CALL_FILE} belongs at the top of the call folder"
                 )
-            )
-            continue
-        if entry.is_file():
-            if entry.suffix in {".yaml", ".yml"} and entry.name != CALL_FILE:
-                stray(entry, f"ignored: only {CALL_FILE} belongs at the top of the call folder")
-            continue
-        if not entry.is_dir() or (entry / PUBLICATION_MARKER).is_file():
-            continue
-        for item in sorted(entry.iterdir()):
-            if item.name.startswith("."):
-                continue
-            if item.name == REVIEWS_DIR and item.is_symlink():
-                # a linked reviews/ folder would otherwise be skipped without a word
-                problems.append(
-                    Problem(
-                        _source(root, shown_root, item).display, "E010", "gen does not follow links"
-                    )
-                )
+        elif entry.is_dir() and not found.published(entry):
+            found.round_folder(entry)
+    return found.dossiers, found.reviews, found.problems
+
+
+@dataclass
+class _Found:
+    """What a walk of the call folder found, and what it could not read."""
+
+    root: Path
+    shown_root: str
+    dossiers: list[Source] = field(default_factory=list)
+    reviews: list[Source] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def _report(self, path: Path, code: str, message: str) -> None:
+        self.problems.append(
+            Problem(_source(self.root, self.shown_root, path).display, code, message)
+        )
+
+    def link(self, path: Path) -> None:
+        self._report(path, "E010", "gen does not follow links")
+
+    def stray(self, path: Path, why: str) -> None:
+        self._report(path, "W002", why)
+
+    def hidden(self, path: Path) -> None:
+        self._report(
+            path,
+            "W014",
+            "hidden file: gen ignores it, and a pull request should not add it; remove it "
+            "(a .tmp file is left by an interrupted gen)",
+        )
+
+    def listing(self, folder: Path) -> list[Path]:
+        """The entries of ``folder``, sorted; none (and a located error) if it cannot be read."""
+        try:
+            return sorted(folder.iterdir())
+        except OSError as error:
+            if folder == self.root:
+                raise GenError(
+                    f"cannot read the call folder {self.shown_root}: {error.strerror}"
+                ) from None
+            self._report(folder, "E010", f"cannot read this folder: {error.strerror}")
+            return []
+
+    def published(self, folder: Path) -> bool:
+        """Whether ``folder`` is a publication gen wrote (public/ inside the call folder)."""
+        try:
+            return (folder / PUBLICATION_MARKER).is_file()
+        except OSError:
+            return False  # unreadable: listing it reports why
+
+    def round_folder(self, folder: Path) -> None:
+        for item in self.listing(folder):
+            if item.name.startswith(".") and item.is_symlink():
+                self.link(item)
+            elif item.name.startswith(".") and item.name not in KEEP_FILES:
+                self.hidden(item)
+            elif item.name == REVIEWS_DIR and item.is_symlink():
+                self.link(item)  # a linked reviews/ folder would otherwise be skipped unsaid
             elif item.name == REVIEWS_DIR and item.is_dir():
-                for review in sorted(item.iterdir()):
-                    if review.name.startswith("."):
-                        continue
-                    if review.suffix == ".yaml":
-                        reviews.append(_source(root, shown_root, review))
-                    elif _yaml_like(review):
-                        stray(review, "ignored: name review files *.yaml")
-                    elif _holds_yaml(review):
-                        stray(review, "ignored: gen does not look in subfolders of reviews/")
+                self.reviews_folder(item)
             elif item.name == RECORD_FILE:
                 if not is_record_file(item):
-                    stray(
+                    self.stray(
                         item,
                         f"{RECORD_FILE} is where gen score writes the round's decision "
                         "record, and this file is not one: gen will not overwrite it",
                     )
             elif item.suffix == ".yaml":
-                dossiers.append(_source(root, shown_root, item))
+                self.dossiers.append(_source(self.root, self.shown_root, item))
             elif _yaml_like(item):
-                stray(item, "ignored: name dossier files *.yaml")
+                self.stray(item, "ignored: name dossier files *.yaml")
             elif _holds_yaml(item):
-                stray(item, "ignored: gen does not look in subfolders of a round")
-    return dossiers, reviews, problems
+                self.stray(item, "ignored: gen does not look in subfolders of a round")
+
+    def reviews_folder(self, folder: Path) -> None:
+        for review in self.listing(folder):
+            if review.name.startswith(".") and review.is_symlink():
+                self.link(review)
+            elif review.name.startswith(".") and review.name not in KEEP_FILES:
+                self.hidden(review)
+            elif review.suffix == ".yaml":
+                self.reviews.append(_source(self.root, self.shown_root, review))
+            elif _yaml_like(review):
+                self.stray(review, "ignored: name review files *.yaml")
+            elif _holds_yaml(review):
+                self.stray(review, "ignored: gen does not look in subfolders of reviews/")
 
 
 #: Where gen looks for a call folder when none is given and none holds the current folder.
@@ -343,6 +420,17 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
 
     dossier_files, review_files, problems = find_files(root, shown)
     folder.problems.extend(problems)
+    for round_ in folder.call.rounds if folder.call else ():
+        place = root / round_.id
+        if not place.is_symlink() and place.exists() and not place.is_dir():
+            folder.problems.append(
+                Problem(
+                    _source(root, shown, place).display,
+                    "E010",
+                    f"round {round_.id}'s place is a file: make {round_.id}/ a folder that "
+                    "holds the round's dossiers",
+                )
+            )
     folder.dossier_files, folder.review_files = len(dossier_files), len(review_files)
     folder.dossier_sources, folder.review_sources = dossier_files, review_files
     folder.dossiers = _load_all(folder, dossier_files, Dossier)

@@ -26,7 +26,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from gen_cli import formatting, markdown
+from gen_cli import formatting, markdown, swap
 from gen_cli.errors import GenError
 from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
@@ -254,8 +254,10 @@ def write_publication(
     files: dict[str, bytes],
     protected: Sequence[Path] = (),
     enclosing: Sequence[Path] = (),
-) -> None:
-    """Replace ``out`` with ``files`` in one rename; on any error ``out`` is left as it was.
+) -> list[str]:
+    """Replace ``out`` with ``files`` in one step; on any error ``out`` is left as it was.
+
+    Returns what was cleaned up after an interrupted run (see `swap.recover`).
 
     Args:
         protected: folders ``out`` may neither be, hold, nor lie inside (a round's folder).
@@ -280,6 +282,7 @@ def write_publication(
                 f"refusing to publish into {out}: it overlaps {folder}, which gen reads; "
                 "choose another --out"
             )
+    notes = swap.recover(out, lambda folder: (folder / MARKER).is_file())
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise GenError(f"refusing to publish into {out}: it is not a folder")
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
@@ -288,7 +291,7 @@ def write_publication(
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        staging = Path(tempfile.mkdtemp(prefix=swap.staging_prefix(out), dir=out.parent))
     except OSError as error:
         raise GenError(f"cannot write {out}: {error.strerror}") from None
     try:
@@ -297,20 +300,10 @@ def write_publication(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
         staging.chmod(0o755)
-        if out.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            retired.rmdir()
-            out.rename(retired)
-            try:
-                staging.rename(out)
-            except BaseException:
-                retired.rename(out)
-                raise
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(out)
+        swap.replace_folder(staging, out)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
             raise GenError(f"cannot write {out}: {error.strerror}") from None
         raise
+    return notes

@@ -259,10 +259,13 @@ def record_text(path: Path) -> str | None:
     """A committed record's text; None when there is none, "" when it cannot be read.
 
     Raises:
-        GenError: the record's place holds a folder or a link.
+        GenError: the record's place holds a folder or a link, or its folder cannot be read.
     """
-    if not path.exists() and not path.is_symlink():
-        return None
+    try:
+        if not path.exists() and not path.is_symlink():
+            return None
+    except OSError as error:
+        raise GenError(f"cannot read {path}: {error.strerror}") from None
     _check_writable(path)
     text, _ = read_text(path, str(path), limit=RECORD_MAX_BYTES)
     return "" if text is None else text

@@ -131,7 +131,10 @@ def test_a_hand_edited_record_is_named_as_such(example: Path) -> None:
 def test_unwritable_output_and_bad_epoch_are_usage_errors(example: Path) -> None:
     result = run_gen("publish", "--call", example, "--out", "/proc/gen-cannot-write-here")
     assert result.code == 2
-    assert result.err.startswith("gen: error: cannot write /proc/gen-cannot-write-here")
+    assert result.err == (
+        "gen: error: cannot write in /proc: No such file or directory (gen keeps its lock "
+        ".gen-cannot-write-here.lock there while it writes)\n"
+    )
     result = run_gen(
         "publish", "--call", example, "--out", example.parent / "o", SOURCE_DATE_EPOCH="9" * 17
     )
@@ -232,8 +235,17 @@ def test_a_link_left_where_gen_writes_its_temporary_record_is_not_followed(
     for name in (".results.yaml.tmp", ".results.yaml.x.tmp"):
         (example / "2022Q1" / name).symlink_to(victim)
     result = invoke("score", "--round", "2022Q1", "--call", example)
-    assert result.code == 0, result.err
+    # A link in a round folder is an error that stops the round: nothing is written.
+    assert result.code == 1
+    assert result.err.splitlines()[:2] == [
+        f"{example / '2022Q1' / name}:1:1: error E010 gen does not follow links"
+        for name in (".results.yaml.tmp", ".results.yaml.x.tmp")
+    ]
     assert victim.read_text(encoding="utf-8") == "precious\n"
+    # Once they are gone, the record is written under a fresh name of its own.
+    for name in (".results.yaml.tmp", ".results.yaml.x.tmp"):
+        (example / "2022Q1" / name).unlink()
+    assert invoke("score", "--round", "2022Q1", "--call", example).code == 0
     record = example / "2022Q1" / "results.yaml"
     assert not record.is_symlink() and record.read_text(encoding="utf-8").startswith("# Decision")
 

@@ -171,6 +171,21 @@ CASES = [
         ],
     ),
     case(
+        "W014-hidden-file",
+        [Write("2022Q2/.passerelle-bordeaux.yaml", "id: passerelle-bordeaux\n")],
+        [
+            (
+                "2022Q2/.passerelle-bordeaux.yaml",
+                1,
+                1,
+                "W014",
+                "hidden file: gen ignores it, and a pull request should not add it; remove it "
+                "(a .tmp file is left by an interrupted gen)",
+            )
+        ],
+        status=0,
+    ),
+    case(
         "W013-mistyped-year",
         [Replace(BORDEAUX, "  end: 2023-07-07", "  end: 2033-07-07")],
         [
