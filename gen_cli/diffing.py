@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -266,7 +266,10 @@ def compare_revisions(
     head_sha = resolve(root, head) if head is not None else None
     arrivals = submission_history(root, use_git)
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
-        base_side = _side(root, base_sha, Path(scratch) / "base", arrivals, "BASE")
+        # The base is a past state: what the branch holds now (records since scored or
+        # closed) says nothing about it, only when its files arrived.
+        past = None if arrivals is None else replace(arrivals, closed={}, scored=frozenset())
+        base_side = _side(root, base_sha, Path(scratch) / "base", past, "BASE")
         if head_sha is None:
             head_side = Side("working tree", _checked(root, str(root), arrivals, "HEAD side"))
         else:

@@ -42,10 +42,14 @@ with warnings.catch_warnings(), contextlib.suppress(ImportError):  # libcst is o
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-# The default run stays fast; `pytest --hypothesis-profile=fuzz` tries far more examples.
+# The default run stays fast; `pytest --hypothesis-profile=fuzz` tries far more examples
+# (20,000 a test, or GEN_FUZZ_EXAMPLES).
 settings.register_profile("default", deadline=None)
 settings.register_profile(
-    "fuzz", deadline=None, max_examples=20_000, suppress_health_check=[HealthCheck.too_slow]
+    "fuzz",
+    deadline=None,
+    max_examples=int(os.environ.get("GEN_FUZZ_EXAMPLES", "20000")),
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MINIMAL, run_gen, write
+from conftest import MINIMAL, examples, run_gen, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -344,11 +344,13 @@ def _check_report(root: Path, content: str | bytes) -> Report:
 
 
 FUZZ = settings(
-    max_examples=200,
+    examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-FUZZ_SLOW = settings(FUZZ, max_examples=100)  # each example builds and dumps a document
+FUZZ_SLOW = settings(
+    FUZZ, max_examples=examples(100).max_examples
+)  # each example builds and dumps a document
 
 
 @FUZZ
