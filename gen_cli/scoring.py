@@ -193,6 +193,8 @@ class CriterionScore:
     points: Decimal  # out of 20, to the cent
     spread: Decimal | None  # population standard deviation of the raw grades
     minimum: Decimal | None
+    #: The exact points out of 20, before apportioning to the cent: what tie-breaks compare.
+    exact: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -351,9 +353,11 @@ def evaluate(
         exact.append(parts[-1][4] * criterion.weight * TWENTY / total_weight)
     points = apportion(exact)
     criteria = tuple(
-        CriterionScore(c.id, c.source, weight, grades, value, normalised, pts, spread, minimum)
-        for c, (_, weight, grades, value, normalised, spread, minimum), pts in zip(
-            grid.criteria, parts, points, strict=True
+        CriterionScore(
+            c.id, c.source, weight, grades, value, normalised, pts, spread, minimum, unrounded
+        )
+        for c, (_, weight, grades, value, normalised, spread, minimum), pts, unrounded in zip(
+            grid.criteria, parts, points, exact, strict=True
         )
     )
     mark = None if incomplete else sum(points, ZERO)

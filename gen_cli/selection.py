@@ -58,8 +58,10 @@ def tie_key(call: Call, item: Evaluated) -> tuple[object, ...]:
     for name in call.scoring.tie_break:
         if name.startswith("criterion:"):
             criterion_id = name.removeprefix("criterion:")
-            points = next((c.points for c in item.criteria if c.id == criterion_id), ZERO)
-            key.append(-points)
+            # The exact share of the mark, never the points shown: those are apportioned
+            # to the cent, and two equal grades must not be ordered by a rounding cent.
+            exact = next((c.exact for c in item.criteria if c.id == criterion_id), ZERO)
+            key.append(-exact)
         elif name == "requested":
             key.append(item.dossier.budget.requested)
         elif name == "submitted":

@@ -554,3 +554,33 @@ def test_reserves_never_add_up_to_more_than_the_envelope() -> None:
 def test_round_closed(today: date, closed: bool) -> None:
     call = _one_criterion_call()
     assert round_closed(call.rounds[0], today) is closed
+
+
+def test_a_criterion_tie_break_compares_exact_points_not_the_rounded_cent() -> None:
+    # Grid c1 (0–5), c2 (0–10), c3 (1–4), weight 1 each: a criterion is worth 20/3 points.
+    # x and y have the same c1 grades (0 and 1: 0.666… points each) and the same mark,
+    # 7.33; apportioning to the cent shows x 0.66 and y 0.67 on c1, by the other criteria's
+    # remainders. That cent must not decide: on c1 they tie, and the next key, the amount
+    # requested, ranks x (1,000) before y (2,000).
+    call = make_call(
+        {"alpha": [criterion("c1", 1), criterion("c2", 1), criterion("c3", 1)]},
+        {"amount": 0},
+        scoring={"tie_break": ["criterion:c1", "requested"], "threshold": 0},
+    )
+    dossiers = [make_dossier("x", "alpha", 1000), make_dossier("y", "alpha", 2000)]
+    reviews = [
+        make_review(
+            reviewer,
+            {
+                "x": {"grades": {"c1": c1, "c2": 0, "c3": 4}},
+                "y": {"grades": {"c1": c1, "c2": 5, "c3": c3_of_y}},
+            },
+        )
+        for reviewer, c1, c3_of_y in (("r1", 0, 2), ("r2", 1, 3))
+    ]
+    evaluated, outcome = decide(Case(call, dossiers, reviews, None))
+    x, y = sorted(evaluated, key=lambda e: e.dossier.id)
+    assert (x.mark, y.mark) == (D("7.33"), D("7.33"))
+    assert (x.criteria[0].points, y.criteria[0].points) == (D("0.66"), D("0.67"))
+    assert x.criteria[0].exact == y.criteria[0].exact
+    assert [d.evaluated.dossier.id for d in outcome.decisions] == ["x", "y"]
