@@ -21,6 +21,7 @@ from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
 from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
+from gen_cli.export import jury_sheets, write_export
 from gen_cli.git import GitError, last_commit_time, repository_root, user_name
 from gen_cli.loading import find_call_folder, load_call_folder
 from gen_cli.locking import LOCK_FILE, locked
@@ -38,6 +39,7 @@ from gen_cli.rounds import (
     load_checked,
     records_for_publication,
     require,
+    round_of,
     rounds_to_score,
     score_rounds,
     submission_history,
@@ -275,6 +277,63 @@ class Language(StrEnum):
 
     fr = "fr"
     en = "en"
+
+
+class ExportFormat(StrEnum):
+    """Formats of the jury's spreadsheet."""
+
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The scored or closed round.")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="xlsx, or csv for a French spreadsheet.")
+    ] = ExportFormat.xlsx,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The file to write (default: private/ROUND-jury.FORMAT)."),
+    ] = None,
+    private: Annotated[
+        bool,
+        typer.Option("--private", help="Add reviewers' names and comments (secretariat only)."),
+    ] = False,
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of the headers.")
+    ] = Language.fr,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+    call: CallOption = None,
+    use_git: GitOption = None,
+) -> None:
+    """Write a round's full ranking for the jury meeting, from its decision record.
+
+    Exit status: 0 written, 2 the round has no record or the file exists, 3 internal error.
+    """
+    with _reporting_errors():
+        checked = _checked(call, use_git)
+        round_of(checked.call, round_id)
+        record = checked.records.get(round_id)
+        if record is None:
+            raise GenError(
+                f"round {round_id} has no decision record: run gen score --round {round_id} first"
+            )
+        target = out if out is not None else Path("private") / f"{round_id}-jury.{fmt.value}"
+        sheets = jury_sheets(
+            checked.call,
+            round_id,
+            record,
+            {d.id: d for _, d in checked.folder.dossiers},
+            [r for _, r in checked.folder.reviews],
+            lang.value,
+            private,
+        )
+        write_export(target, sheets, fmt.value, lang.value, _today(), force=force)
+    typer.echo(
+        f"wrote {target}: the ranking of round {round_id}"
+        + (" with reviewers' names and comments: keep it private" if private else "")
+    )
 
 
 @app.command()

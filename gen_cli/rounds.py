@@ -106,7 +106,7 @@ class Checked:
 
     def state(self, round_id: str) -> State:
         """Where a round stands."""
-        round_ = _round(self.call, round_id)
+        round_ = round_of(self.call, round_id)
         return state_of(round_.submissions, self.records.get(round_id))
 
     def blocking(self, round_id: str) -> list[Diagnostic]:
@@ -154,7 +154,8 @@ class InvalidCall(GenError):
         self.report = report
 
 
-def _round(call: Call, round_id: str) -> Round:
+def round_of(call: Call, round_id: str) -> Round:
+    """The round of call.yaml with this id; a usage error naming the known ones if none."""
     round_ = call.round(round_id)
     if round_ is None:
         known = ", ".join(r.id for r in call.rounds)
@@ -635,7 +636,7 @@ def score_round(
     """
     folder = checked.folder
     call = checked.call
-    round_ = _round(call, round_id)
+    round_ = round_of(call, round_id)
     files = {s.display for s in folder.round_files(round_id)}
     dossiers = [d for s, d in folder.dossiers if s.display in files and d.round == round_id]
     reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]
@@ -666,7 +667,7 @@ def score_rounds(checked: Checked, round_ids: Iterable[str]) -> list[ScoredRound
     order = [r.id for r in checked.call.rounds]
     wanted = set(round_ids)
     for round_id in wanted:
-        _round(checked.call, round_id)
+        round_of(checked.call, round_id)
     granted: dict[str, Decimal] = {}
     scored = []
     for round_id in sorted(wanted, key=order.index):
