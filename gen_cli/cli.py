@@ -571,7 +571,7 @@ def _shown(checked: Checked, path: Path) -> Path:
 @app.command()
 def schema(
     kind: Annotated[
-        str | None, typer.Argument(help="call, dossier or review; all three when omitted.")
+        str | None, typer.Argument(help="call, dossier, review or jury; all of them when omitted.")
     ] = None,
 ) -> None:
     """Print the JSON Schema of the file formats, for editors and the YAML language server."""
@@ -650,7 +650,7 @@ def _schema_document(kind: str | None) -> dict[str, object]:
         return {name: model.model_json_schema() for name, model in SCHEMAS.items()}
     if kind in SCHEMAS:
         return SCHEMAS[kind].model_json_schema()
-    raise GenError(f"unknown kind {kind!r}: choose call, dossier or review")
+    raise GenError(f"unknown kind {kind!r}: choose call, dossier, review or jury")
 
 
 def _log_crash() -> str:

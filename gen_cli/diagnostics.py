@@ -71,6 +71,16 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E404": ("error", "a decision record cannot be read"),
     "E405": ("error", "a round has a decision record but still takes dossiers"),
     "E406": ("error", "a round scored on the default branch has lost its decision record"),
+    # The jury's deliberation, <round>/jury.yaml.
+    "E501": ("error", "a deliberation file names another round than its folder's"),
+    "E502": ("error", "a jury member is not declared in call.yaml"),
+    "E503": ("error", "a jury decision names a dossier not in the round, or twice"),
+    "E504": ("error", "too few members without a conflict of interest took a decision"),
+    "E505": ("error", "a jury decision's amount or justification is not valid"),
+    "E506": (
+        "error",
+        "the jury's decisions cannot be applied (budget, or a dossier that did not compete)",
+    ),
     # Warnings: the data is usable, but probably not what was meant.
     "W001": (
         "warning",

@@ -21,11 +21,13 @@ from pydantic import BaseModel, ValidationError
 
 from gen_cli.diagnostics import Loc, Problem, capped, more_problems
 from gen_cli.errors import GenError
-from gen_cli.models import SCHEMAS, Call, Dossier, Review, field_names
+from gen_cli.models import SCHEMAS, Call, Deliberation, Dossier, Review, field_names
 from gen_cli.yamlload import MAX_VALUES, Locations, parse_document, read_text
 
 CALL_FILE = "call.yaml"
 RECORD_FILE = "results.yaml"
+#: A round's deliberation file, written by the secretariat after the jury meets.
+JURY_FILE = "jury.yaml"
 REVIEWS_DIR = "reviews"
 #: Folders of a call folder that are not rounds.
 NOT_ROUNDS = frozenset({"templates"})
@@ -59,6 +61,8 @@ class CallFolder:
     unreadable_dossiers: set[str] = field(default_factory=set)  # file stems
     dossier_sources: list[Source] = field(default_factory=list)
     review_sources: list[Source] = field(default_factory=list)
+    jury_sources: list[Source] = field(default_factory=list)
+    deliberations: dict[str, tuple[Source, Deliberation]] = field(default_factory=dict)
 
     def relative(self, source: Source) -> str:
         """A file's path inside the call folder, in POSIX form (``2022Q1/lovelace.yaml``)."""
@@ -66,9 +70,11 @@ class CallFolder:
 
     def round_files(self, round_id: str) -> list[Source]:
         """The dossier and review files in a round's folder, readable or not."""
-        return [s for s in self.dossier_sources if s.path.parent.name == round_id] + [
-            s for s in self.review_sources if s.path.parent.parent.name == round_id
-        ]
+        return (
+            [s for s in self.dossier_sources if s.path.parent.name == round_id]
+            + [s for s in self.review_sources if s.path.parent.parent.name == round_id]
+            + [s for s in self.jury_sources if s.path.parent.name == round_id]
+        )
 
 
 _ERROR_CODES = {
@@ -265,11 +271,13 @@ TOOL_FILES = frozenset(
 KEEP_FILES = frozenset({".gitkeep", ".keep"})
 
 
-def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source], list[Problem]]:
+def find_files(
+    root: Path, shown_root: str
+) -> tuple[list[Source], list[Source], list[Source], list[Problem]]:
     """List the dossier and review files of a call folder, in a stable order.
 
     Returns:
-        The dossier files, the review files, and problems with what gen does not read:
+        The dossier, review and deliberation files, and problems with what gen does not read:
         links, folders it cannot read, hidden files where none belong, stray files.
     """
     found = _Found(root, shown_root)
@@ -291,7 +299,7 @@ def find_files(root: Path, shown_root: str) -> tuple[list[Source], list[Source],
                 )
         elif entry.is_dir() and not found.published(entry):
             found.round_folder(entry)
-    return found.dossiers, found.reviews, found.problems
+    return found.dossiers, found.reviews, found.juries, found.problems
 
 
 @dataclass
@@ -302,6 +310,7 @@ class _Found:
     shown_root: str
     dossiers: list[Source] = field(default_factory=list)
     reviews: list[Source] = field(default_factory=list)
+    juries: list[Source] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def _report(self, path: Path, code: str, message: str) -> None:
@@ -352,6 +361,8 @@ class _Found:
                 self.link(item)  # a linked reviews/ folder would otherwise be skipped unsaid
             elif item.name == REVIEWS_DIR and item.is_dir():
                 self.reviews_folder(item)
+            elif item.name == JURY_FILE:
+                self.juries.append(_source(self.root, self.shown_root, item))
             elif item.name == RECORD_FILE:
                 if not is_record_file(item):
                     self.stray(
@@ -418,7 +429,7 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     folder.call, problems = load_model(folder.call_source, Call)
     folder.problems.extend(problems)
 
-    dossier_files, review_files, problems = find_files(root, shown)
+    dossier_files, review_files, jury_files, problems = find_files(root, shown)
     folder.problems.extend(problems)
     for round_ in folder.call.rounds if folder.call else ():
         place = root / round_.id
@@ -437,6 +448,9 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     loaded = {source.display for source, _ in folder.dossiers}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
     folder.reviews = _load_all(folder, review_files, Review)
+    folder.jury_sources = jury_files
+    for source, deliberation in _load_all(folder, jury_files, Deliberation):
+        folder.deliberations[source.path.parent.name] = (source, deliberation)
     return folder
 
 

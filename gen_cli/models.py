@@ -631,6 +631,17 @@ class Reviewer(Model):
     affiliations: list[Affiliation] = []
 
 
+class Jury(Model):
+    """Who may deliberate on a round's outcome, and how many must take each decision."""
+
+    members: Annotated[list[Reviewer], Field(min_length=1)]
+    quorum: Annotated[int, Digits, Field(ge=1, le=1000)] = Field(
+        default=1,
+        description="Members present and without a conflict of interest needed for each "
+        "decision that departs from the computed outcome.",
+    )
+
+
 class Call(Model):
     """The call for projects: themes, rounds, rules, grids, reviewers."""
 
@@ -650,14 +661,52 @@ class Call(Model):
     scoring: Scoring = Scoring()
     selection: Selection = Selection()
     reviewers: list[Reviewer] = []
+    jury: Jury | None = None
 
     def round(self, round_id: str) -> Round | None:
         """The round with this id, or None."""
         return next((r for r in self.rounds if r.id == round_id), None)
 
 
+# --- The jury's deliberation on a round ------------------------------------------------
+
+
+class JuryDecision(Model):
+    """A departure from the computed outcome for one dossier, with its written reason."""
+
+    dossier: Slug
+    status: Literal["laureat", "liste-complementaire", "non-retenu"]
+    granted: Money | None = Field(
+        default=None,
+        description="For a laureate: the amount granted (at most the amount requested); "
+        "the amount requested when left out.",
+    )
+    conditions: Text | None = Field(default=None, description="Conditions attached to the grant.")
+    justification: Annotated[
+        str, StringConstraints(min_length=1, max_length=5000), AfterValidator(_multi_line)
+    ]
+    public: bool = Field(
+        default=True,
+        description="Whether the justification is published; if not, only the applicant reads it.",
+    )
+
+
+class Deliberation(Model):
+    """``<round>/jury.yaml``: what the jury decided when it met, on top of the ranking."""
+
+    round: RoundId
+    date: Day
+    present: Annotated[list[Slug], Field(min_length=1)]
+    decisions: list[JuryDecision] = []
+
+
 #: The file kinds and their models, as ``gen schema`` prints them.
-SCHEMAS: dict[str, type[Model]] = {"call": Call, "dossier": Dossier, "review": Review}
+SCHEMAS: dict[str, type[Model]] = {
+    "call": Call,
+    "dossier": Dossier,
+    "review": Review,
+    "jury": Deliberation,
+}
 
 
 def field_names() -> set[str]:

@@ -16,9 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
 from gen_cli.loading import RECORD_FILE, RECORD_HEADER, is_record_file
-from gen_cli.models import Call, Round
+from gen_cli.models import Call, Deliberation, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
 from gen_cli.yamlload import dump, parse_yaml, read_text
@@ -109,6 +110,8 @@ class RoundResult:
     available: Decimal  # the call's budget left before this round
     inputs: dict[str, str]  # relative path -> sha256
     rules: str
+    deliberation: Deliberation | None = None
+    departures: Sequence[Departure] = ()
 
 
 def build_record(result: RoundResult) -> dict[str, Any]:
@@ -118,6 +121,7 @@ def build_record(result: RoundResult) -> dict[str, Any]:
     ``git diff`` pairs each dossier with itself; the ranking is the ``rank`` field.
     """
     outcome = result.outcome
+    departed = {d.dossier: d for d in result.departures}
     decisions: dict[str, Any] = {}
     counts = dict.fromkeys(STATUSES, 0)
     requested = Decimal(0)
@@ -138,9 +142,22 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         }
         if item.disagreements:
             entry["disagreements"] = list(item.disagreements)
+        departure = departed.get(item.dossier.id)
+        if departure is not None:
+            # Side by side: what the ranking gave, and what the jury decided and why.
+            entry["computed"] = {
+                "status": departure.computed_status,
+                "granted": _money(departure.computed_granted),
+            }
+            jury = departure.decision
+            entry["jury"] = {
+                "justification": jury.justification,
+                "public": jury.public,
+                **({"conditions": jury.conditions} if jury.conditions else {}),
+            }
         decisions[item.dossier.id] = entry
     eligible = sum(1 for d in outcome.decisions if d.status not in {"ineligible"})
-    return {
+    record: dict[str, Any] = {
         "format": FORMAT,
         "round": result.round.id,
         "rules": result.rules,
@@ -170,6 +187,13 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         "uncalibrated_reviewers": list(result.uncalibrated),
         "decisions": decisions,
     }
+    if result.deliberation is not None:
+        record["jury"] = {
+            "date": result.deliberation.date.isoformat(),
+            "present": sorted(result.deliberation.present),
+            "departures": len(result.departures),
+        }
+    return record
 
 
 def decisions_of(record: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

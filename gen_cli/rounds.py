@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
+from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.git import (
@@ -644,6 +645,12 @@ def score_round(
     evaluated, excluded, uncalibrated = evaluate_round(call, round_, dossiers, reviews, late)
     available = available_before(checked, round_id, granted_before or {})
     outcome = select(call, round_, evaluated, available)
+    jury = folder.deliberations.get(round_id)
+    try:
+        outcome, departures = deliberate(outcome, jury[1] if jury else None)
+    except Refused as refused:
+        assert jury is not None
+        raise GenError(f"{jury[0].display}: error E506 {refused}", EXIT_PROBLEMS) from None
     inputs = {
         folder.relative(s): sha256_file(s.path)
         for s in folder.round_files(round_id)
@@ -657,6 +664,8 @@ def score_round(
         available=available,
         inputs=inputs,
         rules=rules_digest(call, round_, _reviewers(folder, round_id)),
+        deliberation=jury[1] if jury else None,
+        departures=tuple(departures),
     )
     record = build_record(result)
     return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from gen_cli.deliberation import deliberation_problems
 from gen_cli.diagnostics import Diagnostic, Problem, cap_problems
 from gen_cli.errors import GenError
 from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, load_call_folder
@@ -524,6 +525,12 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
     if folder.call is not None:
         problems.extend(call_problems(folder.call, folder.call_source.display))
     problems.extend(folder_problems(folder))
+    if folder.call is not None:
+        for round_id, (source, deliberation) in sorted(folder.deliberations.items()):
+            dossiers = [d for s, d in folder.dossiers if s.path.parent.name == round_id]
+            problems += deliberation_problems(
+                folder.call, round_id, deliberation, dossiers, source.display
+            )
     return filtered(report(folder, problems), folder, only)
 
 

@@ -35,6 +35,7 @@ INIT_FILES = {
     "schemas/call.schema.json",
     "schemas/dossier.schema.json",
     "schemas/review.schema.json",
+    "schemas/jury.schema.json",
 }
 
 
