@@ -87,6 +87,7 @@ _ERROR_CODES = {
     "negative_amount": "E306",
     "text_character": "E104",
     "date_value": "E104",
+    "country": "E104",
 }
 _RANGE_ERRORS = (
     "literal_error",
@@ -244,7 +245,8 @@ def _holds_yaml(path: Path) -> bool:
     )
 
 
-#: Hidden names that belong at the top of a call folder: git, CI, editors, gen's own lock.
+#: Hidden names that belong at the top of a call folder: git, CI, editors. (gen's own lock
+#: is not among them: it exists only while gen writes, and a pull request must not add it.)
 TOOL_FILES = frozenset(
     {
         ".git",
@@ -258,7 +260,6 @@ TOOL_FILES = frozenset(
         ".venv",
         ".vscode",
         ".idea",
-        ".gen.lock",
         ".ruff_cache",
         ".pytest_cache",
         ".mypy_cache",
@@ -272,7 +273,7 @@ KEEP_FILES = frozenset({".gitkeep", ".keep"})
 
 
 def find_files(
-    root: Path, shown_root: str
+    root: Path, shown_root: str, rounds: frozenset[str] = frozenset()
 ) -> tuple[list[Source], list[Source], list[Source], list[Problem]]:
     """List the dossier and review files of a call folder, in a stable order.
 
@@ -297,6 +298,17 @@ def find_files(
                 found.stray(
                     entry, f"ignored: only {CALL_FILE} belongs at the top of the call folder"
                 )
+        elif entry.is_dir() and entry.name in rounds and found.published(entry):
+            # A round's folder is never skipped: one empty marker file must not hide it.
+            found.problems.append(
+                Problem(
+                    _source(root, shown_root, entry / PUBLICATION_MARKER).display,
+                    "E010",
+                    f"{PUBLICATION_MARKER} marks a folder gen publishes, and this is round "
+                    f"{entry.name}'s folder: remove it",
+                )
+            )
+            found.round_folder(entry)
         elif entry.is_dir() and not found.published(entry):
             found.round_folder(entry)
     return found.dossiers, found.reviews, found.juries, found.problems
@@ -429,7 +441,8 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     folder.call, problems = load_model(folder.call_source, Call)
     folder.problems.extend(problems)
 
-    dossier_files, review_files, jury_files, problems = find_files(root, shown)
+    declared = frozenset(r.id for r in folder.call.rounds) if folder.call else frozenset()
+    dossier_files, review_files, jury_files, problems = find_files(root, shown, declared)
     folder.problems.extend(problems)
     for round_ in folder.call.rounds if folder.call else ():
         place = root / round_.id

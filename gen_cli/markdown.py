@@ -2,10 +2,12 @@
 
 A summary is parsed with a CommonMark parser (markdown-it, raw HTML off) and written back
 as Markdown from the parsed tree, keeping only what a summary needs: paragraphs, emphasis,
-lists, quotes, code and links to `http`, `https` or `mailto` addresses. Everything else
-becomes its visible text: images (which would load from the network) become their
-description, other links their words, headings bold text (a summary cannot break the outline
-of the page that holds it), and raw HTML stays visible as text. Reference-style links and
+lists, quotes and links to `http`, `https` or `mailto` addresses. Everything else becomes
+its visible text: images (which would load from the network) become their description,
+other links their words, headings bold text (a summary cannot break the outline of the page
+that holds it), code plain text (nothing inside a code span or block is left raw for a lax
+reader to meet), and raw HTML stays visible as text. Line breaks and control characters
+written as entities become spaces. Reference-style links and
 images, nested brackets and references defined inside list items are all resolved by the
 parser first, so nothing is left for a later Markdown tool to interpret differently.
 
@@ -14,6 +16,7 @@ The site's HTML is the rendering of that same safe Markdown.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from markdown_it import MarkdownIt
@@ -50,8 +53,12 @@ def escape(text: object) -> str:
 
 def safe_markdown(text: str) -> str:
     """The summary re-written as Markdown that holds nothing but safe constructs."""
-    tree = SyntaxTreeNode(_PARSER.parse(text))
-    return "\n".join(_blocks(tree.children, tight=False)).strip()
+    try:
+        tree = SyntaxTreeNode(_PARSER.parse(text))
+        return "\n".join(_blocks(tree.children, tight=False)).strip()
+    except RecursionError:
+        # Emphasis nested hundreds deep: keep the words, as plain text.
+        return "\n".join(_line(escape(_flat(line))) for line in text.splitlines()).strip()
 
 
 def to_html(text: str) -> str:
@@ -59,7 +66,7 @@ def to_html(text: str) -> str:
     return str(_RENDERER.render(safe_markdown(text)))
 
 
-def _block(node: SyntaxTreeNode) -> list[str]:
+def _block(node: SyntaxTreeNode, after_list: bool = False) -> list[str]:
     kind = node.type
     if kind in ("paragraph", "heading"):
         text = _inline(node.children[0]) if node.children else ""
@@ -67,44 +74,106 @@ def _block(node: SyntaxTreeNode) -> list[str]:
             return []
         if kind == "heading":
             text = f"**{text}**"
-        return [_LINE_START.sub(_escape_line_start, line, count=1) for line in text.split("\n")]
+        return [_line(line) for line in text.split("\n")]
     if kind in ("code_block", "fence"):
-        body = node.content.rstrip("\n")
-        fence = "`" * max(3, _longest_run(body, "`") + 1)
-        return [fence, *body.split("\n"), fence] if body else [fence, fence]
+        # Code is shown as text: a lax reader must not meet raw markup inside a code block
+        # whose fence another construct could break.
+        lines = [escape(_flat(line)) for line in node.content.rstrip("\n").split("\n")]
+        kept = [_line(line) for line in lines if line.strip()]
+        return [line + "\\" for line in kept[:-1]] + kept[-1:]
     if kind == "hr":
         return ["***"]
     if kind == "blockquote":
         return ["> " + line if line else ">" for line in _blocks(node.children, tight=False)]
     if kind in ("bullet_list", "ordered_list"):
-        return _list(node)
+        return _list(node, alternate=after_list)
     # Raw HTML is off, so no other block can occur; anything unforeseen shows as text.
-    return [escape(node.content)] if node.content else []
+    return [_line(escape(_flat(node.content)))] if node.content.strip() else []
+
+
+def _rendered(nodes: list[SyntaxTreeNode]) -> list[tuple[SyntaxTreeNode, list[str]]]:
+    """Each block with its lines, empty blocks left out.
+
+    A list right after a list of the same kind takes the other marker: the two stay two.
+    """
+    done: list[tuple[SyntaxTreeNode, list[str]]] = []
+    for child in nodes:
+        after_list = bool(done) and done[-1][0].type == child.type
+        lines = _block(child, after_list=after_list)
+        if lines:
+            done.append((child, lines))
+    return done
 
 
 def _blocks(nodes: list[SyntaxTreeNode], tight: bool) -> list[str]:
     lines: list[str] = []
-    for child in nodes:
-        block = _block(child)
-        if block and lines and not tight:
+    for _, block in _rendered(nodes):
+        if lines and not tight:
             lines.append("")
         lines.extend(block)
     return lines
 
 
-def _list(node: SyntaxTreeNode) -> list[str]:
-    tight = all(p.hidden for item in node.children for p in item.children if p.type == "paragraph")
+#: The largest number CommonMark reads as a list item's number.
+_MAX_ITEM = 999_999_999
+
+
+def _interrupts(block: SyntaxTreeNode) -> bool:
+    """Whether a list may follow a paragraph line without a blank line between them."""
+    if block.type not in ("bullet_list", "ordered_list") or not block.children:
+        return False
+    first_item_has_content = bool(block.children[0].children)
+    starts_at_one = block.type == "bullet_list" or int(str(block.attrs.get("start", 1))) == 1
+    return first_item_has_content and starts_at_one
+
+
+def _list(node: SyntaxTreeNode, alternate: bool = False) -> list[str]:
+    items = [_rendered(item.children) for item in node.children]
+    # Tight only when no block of an item could be read as the continuation of the one
+    # before: a paragraph followed by a list that may interrupt it. Otherwise every block
+    # is kept apart by a blank line.
+    tight = all(
+        first.type == "paragraph" and _interrupts(second)
+        for blocks in items
+        for (first, _), (second, _) in itertools.pairwise(blocks)
+    )
     start = int(str(node.attrs.get("start", 1)))
+    if start + len(node.children) > _MAX_ITEM:
+        start = 1
     lines: list[str] = []
-    for n, item in enumerate(node.children):
+    for n, blocks in enumerate(items):
         if n and not tight:
             lines.append("")
-        marker = f"{start + n}." if node.type == "ordered_list" else "-"
+        if node.type == "ordered_list":
+            marker = f"{start + n}{')' if alternate else '.'}"
+        else:
+            marker = "*" if alternate else "-"
         pad = " " * (len(marker) + 1)
-        body = _blocks(item.children, tight) or [""]
+        body: list[str] = []
+        for _, block in blocks:
+            if body and not tight:
+                body.append("")
+            body.extend(block)
+        body = body or [""]
         lines.append(f"{marker} {body[0]}".rstrip())
         lines.extend(pad + line if line else "" for line in body[1:])
     return lines
+
+
+def _line(line: str) -> str:
+    """A line of text with nothing at its start that would make it a block of its own."""
+    return _LINE_START.sub(_escape_line_start, line.lstrip(), count=1)
+
+
+#: Characters a reader may take for a line break or an indent, written through entities.
+_BREAKS = str.maketrans(
+    dict.fromkeys([*map(chr, range(0x20)), "\x7f", "\x85", "\u2028", "\u2029"], " ")
+)
+
+
+def _flat(text: str) -> str:
+    """Text on one line: line breaks, tabs and control characters become spaces."""
+    return text.translate(_BREAKS)
 
 
 def _inline(node: SyntaxTreeNode) -> str:
@@ -132,12 +201,7 @@ def _span(node: SyntaxTreeNode) -> str:
     if kind == "strong":
         return "**" + _spans(node.children) + "**"
     if kind == "code_inline":
-        code = node.content
-        ticks = "`" * (_longest_run(code, "`") + 1)
-        # A reader strips one space each side when both are there, so pad only when needed.
-        spaced = code[:1] == code[-1:] == " " and code.strip(" ")
-        pad = " " if code.startswith("`") or code.endswith("`") or spaced else ""
-        return f"{ticks}{pad}{code}{pad}{ticks}"
+        return _flat(node.content).translate(_INLINE_SPECIAL)  # shown as text, like code blocks
     if kind == "link":
         words = _spans(node.children)
         href = str(node.attrs.get("href", ""))
@@ -146,17 +210,9 @@ def _span(node: SyntaxTreeNode) -> str:
         return words
     if kind == "image":
         return _spans(node.children)
-    return node.content.translate(_INLINE_SPECIAL)
+    return _flat(node.content).translate(_INLINE_SPECIAL)
 
 
 def _escape_line_start(match: re.Match[str]) -> str:
     # "1. x" would start a list, "# x" a heading, "=" or "-" under a line a heading.
     return match.group(1) + "\\" if match.group(1) else "\\"
-
-
-def _longest_run(text: str, char: str) -> int:
-    longest = run = 0
-    for c in text:
-        run = run + 1 if c == char else 0
-        longest = max(longest, run)
-    return longest

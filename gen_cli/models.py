@@ -8,6 +8,7 @@ Checks that span several fields or files live in ``rules``.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -151,6 +153,13 @@ PLAIN_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 def _plain_digits(value: Any) -> Any:
+    # YAML reads yes/no/on/off/true/false as booleans, which pydantic would take for 1 and 0.
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "decimal_type",
+            "write a number with plain digits, like 38000; yes, no, on, off, true and false "
+            "are not numbers",
+        )
     # Text where a number is expected ("0o17", "38 000") gets the same words as 0x10.
     if isinstance(value, NotANumber) or (
         isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value)
@@ -164,18 +173,9 @@ def _plain_digits(value: Any) -> Any:
     return value
 
 
-def _no_bool(value: Any) -> Any:
-    # YAML reads yes/no/true/false as booleans, which pydantic would take for 1 and 0.
-    if isinstance(value, bool):
-        raise PydanticCustomError(
-            "decimal_type", "Input should be an amount, not {value}", {"value": value}
-        )
-    return _plain_digits(value)
-
-
 Money = Annotated[
     Decimal,
-    BeforeValidator(_no_bool),
+    BeforeValidator(_plain_digits),
     Field(max_digits=15, decimal_places=2, allow_inf_nan=False),
     AfterValidator(_not_negative),
 ]
@@ -282,15 +282,40 @@ class Porteur(Model):
     gen_labelled: bool = Field(description="Runs trainings labelled Grande école du numérique.")
 
 
+#: Where organisations are registered with a SIRET: France and the overseas territories
+#: under the same register (not New Caledonia or French Polynesia, which have their own).
+SIRET_COUNTRIES = frozenset({"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"})
+
+
+@functools.cache
+def _countries() -> frozenset[str]:
+    codes = (str(code) for code in Locale("en").territories)
+    # CLDR also names groupings and placeholders that register no organisation.
+    not_countries = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
+    return frozenset(c for c in codes if len(c) == 2 and c.isalpha() and c not in not_countries)
+
+
+def _country(value: str) -> str:
+    if value not in _countries():
+        raise PydanticCustomError(
+            "country",
+            "{value} is not a country code: write the ISO 3166 two-letter code in capitals, "
+            "such as BE or DE",
+            {"value": value},
+        )
+    return value
+
+
 class Partner(Model):
     """A partner organisation; French ones give their SIRET, others their country."""
 
     name: Name
     siret: Siret | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+    country: Annotated[str, AfterValidator(_country)] = Field(
         default="FR",
         description="ISO 3166 code of the country where the partner is registered, such as "
         "BE; a partner registered in France (FR) gives its SIRET.",
+        json_schema_extra={"pattern": "^[A-Z]{2}$"},
     )
     role: Name
 

@@ -22,7 +22,7 @@ from gen_cli.loading import RECORD_FILE, RECORD_HEADER, is_record_file
 from gen_cli.models import Call, Deliberation, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
-from gen_cli.yamlload import dump, parse_yaml, read_text
+from gen_cli.yamlload import dump, parse_document, parse_yaml, read_text
 
 FORMAT = 2
 #: A record lists every dossier of its round: it may be far larger than an input file.
@@ -295,13 +295,27 @@ def record_text(path: Path) -> str | None:
     return "" if text is None else text
 
 
-def read_record(path: Path) -> dict[str, Any] | None:
-    """A committed record as plain data, or None when absent or unreadable."""
+def read_record(path: Path, max_values: int | None = None) -> dict[str, Any] | None:
+    """A committed record as plain data, or None when absent, unreadable or too large.
+
+    Args:
+        max_values: how many values a record of this round may hold at most (a record
+            grows with its round, so the caller who knows the round sets the bound).
+    """
     text = record_text(path)
     if not text:
         return None
-    data, _ = parse_yaml(text, str(path))
+    data, _, _ = parse_document(text, str(path), max_values)
     return data if isinstance(data, dict) else None
+
+
+def record_values_limit(files: int) -> int:
+    """The most values a decision record of a round of ``files`` input files may hold.
+
+    A decision takes a few dozen values (its criteria, grades and reasons): 400 a file
+    is several times what gen writes, and bounds what a forged record can cost to read.
+    """
+    return 2_000 + 400 * files
 
 
 def parse_record(raw: bytes) -> dict[str, Any] | None:

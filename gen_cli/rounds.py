@@ -51,6 +51,7 @@ from gen_cli.records import (
     read_record,
     record_path,
     record_text,
+    record_values_limit,
     render_record,
     rules_digest,
     sha256_file,
@@ -180,7 +181,7 @@ def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None],
         if text is None or not is_record_file(path):
             records[round_.id] = None  # a file gen did not write is reported as W002
             continue
-        record = read_record(path)
+        record = read_record(path, record_values_limit(len(folder.round_files(round_.id))))
         if record is None or record.get("format") != FORMAT or "decisions" not in record:
             if "\nclosed:" in text or "\nseal:" in text:
                 # a final record: never rewrite it, whatever happened to it
@@ -441,13 +442,15 @@ def _anchored(
     prefix = folder.call_source.display.removesuffix(CALL_FILE)
     where = f"on the default branch ({history.branch})"
     for round_id in sorted(history.scored - set(history.closed)):
-        if call.round(round_id) is not None and not (folder.root / round_id / RECORD_FILE).exists():
+        here = folder.root / round_id / RECORD_FILE
+        if call.round(round_id) is not None and not is_record_file(here):
             # Deleting a record must not make a scored round look as if it were still in review.
             problems.append(
                 Problem(
                     f"{prefix}{round_id}/{RECORD_FILE}",
                     "E406",
-                    f"round {round_id} is scored {where} but its decision record is missing: "
+                    f"round {round_id} is scored {where} but its decision record is "
+                    f"{'not one gen wrote' if here.exists() else 'missing'}: "
                     f"restore it (git checkout {history.branch} -- "
                     f"{prefix}{round_id}/{RECORD_FILE}) or score the round again "
                     f"(gen score --round {round_id})",

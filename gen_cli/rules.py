@@ -16,6 +16,7 @@ from gen_cli.diagnostics import Diagnostic, Problem, cap_problems
 from gen_cli.errors import GenError
 from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, load_call_folder
 from gen_cli.models import (
+    SIRET_COUNTRIES,
     Call,
     Dossier,
     IndicatorCriterion,
@@ -270,14 +271,14 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
         )
     problems += _implausible_timeline(dossier, display)
     for index, partner in enumerate(dossier.partners):
-        if partner.siret is None and partner.country == "FR":
+        if partner.siret is None and partner.country in SIRET_COUNTRIES:
             # Without a SIRET, only the name could reveal a conflict of interest.
             problems.append(
                 Problem(
                     display,
                     "E101",
                     f"partners.{index}: {partner.name!r} has no siret: a partner registered "
-                    "in France gives its SIRET (14 digits, see annuaire-entreprises.data.gouv.fr); "
+                    "in France (overseas included) gives its SIRET (14 digits, see annuaire-entreprises.data.gouv.fr); "
                     "for one registered abroad, write its country instead, such as country: BE",
                     loc=("partners", index),
                 )

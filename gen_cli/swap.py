@@ -93,26 +93,32 @@ def replace_folder(staging: Path, out: Path) -> None:
 def recover(out: Path, is_publication: Callable[[Path], bool]) -> list[str]:
     """Clean what an interrupted run left beside ``out``; say what was done.
 
-    A publication set aside goes back to ``out`` if nothing is there; staging folders and
-    other set-aside publications are removed. Only folders gen wrote are touched: real
-    folders (not links) that are empty or hold gen's publication marker.
+    A publication set aside goes back to ``out`` if nothing is there (the latest one, if
+    several); staging folders and other set-aside folders are removed. Only folders gen
+    wrote are touched: real folders (not links) that are empty or hold gen's marker.
     """
     done: list[str] = []
     try:
         siblings = sorted(out.parent.iterdir()) if out.parent.is_dir() else []
     except OSError:
         return done
-    for path in siblings:
-        if not path.name.startswith((staging_prefix(out), retired_prefix(out))):
-            continue
-        if path.is_symlink() or not path.is_dir() or not (is_publication(path) or _empty(path)):
-            continue
-        if path.name.startswith(retired_prefix(out)) and not out.exists() and not out.is_symlink():
-            path.rename(out)
-            done.append(f"restored the previous publication from {path.name}")
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-            done.append(f"removed {path.name}, left by an interrupted run")
+    ours = [
+        path
+        for path in siblings
+        if path.name.startswith((staging_prefix(out), retired_prefix(out)))
+        and not path.is_symlink()
+        and path.is_dir()
+        and (is_publication(path) or _empty(path))
+    ]
+    aside = [p for p in ours if p.name.startswith(retired_prefix(out)) and is_publication(p)]
+    if aside and not out.exists() and not out.is_symlink():
+        latest = max(aside, key=lambda p: (p.stat().st_mtime_ns, p.name))
+        latest.rename(out)
+        done.append(f"restored the previous publication from {latest.name}")
+        ours.remove(latest)
+    for path in ours:
+        shutil.rmtree(path, ignore_errors=True)
+        done.append(f"removed {path.name}, left by an interrupted run")
     return done
 
 

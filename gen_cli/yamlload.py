@@ -203,6 +203,13 @@ def parse_document(
     Locating from the nodes already composed spares a second parse of a file with problems.
     With ``max_values``, a file holding more values is refused before it is composed.
     """
+    # Values first: counting them is fast (libyaml), the depth check may not be.
+    if max_values is not None and _more_values_than(text, max_values):
+        message = (
+            f"the file holds more than {max_values:,} values; gen reads at most that many "
+            "in one file (a dossier holds about a hundred)"
+        )
+        return None, None, [Problem(display, "E009", message)]
     too_deep = _nesting_beyond(text, MAX_DEPTH)
     if too_deep is not None:
         return (
@@ -210,12 +217,6 @@ def parse_document(
             None,
             [Problem(display, "E001", f"nesting deeper than {MAX_DEPTH} levels", mark=too_deep)],
         )
-    if max_values is not None and _more_values_than(text, max_values):
-        message = (
-            f"the file holds more than {max_values:,} values; gen reads at most that many "
-            "in one file (a dossier holds about a hundred)"
-        )
-        return None, None, [Problem(display, "E009", message)]
     loader = _Loader(text)
     root = None
     try:

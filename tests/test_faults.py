@@ -333,3 +333,40 @@ def test_hidden_files_and_links_in_the_call_folder_are_reported(tmp_path: Path) 
         f"{call / '2022Q1' / 'reviews' / '.notes'}:1:1: warning W014 {hidden}",
         "checked 1 call file, 2 rounds, 4 dossiers, 2 reviews: 1 error, 2 warnings",
     ]
+
+
+def test_a_publication_marker_cannot_hide_a_round(tmp_path: Path) -> None:
+    call = Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+    (call / "2022Q1" / ".gen-publication").write_text("", encoding="utf-8")
+    (call / ".gen.lock").write_text("committed by a pull request\n", encoding="utf-8")
+    result = invoke("validate", "--call", call)
+    assert result.code == 1
+    assert result.out.splitlines() == [
+        f"{call / '.gen.lock'}:1:1: warning W014 hidden file: gen ignores it, and a pull "
+        "request should not add it; remove it (a .tmp file is left by an interrupted gen)",
+        f"{call / '2022Q1' / '.gen-publication'}:1:1: error E010 .gen-publication marks a "
+        "folder gen publishes, and this is round 2022Q1's folder: remove it",
+        f"{call / '2022Q1' / '.gen-publication'}:1:1: warning W014 hidden file: gen ignores "
+        "it, and a pull request should not add it; remove it (a .tmp file is left by an "
+        "interrupted gen)",
+        "checked 1 call file, 2 rounds, 4 dossiers, 2 reviews: 1 error, 2 warnings",
+    ]
+
+
+def test_recovery_restores_the_latest_publication_set_aside(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    empty = tmp_path / ".site.old-0"
+    empty.mkdir()
+    for name, text in ((".site.old-a", "older"), (".site.old-b", "latest")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / ".gen-publication").write_text("", encoding="utf-8")
+        (folder / "index.html").write_text(text, encoding="utf-8")
+        os.utime(folder, ns=(10**18, 10**18 if text == "older" else 2 * 10**18))
+    notes = swap.recover(out, lambda folder: (folder / ".gen-publication").is_file())
+    assert notes == [
+        "restored the previous publication from .site.old-b",
+        "removed .site.old-0, left by an interrupted run",
+        "removed .site.old-a, left by an interrupted run",
+    ]
+    assert (out / "index.html").read_text(encoding="utf-8") == "latest"

@@ -19,9 +19,12 @@ from markdown_it import MarkdownIt
 
 from gen_cli.markdown import escape, safe_markdown, to_html
 
-#: A renderer that trusts everything: raw HTML, images and any link.
+#: Renderers that trust everything: raw HTML, images and any link; the second reads
+#: tables, strikethrough and bare URLs as GitHub does.
 PERMISSIVE = MarkdownIt("commonmark", {"html": True})
 PERMISSIVE.validateLink = lambda url: True
+GFM = MarkdownIt("gfm-like", {"html": True})
+GFM.validateLink = lambda url: True
 
 
 def hrefs(html: str) -> list[str]:
@@ -53,8 +56,8 @@ HOSTILE = [
     ("[a [b] c](https://ok.example/x(y))", "[a \\[b\\] c](https://ok.example/x%28y%29)"),
     ('[a](https://ok.example "titre")', "[a](https://ok.example)"),
     # a reference defined inside a list item is resolved (or not) before re-writing
-    ("- [voir][r]\n\n  [r]: https://ok.example\n- b", "- [voir](https://ok.example)\n\n- b"),
-    ("- un\n\n  [r]: http://t.example/p.png\n- ![x][r]", "- un\n\n- x"),
+    ("- [voir][r]\n\n  [r]: https://ok.example\n- b", "- [voir](https://ok.example)\n- b"),
+    ("- un\n\n  [r]: http://t.example/p.png\n- ![x][r]", "- un\n- x"),
     # raw HTML, entities and headings
     ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
     ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
@@ -71,7 +74,56 @@ HOSTILE = [
 def test_hostile_markdown_is_neutralised(source: str, expected: str) -> None:
     assert safe_markdown(source) == expected
     assert_harmless(PERMISSIVE.render(safe_markdown(source)))
+    assert_harmless(GFM.render(safe_markdown(source)))
     assert_harmless(to_html(source))
+
+
+#: Found by an independent review: each once put a live tag or a heading before a lax reader.
+REVIEWED = [
+    # a code block whose fence an empty heading and a list numbered 5 used to break
+    (
+        "- a\n  #\n  5. ```\n\n     <img src=x onerror=alert(1)>\n     ```\n",
+        "- a\n\n  5. &lt;img src=x onerror=alert\\(1\\)&gt;",
+    ),
+    # a list numbered past nine digits is no list for the next reader
+    (
+        "999999999. a\n1. ```\n\n   <img src=x onerror=alert(1)>\n   ```\n",
+        "1. a\n2. &lt;img src=x onerror=alert\\(1\\)&gt;",
+    ),
+    # a | inside a code span that a GitHub table would split
+    (
+        "| a |\n:--\n`<img src=x onerror=alert(1)>|`",
+        "\\| a \\|\n:--\n&lt;img src=x onerror=alert(1)&gt;\\|",
+    ),
+    # a bare URL that swallows a code span's backtick
+    (
+        "See http://a.com/`<x]![y](<http://evil/t.png>)`",
+        "See http://a.com/&lt;x\\]!\\[y\\](&lt;http://evil/t.png&gt;)",
+    ),
+    # line breaks written as entities
+    ("Intro&#13;# Forged heading&#13;text", "Intro # Forged heading text"),
+    ("Intro&#13;===", "Intro ==="),
+    ("a&#10;&#10;    x", "a      x"),
+    ("&#9;&#9;x", "x"),
+    # two lists in a row stay two
+    ("- a\n* b", "- a\n\n* b"),
+    ("1. a\n2) b", "1. a\n\n2) b"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), REVIEWED)
+def test_what_a_review_found_is_neutralised(source: str, expected: str) -> None:
+    out = safe_markdown(source)
+    assert out == expected
+    for html in (PERMISSIVE.render(out), GFM.render(out), to_html(source)):
+        assert_harmless(html)
+        assert "<h1" not in html and "<pre" not in html
+
+
+def test_emphasis_nested_hundreds_deep_keeps_its_words() -> None:
+    source = "*" * 600 + "a" + "*" * 600
+    assert safe_markdown(source) == "\\*" * 600 + "a" + "\\*" * 600
+    assert to_html(source) == "<p>" + "*" * 600 + "a" + "*" * 600 + "</p>\n"
 
 
 def test_what_a_summary_needs_is_kept() -> None:
@@ -82,7 +134,7 @@ def test_what_a_summary_needs_is_kept() -> None:
     )
     assert to_html(source) == (
         "<p>Un projet <strong>solide</strong> et <em>utile</em>.</p>\n"
-        "<ol>\n<li>former</li>\n<li>accompagner\n<ul>\n<li>en <code>ligne</code></li>\n"
+        "<ol>\n<li>former</li>\n<li>accompagner\n<ul>\n<li>en ligne</li>\n"
         "</ul>\n</li>\n</ol>\n<blockquote>\n<p>cité</p>\n</blockquote>\n"
         '<p><a href="https://projet.example">site</a> ou '
         '<a href="mailto:contact@projet.example">contact@projet.example</a></p>\n'
@@ -131,6 +183,7 @@ PIECES = st.sampled_from(
 def test_no_input_yields_markup_a_lax_reader_would_follow(text: str) -> None:
     out = safe_markdown(text)
     assert_harmless(PERMISSIVE.render(out))
+    assert_harmless(GFM.render(out))
     assert_harmless(to_html(text))
     # Re-publishing published Markdown settles: gen's output is stable under gen.
     twice = safe_markdown(out)

@@ -89,7 +89,8 @@ def test_a_french_partner_without_a_siret_is_an_error(tmp_path: Path) -> None:
     assert result.code == 1
     assert result.out.splitlines()[0] == (
         f"{path}:{line_of(path, '  - name: Mission locale')}:5: error E101 partners.0: "
-        "'Mission locale de Lille-Sud' has no siret: a partner registered in France gives its "
+        "'Mission locale de Lille-Sud' has no siret: a partner registered in France (overseas "
+        "included) gives its "
         "SIRET (14 digits, see annuaire-entreprises.data.gouv.fr); for one registered abroad, "
         "write its country instead, such as country: BE"
     )
@@ -102,7 +103,7 @@ def test_a_partner_registered_abroad_needs_no_siret(tmp_path: Path) -> None:
     assert result.code == 0, result.out
 
 
-@pytest.mark.parametrize("country", ["be", "Belgique", "BEL", "fr"])
+@pytest.mark.parametrize("country", ["be", "Belgique", "BEL", "fr", "ZZ", "EU"])
 def test_a_country_is_its_two_letter_code(tmp_path: Path, country: str) -> None:
     call = Path(shutil.copytree(MINIMAL, tmp_path / "call"))
     path = call / LILLE
@@ -112,3 +113,13 @@ def test_a_country_is_its_two_letter_code(tmp_path: Path, country: str) -> None:
     assert result.out.splitlines()[0].startswith(
         f"{path}:{line_of(path, '    country: ')}:14: error E104 partners.0.country: "
     )
+
+
+@pytest.mark.parametrize("country", ["RE", "GP", "YT"])
+def test_an_overseas_partner_gives_its_siret(tmp_path: Path, country: str) -> None:
+    call = Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+    path = call / LILLE
+    replace(path, '    siret: "59123456200153"\n', f"    country: {country}\n")
+    result = invoke("validate", "--call", call)
+    assert result.code == 1
+    assert "error E101 partners.0: 'Mission locale de Lille-Sud' has no siret" in result.out

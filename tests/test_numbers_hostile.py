@@ -117,3 +117,17 @@ def test_a_timeline_far_from_its_submission_is_a_warning(
         "check the year"
         for field, day, distance in warnings
     ]
+
+
+@pytest.mark.parametrize(("field", "written"), [("people", "yes"), ("women_percent", "on")])
+def test_a_yes_or_on_is_not_a_number(call: Path, field: str, written: str) -> None:
+    path = call / BORDEAUX
+    line = line_of(path, f"  {field}: ")
+    text = path.read_text(encoding="utf-8").splitlines()[line - 1]
+    replace(path, text + "\n", f"  {field}: {written}\n")
+    result = invoke("validate", "--call", call)
+    assert result.code == 1
+    assert result.out.splitlines()[0] == (
+        f"{path}:{line}:{len(field) + 5}: error E103 beneficiaries.{field}: write a number with "
+        "plain digits, like 38000; yes, no, on, off, true and false are not numbers"
+    )

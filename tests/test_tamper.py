@@ -242,3 +242,27 @@ def test_a_later_round_made_stale_by_an_earlier_one_says_so(scored_repo: Path) -
         "  call budget left before it: recorded 105000.00, now 106000.00: the result of round 2023Q1 changed",
         "2 stale record(s); run gen score --all and commit the result",
     ]
+
+
+def test_replacing_a_scored_record_with_another_file_is_e406(scored_repo: Path) -> None:
+    path = scored_repo / "2023Q2" / "results.yaml"
+    path.write_text("x: 1\n", encoding="utf-8")
+    check = run_gen("score", "--check", cwd=scored_repo)
+    assert check.code == 1
+    validate = run_gen("validate", cwd=scored_repo)
+    assert (
+        "2023Q2/results.yaml:1:1: error E406 round 2023Q2 is scored on the default branch "
+        "(main) but its decision record is not one gen wrote: restore it (git checkout main "
+        "-- 2023Q2/results.yaml) or score the round again (gen score --round 2023Q2)"
+    ) in validate.out.splitlines()
+
+
+def test_a_forged_record_too_large_for_its_round_is_refused_fast(scored_repo: Path) -> None:
+    path = scored_repo / "2023Q2" / "results.yaml"
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text(header + "\nx:\n" + "- [a, b, c, d, e, f, g, h]\n" * 50_000, encoding="utf-8")
+    validate = run_gen("validate", cwd=scored_repo)
+    assert validate.code == 1
+    assert validate.out.splitlines()[0].startswith(
+        "2023Q2/results.yaml:1:1: error E404 cannot read round 2023Q2's decision record"
+    )

@@ -115,6 +115,7 @@ def test_a_flood_of_unknown_fields_is_shown_as_twenty_and_counted(tmp_path: Path
         ("keys", "x{i}: 1\n"),
         ("list", "- t{i}\n"),
         ("flow", "x{i}, "),
+        ("deep", "- {i}\n"),  # then nesting past libyaml's limit: the values are counted first
     ],
 )
 def test_a_one_megabyte_file_of_100000_bad_items_is_refused_at_once(
@@ -124,7 +125,9 @@ def test_a_one_megabyte_file_of_100000_bad_items_is_refused_at_once(
     path = call / BORDEAUX
     text = path.read_text(encoding="utf-8")
     items = "".join(item.format(i=i) for i in range(100_000))
-    if shape == "list":
+    if shape == "deep":
+        text += "x:\n" + items + "y: " + "[" * 1001 + "]" * 1001 + "\n"
+    elif shape == "list":
         text = text.replace("themes:\n", "themes:\n" + items, 1)
     elif shape == "flow":
         text += f"publics: [{items}]\n"
