@@ -93,6 +93,16 @@ class Amendment:
 
 
 @dataclass(frozen=True)
+class JuryChoice:
+    """A laureate the jury chose against the computed ranking, and why when that is public."""
+
+    dossier: str
+    title: str
+    computed_status: str
+    justification: str | None  # None: given to the applicant only
+
+
+@dataclass(frozen=True)
 class PublishedRound:
     """One round as published."""
 
@@ -101,6 +111,9 @@ class PublishedRound:
     projects: tuple[Project, ...]  # by theme (call order), then rank
     draft: bool = False  # scored but not closed: provisional
     amendments: tuple[Amendment, ...] = ()
+    jury_choices: tuple[JuryChoice, ...] = ()
+    #: Departures that concern dossiers not selected: counted, never named.
+    other_departures: int = 0
 
 
 @dataclass(frozen=True)
@@ -183,6 +196,29 @@ def _amendments(record: Mapping[str, Any]) -> tuple[Amendment, ...]:
     )
 
 
+def _jury(
+    record: Mapping[str, Any], dossiers: Mapping[str, Dossier]
+) -> tuple[tuple[JuryChoice, ...], int]:
+    choices, others = [], 0
+    for ident, decision in sorted(record["decisions"].items()):
+        jury, computed = decision.get("jury"), decision.get("computed")
+        if not isinstance(jury, dict) or not isinstance(computed, dict):
+            continue
+        if decision.get("status") != "laureat":
+            others += 1  # a dossier not selected is never named in a published file
+            continue
+        public = jury.get("public") is True
+        choices.append(
+            JuryChoice(
+                ident,
+                dossiers[ident].title,
+                str(computed.get("status")),
+                str(jury["justification"]) if public else None,
+            )
+        )
+    return tuple(choices), others
+
+
 def build_publication(
     call: Call,
     records: Mapping[str, Mapping[str, Any]],
@@ -213,6 +249,7 @@ def build_publication(
             if d["status"] == "laureat"
         ]
         projects.sort(key=lambda p: (theme_order.index(p.principal_theme), p.rank))
+        choices, others = _jury(record, dossiers)
         statuses = record["totals"]["statuses"]
         counts: dict[str, Decimal] = {
             "received": Decimal(record["totals"]["dossiers"]),
@@ -231,6 +268,8 @@ def build_publication(
                 tuple(projects),
                 draft=round_.id in drafts,
                 amendments=_amendments(record),
+                jury_choices=choices,
+                other_departures=others,
             )
         )
         everything.extend(projects)

@@ -226,3 +226,43 @@ def test_the_jury_cannot_make_an_ineligible_dossier_a_laureate(call: Path) -> No
         f"gen: error: {path}: error E506 dossier 'le-numerique-recrute-clermont' is "
         "ineligible: the jury decides among the dossiers that competed; remove its decision\n"
     )
+
+
+def test_published_pages_give_the_jury_s_public_reasons_and_name_no_one_else(
+    call: Path, tmp_path: Path
+) -> None:
+    deliberation(
+        call,
+        {
+            "dossier": WAITING,
+            "status": "laureat",
+            "justification": "Seul projet du territoire ; le jury le retient.",
+        },
+        {
+            "dossier": LAST_LAUREATE,
+            "status": "liste-complementaire",
+            "justification": "Motif confidentiel.",
+            "public": False,
+        },
+    )
+    assert invoke("score", "--round", ROUND, "--call", call).code == 0
+    out = tmp_path / "public"
+    assert invoke("publish", "--call", call, "--out", out, "--draft").code == 0
+    page = (out / "rounds" / f"{ROUND}.html").read_text(encoding="utf-8")
+    title = yaml.safe_load((call / ROUND / f"{WAITING}.yaml").read_text("utf-8"))["title"]
+    assert (
+        f'<li><a href="../projects/{WAITING}.html">{title}</a> (inscrit en liste '
+        "complémentaire par le classement)\u00a0: Seul projet du territoire ; le jury le "
+        "retient.</li>"
+    ) in page
+    assert (
+        "<p>1 autre(s) décision(s) du jury s&#39;écartant du classement, pour des dossiers " in page
+    )
+    everything = "".join(
+        p.read_text("utf-8")
+        for p in out.rglob("*")
+        if p.suffix in {".html", ".md", ".csv", ".json"}
+    )
+    assert LAST_LAUREATE not in everything and "Motif confidentiel" not in everything
+    markdown = (out / "laureats.md").read_text(encoding="utf-8")
+    assert "Seul projet du territoire ; le jury le retient\\." in markdown
