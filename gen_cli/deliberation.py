@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from gen_cli.diagnostics import Problem
-from gen_cli.models import Call, Deliberation, Dossier, JuryDecision, RequestedAmountRule
+from gen_cli.models import (
+    Call,
+    Deliberation,
+    Dossier,
+    JuryDecision,
+    RequestedAmountRule,
+    Withdrawal,
+)
 from gen_cli.names import conflict_of_interest
 from gen_cli.scoring import q2
 from gen_cli.selection import Decision, Outcome
@@ -133,17 +140,46 @@ def deliberation_problems(
                 *where,
                 "granted",
             )
+    gone: set[str] = set()
+    for index, withdrawal in enumerate(deliberation.withdrawn):
+        if withdrawal.dossier not in in_round:
+            problem(
+                "E503",
+                f"dossier {withdrawal.dossier!r} is not a dossier of round {round_id}",
+                "withdrawn",
+                index,
+                "dossier",
+            )
+        elif withdrawal.dossier in gone:
+            problem(
+                "E503",
+                f"dossier {withdrawal.dossier!r} withdrew twice: keep one entry",
+                "withdrawn",
+                index,
+                "dossier",
+            )
+        gone.add(withdrawal.dossier)
+        if not withdrawal.reason.strip():
+            problem(
+                "E505",
+                f"dossier {withdrawal.dossier!r}: write why it withdrew",
+                "withdrawn",
+                index,
+                "reason",
+            )
     return problems
 
 
 @dataclass(frozen=True)
 class Departure:
-    """One dossier whose final outcome is the jury's, not the computed one."""
+    """One dossier whose final outcome is not the computed one: what changed it."""
 
     dossier: str
     computed_status: str
     computed_granted: Decimal
-    decision: JuryDecision
+    decision: JuryDecision | None = None  # the jury's
+    withdrawal: Withdrawal | None = None  # the laureate renounced
+    promoted_after: tuple[str, ...] = ()  # promoted from the waiting list after these withdrew
 
 
 class Refused(ValueError):
@@ -163,19 +199,24 @@ class OverEnvelope(Refused):
 def deliberate(
     outcome: Outcome, deliberation: Deliberation | None
 ) -> tuple[Outcome, list[Departure]]:
-    """The outcome after the jury's decisions, and the departures from the computed one.
+    """The outcome after the jury's decisions and the withdrawals, and what departed.
+
+    Withdrawn laureates give their grant back; the waiting list is then promoted in its
+    order, each dossier that fits in what is left (one that does not fit is passed over).
 
     Raises:
-        Refused: a decision concerns a dossier that did not compete (ineligible, incomplete).
+        Refused: a decision concerns a dossier that did not compete (ineligible, incomplete),
+            or a dossier withdrew that is not a laureate.
         OverEnvelope: the final grants exceed what the round could spend.
     """
-    if deliberation is None or not deliberation.decisions:
+    if deliberation is None or not (deliberation.decisions or deliberation.withdrawn):
         return outcome, []
     chosen = {d.dossier: d for d in deliberation.decisions}
-    departures: list[Departure] = []
+    departed: dict[str, Departure] = {}
     decisions: list[Decision] = []
     for decision in outcome.decisions:
-        jury = chosen.get(decision.evaluated.dossier.id)
+        ident = decision.evaluated.dossier.id
+        jury = chosen.get(ident)
         if jury is None:
             decisions.append(decision)
             continue
@@ -186,9 +227,7 @@ def deliberate(
             )
         requested = decision.evaluated.dossier.budget.requested
         granted = (jury.granted or requested) if jury.status == "laureat" else ZERO
-        departures.append(
-            Departure(decision.evaluated.dossier.id, decision.status, decision.granted, jury)
-        )
+        departed[ident] = Departure(ident, decision.status, decision.granted, jury)
         decisions.append(
             replace(
                 decision,
@@ -201,11 +240,65 @@ def deliberate(
     if total > outcome.envelope:
         adding = [
             f"{d.dossier} (+{q2(_gain(d, decisions))})"
-            for d in departures
+            for d in departed.values()
             if _gain(d, decisions) > 0
         ]
         raise OverEnvelope(total, outcome.envelope, adding)
-    return replace(outcome, decisions=tuple(decisions), granted=total), departures
+    decisions = _withdraw(decisions, deliberation.withdrawn, departed, outcome.envelope)
+    total = sum((d.granted for d in decisions), ZERO)
+    final = replace(outcome, decisions=tuple(decisions), granted=total)
+    order = [d.evaluated.dossier.id for d in decisions]
+    return final, sorted(departed.values(), key=lambda d: order.index(d.dossier))
+
+
+def _withdraw(
+    decisions: list[Decision],
+    withdrawn: Sequence[Withdrawal],
+    departed: dict[str, Departure],
+    envelope: Decimal,
+) -> list[Decision]:
+    decisions = list(decisions)
+    where = {d.evaluated.dossier.id: i for i, d in enumerate(decisions)}
+    for withdrawal in withdrawn:
+        index = where[withdrawal.dossier]
+        decision = decisions[index]
+        if decision.status != "laureat":
+            raise Refused(
+                f"dossier {withdrawal.dossier!r} withdrew but is not a laureate "
+                f"({decision.status}); remove it from withdrawn"
+            )
+        previous = departed.get(withdrawal.dossier) or Departure(
+            withdrawal.dossier, decision.status, decision.granted
+        )
+        departed[withdrawal.dossier] = replace(previous, withdrawal=withdrawal)
+        decisions[index] = replace(
+            decision,
+            status="desiste",
+            granted=ZERO,
+            reasons=(*decision.reasons, f"withdrew on {withdrawal.date}: {withdrawal.reason}"),
+        )
+    if not withdrawn:
+        return decisions
+    gone = tuple(w.dossier for w in withdrawn)
+    left = envelope - sum((d.granted for d in decisions), ZERO)
+    for index, decision in enumerate(decisions):  # in rank order
+        need = decision.evaluated.dossier.budget.requested
+        if decision.status != "liste-complementaire" or need > left:
+            continue
+        left -= need
+        ident = decision.evaluated.dossier.id
+        previous = departed.get(ident) or Departure(ident, decision.status, decision.granted)
+        departed[ident] = replace(previous, promoted_after=gone)
+        decisions[index] = replace(
+            decision,
+            status="laureat",
+            granted=need,
+            reasons=(
+                *decision.reasons,
+                f"promoted from the waiting list after {', '.join(gone)} withdrew",
+            ),
+        )
+    return decisions
 
 
 def _gain(departure: Departure, decisions: list[Decision]) -> Decimal:

@@ -60,6 +60,7 @@ WORDS: dict[str, dict[str, str]] = {
         "non-retenu": "Non retenu",
         "ineligible": "Inéligible",
         "incomplet": "Incomplet",
+        "desiste": "Désisté",
     },
     "en": {
         "summary": "Summary",
@@ -97,6 +98,7 @@ WORDS: dict[str, dict[str, str]] = {
         "non-retenu": "Not selected",
         "ineligible": "Ineligible",
         "incomplet": "Incomplete",
+        "desiste": "Withdrawn",
     },
 }
 

@@ -716,13 +716,28 @@ class JuryDecision(Model):
     )
 
 
+class Withdrawal(Model):
+    """A laureate that renounced its grant after the decision."""
+
+    dossier: Slug
+    date: Day
+    reason: Annotated[
+        str, StringConstraints(min_length=1, max_length=5000), AfterValidator(_multi_line)
+    ]
+
+
 class Deliberation(Model):
-    """``<round>/jury.yaml``: what the jury decided when it met, on top of the ranking."""
+    """``<round>/jury.yaml``: what the jury decided, and which laureates withdrew later."""
 
     round: RoundId
     date: Day
     present: Annotated[list[Slug], Field(min_length=1)]
     decisions: list[JuryDecision] = []
+    withdrawn: list[Withdrawal] = Field(
+        default=[],
+        description="Laureates that renounced after the decision: their grant returns to the "
+        "envelope and the waiting list is promoted in its order, as far as it allows.",
+    )
 
 
 #: The file kinds and their models, as ``gen schema`` prints them.

@@ -144,18 +144,28 @@ def build_record(result: RoundResult) -> dict[str, Any]:
             entry["disagreements"] = list(item.disagreements)
         departure = departed.get(item.dossier.id)
         if departure is not None:
-            # Side by side: what the ranking gave, and what the jury decided and why.
+            # Side by side: what the ranking gave, and what changed it and why.
             entry["computed"] = {
                 "status": departure.computed_status,
                 "granted": _money(departure.computed_granted),
             }
             jury = departure.decision
-            entry["jury"] = {
-                "justification": jury.justification,
-                "public": jury.public,
-                **({"conditions": jury.conditions} if jury.conditions else {}),
-            }
+            if jury is not None:
+                entry["jury"] = {
+                    "justification": jury.justification,
+                    "public": jury.public,
+                    **({"conditions": jury.conditions} if jury.conditions else {}),
+                }
+            if departure.withdrawal is not None:
+                entry["withdrawn"] = {
+                    "date": departure.withdrawal.date.isoformat(),
+                    "reason": departure.withdrawal.reason,
+                }
+            if departure.promoted_after:
+                entry["promoted"] = {"after": list(departure.promoted_after)}
         decisions[item.dossier.id] = entry
+    if not counts["desiste"]:
+        del counts["desiste"]  # records written before withdrawals existed stay the same
     eligible = sum(1 for d in outcome.decisions if d.status not in {"ineligible"})
     record: dict[str, Any] = {
         "format": FORMAT,

@@ -24,7 +24,7 @@ from decimal import ROUND_DOWN, Decimal
 from gen_cli.models import Call, RequestedAmountRule, Round
 from gen_cli.scoring import CENT, ZERO, Evaluated, q2
 
-STATUSES = ("laureat", "liste-complementaire", "non-retenu", "ineligible", "incomplet")
+STATUSES = ("laureat", "liste-complementaire", "non-retenu", "ineligible", "incomplet", "desiste")
 
 
 @dataclass(frozen=True)

@@ -266,3 +266,53 @@ def test_published_pages_give_the_jury_s_public_reasons_and_name_no_one_else(
     assert LAST_LAUREATE not in everything and "Motif confidentiel" not in everything
     markdown = (out / "laureats.md").read_text(encoding="utf-8")
     assert "Seul projet du territoire ; le jury le retient\\." in markdown
+
+
+FIRST = "du-code-a-l-emploi-fort-de-france"  # rank 1, 37,500
+
+
+def test_a_withdrawal_promotes_exactly_what_the_freed_money_allows(call: Path) -> None:
+    path = deliberation(call)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(
+            f"withdrawn:\n  - dossier: {FIRST}\n    date: 2022-06-15\n"
+            "    reason: Le porteur a obtenu un autre financement.\n"
+        )
+    assert invoke("validate", "--call", call).code == 0
+    assert invoke("score", "--round", ROUND, "--call", call).code == 0
+    decided = record(call)["decisions"]
+    # 25,500 left + 37,500 freed = 63,000: rank 18 (37,000) fits and is promoted; then
+    # 26,000 is left, and ranks 19 (35,000) and 20 (30,000) do not fit.
+    assert decided[FIRST]["status"] == "desiste"
+    assert decided[FIRST]["granted"] == "0.00"
+    assert decided[FIRST]["withdrawn"] == {
+        "date": "2022-06-15",
+        "reason": "Le porteur a obtenu un autre financement.",
+    }
+    promoted = "carrieres-tech-pour-tous-dunkerque"
+    assert decided[promoted]["status"] == "laureat"
+    assert decided[promoted]["granted"] == "37000.00"
+    assert decided[promoted]["promoted"] == {"after": [FIRST]}
+    assert decided[promoted]["computed"] == {"status": "liste-complementaire", "granted": "0.00"}
+    assert decided[promoted]["reasons"][-1] == (
+        f"promoted from the waiting list after {FIRST} withdrew"
+    )
+    for still_waiting in ("badges-ouverts-du-numerique-le-havre", WAITING):
+        assert decided[still_waiting]["status"] == "liste-complementaire"
+        assert "promoted" not in decided[still_waiting]
+    totals = record(call)["totals"]
+    assert totals["statuses"]["desiste"] == 1
+    assert totals["statuses"]["laureat"] == 17
+    assert totals["granted"] == "574000.00"  # 574,500 - 37,500 + 37,000
+
+
+def test_only_a_laureate_can_withdraw(call: Path) -> None:
+    path = deliberation(call)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"withdrawn:\n  - dossier: {WAITING}\n    date: 2022-06-15\n    reason: x\n")
+    result = invoke("score", "--round", ROUND, "--call", call)
+    assert result.code == 1
+    assert result.err == (
+        f"gen: error: {path}: error E506 dossier {WAITING!r} withdrew but is not a laureate "
+        "(liste-complementaire); remove it from withdrawn\n"
+    )
