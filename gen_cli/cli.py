@@ -29,7 +29,7 @@ from gen_cli.models import SCHEMAS
 from gen_cli.publication import build_publication
 from gen_cli.publish import generation_date, render_publication, template_dirs, write_publication
 from gen_cli.records import check_record_target, write_record
-from gen_cli.report import explain, ranking
+from gen_cli.report import ranking
 from gen_cli.rounds import (
     Checked,
     InvalidCall,
@@ -46,6 +46,7 @@ from gen_cli.rounds import (
 )
 from gen_cli.rules import filtered
 from gen_cli.scaffold import init_call, new_dossier, new_review
+from gen_cli.showing import explain_record
 from gen_cli.status import call_status, render_status
 
 app = typer.Typer(
@@ -252,31 +253,70 @@ def _check(checked: Checked) -> None:
     typer.echo("every decision record matches its inputs")
 
 
-@app.command()
-def show(
-    dossier_id: Annotated[str, typer.Argument(help="The dossier's id.")],
-    call: CallOption = None,
-    use_git: GitOption = None,
-) -> None:
-    """Show one dossier's scoring breakdown and status, explained in words."""
-    with _reporting_errors():
-        checked = _checked(call, use_git)
-        dossier = next((d for _, d in checked.folder.dossiers if d.id == dossier_id), None)
-        if dossier is None:
-            raise GenError(f"no dossier {dossier_id!r} in {checked.folder.root}")
-        require(checked, [dossier.round], "show it")
-        (scored,) = score_rounds(checked, [dossier.round])
-    decision = next(
-        d for d in scored.result.outcome.decisions if d.evaluated.dossier.id == dossier_id
-    )
-    typer.echo(explain(decision, dossier.round))
-
-
 class Language(StrEnum):
     """Languages of published documents."""
 
     fr = "fr"
     en = "en"
+
+
+class ShowFormat(StrEnum):
+    """Output formats of gen show."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def show(
+    dossier_id: Annotated[str, typer.Argument(help="The dossier's id.")],
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of the explanation.")
+    ] = Language.fr,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute", help="Show what the files give now, not the recorded decision."
+        ),
+    ] = False,
+    fmt: Annotated[
+        ShowFormat, typer.Option("--format", help="text, or json for tools.")
+    ] = ShowFormat.text,
+    call: CallOption = None,
+    use_git: GitOption = None,
+) -> None:
+    """Explain one dossier's decision to the person it concerns, from the decision record."""
+    with _reporting_errors():
+        checked = _checked(call, use_git)
+        dossier = next((d for _, d in checked.folder.dossiers if d.id == dossier_id), None)
+        if dossier is None:
+            raise GenError(f"no dossier {dossier_id!r} in {checked.folder.root}")
+        round_id = dossier.round
+        record = checked.records.get(round_id)
+        fresh = None
+        if record is None or recompute or not checked.blocking(round_id):
+            require(checked, [round_id], "show it")
+            (scored,) = score_rounds(checked, [round_id])
+            fresh = scored.record
+        note: str | None = None
+        if record is None:
+            record, note = fresh, "unscored"
+        elif fresh is not None and fresh != record and recompute:
+            record, note = fresh, "recomputed"
+        elif fresh is not None and _decisions_differ(fresh, record):
+            note = "stale"
+        assert record is not None
+        if dossier_id not in record.get("decisions", {}):
+            raise GenError(f"the record of round {round_id} has no decision for {dossier_id!r}")
+        explained = explain_record(checked.call, round_id, record, dossier, lang.value, note)
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps(explained.data, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        typer.echo("\n".join(explained.lines))
+
+
+def _decisions_differ(fresh: dict[str, object], record: dict[str, object]) -> bool:
+    return fresh.get("decisions") != record.get("decisions")
 
 
 class ExportFormat(StrEnum):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from gen_cli.rounds import ScoredRound
-from gen_cli.selection import Decision
 
 
 def money(value: Decimal) -> str:
@@ -67,38 +66,4 @@ def ranking(scored: ScoredRound) -> str:
         lines.append(
             "reviewers left uncalibrated (too few grades): " + ", ".join(result.uncalibrated)
         )
-    return "\n".join(lines)
-
-
-def explain(decision: Decision, round_id: str) -> str:
-    """One dossier's outcome and mark, explained in words."""
-    item = decision.evaluated
-    dossier = item.dossier
-    lines = [
-        f"{dossier.id}: {dossier.title}",
-        f"round {round_id}, principal theme {dossier.principal_theme}, "
-        f"lead organisation {dossier.porteur.name}",
-        f"requested {money(dossier.budget.requested)} of a total cost of {money(dossier.budget.total_cost)}",
-        "",
-        f"status: {decision.status}"
-        + (f" (rank {decision.rank})" if decision.rank is not None else "")
-        + (f", granted {money(decision.granted)}" if decision.granted else ""),
-    ]
-    lines += [f"  - {reason}" for reason in decision.reasons]
-    if item.mark is not None:
-        lines += ["", f"mark: {item.mark}/20, from {item.reviews} review(s)"]
-    elif item.criteria:
-        lines += ["", f"no mark ({item.reviews} review(s))"]
-    for c in item.criteria:
-        if c.source == "indicator":
-            source = f"indicator value {c.value}"
-        elif c.grades:
-            source = f"grades {', '.join(str(g) for g in c.grades)} -> {c.value}"
-            if c.spread is not None:
-                source += f" (spread {c.spread})"
-        else:
-            source = "no grade yet"
-        lines.append(f"  {c.id:<20} {c.points:>6} points (weight {c.weight}): {source}")
-    for text in item.disagreements:
-        lines.append(f"  reviewers disagree on {text}")
     return "\n".join(lines)

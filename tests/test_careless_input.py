@@ -31,9 +31,9 @@ def test_a_leading_zero_is_read_as_decimal_not_octal(example: Path) -> None:
     # YAML 1.1 reads 038000 as text (8 is no octal digit) but 030000 as octal 12288.
     dossier = example / "2022Q1" / "du-code-a-l-emploi-fort-de-france.yaml"
     replace(dossier, "  requested: 37500", "  requested: 030000")
-    result = invoke("show", "--call", example, dossier.stem)
+    result = invoke("show", "--call", example, dossier.stem, "--recompute")
     assert result.code == 0, result.err
-    assert "requested 30,000.00 EUR of a total cost of" in result.out
+    assert "Montant demandé\u00a0: 30\u202f000\u00a0€ (coût total" in result.out
 
 
 def test_publish_refuses_a_round_that_is_not_closed(example: Path, tmp_path: Path) -> None:
@@ -195,13 +195,13 @@ def test_templates_is_not_a_round_id(example: Path) -> None:
     )
 
 
-def test_show_says_an_ungraded_criterion_has_no_grade_yet(example: Path) -> None:
+def test_show_says_why_an_ungraded_dossier_has_no_mark(example: Path) -> None:
     dossier = sorted((example / "2022Q2").glob("*.yaml"))[0].stem
     result = invoke("show", "--call", example, dossier)
     assert result.code == 0
-    assert "status: incomplet" in result.out
-    assert "pertinence" in result.out and "no grade yet" in result.out
-    assert "indicator value None" not in result.out
+    assert "Décision\u00a0: incomplet" in result.out
+    assert "Le dossier n'a pas pu être noté : 0 évaluation(s) pour 2 requises." in result.out
+    assert "None" not in result.out
 
 
 def test_publishing_laureates_needs_a_decision_date(example: Path, tmp_path: Path) -> None:
