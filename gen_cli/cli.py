@@ -23,11 +23,20 @@ from gen_cli.diffing import compare_revisions, render_json, render_markdown, ren
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
 from gen_cli.export import jury_sheets, write_export
 from gen_cli.git import GitError, last_commit_time, repository_root, user_name
+from gen_cli.letters import LETTERS_MARKER, build_letters, letter_files
+from gen_cli.lifecycle import is_final
 from gen_cli.loading import find_call_folder, load_call_folder
 from gen_cli.locking import LOCK_FILE, locked
 from gen_cli.models import SCHEMAS
 from gen_cli.publication import build_publication
-from gen_cli.publish import generation_date, render_publication, template_dirs, write_publication
+from gen_cli.publish import (
+    generation_date,
+    render_publication,
+    render_template,
+    template_dirs,
+    template_file,
+    write_publication,
+)
 from gen_cli.records import check_record_target, write_record
 from gen_cli.report import ranking
 from gen_cli.rounds import (
@@ -258,6 +267,67 @@ class Language(StrEnum):
 
     fr = "fr"
     en = "en"
+
+
+@app.command()
+def letters(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The closed round.")],
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of the letters.")
+    ] = Language.fr,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The folder to write (default: private/letters/ROUND)."),
+    ] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option("--templates", help="Templates overriding the packaged ones by name."),
+    ] = None,
+    sender: Annotated[
+        str, typer.Option("--from", help="The sender of the e-mails gen prepares.")
+    ] = "secretariat@example.org",
+    call: CallOption = None,
+    use_git: GitOption = None,
+) -> None:
+    """Write one decision letter a dossier of a closed round: Markdown, PDF and e-mail.
+
+    Exit status: 0 written, 2 the round is not closed, call.yaml lacks letters or a
+    decision date, or the folder is not gen's to replace; 3 internal error.
+    """
+    target = out if out is not None else Path("private") / "letters" / round_id
+    with _reporting_errors(), _locked_beside(target, "gen letters"):
+        checked = _checked(call, use_git)
+        round_ = round_of(checked.call, round_id)
+        record = checked.records.get(round_id)
+        if record is None or not is_final(record):
+            raise GenError(
+                f"round {round_id} is not closed: letters are written once its decisions are "
+                f"final (gen close {round_id})"
+            )
+        root = checked.folder.root
+        dossiers = [d for _, d in checked.folder.dossiers if d.round == round_id]
+        reviews = [r for _, r in checked.folder.reviews if r.round == round_id]
+        written = build_letters(checked.call, round_id, record, dossiers, reviews, lang.value)
+        dirs = template_dirs(root, templates)
+        assert round_.decision_date is not None  # build_letters checked it
+        files = letter_files(
+            written,
+            lambda letter: render_template(dirs, "letter.md", letter=letter),
+            template_file(dirs, "letter.typ"),
+            sender,
+            round_.decision_date,
+        )
+        write_publication(
+            target,
+            files,
+            protected=[root / r.id for r in checked.call.rounds] + [root / "templates"],
+            enclosing=[root],
+            marker=LETTERS_MARKER,
+        )
+    typer.echo(
+        f"wrote {len(written)} letter(s) of round {round_id} in {target} (Markdown, PDF, "
+        "e-mail, mailing.csv): they hold private data; gen does not send them"
+    )
 
 
 class ShowFormat(StrEnum):

@@ -667,6 +667,21 @@ class Jury(Model):
     )
 
 
+class Letters(Model):
+    """Who signs the decision letters, and where an applicant may appeal."""
+
+    signatory: Name = Field(description="The person who signs, as on the letters.")
+    role: Name = Field(description="The signatory's role, such as « Directrice générale ».")
+    court: Name = Field(
+        description="The administrative court where a decision may be challenged, such as "
+        "« tribunal administratif de Paris »."
+    )
+    share_comments: bool = Field(
+        default=False,
+        description="Whether reviewers' comments are given to the applicant (never their names).",
+    )
+
+
 class Call(Model):
     """The call for projects: themes, rounds, rules, grids, reviewers."""
 
@@ -687,6 +702,7 @@ class Call(Model):
     selection: Selection = Selection()
     reviewers: list[Reviewer] = []
     jury: Jury | None = None
+    letters: Letters | None = None
 
     def round(self, round_id: str) -> Round | None:
         """The round with this id, or None."""

@@ -74,7 +74,7 @@ def template_dirs(call_root: Path, extra: Path | None) -> list[Path]:
 MAX_TEMPLATE_BYTES = 1_000_000
 
 
-class _TemplateLoader(jinja2.FileSystemLoader):
+class TemplateLoader(jinja2.FileSystemLoader):
     """Templates by name from the folders given, read like every file gen reads (#8).
 
     A template is a regular file inside its folder: never a symbolic link (a pull
@@ -83,6 +83,7 @@ class _TemplateLoader(jinja2.FileSystemLoader):
     """
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        """The template's text, once it is known to be a regular file of a sane size."""
         source, filename, uptodate = super().get_source(environment, template)
         path = Path(filename)
         root = next(
@@ -107,7 +108,7 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     # Templates may come from a pull request: they are code, run in Jinja's sandbox, where
     # an attribute walk such as ''.__class__.__mro__ is refused rather than executed (#8).
     env = ImmutableSandboxedEnvironment(
-        loader=_TemplateLoader([str(d) for d in dirs]),
+        loader=TemplateLoader([str(d) for d in dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -254,6 +255,7 @@ def write_publication(
     files: dict[str, bytes],
     protected: Sequence[Path] = (),
     enclosing: Sequence[Path] = (),
+    marker: str = MARKER,
 ) -> list[str]:
     """Replace ``out`` with ``files`` in one step; on any error ``out`` is left as it was.
 
@@ -282,10 +284,15 @@ def write_publication(
                 f"refusing to publish into {out}: it overlaps {folder}, which gen reads; "
                 "choose another --out"
             )
-    notes = swap.recover(out, lambda folder: (folder / MARKER).is_file())
+    notes = swap.recover(out, lambda folder: (folder / marker).is_file())
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise GenError(f"refusing to publish into {out}: it is not a folder")
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+    if marker != ".gen-letters" and (out / ".gen-letters").exists():
+        raise GenError(
+            f"refusing to replace {out}: it holds decision letters, which are private; "
+            "choose another --out"
+        )
+    if out.exists() and any(out.iterdir()) and not (out / marker).exists():
         raise GenError(
             f"refusing to replace {out}: it is not empty and was not written by gen publish"
         )
@@ -307,3 +314,42 @@ def write_publication(
             raise GenError(f"cannot write {out}: {error.strerror}") from None
         raise
     return notes
+
+
+def render_template(dirs: Sequence[Path], name: str, **context: Any) -> str:
+    """Render one template by name from ``dirs`` in the sandbox, with the Markdown filters."""
+    env = ImmutableSandboxedEnvironment(
+        loader=TemplateLoader([str(d) for d in dirs]),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(md=markdown.escape)
+    try:
+        return env.get_template(name).render(**context)
+    except SecurityError as error:
+        raise GenError(f"template {name}: refused: {error}") from None
+    except jinja2.TemplateError as error:
+        where = f":{error.lineno}" if isinstance(error, jinja2.TemplateSyntaxError) else ""
+        raise GenError(f"template {name}{where}: {error.message or error}") from None
+
+
+def template_file(dirs: Sequence[Path], name: str) -> Path:
+    """The first template file named ``name`` in ``dirs``, read like every template.
+
+    Raises:
+        GenError: none exists, or it is a link, not a regular file, or too large.
+    """
+    for folder in dirs:
+        path = folder / name
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise GenError(
+                f"{path} is a symbolic link or not a regular file: gen does not follow links"
+            )
+        if path.is_file():
+            if path.stat().st_size > MAX_TEMPLATE_BYTES:
+                raise GenError(f"{path} is larger than gen accepts ({MAX_TEMPLATE_BYTES:,} bytes)")
+            return path
+    raise GenError(f"no template {name} in {', '.join(str(d) for d in dirs)}")
