@@ -176,7 +176,8 @@ def build_record(result: RoundResult) -> dict[str, Any]:
             "amount": _money(result.round.envelope.amount),
             "available": _money(outcome.envelope),
             "granted": _money(outcome.granted),
-            "left": _money(outcome.envelope - outcome.granted),
+            # What the round could still spend: granted + left + lapsed = available.
+            "left": _money(outcome.envelope - outcome.granted - outcome.lapsed),
             "lapsed": _money(outcome.lapsed),
         },
         "call_budget": {

@@ -575,6 +575,15 @@ def require(
         )
 
 
+def chronological(call: Call) -> list[Round]:
+    """The rounds in time: by closing date, then in call.yaml's order.
+
+    "Earlier rounds", whose grants a round's budget depends on, are earlier in time.
+    """
+    order = {r.id: i for i, r in enumerate(call.rounds)}
+    return sorted(call.rounds, key=lambda r: (r.closes, order[r.id]))
+
+
 def available_before(checked: Checked, round_id: str, granted: Mapping[str, Decimal]) -> Decimal:
     """The call's budget left before a round: its budget less earlier rounds' grants.
 
@@ -582,7 +591,7 @@ def available_before(checked: Checked, round_id: str, granted: Mapping[str, Deci
         granted: grants already computed in this run, by round (else read from records).
     """
     left = checked.call.budget
-    for earlier in checked.call.rounds:
+    for earlier in chronological(checked.call):
         if earlier.id == round_id:
             break
         if earlier.id in granted:
@@ -675,8 +684,8 @@ def score_round(
 
 
 def score_rounds(checked: Checked, round_ids: Iterable[str]) -> list[ScoredRound]:
-    """Compute several rounds in call order, each seeing what the earlier ones granted."""
-    order = [r.id for r in checked.call.rounds]
+    """Compute several rounds in time order, each seeing what the earlier ones granted."""
+    order = [r.id for r in chronological(checked.call)]
     wanted = set(round_ids)
     for round_id in wanted:
         round_of(checked.call, round_id)

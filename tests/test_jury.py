@@ -316,3 +316,19 @@ def test_only_a_laureate_can_withdraw(call: Path) -> None:
         f"gen: error: {path}: error E506 dossier {WAITING!r} withdrew but is not a laureate "
         "(liste-complementaire); remove it from withdrawn\n"
     )
+
+
+def test_earlier_rounds_are_earlier_in_time_not_in_the_file(tmp_path: Path) -> None:
+    # Listing 2022Q1 before 2021Q4 in call.yaml changes nothing: 2021Q4 closed first, so
+    # 2022Q1's call budget is what is left after 2021Q3 and 2021Q4.
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    text = (call / "call.yaml").read_text(encoding="utf-8")
+    start = text.index("  - id: 2021Q4\n")
+    middle = text.index("  - id: 2022Q1\n")
+    end = text.index("  - id: 2022Q2\n")
+    reordered = text[:start] + text[middle:end] + text[start:middle] + text[end:]
+    (call / "call.yaml").write_text(reordered, encoding="utf-8")
+    before = (call / ROUND / "results.yaml").read_bytes()
+    assert invoke("score", "--check", "--call", call).code == 0
+    assert invoke("score", "--round", ROUND, "--call", call).code == 0
+    assert (call / ROUND / "results.yaml").read_bytes() == before

@@ -386,6 +386,9 @@ def test_round1_unspent_reserve_lapses(tmp_path: Path) -> None:
     record = score_json(call, R1)
     assert record["envelope"]["lapsed"] == "5000.00"
     assert record["envelope"]["granted"] == "95000.00"
+    # The record adds up: granted + left + lapsed = what the round could spend.
+    assert record["envelope"]["left"] == "0.00"
+    assert record["envelope"]["available"] == "100000.00"
     assert decision(record, "numerique-metz")["reasons"] == [
         "envelope exhausted at rank 7 (0.00 left, 10000 requested)"
     ]
