@@ -622,6 +622,47 @@ def _dump(document: object) -> str:
 CALL_TEMPLATE = Path(__file__).with_name("example_call.yaml")
 
 
+#: What the jury decided, beyond the ranking: in 2021Q4 it swapped the last laureate and the
+#: first dossier of the waiting list; in 2021Q3 a laureate withdrew after the decision (an
+#: amendment of the closed round), and the waiting list was promoted.
+JURY: dict[str, dict[str, object]] = {
+    "2021Q3": {
+        "round": "2021Q3",
+        "date": "2021-11-16",
+        "present": ["presidente", "directeur-programmes", "representante-etat"],
+        "decisions": [],
+        "withdrawn": [
+            {
+                "dossier": "portes-ouvertes-du-code-fort-de-france",
+                "date": "2022-01-20",
+                "reason": "Le porteur renonce à la subvention : le projet est financé par la "
+                "collectivité territoriale de Martinique.",
+            }
+        ],
+    },
+    "2021Q4": {
+        "round": "2021Q4",
+        "date": "2022-02-08",
+        "present": ["presidente", "directeur-programmes", "representante-etat"],
+        "decisions": [
+            {
+                "dossier": "les-chemins-du-numerique-toulouse",
+                "status": "laureat",
+                "justification": "Seul projet du relevé en Occitanie rurale ; le jury le "
+                "retient de préférence au dernier lauréat du classement.",
+            },
+            {
+                "dossier": "carrieres-tech-pour-tous-angers",
+                "status": "liste-complementaire",
+                "justification": "Projet proche d'un autre lauréat du même territoire ; "
+                "inscrit en liste complémentaire.",
+                "public": False,
+            },
+        ],
+    },
+}
+
+
 def write_example(out: Path, seed: int = SEED) -> None:
     gen = Generator(seed)
     projects = gen.projects()
@@ -669,6 +710,10 @@ def write_example(out: Path, seed: int = SEED) -> None:
         text = _dump(doc)
         (folder / f"{reviewer_id}.yaml").write_text(
             header.format(kind="review") + text, encoding="utf-8"
+        )
+    for round_id, deliberation in JURY.items():
+        (out / round_id / "jury.yaml").write_text(
+            header.format(kind="jury") + _dump(deliberation), encoding="utf-8"
         )
     for round_id, (_, _, _, reviewed) in ROUNDS.items():
         if not reviewed:

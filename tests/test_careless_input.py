@@ -72,7 +72,7 @@ def test_a_record_with_a_nonsense_total_is_reported(example: Path) -> None:
 def test_a_closed_record_edited_by_hand_stops_the_later_rounds(example: Path) -> None:
     record = replace(
         example / "2021Q3" / "results.yaml",
-        '  granted: "725500.00"\n  lapsed:',
+        '  granted: "723500.00"\n  lapsed:',
         '  granted: "1.00"\n  lapsed:',
     )
     result = run_gen("score", "--call", example, "--round", "2022Q1", "--dry-run")

@@ -31,14 +31,20 @@ jury:
       name: Élu de Dunkerque
       affiliations:
         - name: Maison de l'emploi de Dunkerque
+    - id: directeur-programmes
+      name: Directeur des programmes
+    - id: representante-etat
+      name: Représentante de l'État
 """
 
 
 @pytest.fixture
 def call(tmp_path: Path) -> Path:
     root = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
-    with (root / "call.yaml").open("a", encoding="utf-8") as handle:
-        handle.write(JURY)
+    # The example's own jury is replaced by one the tests can put in conflict.
+    text = (root / "call.yaml").read_text(encoding="utf-8")
+    text = text[: text.index("\njury:\n") + 1] + JURY
+    (root / "call.yaml").write_text(text, encoding="utf-8")
     return root
 
 
@@ -211,7 +217,8 @@ def test_members_and_round_must_be_declared(call: Path) -> None:
         f"{path}:1:8: error E501 round: '2021Q4', but this file is in the folder of round "
         f"{ROUND}; write round: {ROUND}",
         f"{path}:{line_of(path, '- intrus')}:3: error E502 present: 'intrus' is not a jury "
-        "member of call.yaml (elu-dunkerque, presidente, secretaire)",
+        "member of call.yaml (directeur-programmes, elu-dunkerque, presidente, "
+        "representante-etat, secretaire)",
     ]
 
 

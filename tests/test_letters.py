@@ -44,7 +44,7 @@ def dossiers(call: Path) -> dict[str, dict]:
     return {
         p.stem: yaml.safe_load(p.read_text(encoding="utf-8"))
         for p in sorted((call / ROUND).glob("*.yaml"))
-        if p.name != "results.yaml"
+        if p.name not in {"results.yaml", "jury.yaml"}
     }
 
 
@@ -70,6 +70,7 @@ def test_one_letter_a_dossier_with_the_decision_and_the_appeal(written: tuple[Pa
             "non-retenu": "non retenu",
             "ineligible": "inéligible",
             "incomplet": "incomplet",
+            "desiste": "désisté",
         }
         assert f"Décision : {words[status]}" in text
         assert dossier["contact"]["email"].replace(".", "\\.") in markdown

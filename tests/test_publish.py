@@ -129,7 +129,11 @@ def dump_yaml(path: Path, data: Any) -> None:
 
 def dossier_files(call: Path) -> Iterator[Path]:
     for round_id in ALL_ROUNDS:
-        yield from sorted(p for p in (call / round_id).glob("*.yaml") if p.name != "results.yaml")
+        yield from sorted(
+            p
+            for p in (call / round_id).glob("*.yaml")
+            if p.name not in {"results.yaml", "jury.yaml"}
+        )
 
 
 def review_files(call: Path) -> Iterator[Path]:
@@ -272,13 +276,13 @@ def test_budget_json_adds_up_to_the_records(published: Published) -> None:
     budget = json.loads(published.files["budget.json"])
     per_round = {r: granted(wins[r]) for r in ROUNDS}
     assert per_round == {
-        "2021Q3": Decimal("725500.00"),
-        "2021Q4": Decimal("865000.00"),
+        "2021Q3": Decimal("723500.00"),
+        "2021Q4": Decimal("856500.00"),
         "2022Q1": Decimal("574500.00"),
     }
-    assert per_round["2021Q3"] + per_round["2021Q4"] == Decimal("1590500.00")
+    assert per_round["2021Q3"] + per_round["2021Q4"] == Decimal("1580000.00")
     total = sum(per_round.values(), Decimal(0))
-    assert total == Decimal("1590500") + Decimal("574500") == Decimal("2165000.00")
+    assert total == Decimal("1580000") + Decimal("574500") == Decimal("2154500.00")
 
     assert list(budget["rounds"]) == list(ROUNDS)
     for r, record in published.records.items():
@@ -293,14 +297,14 @@ def test_budget_json_adds_up_to_the_records(published: Published) -> None:
             assert sum(Decimal(t["granted"]) for t in figures["by_theme"].values()) == per_round[r]
             assert sum(Decimal(t["granted"]) for t in figures["by_region"].values()) == per_round[r]
     call = budget["call"]
-    assert call["granted"] == "2165000.00"
+    assert call["granted"] == "2154500.00"
     assert call["budget"] == "4000000.00"
-    assert call["remaining"] == "1835000.00"
+    assert call["remaining"] == "1845500.00"
     assert call["laureates"] == 64
     assert call["dossiers_received"] == sum(len(r["decisions"]) for r in published.records.values())
     assert sum(Decimal(t["granted"]) for t in call["by_theme"].values()) == total
     assert sum(t["laureates"] for t in call["by_region"].values()) == 64
-    assert published.records["2022Q1"]["call_budget"]["after"] == "1835000.00"
+    assert published.records["2022Q1"]["call_budget"]["after"] == "1845500.00"
 
 
 # --- SCDL « subventions » ------------------------------------------------------------------
@@ -351,7 +355,7 @@ def test_subventions_csv_format(published: Published) -> None:
         assert record["idAttribuant"] == "13002188400015"
         assert record["nomAttribuant"] == "Grande école du numérique"
         assert (record["notificationUE"], record["pourcentageSubvention"]) == ("non", "1.00")
-    assert sum(Decimal(r["montant"]) for r in records) == Decimal("2165000.00")
+    assert sum(Decimal(r["montant"]) for r in records) == Decimal("2154500.00")
     laureate_rows = csv_rows(published.out / "laureats.csv")
     assert sorted((r["objet"], r["idBeneficiaire"], r["montant"]) for r in records) == sorted(
         (r["title"], r["lead_siret"], r["granted"]) for r in laureate_rows
@@ -381,11 +385,11 @@ def test_french_by_default(published: Published) -> None:
     index = published.files["index.html"].decode("utf-8")
     budget = published.files["budget.md"].decode("utf-8")
     assert '<html lang="fr">' in index
-    assert f'<span class="key">2{NNBSP}165{NNBSP}000{NBSP}€</span>' in index
+    assert f'<span class="key">2{NNBSP}154{NNBSP}500{NBSP}€</span>' in index
     eur = f"{NBSP}€"
     assert (
-        f"| Montant accordé | 725{NNBSP}500{eur} | 865{NNBSP}000{eur} | 574{NNBSP}500{eur} "
-        f"| 2{NNBSP}165{NNBSP}000{eur} |\n"
+        f"| Montant accordé | 723{NNBSP}500{eur} | 856{NNBSP}500{eur} | 574{NNBSP}500{eur} "
+        f"| 2{NNBSP}154{NNBSP}500{eur} |\n"
     ) in budget
     round_page = published.files["rounds/2021Q3.html"].decode("utf-8")
     assert "18 novembre 2021" in round_page
@@ -399,9 +403,9 @@ def test_english_with_lang_en(tmp_path: Path) -> None:
     out = tmp_path / "en"
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in index
-    assert '<span class="key">€2,165,000</span>' in index
+    assert '<span class="key">€2,154,500</span>' in index
     budget = (out / "budget.md").read_text(encoding="utf-8")
-    assert "| Amount granted | €725,500 | €865,000 | €574,500 | €2,165,000 |\n" in budget
+    assert "| Amount granted | €723,500 | €856,500 | €574,500 | €2,154,500 |\n" in budget
     assert "18 November 2021" in (out / "rounds/2021Q3.html").read_text(encoding="utf-8")
     assert "<td>€38,000</td>" in (out / "projects/lovelace.html").read_text(encoding="utf-8")
     for path in out.rglob("*.html"):
