@@ -7,6 +7,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
 from conftest import ANNOUNCED
 from typer.testing import CliRunner
 
@@ -47,6 +48,30 @@ def test_first_two_rounds_reproduce_the_announcement() -> None:
     assert granted == Decimal("1580000.00")
     assert abs(granted - 1_600_000) / 1_600_000 < Decimal("0.02")
     assert laureates >= set(ANNOUNCED)
+
+
+def test_the_jury_and_a_withdrawal_are_in_the_committed_records() -> None:
+    q3 = yaml.safe_load((EXAMPLE / "2021Q3" / "results.yaml").read_text(encoding="utf-8"))
+    q4 = yaml.safe_load((EXAMPLE / "2021Q4" / "results.yaml").read_text(encoding="utf-8"))
+    # 2021Q4: the jury retained the first of the waiting list instead of the last laureate.
+    chosen = q4["decisions"]["les-chemins-du-numerique-toulouse"]
+    assert (chosen["status"], chosen["computed"]["status"]) == ("laureat", "liste-complementaire")
+    assert chosen["jury"]["public"] is True
+    dropped = q4["decisions"]["carrieres-tech-pour-tous-angers"]
+    assert (dropped["status"], dropped["computed"]["status"]) == ("liste-complementaire", "laureat")
+    assert q4["closed"] == {"by": "Secrétariat de l'appel", "gen": "0.2.0", "on": "2022-02-10"}
+    # 2021Q3: a laureate withdrew after the decision; the first of the waiting list moved up,
+    # recorded as an amendment of the closed round.
+    gone = q3["decisions"]["portes-ouvertes-du-code-fort-de-france"]
+    assert (gone["status"], gone["granted"], gone["withdrawn"]["date"]) == (
+        "desiste",
+        "0.00",
+        "2022-01-20",
+    )
+    promoted = q3["decisions"]["accompagnement-renforce-cergy"]
+    assert promoted["promoted"] == {"after": ["portes-ouvertes-du-code-fort-de-france"]}
+    assert promoted["granted"] == promoted["requested"] == "29500.00"
+    assert [a["on"] for a in q3["amendments"]] == ["2022-01-20"]
 
 
 def test_2022q1_selects_within_its_envelope() -> None:
