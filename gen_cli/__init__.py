@@ -1,3 +1,3 @@
 """gen: run a public call for projects from a git repository of YAML files."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

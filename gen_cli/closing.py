@@ -7,9 +7,15 @@ from datetime import date
 from pathlib import Path
 
 from gen_cli import __version__
-from gen_cli.errors import GenError
+from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.lifecycle import State, accepted_late, amend_record, changed_inputs, close_record
-from gen_cli.records import computed_part, record_text, render_record, write_record
+from gen_cli.records import (
+    computed_part,
+    record_text,
+    render_record,
+    same_record,
+    write_record,
+)
 from gen_cli.rounds import (
     Checked,
     InvalidCall,
@@ -36,10 +42,12 @@ def close_round(checked: Checked, round_id: str, *, by: str, on: date) -> Path:
         raise GenError(f"round {round_id} is {describe_state(state)}: only a scored round closes")
     require(checked, [round_id], "close it")
     (scored,) = score_rounds(checked, [round_id])
-    if record_text(scored.path) != scored.text:
+    if not same_record(record_text(scored.path), scored.text):
         raise GenError(
-            f"round {round_id}'s decision record no longer matches its inputs: run gen score "
-            f"--round {round_id}, review and commit the record, then close it"
+            f"round {round_id}'s decision record no longer matches its inputs, or was written "
+            f"by an earlier version of gen: run gen score --round {round_id}, review and "
+            "commit the record, then close it",
+            EXIT_PROBLEMS,
         )
     record = close_record(scored.record, by=by, on=on, version=__version__)
     write_record(scored.path, render_record(record))

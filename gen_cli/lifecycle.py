@@ -114,6 +114,8 @@ def amend_record(
     }
     if old.get("rules") != new.get("rules"):
         amendment["rules"] = {"before": old.get("rules"), "after": new.get("rules")}
+    if old.get("format") != new.get("format"):
+        amendment["format"] = {"before": old.get("format"), "after": new.get("format")}
     if _available(old) != _available(new):
         amendment["available"] = {"before": _available(old), "after": _available(new)}
     if late:
@@ -138,6 +140,7 @@ def frozen_problems(
     inputs: Mapping[str, str],
     rules: str,
     available: Decimal,
+    decided: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """What changed in a closed round since it was closed (or last amended).
 
@@ -146,8 +149,21 @@ def frozen_problems(
         inputs: the digests of the round's input files now.
         rules: the digest of the rules that decide the round now.
         available: what the round could spend now.
+        decided: the decision's date and reference as call.yaml says them now.
     """
     problems: list[Problem] = []
+    if "decided" in record and record["decided"] != (decided or {}):
+        problems.append(
+            Problem(
+                call_display,
+                "E402",
+                f"round {round_id} is closed and call.yaml changed the date or reference of "
+                f"its decision (decision_date, decision_reference); restore them as the "
+                f"record says: {_describe(record['decided'])}",
+                loc=("rounds", round_index),
+                round=round_id,
+            )
+        )
     fix = f"undo the change, or record why with gen amend {round_id} --reason '…'"
     if record.get("seal") != seal_of(record):
         problems.append(
@@ -208,6 +224,12 @@ def frozen_problems(
     return problems
 
 
+def _describe(decided: object) -> str:
+    if not isinstance(decided, dict) or not decided:
+        return "none"
+    return ", ".join(f"{k} {v}" for k, v in sorted(decided.items()))
+
+
 def _is_day(value: object) -> bool:
     try:
         date.fromisoformat(str(value))
@@ -242,8 +264,9 @@ def decided_part(record: Mapping[str, Any], rule_ids: set[str]) -> dict[str, Any
     """What a record decides, to compare a closed record with its recomputation.
 
     Leaves out what may change without deciding anything: the call's budget around the
-    round (E402 watches what the round could spend) and the wording of eligibility rules
-    in the reasons (a rule's message may be reworded; its id stays).
+    round (E402 watches what the round could spend), the wording of eligibility rules
+    in the reasons (a rule's message may be reworded; its id stays), the version of gen
+    that wrote the record, and the decision's date and reference (E402 watches them).
     """
     decisions = record.get("decisions")
     kept: Any = decisions
@@ -258,7 +281,9 @@ def decided_part(record: Mapping[str, Any], rule_ids: set[str]) -> dict[str, Any
             for ident, entry in decisions.items()
         }
     part = {
-        k: v for k, v in record.items() if k not in {"call_budget", "decisions", *LIFECYCLE_KEYS}
+        k: v
+        for k, v in record.items()
+        if k not in {"call_budget", "decisions", "gen", "decided", *LIFECYCLE_KEYS}
     }
     part["decisions"] = kept
     return part

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gen_cli import __version__
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
 from gen_cli.loading import RECORD_FILE, RECORD_HEADER, is_record_file
@@ -24,7 +26,11 @@ from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
 from gen_cli.yamlload import dump, parse_document, parse_yaml, read_text
 
-FORMAT = 2
+#: The format gen writes. Format 3 added the version of gen, the decision's date and
+#: reference, the rules in clear, calibrated grades, and no mark for an ineligible dossier.
+FORMAT = 3
+#: The formats gen reads: a record is checked in the format it was written in.
+FORMATS = (2, 3)
 #: A record lists every dossier of its round: it may be far larger than an input file.
 RECORD_MAX_BYTES = 1_000_000_000
 HEADER = (
@@ -38,8 +44,8 @@ def sha256_file(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def rules_digest(call: Call, round_: Round, reviewers: Collection[str]) -> str:
-    """A digest of the parts of call.yaml that decide a round's outcome, and only those.
+def rules_of(call: Call, round_: Round, reviewers: Collection[str]) -> dict[str, Any]:
+    """The parts of call.yaml that decide a round's outcome, and only those, as plain data.
 
     Labels, rule messages, reviewers' names, other rounds, decision dates and the
     reviewers who have no review file in the round are left out, so that adding the next
@@ -51,7 +57,7 @@ def rules_digest(call: Call, round_: Round, reviewers: Collection[str]) -> str:
         reviewers: the ids of the reviewers with a review file in the round (their
             affiliations decide which reviews are excluded for a conflict of interest).
     """
-    rules = {
+    return {
         "round": round_.model_dump(
             mode="json", include={"id", "opens", "closes", "envelope", "accept_late"}
         ),
@@ -70,6 +76,15 @@ def rules_digest(call: Call, round_: Round, reviewers: Collection[str]) -> str:
         ],
         "timezone": call.timezone,
     }
+
+
+def rules_digest(call: Call, round_: Round, reviewers: Collection[str]) -> str:
+    """The digest of :func:`rules_of`: the ``rules`` line of a record."""
+    return digest_rules(rules_of(call, round_, reviewers))
+
+
+def digest_rules(rules: Mapping[str, Any]) -> str:
+    """The sha256 of rules as canonical JSON (sorted keys, no spaces, UTF-8)."""
     return _digest(rules)
 
 
@@ -86,11 +101,20 @@ def _num(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _criteria(item: Evaluated) -> dict[str, Any]:
+#: Calibrated grades are written to four decimals: enough to re-derive every mark's cents.
+_CALIBRATED = Decimal("0.0001")
+
+
+def _criteria(item: Evaluated, fmt: int) -> dict[str, Any]:
     return {
         c.id: {
             "weight": str(c.weight),
             **({"grades": [str(g) for g in c.grades]} if c.grades else {}),
+            **(
+                {"calibrated": [str(g.quantize(_CALIBRATED)) for g in c.calibrated]}
+                if c.calibrated and fmt >= 3
+                else {}
+            ),
             "value": _num(c.value),
             "points": str(c.points),
             **({"spread": str(c.spread)} if c.spread is not None else {}),
@@ -109,16 +133,19 @@ class RoundResult:
     uncalibrated: Sequence[str]
     available: Decimal  # the call's budget left before this round
     inputs: dict[str, str]  # relative path -> sha256
-    rules: str
+    rules: Mapping[str, Any]  # what rules_of gives
     deliberation: Deliberation | None = None
     departures: Sequence[Departure] = ()
 
 
-def build_record(result: RoundResult) -> dict[str, Any]:
+def build_record(result: RoundResult, fmt: int = FORMAT) -> dict[str, Any]:
     """The decision record as plain data (strings, integers, lists and mappings only).
 
     Decisions are keyed by dossier id, so that the file lists them in a stable order and
     ``git diff`` pairs each dossier with itself; the ranking is the ``rank`` field.
+
+    Args:
+        fmt: the record format to write (an earlier one to check a record written in it).
     """
     outcome = result.outcome
     departed = {d.dossier: d for d in result.departures}
@@ -132,13 +159,14 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "status": decision.status,
             "rank": decision.rank,
-            "mark": _num(item.mark),
+            # An ineligible dossier did not compete: its grades are kept, not a mark.
+            "mark": None if decision.status == "ineligible" and fmt >= 3 else _num(item.mark),
             "theme": item.dossier.principal_theme,
             "requested": _money(item.dossier.budget.requested),
             "granted": _money(decision.granted),
             "reasons": list(decision.reasons),
             "reviews": item.reviews,
-            "criteria": _criteria(item),
+            "criteria": _criteria(item, fmt),
         }
         if item.disagreements:
             entry["disagreements"] = list(item.disagreements)
@@ -168,9 +196,9 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         del counts["desiste"]  # records written before withdrawals existed stay the same
     eligible = sum(1 for d in outcome.decisions if d.status not in {"ineligible"})
     record: dict[str, Any] = {
-        "format": FORMAT,
+        "format": fmt,
         "round": result.round.id,
-        "rules": result.rules,
+        "rules": digest_rules(result.rules),
         "inputs": dict(sorted(result.inputs.items())),
         "envelope": {
             "amount": _money(result.round.envelope.amount),
@@ -198,6 +226,12 @@ def build_record(result: RoundResult) -> dict[str, Any]:
         "uncalibrated_reviewers": list(result.uncalibrated),
         "decisions": decisions,
     }
+    if fmt >= 3:
+        record["gen"] = __version__
+        record["rules_applied"] = dict(result.rules)
+        decided = result.round.decision_date
+        if decided is not None or result.round.decision_reference:
+            record["decided"] = decision_of(result.round)
     if result.deliberation is not None:
         record["jury"] = {
             "date": result.deliberation.date.isoformat(),
@@ -205,6 +239,39 @@ def build_record(result: RoundResult) -> dict[str, Any]:
             "departures": len(result.departures),
         }
     return record
+
+
+def decision_of(round_: Round) -> dict[str, str]:
+    """When and under which reference a round was decided, as call.yaml says."""
+    decision = {}
+    if round_.decision_date is not None:
+        decision["date"] = round_.decision_date.isoformat()
+    if round_.decision_reference:
+        decision["reference"] = round_.decision_reference
+    return decision
+
+
+#: A record's version line: ignored when a record is compared with its recomputation.
+_VERSION_LINE = re.compile(r'^gen: "[^"\n]*"$', re.MULTILINE)
+
+
+def same_record(committed: str | None, computed: str) -> bool:
+    """True when a committed record's text says what the recomputation says.
+
+    The version of gen that wrote it may differ: upgrading gen alone does not make a
+    record stale.
+    """
+    if committed is None:
+        return False
+    return committed == computed or _VERSION_LINE.sub("", committed) == _VERSION_LINE.sub(
+        "", computed
+    )
+
+
+def record_format(record: Mapping[str, Any] | None) -> int:
+    """The format a record was written in (the current one when there is none)."""
+    found = record.get("format") if record is not None else None
+    return found if isinstance(found, int) and found in FORMATS else FORMAT
 
 
 def decisions_of(record: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -42,18 +42,23 @@ from gen_cli.loading import CALL_FILE, RECORD_FILE, CallFolder, is_record_file, 
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.records import (
     FORMAT,
+    FORMATS,
     RoundResult,
     build_record,
     changed_decisions,
+    decision_of,
     decisions_of,
     granted_in,
     parse_record,
     read_record,
+    record_format,
     record_path,
     record_text,
     record_values_limit,
     render_record,
     rules_digest,
+    rules_of,
+    same_record,
     sha256_file,
 )
 from gen_cli.rules import Report, report, validate_folder
@@ -182,7 +187,7 @@ def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None],
             records[round_.id] = None  # a file gen did not write is reported as W002
             continue
         record = read_record(path, record_values_limit(len(folder.round_files(round_.id))))
-        if record is None or record.get("format") != FORMAT or "decisions" not in record:
+        if record is None or record.get("format") not in FORMATS or "decisions" not in record:
             if "\nclosed:" in text or "\nseal:" in text:
                 # a final record: never rewrite it, whatever happened to it
                 problems.append(
@@ -393,6 +398,7 @@ def _frozen(checked: Checked) -> list[Problem]:
             # the reviewers of the record's inputs: a review file added or removed is E401
             rules=rules_digest(checked.call, round_, _recorded_reviewers(record)),
             available=min(envelope, max(before, ZERO)),
+            decided=decision_of(round_),
         )
         problems += found
         if not found:
@@ -411,7 +417,9 @@ def _recomputed(
     problem = malformed(record)
     if problem is None:
         rules = {r.id for r in checked.call.eligibility}
-        now = score_round(checked, round_id, accept=accepted_late(record)).record
+        now = score_round(
+            checked, round_id, accept=accepted_late(record), fmt=record_format(record)
+        ).record
         if decided_part(now, rules) == decided_part(record, rules):
             return []
         problem = "its decisions are not what its frozen files give"
@@ -640,12 +648,14 @@ def score_round(
     *,
     granted_before: Mapping[str, Decimal] | None = None,
     accept: Iterable[str] = (),
+    fmt: int = FORMAT,
 ) -> ScoredRound:
     """Compute one round (whatever its state: callers check that).
 
     Args:
         granted_before: grants of earlier rounds computed in the same run.
         accept: late dossiers accepted all the same (``gen amend --accept-late``).
+        fmt: the record format to write (the committed record's, to compare with it).
     """
     folder = checked.folder
     call = checked.call
@@ -675,16 +685,23 @@ def score_round(
         uncalibrated=uncalibrated,
         available=available,
         inputs=inputs,
-        rules=rules_digest(call, round_, _reviewers(folder, round_id)),
+        rules=rules_of(call, round_, _reviewers(folder, round_id)),
         deliberation=jury[1] if jury else None,
         departures=tuple(departures),
     )
-    record = build_record(result)
+    record = build_record(result, fmt)
     return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))
 
 
-def score_rounds(checked: Checked, round_ids: Iterable[str]) -> list[ScoredRound]:
-    """Compute several rounds in time order, each seeing what the earlier ones granted."""
+def score_rounds(
+    checked: Checked, round_ids: Iterable[str], *, as_committed: bool = False
+) -> list[ScoredRound]:
+    """Compute several rounds in time order, each seeing what the earlier ones granted.
+
+    Args:
+        as_committed: write each record in the format of its committed record, to
+            compare with it (a record written by an earlier gen is not stale for that).
+    """
     order = [r.id for r in chronological(checked.call)]
     wanted = set(round_ids)
     for round_id in wanted:
@@ -692,7 +709,8 @@ def score_rounds(checked: Checked, round_ids: Iterable[str]) -> list[ScoredRound
     granted: dict[str, Decimal] = {}
     scored = []
     for round_id in sorted(wanted, key=order.index):
-        one = score_round(checked, round_id, granted_before=granted)
+        fmt = record_format(checked.records.get(round_id)) if as_committed else FORMAT
+        one = score_round(checked, round_id, granted_before=granted, fmt=fmt)
         granted[round_id] = one.result.outcome.granted
         scored.append(one)
     return scored
@@ -752,12 +770,12 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
         if checked.records.get(r.id) is not None and r.id not in skip
     ]
     stale: list[Staleness] = []
-    for scored in score_rounds(checked, with_record):
+    for scored in score_rounds(checked, with_record, as_committed=True):
         round_id = scored.result.round.id
         committed = checked.records[round_id] or {}
         if is_final(committed):
             continue  # frozen: validation checks its files, rules and decisions (E401-E403)
-        if record_text(scored.path) == scored.text:
+        if same_record(record_text(scored.path), scored.text):
             continue
         found = committed.get("inputs")
         old_inputs: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -847,8 +865,8 @@ def records_for_publication(
     require(checked, wanted, "publish")
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     stale = []
-    for one in score_rounds(checked, [r for r in wanted if r in drafts]):
-        if record_text(one.path) != one.text:
+    for one in score_rounds(checked, [r for r in wanted if r in drafts], as_committed=True):
+        if not same_record(record_text(one.path), one.text):
             committed = checked.records[one.result.round.id] or {}
             changed = changed_decisions(committed, one.record)
             stale.append(f"{one.result.round.id} ({', '.join(changed) or 'inputs changed'})")

@@ -195,6 +195,8 @@ class CriterionScore:
     minimum: Decimal | None
     #: The exact points out of 20, before apportioning to the cent: what tie-breaks compare.
     exact: Decimal = Decimal(0)
+    #: Under z-score calibration, the calibrated value of each of ``grades``, in their order.
+    calibrated: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -321,12 +323,19 @@ def evaluate(
             Decimal | None,
         ]
     ] = []
+    calibrated: list[tuple[Decimal, ...]] = []
+    zscore = call.scoring.normalise == "zscore"
     for criterion in grid.criteria:
         if isinstance(criterion, ReviewCriterion):
             values = [g.grades[criterion.id] for g in gradings if criterion.id in g.grades]
-            raw_values = tuple(
-                sorted(g.grades[criterion.id] for g in raw if criterion.id in g.grades)
+            # calibrate() keeps the gradings' order: pair each raw grade with its calibrated one
+            pairs = sorted(
+                (r.grades[criterion.id], g.grades[criterion.id])
+                for r, g in zip(raw, gradings, strict=True)
+                if criterion.id in g.grades
             )
+            raw_values = tuple(r for r, _ in pairs)
+            calibrated.append(tuple(g for _, g in pairs) if zscore else ())
             if not values:
                 incomplete = incomplete or f"no grade for criterion {criterion.id}"
                 value, normalised, spread = None, ZERO, None
@@ -349,15 +358,26 @@ def evaluate(
             )
         else:
             value, normalised = indicator_value(dossier, criterion)
+            calibrated.append(())
             parts.append((criterion.id, criterion.weight, (), value, normalised, None, None))
         exact.append(parts[-1][4] * criterion.weight * TWENTY / total_weight)
     points = apportion(exact)
     criteria = tuple(
         CriterionScore(
-            c.id, c.source, weight, grades, value, normalised, pts, spread, minimum, unrounded
+            c.id,
+            c.source,
+            weight,
+            grades,
+            value,
+            normalised,
+            pts,
+            spread,
+            minimum,
+            unrounded,
+            cal,
         )
-        for c, (_, weight, grades, value, normalised, spread, minimum), pts, unrounded in zip(
-            grid.criteria, parts, points, exact, strict=True
+        for c, (_, weight, grades, value, normalised, spread, minimum), pts, unrounded, cal in zip(
+            grid.criteria, parts, points, exact, calibrated, strict=True
         )
     )
     mark = None if incomplete else sum(points, ZERO)

@@ -7,7 +7,7 @@ from typing import Any
 
 from gen_cli.lifecycle import State
 from gen_cli.models import Review, ReviewCriterion, ReviewsRule
-from gen_cli.records import record_text
+from gen_cli.records import record_text, same_record
 from gen_cli.rounds import Checked, describe_state, score_rounds
 from gen_cli.scoring import failed_rules
 
@@ -149,9 +149,10 @@ def _obstacles(checked: Checked, status: RoundStatus) -> None:
             status.to_close.append(f"{errors} error(s) reported by gen validate")
         elif not status.to_score:
             (scored,) = score_rounds(checked, [status.round])
-            if record_text(scored.path) != scored.text:
+            if not same_record(record_text(scored.path), scored.text):
                 status.to_close.append(
-                    "its record no longer matches its inputs: run gen score and commit it"
+                    "its record no longer matches its inputs, or was written by an earlier "
+                    "version of gen: run gen score and commit it"
                 )
 
 

@@ -59,7 +59,7 @@ def test_the_jury_and_a_withdrawal_are_in_the_committed_records() -> None:
     assert chosen["jury"]["public"] is True
     dropped = q4["decisions"]["carrieres-tech-pour-tous-angers"]
     assert (dropped["status"], dropped["computed"]["status"]) == ("liste-complementaire", "laureat")
-    assert q4["closed"] == {"by": "Secrétariat de l'appel", "gen": "0.2.0", "on": "2022-02-10"}
+    assert q4["closed"] == {"by": "Secrétariat de l'appel", "gen": "0.3.0", "on": "2022-02-10"}
     # 2021Q3: a laureate withdrew after the decision; the first of the waiting list moved up,
     # recorded as an amendment of the closed round.
     gone = q3["decisions"]["portes-ouvertes-du-code-fort-de-france"]

@@ -53,7 +53,9 @@ def test_the_workbook_holds_the_record_figures(tmp_path: Path, record: dict) -> 
         assert row["Rang"] == decision.get("rank")
         assert money(row["Montant demandé"]) == money(decision["requested"])
         assert money(row["Montant accordé"]) == money(decision["granted"])
-        if "mark" in decision:
+        if decision["mark"] is None:  # ineligible: it did not compete
+            assert (row["Note /20"], decision["status"]) == (None, "ineligible")
+        else:
             assert money(row["Note /20"]) == money(decision["mark"])
     granted = sum((money(r["Montant accordé"]) for r in rows.values()), Decimal(0))
     assert granted == money(record["envelope"]["granted"])

@@ -103,7 +103,7 @@ def test_score_close_validate_and_refuse_to_score_again(hand: Path) -> None:
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", data["seal"])
     assert data["seal"] == seal_of(data)
     assert "amendments" not in data
-    assert data["format"] == 2
+    assert data["format"] == 3
     assert data["totals"]["granted"] == "95000.00"
 
     assert validate(hand) == Result(0, summary(), "")
@@ -146,10 +146,11 @@ def test_close_needs_a_scored_round_that_matches_its_inputs(hand: Path) -> None:
     replace(hand / "2023Q2/sentier-tulle.yaml", "\ntitle: ", "\ntitle: Nouveau titre, ")
     stale = invoke("close", "2023Q2", "--by", "X", "--call", hand)
     assert stale == Result(
-        2,
+        1,
         "",
-        "gen: error: round 2023Q2's decision record no longer matches its inputs: run gen "
-        "score --round 2023Q2, review and commit the record, then close it\n",
+        "gen: error: round 2023Q2's decision record no longer matches its inputs, or was "
+        "written by an earlier version of gen: run gen score --round 2023Q2, review and "
+        "commit the record, then close it\n",
     )
     assert "closed" not in load(hand / "2023Q2/results.yaml")
     nobody = invoke("close", "2023Q2", "--by", "  ", "--call", hand)

@@ -204,9 +204,12 @@ ROUND1_POINTS = {
 @pytest.mark.parametrize("dossier", sorted(ROUND1_POINTS))
 def test_round1_breakdown_is_computed_by_hand(round1: dict[str, Any], dossier: str) -> None:
     assert points(round1, dossier) == ROUND1_POINTS[dossier]
-    # The breakdown adds up exactly to the mark.
+    # The breakdown adds up exactly to the mark; grand-campus-lyon (ineligible) did not
+    # compete: its grades are kept, and it has no mark.
     total = sum((Decimal(p) for _, p in ROUND1_POINTS[dossier].values()), Decimal(0))
-    assert decision(round1, dossier)["mark"] == str(total)
+    expected = None if dossier == "grand-campus-lyon" else str(total)
+    assert decision(round1, dossier)["mark"] == expected
+    assert (decision(round1, dossier)["status"] == "ineligible") is (expected is None)
 
 
 # --- round 2023Q1: selection ---------------------------------------------------------------
@@ -240,7 +243,7 @@ ROUND1_TABLE = [
     ("atelier-brest", "laureat", 6, "13.60", "10000.00"),
     ("numerique-metz", "non-retenu", 7, "11.14", "0.00"),
     ("ecole-ouverte-pau", "non-retenu", None, "7.47", "0.00"),
-    ("grand-campus-lyon", "ineligible", None, "20.00", "0.00"),
+    ("grand-campus-lyon", "ineligible", None, None, "0.00"),
     ("maison-du-code-lens", "non-retenu", None, "14.67", "0.00"),
     ("petit-fablab-gap", "incomplet", None, None, "0.00"),
 ]
@@ -464,8 +467,21 @@ def test_round2_zscore_calibration(tmp_path: Path) -> None:
             "mixite": ("45.00", "2.00"),
         },
     }
-    # The record keeps the raw grades; the value is the calibrated one.
-    assert decision(record, "passerelle-dijon")["criteria"]["impact"]["grades"] == ["2", "5"]
+    # The record keeps the raw grades and, in the same order, their calibrated values
+    # (anne 2 ↦ 4, bruno 5 ↦ 4): the value is the mean of the calibrated ones.
+    impact = decision(record, "passerelle-dijon")["criteria"]["impact"]
+    assert (impact["grades"], impact["calibrated"], impact["value"]) == (
+        ["2", "5"],
+        ["4.0000", "4.0000"],
+        "4.00",
+    )
+    qualite = decision(record, "quartiers-nimes")["criteria"]["qualite"]
+    assert (qualite["grades"], qualite["calibrated"], qualite["value"]) == (
+        ["1", "5"],
+        ["1.0000", "4.0000"],
+        "2.50",
+    )
+    assert "calibrated" not in decision(record, "passerelle-dijon")["criteria"]["mixite"]
     assert decision(record, "sentier-tulle")["reasons"] == [
         "mark 5.20 below the threshold 10",
         "qualite 1.00 below its minimum 2",
@@ -481,6 +497,9 @@ def test_round2_too_few_grades_stay_raw(tmp_path: Path) -> None:
     record = score_json(call, R2)
     assert table(record) == table(score_json(HANDCALL, R2))
     assert record["uncalibrated_reviewers"] == ["anne-martin", "bruno-dubois"]
+    # Left raw, each grade is its own calibrated value.
+    impact = decision(record, "passerelle-dijon")["criteria"]["impact"]
+    assert (impact["grades"], impact["calibrated"]) == (["2", "5"], ["2.0000", "5.0000"])
 
 
 def test_installed_gen_prints_the_same_record(round1: dict[str, Any]) -> None:

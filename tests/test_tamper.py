@@ -12,6 +12,7 @@ import pytest
 import yaml
 from conftest import invoke, replace, run_gen
 
+from gen_cli import __version__
 from gen_cli.records import render_record, seal_of
 
 HANDCALL = Path(__file__).parent / "fixtures" / "handcall"
@@ -72,7 +73,8 @@ def test_a_forged_record_with_a_recomputed_seal_is_e403(repo: Path) -> None:
     assert result.out.splitlines()[0] == (
         f"{R1}/results.yaml:1:1: error E403 round 2023Q1 is closed and its decision record "
         "was edited: its decisions are not what its frozen files give (it was closed with gen "
-        "0.1.9, this is gen 0.2.0: check it with the version that closed it); restore it from git"
+        f"0.1.9, this is gen {__version__}: check it with the version that closed it); restore "
+        "it from git"
     )
     published = run_gen("publish", "--out", repo.parent / "site", cwd=repo)
     assert published.code == 1
