@@ -183,16 +183,27 @@ class Departure:
 
 
 class Refused(ValueError):
-    """The jury's decisions cannot be applied as written."""
+    """The jury's decisions cannot be applied as written.
+
+    Attributes:
+        where: the key of jury.yaml at fault (``("decisions", 0)``, ``("withdrawn", 1)``).
+    """
+
+    def __init__(self, message: str, where: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class OverEnvelope(Refused):
     """The jury's decisions spend more than the round could."""
 
-    def __init__(self, granted: Decimal, envelope: Decimal, adding: list[str]) -> None:
+    def __init__(
+        self, granted: Decimal, envelope: Decimal, adding: list[str], where: tuple[str | int, ...]
+    ) -> None:
         super().__init__(
             f"after the jury's decisions the round grants {q2(granted)}, more than the "
-            f"{q2(envelope)} it could spend; the decisions that add to it: {', '.join(adding)}"
+            f"{q2(envelope)} it could spend; the decisions that add to it: {', '.join(adding)}",
+            where,
         )
 
 
@@ -212,6 +223,7 @@ def deliberate(
     if deliberation is None or not (deliberation.decisions or deliberation.withdrawn):
         return outcome, []
     chosen = {d.dossier: d for d in deliberation.decisions}
+    index_of = {d.dossier: i for i, d in enumerate(deliberation.decisions)}
     departed: dict[str, Departure] = {}
     decisions: list[Decision] = []
     for decision in outcome.decisions:
@@ -223,7 +235,8 @@ def deliberate(
         if decision.status in {"ineligible", "incomplet"}:
             raise Refused(
                 f"dossier {jury.dossier!r} is {decision.status}: the jury decides among the "
-                "dossiers that competed; remove its decision"
+                "dossiers that competed; remove its decision",
+                ("decisions", index_of[ident]),
             )
         requested = decision.evaluated.dossier.budget.requested
         granted = (jury.granted or requested) if jury.status == "laureat" else ZERO
@@ -238,12 +251,11 @@ def deliberate(
         )
     total = sum((d.granted for d in decisions), ZERO)
     if total > outcome.envelope:
-        adding = [
-            f"{d.dossier} (+{q2(_gain(d, decisions))})"
-            for d in departed.values()
-            if _gain(d, decisions) > 0
-        ]
-        raise OverEnvelope(total, outcome.envelope, adding)
+        gaining = [d for d in departed.values() if _gain(d, decisions) > 0]
+        adding = [f"{d.dossier} (+{q2(_gain(d, decisions))})" for d in gaining]
+        first = min((index_of[d.dossier] for d in gaining), default=None)
+        where: tuple[str | int, ...] = ("decisions", first) if first is not None else ()
+        raise OverEnvelope(total, outcome.envelope, adding, where)
     decisions = _withdraw(decisions, deliberation.withdrawn, departed, outcome.envelope)
     total = sum((d.granted for d in decisions), ZERO)
     final = replace(outcome, decisions=tuple(decisions), granted=total)
@@ -259,13 +271,14 @@ def _withdraw(
 ) -> list[Decision]:
     decisions = list(decisions)
     where = {d.evaluated.dossier.id: i for i, d in enumerate(decisions)}
-    for withdrawal in withdrawn:
+    for position, withdrawal in enumerate(withdrawn):
         index = where[withdrawal.dossier]
         decision = decisions[index]
         if decision.status != "laureat":
             raise Refused(
                 f"dossier {withdrawal.dossier!r} withdrew but is not a laureate "
-                f"({decision.status}); remove it from withdrawn"
+                f"({decision.status}); remove it from withdrawn",
+                ("withdrawn", position),
             )
         previous = departed.get(withdrawal.dossier) or Departure(
             withdrawal.dossier, decision.status, decision.granted

@@ -367,6 +367,7 @@ def check_call(folder: CallFolder, history: History | None = None) -> Checked:
     declared.update({s.display: r.round for s, r in folder.reviews})
     checked = Checked(folder, base, records, late, declared)
     problems += _frozen(checked)
+    problems += _jury_problems(checked)
     located = report(folder, problems)
     checked.report = Report(sorted([*base.diagnostics, *located.diagnostics]), base.checked)
     return checked
@@ -619,6 +620,40 @@ def available_before(checked: Checked, round_id: str, granted: Mapping[str, Deci
     return left
 
 
+class JuryRefused(GenError):
+    """A round's jury.yaml cannot be applied to its outcome (E506)."""
+
+    def __init__(self, refused: Refused, display: str) -> None:
+        super().__init__(f"{display}: error E506 {refused}", EXIT_PROBLEMS)
+        self.refused = refused
+
+
+def _jury_problems(checked: Checked) -> list[Problem]:
+    """Jury decisions that cannot be applied, such as those that overrun the envelope (E506).
+
+    Only scoring the round tells: the round is computed when nothing else stops it.
+    """
+    problems = []
+    for round_id, (source, _) in sorted(checked.folder.deliberations.items()):
+        if checked.call.round(round_id) is None or checked.blocking(round_id):
+            continue
+        try:
+            score_round(checked, round_id)
+        except JuryRefused as error:
+            problems.append(
+                Problem(
+                    source.display,
+                    "E506",
+                    str(error.refused),
+                    loc=error.refused.where,
+                    round=round_id,
+                )
+            )
+        except GenError:
+            continue  # an earlier round's record cannot be read: reported on that record
+    return problems
+
+
 @dataclass(frozen=True)
 class ScoredRound:
     """A computed round: the result, the record as data and as text, and where it goes."""
@@ -672,7 +707,7 @@ def score_round(
         outcome, departures = deliberate(outcome, jury[1] if jury else None)
     except Refused as refused:
         assert jury is not None
-        raise GenError(f"{jury[0].display}: error E506 {refused}", EXIT_PROBLEMS) from None
+        raise JuryRefused(refused, jury[0].display) from None
     inputs = {
         folder.relative(s): sha256_file(s.path)
         for s in folder.round_files(round_id)

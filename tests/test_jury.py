@@ -119,13 +119,20 @@ def test_a_deliberation_that_overruns_the_envelope_is_refused(call: Path) -> Non
         call, {"dossier": WAITING, "status": "laureat", "justification": "Projet prioritaire."}
     )
     before = (call / ROUND / "results.yaml").read_bytes()
+    # gen validate finds it, located at the decision that adds to the envelope ...
+    message = (
+        f"{path}:{line_of(path, '- dossier: ')}:3: error E506 after the jury's decisions the "
+        "round grants 604500.00, more than the 600000.00 it could spend; the decisions that "
+        f"add to it: {WAITING} (+30000.00)"
+    )
+    found = invoke("validate", "--call", call)
+    assert found.code == 1
+    assert found.out.splitlines()[0] == message
+    # ... and gen score refuses, writing nothing.
     result = invoke("score", "--round", ROUND, "--call", call)
     assert result.code == 1
-    assert result.err == (
-        f"gen: error: {path}: error E506 after the jury's decisions the round grants "
-        "604500.00, more than the 600000.00 it could spend; the decisions that add to it: "
-        f"{WAITING} (+30000.00)\n"
-    )
+    assert result.err.splitlines()[0] == message
+    assert result.err.endswith("fix them first\n")
     assert (call / ROUND / "results.yaml").read_bytes() == before
 
 
@@ -227,12 +234,14 @@ def test_the_jury_cannot_make_an_ineligible_dossier_a_laureate(call: Path) -> No
         call,
         {"dossier": "le-numerique-recrute-clermont", "status": "laureat", "justification": "x"},
     )
-    result = invoke("score", "--round", ROUND, "--call", call)
+    result = invoke("validate", "--call", call)
     assert result.code == 1
-    assert result.err == (
-        f"gen: error: {path}: error E506 dossier 'le-numerique-recrute-clermont' is "
-        "ineligible: the jury decides among the dossiers that competed; remove its decision\n"
+    assert result.out.splitlines()[0] == (
+        f"{path}:{line_of(path, '- dossier: ')}:3: error E506 dossier "
+        "'le-numerique-recrute-clermont' is ineligible: the jury decides among the dossiers "
+        "that competed; remove its decision"
     )
+    assert invoke("score", "--round", ROUND, "--call", call).code == 1
 
 
 def test_published_pages_give_the_jury_s_public_reasons_and_name_no_one_else(
@@ -317,12 +326,13 @@ def test_only_a_laureate_can_withdraw(call: Path) -> None:
     path = deliberation(call)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(f"withdrawn:\n  - dossier: {WAITING}\n    date: 2022-06-15\n    reason: x\n")
-    result = invoke("score", "--round", ROUND, "--call", call)
+    result = invoke("validate", "--call", call)
     assert result.code == 1
-    assert result.err == (
-        f"gen: error: {path}: error E506 dossier {WAITING!r} withdrew but is not a laureate "
-        "(liste-complementaire); remove it from withdrawn\n"
+    assert result.out.splitlines()[0] == (
+        f"{path}:{line_of(path, f'- dossier: {WAITING}')}:5: error E506 dossier {WAITING!r} "
+        "withdrew but is not a laureate (liste-complementaire); remove it from withdrawn"
     )
+    assert invoke("score", "--round", ROUND, "--call", call).code == 1
 
 
 def test_earlier_rounds_are_earlier_in_time_not_in_the_file(tmp_path: Path) -> None:
