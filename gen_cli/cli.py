@@ -20,11 +20,9 @@ from gen_cli import diagnostics
 from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
 from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
+from gen_cli.documents import export_round, show_dossier, write_letters
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
-from gen_cli.export import jury_sheets, write_export
 from gen_cli.git import GitError, last_commit_time, repository_root, user_name
-from gen_cli.letters import LETTERS_MARKER, build_letters, letter_files
-from gen_cli.lifecycle import is_final
 from gen_cli.loading import find_call_folder, load_call_folder
 from gen_cli.locking import LOCK_FILE, locked
 from gen_cli.models import SCHEMAS
@@ -32,9 +30,7 @@ from gen_cli.publication import build_publication
 from gen_cli.publish import (
     generation_date,
     render_publication,
-    render_template,
     template_dirs,
-    template_file,
     write_publication,
 )
 from gen_cli.records import check_record_target, write_record
@@ -48,14 +44,12 @@ from gen_cli.rounds import (
     load_checked,
     records_for_publication,
     require,
-    round_of,
     rounds_to_score,
     score_rounds,
     submission_history,
 )
 from gen_cli.rules import filtered
 from gen_cli.scaffold import init_call, new_dossier, new_review
-from gen_cli.showing import explain_record
 from gen_cli.status import call_status, render_status
 
 app = typer.Typer(
@@ -297,35 +291,11 @@ def letters(
     target = out if out is not None else Path("private") / "letters" / round_id
     with _reporting_errors(), _locked_beside(target, "gen letters"):
         checked = _checked(call, use_git)
-        round_ = round_of(checked.call, round_id)
-        record = checked.records.get(round_id)
-        if record is None or not is_final(record):
-            raise GenError(
-                f"round {round_id} is not closed: letters are written once its decisions are "
-                f"final (gen close {round_id})"
-            )
-        root = checked.folder.root
-        dossiers = [d for _, d in checked.folder.dossiers if d.round == round_id]
-        reviews = [r for _, r in checked.folder.reviews if r.round == round_id]
-        written = build_letters(checked.call, round_id, record, dossiers, reviews, lang.value)
-        dirs = template_dirs(root, templates)
-        assert round_.decision_date is not None  # build_letters checked it
-        files = letter_files(
-            written,
-            lambda letter: render_template(dirs, "letter.md", letter=letter),
-            template_file(dirs, "letter.typ"),
-            sender,
-            round_.decision_date,
-        )
-        write_publication(
-            target,
-            files,
-            protected=[root / r.id for r in checked.call.rounds] + [root / "templates"],
-            enclosing=[root],
-            marker=LETTERS_MARKER,
+        count = write_letters(
+            checked, round_id, target, lang=lang.value, templates=templates, sender=sender
         )
     typer.echo(
-        f"wrote {len(written)} letter(s) of round {round_id} in {target} (Markdown, PDF, "
+        f"wrote {count} letter(s) of round {round_id} in {target} (Markdown, PDF, "
         "e-mail, mailing.csv): they hold private data; gen does not send them"
     )
 
@@ -358,35 +328,11 @@ def show(
     """Explain one dossier's decision to the person it concerns, from the decision record."""
     with _reporting_errors():
         checked = _checked(call, use_git)
-        dossier = next((d for _, d in checked.folder.dossiers if d.id == dossier_id), None)
-        if dossier is None:
-            raise GenError(f"no dossier {dossier_id!r} in {checked.folder.root}")
-        round_id = dossier.round
-        record = checked.records.get(round_id)
-        fresh = None
-        if record is None or recompute or not checked.blocking(round_id):
-            require(checked, [round_id], "show it")
-            (scored,) = score_rounds(checked, [round_id])
-            fresh = scored.record
-        note: str | None = None
-        if record is None:
-            record, note = fresh, "unscored"
-        elif fresh is not None and fresh != record and recompute:
-            record, note = fresh, "recomputed"
-        elif fresh is not None and _decisions_differ(fresh, record):
-            note = "stale"
-        assert record is not None
-        if dossier_id not in record.get("decisions", {}):
-            raise GenError(f"the record of round {round_id} has no decision for {dossier_id!r}")
-        explained = explain_record(checked.call, round_id, record, dossier, lang.value, note)
+        explained = show_dossier(checked, dossier_id, lang.value, recompute=recompute)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(explained.data, ensure_ascii=False, indent=2, sort_keys=True))
     else:
         typer.echo("\n".join(explained.lines))
-
-
-def _decisions_differ(fresh: dict[str, object], record: dict[str, object]) -> bool:
-    return fresh.get("decisions") != record.get("decisions")
 
 
 class ExportFormat(StrEnum):
@@ -421,25 +367,19 @@ def export(
 
     Exit status: 0 written, 2 the round has no record or the file exists, 3 internal error.
     """
+    target = out if out is not None else Path("private") / f"{round_id}-jury.{fmt.value}"
     with _reporting_errors():
         checked = _checked(call, use_git)
-        round_of(checked.call, round_id)
-        record = checked.records.get(round_id)
-        if record is None:
-            raise GenError(
-                f"round {round_id} has no decision record: run gen score --round {round_id} first"
-            )
-        target = out if out is not None else Path("private") / f"{round_id}-jury.{fmt.value}"
-        sheets = jury_sheets(
-            checked.call,
+        export_round(
+            checked,
             round_id,
-            record,
-            {d.id: d for _, d in checked.folder.dossiers},
-            [r for _, r in checked.folder.reviews],
-            lang.value,
-            private,
+            target,
+            fmt=fmt.value,
+            lang=lang.value,
+            private=private,
+            today=_today(),
+            force=force,
         )
-        write_export(target, sheets, fmt.value, lang.value, _today(), force=force)
     typer.echo(
         f"wrote {target}: the ranking of round {round_id}"
         + (" with reviewers' names and comments: keep it private" if private else "")

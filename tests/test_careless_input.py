@@ -205,17 +205,31 @@ def test_show_says_why_an_ungraded_dossier_has_no_mark(example: Path) -> None:
 
 
 def test_publishing_laureates_needs_a_decision_date(example: Path, tmp_path: Path) -> None:
-    path = replace(example / "call.yaml", "    decision_date: 2021-11-18\n", "")
+    path = replace(example / "call.yaml", "    decision_date: 2022-05-12\n", "")
+    assert invoke("score", "--round", "2022Q1", "--call", example).code == 0
     records = {p: p.read_bytes() for p in example.rglob("results.yaml")}
-    result = invoke("publish", "--call", example, "--out", tmp_path / "o")
+    result = invoke("publish", "--draft", "--call", example, "--out", tmp_path / "o")
     assert result.code == 1
-    line = line_of(path, "- id: 2021Q3")
+    line = line_of(path, "- id: 2022Q1")
     assert (
-        f"{path}:{line}:9: error E310 round 2021Q3 has laureates but no decision_date" in result.err
+        f"{path}:{line}:9: error E310 round 2022Q1 has laureates but no decision_date" in result.err
     )
     assert "gen: error: refusing to publish: fix call.yaml first" in result.err
     assert not (tmp_path / "o").exists()
     assert {p: p.read_bytes() for p in example.rglob("results.yaml")} == records
+
+
+def test_a_closed_round_keeps_its_decision_date(example: Path) -> None:
+    # The record of a closed round says when it was decided: call.yaml cannot unsay it.
+    path = replace(example / "call.yaml", "    decision_date: 2021-11-18\n", "")
+    result = invoke("validate", "--call", example)
+    assert result.code == 1
+    assert result.out.splitlines()[0] == (
+        f"{path}:{line_of(path, '- id: 2021Q3')}:5: error E402 round 2021Q3 is closed and "
+        "call.yaml changed the date or reference of its decision (decision_date, "
+        "decision_reference); restore them as the record says: date 2021-11-18, reference "
+        "GEN-AAP-INNOV-2021-R1"
+    )
 
 
 def test_an_undecodable_file_name_is_escaped_not_a_crash(example: Path) -> None:
