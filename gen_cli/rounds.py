@@ -637,6 +637,8 @@ def _jury_problems(checked: Checked) -> list[Problem]:
     for round_id, (source, _) in sorted(checked.folder.deliberations.items()):
         if checked.call.round(round_id) is None or checked.blocking(round_id):
             continue
+        if is_final(checked.records.get(round_id)):
+            continue  # closed: recomputed from its frozen files by the frozen checks
         try:
             score_round(checked, round_id)
         except JuryRefused as error:

@@ -109,7 +109,8 @@ def test_status_text_and_what_blocks_closing(tmp_path: Path) -> None:
     ) in lines
     assert lines[-2] == "  to score: nothing blocks it"
     assert lines[-1] == (
-        "  to close: its record no longer matches its inputs: run gen score and commit it"
+        "  to close: its record no longer matches its inputs, or was written by an earlier "
+        "version of gen: run gen score and commit it"
     )
 
 
