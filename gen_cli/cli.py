@@ -25,7 +25,7 @@ from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenErro
 from gen_cli.git import GitError, last_commit_time, repository_root, user_name
 from gen_cli.loading import find_call_folder, load_call_folder
 from gen_cli.locking import LOCK_FILE, locked
-from gen_cli.models import SCHEMAS
+from gen_cli.models import SCHEMAS, json_schema
 from gen_cli.publication import build_publication
 from gen_cli.publish import (
     generation_date,
@@ -35,6 +35,7 @@ from gen_cli.publish import (
 )
 from gen_cli.records import check_record_target, write_record
 from gen_cli.report import ranking
+from gen_cli.reviewing import assign_round, summary, write_assignments
 from gen_cli.rounds import (
     Checked,
     InvalidCall,
@@ -488,6 +489,32 @@ def _one_line(text: str, option: str) -> str:
 
 
 @app.command()
+def assign(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The round to assign.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change without writing.")
+    ] = False,
+    call: CallOption = None,
+    use_git: GitOption = None,
+) -> None:
+    """Give each dossier of a round its reviewers; write <round>/assignments.yaml.
+
+    Exit status: 0 written, 1 errors concern the round, 2 the round is unknown, closed,
+    empty or cannot be assigned (the message names the constraint), 3 internal error.
+    """
+    writing = nullcontext() if dry_run else _call_locked(call, "gen assign")
+    with _reporting_errors(), writing:
+        checked = _checked(call, use_git)
+        assigned = assign_round(checked, round_id)
+        if not dry_run:
+            write_assignments(assigned)
+    for line in summary(assigned, round_id):
+        typer.echo(line)
+    if not dry_run:
+        typer.echo(f"wrote {_shown(checked, assigned.path)}: review and commit it")
+
+
+@app.command()
 def close(
     round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The round to close.")],
     by: ByOption = None,
@@ -697,10 +724,11 @@ def new_review_command(
 
 def _schema_document(kind: str | None) -> dict[str, object]:
     if kind is None:
-        return {name: model.model_json_schema() for name, model in SCHEMAS.items()}
+        return {name: json_schema(name) for name in SCHEMAS}
     if kind in SCHEMAS:
-        return SCHEMAS[kind].model_json_schema()
-    raise GenError(f"unknown kind {kind!r}: choose call, dossier, review or jury")
+        return json_schema(kind)
+    *others, last = SCHEMAS
+    raise GenError(f"unknown kind {kind!r}: choose {', '.join(others)} or {last}")
 
 
 def _log_crash() -> str:

@@ -81,6 +81,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         "error",
         "the jury's decisions cannot be applied (budget, or a dossier that did not compete)",
     ),
+    # Who reviews what, <round>/assignments.yaml and call.yaml's assignment.
+    "E601": ("error", "an assignment names a round, reviewer or dossier that does not exist"),
+    "E602": ("error", "an assignment gives a reviewer a dossier they have a conflict with"),
+    "E603": ("error", "call.yaml's assignment settings name an unknown reviewer or theme"),
     # Warnings: the data is usable, but probably not what was meant.
     "W001": (
         "warning",
@@ -93,6 +97,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W012": ("warning", "an organisation's name mixes alphabets (such as Latin and Cyrillic)"),
     "W013": ("warning", "a project's dates lie implausibly far from its submission"),
     "W014": ("warning", "a hidden file where gen expects none (a pull request should not add it)"),
+    "W015": ("warning", "a review grades a dossier that is not assigned to its reviewer"),
+    "W016": ("warning", "a dossier has fewer reviewers assigned than the call requires"),
 }
 
 

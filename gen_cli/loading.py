@@ -21,13 +21,23 @@ from pydantic import BaseModel, ValidationError
 
 from gen_cli.diagnostics import Loc, Problem, capped, more_problems
 from gen_cli.errors import GenError
-from gen_cli.models import SCHEMAS, Call, Deliberation, Dossier, Review, field_names
+from gen_cli.models import (
+    SCHEMAS,
+    Assignments,
+    Call,
+    Deliberation,
+    Dossier,
+    Review,
+    field_names,
+)
 from gen_cli.yamlload import MAX_VALUES, Locations, parse_document, read_text
 
 CALL_FILE = "call.yaml"
 RECORD_FILE = "results.yaml"
 #: A round's deliberation file, written by the secretariat after the jury meets.
 JURY_FILE = "jury.yaml"
+#: Who reviews what in a round, written by gen assign (not an input of the decision).
+ASSIGNMENTS_FILE = "assignments.yaml"
 REVIEWS_DIR = "reviews"
 #: Folders of a call folder that are not rounds.
 NOT_ROUNDS = frozenset({"templates"})
@@ -63,13 +73,18 @@ class CallFolder:
     review_sources: list[Source] = field(default_factory=list)
     jury_sources: list[Source] = field(default_factory=list)
     deliberations: dict[str, tuple[Source, Deliberation]] = field(default_factory=dict)
+    #: Each round's assignments.yaml, when it has one that could be read.
+    assignments: dict[str, tuple[Source, Assignments]] = field(default_factory=dict)
 
     def relative(self, source: Source) -> str:
         """A file's path inside the call folder, in POSIX form (``2022Q1/lovelace.yaml``)."""
         return source.path.relative_to(self.root).as_posix()
 
     def round_files(self, round_id: str) -> list[Source]:
-        """The dossier and review files in a round's folder, readable or not."""
+        """The files that decide a round, readable or not: its dossiers, reviews and jury file.
+
+        Its assignments.yaml is not one: who was to review a dossier decides nothing.
+        """
         return (
             [s for s in self.dossier_sources if s.path.parent.name == round_id]
             + [s for s in self.review_sources if s.path.parent.parent.name == round_id]
@@ -272,16 +287,15 @@ TOOL_FILES = frozenset(
 KEEP_FILES = frozenset({".gitkeep", ".keep"})
 
 
-def find_files(
-    root: Path, shown_root: str, rounds: frozenset[str] = frozenset()
-) -> tuple[list[Source], list[Source], list[Source], list[Problem]]:
-    """List the dossier and review files of a call folder, in a stable order.
+def find_files(root: Path, shown_root: str, rounds: frozenset[str] = frozenset()) -> Found:
+    """List the dossier, review, jury and assignment files of a call folder, in a stable order.
 
     Returns:
-        The dossier, review and deliberation files, and problems with what gen does not read:
-        links, folders it cannot read, hidden files where none belong, stray files.
+        The dossier, review, deliberation and assignment files, and problems with what gen
+        does not read: links, folders it cannot read, hidden files where none belong, stray
+        files.
     """
-    found = _Found(root, shown_root)
+    found = Found(root, shown_root)
     for entry in found.listing(root):
         if entry.name.startswith("."):
             if entry.is_symlink():
@@ -311,11 +325,11 @@ def find_files(
             found.round_folder(entry)
         elif entry.is_dir() and not found.published(entry):
             found.round_folder(entry)
-    return found.dossiers, found.reviews, found.juries, found.problems
+    return found
 
 
 @dataclass
-class _Found:
+class Found:
     """What a walk of the call folder found, and what it could not read."""
 
     root: Path
@@ -323,6 +337,7 @@ class _Found:
     dossiers: list[Source] = field(default_factory=list)
     reviews: list[Source] = field(default_factory=list)
     juries: list[Source] = field(default_factory=list)
+    assignments: list[Source] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def _report(self, path: Path, code: str, message: str) -> None:
@@ -331,12 +346,15 @@ class _Found:
         )
 
     def link(self, path: Path) -> None:
+        """Report a link: gen does not follow it."""
         self._report(path, "E010", "gen does not follow links")
 
     def stray(self, path: Path, why: str) -> None:
+        """Report a file gen does not read, and why."""
         self._report(path, "W002", why)
 
     def hidden(self, path: Path) -> None:
+        """Report a hidden file where none belongs."""
         self._report(
             path,
             "W014",
@@ -364,6 +382,7 @@ class _Found:
             return False  # unreadable: listing it reports why
 
     def round_folder(self, folder: Path) -> None:
+        """List a round's dossiers, its jury and assignment files, and its reviews."""
         for item in self.listing(folder):
             if item.name.startswith(".") and item.is_symlink():
                 self.link(item)
@@ -375,6 +394,8 @@ class _Found:
                 self.reviews_folder(item)
             elif item.name == JURY_FILE:
                 self.juries.append(_source(self.root, self.shown_root, item))
+            elif item.name == ASSIGNMENTS_FILE:
+                self.assignments.append(_source(self.root, self.shown_root, item))
             elif item.name == RECORD_FILE:
                 if not is_record_file(item):
                     self.stray(
@@ -390,6 +411,7 @@ class _Found:
                 self.stray(item, "ignored: gen does not look in subfolders of a round")
 
     def reviews_folder(self, folder: Path) -> None:
+        """List the review files of a round's reviews/ folder."""
         for review in self.listing(folder):
             if review.name.startswith(".") and review.is_symlink():
                 self.link(review)
@@ -442,8 +464,9 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     folder.problems.extend(problems)
 
     declared = frozenset(r.id for r in folder.call.rounds) if folder.call else frozenset()
-    dossier_files, review_files, jury_files, problems = find_files(root, shown, declared)
-    folder.problems.extend(problems)
+    found = find_files(root, shown, declared)
+    dossier_files, review_files, jury_files = found.dossiers, found.reviews, found.juries
+    folder.problems.extend(found.problems)
     for round_ in folder.call.rounds if folder.call else ():
         place = root / round_.id
         if not place.is_symlink() and place.exists() and not place.is_dir():
@@ -464,6 +487,8 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
     folder.jury_sources = jury_files
     for source, deliberation in _load_all(folder, jury_files, Deliberation):
         folder.deliberations[source.path.parent.name] = (source, deliberation)
+    for source, assigned in _load_all(folder, found.assignments, Assignments):
+        folder.assignments[source.path.parent.name] = (source, assigned)
     return folder
 
 

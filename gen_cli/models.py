@@ -648,18 +648,59 @@ class Affiliation(Model):
     siret: Siret | None = None
 
 
-class Reviewer(Model):
-    """A member of the selection committee."""
+class Person(Model):
+    """Someone who takes part in the selection, with the organisations they belong to."""
 
     id: Slug
     name: Name
     affiliations: list[Affiliation] = []
 
 
+class Reviewer(Person):
+    """A member of the selection committee who grades dossiers."""
+
+    themes: list[Slug] = Field(
+        default=[],
+        description="The themes the reviewer is an expert of: gen assign prefers them for "
+        "dossiers whose principal theme this is.",
+    )
+    max_load: Annotated[int, Digits, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="The most dossiers of a round gen assign gives the reviewer."
+    )
+    available: bool = Field(
+        default=True,
+        description="false: gen assign gives the reviewer no dossier (a reviewer who "
+        "withdraws); their dossiers go to others.",
+    )
+
+
+class AvoidedPair(Model):
+    """A reviewer who must not review a dossier, for a reason gen cannot see."""
+
+    reviewer: Slug
+    dossier: Slug
+    reason: Name | None = None
+
+
+class AssignmentPolicy(Model):
+    """How gen assign gives a round's dossiers to reviewers."""
+
+    reviews_per_dossier: Annotated[int, Digits, Field(ge=1, le=50)] = 3
+    expertise: Literal["preferred", "required"] = Field(
+        default="preferred",
+        description="preferred: reviewers of the dossier's principal theme first; "
+        "required: only them.",
+    )
+    avoid: list[AvoidedPair] = Field(
+        default=[],
+        description="Pairs never assigned, beyond the conflicts of interest gen finds.",
+    )
+
+
 class Jury(Model):
     """Who may deliberate on a round's outcome, and how many must take each decision."""
 
-    members: Annotated[list[Reviewer], Field(min_length=1)]
+    members: Annotated[list[Person], Field(min_length=1)]
     quorum: Annotated[int, Digits, Field(ge=1, le=1000)] = Field(
         default=1,
         description="Members present and without a conflict of interest needed for each "
@@ -701,6 +742,9 @@ class Call(Model):
     scoring: Scoring = Scoring()
     selection: Selection = Selection()
     reviewers: list[Reviewer] = []
+    assignment: AssignmentPolicy | None = Field(
+        default=None, description="Who reviews what: the rules gen assign follows."
+    )
     jury: Jury | None = None
     letters: Letters | None = None
 
@@ -757,12 +801,52 @@ class Deliberation(Model):
 
 
 #: The file kinds and their models, as ``gen schema`` prints them.
+class Assignments(Model):
+    """``<round>/assignments.yaml``: the dossiers each reviewer of a round is to grade."""
+
+    round: RoundId
+    reviews_per_dossier: Annotated[int, Digits, Field(ge=1, le=50)]
+    reviewers: dict[Slug, list[Slug]] = Field(
+        description="For each reviewer, the ids of the dossiers they are to grade."
+    )
+
+
 SCHEMAS: dict[str, type[Model]] = {
     "call": Call,
     "dossier": Dossier,
     "review": Review,
     "jury": Deliberation,
+    "assignments": Assignments,
 }
+
+
+#: Constraints some pydantic versions write under their Python names, and the JSON Schema
+#: keywords that say the same (editors and check-jsonschema ignore unknown keywords).
+_KEYWORDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+#: Keys whose value maps names to schemas, not keywords to values.
+_NAMED = {"properties", "patternProperties", "$defs"}
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one file kind, in standard keywords only."""
+    document: dict[str, Any] = _standard(SCHEMAS[kind].model_json_schema())
+    return document
+
+
+def _standard(node: Any, named: bool = False) -> Any:
+    if isinstance(node, list):
+        return [_standard(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if named:
+        return {key: _standard(value) for key, value in node.items()}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        name = str(key)
+        if name in {"decimal_places", "max_digits"}:
+            continue  # no JSON Schema keyword says it; validation does
+        out[_KEYWORDS.get(name, name)] = _standard(value, name in _NAMED)
+    return out
 
 
 def field_names() -> set[str]:

@@ -14,7 +14,7 @@ import re
 import unicodedata
 
 from gen_cli.identifiers import siren_of
-from gen_cli.models import Dossier, Reviewer
+from gen_cli.models import Dossier, Person
 
 #: Cyrillic and Greek letters (case folded) that look like a Latin letter.
 _LOOK_ALIKES = str.maketrans(
@@ -60,7 +60,7 @@ def scripts(name: str) -> set[str]:
     return found
 
 
-def conflict_of_interest(reviewer: Reviewer, dossier: Dossier) -> str | None:
+def conflict_of_interest(reviewer: Person, dossier: Dossier) -> str | None:
     """Name the organisation of ``dossier`` that ``reviewer`` is affiliated with, if any.
 
     Organisations match by SIREN, or by name when either side gives no number.

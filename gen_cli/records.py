@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +22,7 @@ from gen_cli.loading import RECORD_FILE, RECORD_HEADER, is_record_file
 from gen_cli.models import Call, Deliberation, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
+from gen_cli.swap import replace_file
 from gen_cli.yamlload import dump, parse_document, parse_yaml, read_text
 
 #: The format gen writes. Format 3 added the version of gen, the decision's date and
@@ -341,20 +340,7 @@ def write_record(path: Path, text: str) -> None:
             or cannot be written.
     """
     check_record_target(path)
-    temporary: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A fresh name, created exclusively: never written through a link a pull request left.
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        temporary = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        temporary.chmod(0o644)
-        temporary.replace(path)
-    except OSError as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise GenError(f"cannot write {path}: {error.strerror}") from None
+    replace_file(path, text)
 
 
 def record_text(path: Path) -> str | None:

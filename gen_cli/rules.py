@@ -25,6 +25,7 @@ from gen_cli.models import (
     ReviewCriterion,
 )
 from gen_cli.names import conflict_of_interest, scripts
+from gen_cli.reviewing import assignment_problems
 from gen_cli.yamlload import locate
 
 
@@ -66,6 +67,29 @@ def call_problems(call: Call, display: str) -> list[Problem]:
             add("E301", f"{section}: id {ident!r} is declared twice", section, index, "id")
 
     theme_ids = {t.id for t in call.themes}
+    for index, reviewer in enumerate(call.reviewers):
+        for position, theme_id in enumerate(reviewer.themes):
+            if theme_id not in theme_ids:
+                add(
+                    "E603",
+                    f"reviewer {reviewer.id!r}: theme {theme_id!r} is not declared under "
+                    f"'themes' ({', '.join(sorted(theme_ids))})",
+                    "reviewers",
+                    index,
+                    "themes",
+                    position,
+                )
+    reviewer_ids = {r.id for r in call.reviewers}
+    for index, pair in enumerate(call.assignment.avoid if call.assignment else []):
+        if pair.reviewer not in reviewer_ids:
+            add(
+                "E603",
+                f"avoid: reviewer {pair.reviewer!r} is not declared under 'reviewers'",
+                "assignment",
+                "avoid",
+                index,
+                "reviewer",
+            )
     for index, theme in enumerate(call.themes):
         if theme.id not in call.grids:
             add(
@@ -532,6 +556,7 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
             problems += deliberation_problems(
                 folder.call, round_id, deliberation, dossiers, source.display
             )
+    problems += assignment_problems(folder)
     return filtered(report(folder, problems), folder, only)
 
 

@@ -41,6 +41,7 @@ from gen_cli.models import (
     ThemesRule,
 )
 from gen_cli.names import conflict_of_interest
+from gen_cli.reviewing import assigned_to
 
 #: Where the schemas live in a call repository, as ``gen init`` writes them.
 SCHEMAS_DIR = "schemas"
@@ -69,7 +70,7 @@ def gen_version() -> str:
 
 def schema_text(kind: str) -> str:
     """The JSON Schema of one file kind, exactly as ``gen schema KIND`` prints it."""
-    document = SCHEMAS[kind].model_json_schema()
+    document = models.json_schema(kind)
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
@@ -518,9 +519,18 @@ def new_dossier(folder: CallFolder, round_id: str, dossier_id: str, *, today: da
 
 
 def review_skeleton(
-    call: Call, round_id: str, reviewer_id: str, dossiers: list[Dossier]
+    call: Call,
+    round_id: str,
+    reviewer_id: str,
+    dossiers: list[Dossier],
+    *,
+    assigned: bool = False,
 ) -> list[str]:
-    """The lines of a reviewer's file: every dossier of the round, every criterion to grade."""
+    """The lines of a reviewer's file: each of ``dossiers``, every criterion to grade.
+
+    Args:
+        assigned: the dossiers are those assigned to the reviewer (assignments.yaml).
+    """
     reviewer = next(r for r in call.reviewers if r.id == reviewer_id)
     lines = [
         f"# The evaluations of {_oneline(reviewer.name)} for round {round_id}.",
@@ -531,8 +541,11 @@ def review_skeleton(
         f"reviewer: {reviewer_id}",
         f"round: {round_id}",
     ]
+    if assigned:
+        lines.insert(4, f"# These are the dossiers assigned to you in {round_id}/assignments.yaml.")
     if not dossiers:
-        return [*lines, "evaluations: {}  # no dossier in this round yet"]
+        empty = "no dossier assigned to you" if assigned else "no dossier in this round yet"
+        return [*lines, f"evaluations: {{}}  # {empty}"]
     lines.append("evaluations:")
     for dossier in sorted(dossiers, key=lambda d: d.id):
         lines.append(f"  {dossier.id}:  # {_oneline(dossier.title)}")
@@ -576,6 +589,10 @@ def new_review(folder: CallFolder, round_id: str, reviewer_id: str) -> Path:
     path = folder.root / round_id / REVIEWS_DIR / f"{reviewer_id}.yaml"
     _new_file(folder, path, "remove it first to start again")
     dossiers = [d for _, d in folder.dossiers if d.round == round_id]
+    mine = assigned_to(folder, round_id, reviewer_id)
+    if mine is not None:  # the round has an assignment: exactly the reviewer's dossiers
+        dossiers = [d for d in dossiers if d.id in mine]
     lines = _schema_line(folder, "review", path.parent)
-    _write(path, lines + review_skeleton(call, round_id, reviewer_id, dossiers))
+    skeleton = review_skeleton(call, round_id, reviewer_id, dossiers, assigned=mine is not None)
+    _write(path, lines + skeleton)
     return path

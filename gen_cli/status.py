@@ -8,6 +8,7 @@ from typing import Any
 from gen_cli.lifecycle import State
 from gen_cli.models import Review, ReviewCriterion, ReviewsRule
 from gen_cli.records import record_text, same_record
+from gen_cli.reviewing import assigned_to
 from gen_cli.rounds import Checked, describe_state, score_rounds
 from gen_cli.scoring import failed_rules
 
@@ -20,6 +21,9 @@ class ReviewerProgress:
     done: int  # evaluations with every criterion graded
     missing: int  # evaluations in the file that still lack a grade
     conflicts: int  # declared conflicts of interest
+    #: With an assignments.yaml: the dossiers assigned, and how many of them are graded.
+    assigned: int | None = None
+    assigned_done: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,16 @@ class RoundStatus:
                 "eligible": self.eligible,
             },
             "reviewers": {
-                r.reviewer: {"done": r.done, "missing": r.missing, "conflicts": r.conflicts}
+                r.reviewer: {
+                    "done": r.done,
+                    "missing": r.missing,
+                    "conflicts": r.conflicts,
+                    **(
+                        {"assigned": r.assigned, "assigned_done": r.assigned_done}
+                        if r.assigned is not None
+                        else {}
+                    ),
+                }
                 for r in self.reviewers
             },
             "reviewers_without_file": self.without_file,
@@ -91,7 +104,12 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
     }
     progress = []
     usable: dict[str, int] = {d.id: 0 for d in dossiers}
-    for review in sorted(reviews, key=lambda r: r.reviewer):
+    by_reviewer = {r.reviewer: r for r in reviews}
+    names = sorted(by_reviewer)
+    if round_id in folder.assignments:
+        names = sorted({*names, *folder.assignments[round_id][1].reviewers})
+    for name in names:
+        review = by_reviewer.get(name) or Review(reviewer=name, round=round_id, evaluations={})
         done = missing = conflicts = 0
         for dossier in dossiers:
             evaluation = review.evaluations.get(dossier.id)
@@ -106,7 +124,23 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
                 missing += 1
             if any(g is not None for g in evaluation.grades.values()):
                 usable[dossier.id] += 1
-        progress.append(ReviewerProgress(review.reviewer, done, missing, conflicts))
+        mine = assigned_to(folder, round_id, review.reviewer)
+        progress.append(
+            ReviewerProgress(
+                review.reviewer,
+                done,
+                missing,
+                conflicts,
+                None if mine is None else len(mine),
+                0
+                if mine is None
+                else sum(
+                    1
+                    for d in dossiers
+                    if d.id in mine and _graded(review, d.id, criteria.get(d.principal_theme, []))
+                ),
+            )
+        )
     minimum = max((r.min for r in call.eligibility if isinstance(r, ReviewsRule)), default=0)
     below = sorted(d.id for d in eligible if usable[d.id] < minimum)
     with_file = {r.reviewer for r in reviews}
@@ -172,9 +206,14 @@ def render_status(statuses: list[RoundStatus]) -> str:
             f"{s.eligible} eligible so far"
         )
         for r in s.reviewers:
+            assigned = (
+                f"{r.assigned_done} of {r.assigned} assigned dossier(s) graded; "
+                if r.assigned is not None
+                else ""
+            )
             lines.append(
-                f"  reviewer {r.reviewer}: {r.done} evaluation(s) done, {r.missing} still "
-                f"missing a grade, {r.conflicts} conflict(s) declared"
+                f"  reviewer {r.reviewer}: {assigned}{r.done} evaluation(s) done, {r.missing} "
+                f"still missing a grade, {r.conflicts} conflict(s) declared"
             )
         if s.without_file:
             lines.append(f"  no review file yet: {', '.join(s.without_file)}")

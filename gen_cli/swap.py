@@ -1,6 +1,7 @@
-"""Replace a folder gen publishes in one step, as a reader sees it, and recover from a crash.
+"""Replace what gen writes in one step, as a reader sees it, and recover from a crash.
 
-On Linux, `renameat2(RENAME_EXCHANGE)` swaps the new folder and the old one atomically: at
+A file is written to a fresh temporary name beside it and renamed over it. For a folder,
+on Linux, `renameat2(RENAME_EXCHANGE)` swaps the new folder and the old one atomically: at
 every instant the output path holds a whole publication, the old or the new. Where the
 system cannot exchange (another kernel, some file systems), the old folder is renamed
 aside and the new one renamed into place; an interruption between those two renames
@@ -14,13 +15,39 @@ import errno
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from gen_cli.errors import GenError
 from gen_cli.faultpoints import pause
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file renamed over the old one.
+
+    The temporary file has a fresh name, created exclusively: never written through a link
+    a pull request left.
+
+    Raises:
+        GenError: the file cannot be written.
+    """
+    temporary: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        temporary = Path(name)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        temporary.chmod(0o644)
+        temporary.replace(path)
+    except OSError as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise GenError(f"cannot write {path}: {error.strerror}") from None
 
 
 def _find_renameat2() -> Callable[..., int] | None:

@@ -26,6 +26,8 @@ import yaml
 from gen_cli.identifiers import complete_siren, complete_siret
 from gen_cli.models import Public
 from gen_cli.regions import REGIONS as ALL_REGIONS
+from gen_cli.reviewing import assign_round, write_assignments
+from gen_cli.rounds import load_checked
 
 SEED = 2021
 ROOT = Path(__file__).resolve().parent.parent
@@ -378,6 +380,7 @@ COMMENTS = {
 }
 
 # Six reviewers; harshness shifts their grades (the z-score calibration corrects it).
+# Their themes of expertise and how many dossiers a round they take are in EXPERTISE below.
 REVIEWERS = [
     ("amelie-roux", "Amélie Roux", -0.3, [("Epitech", None)]),
     ("bruno-keller", "Bruno Keller", 0.4, [("Agence régionale de l'orientation", None)]),
@@ -386,6 +389,21 @@ REVIEWERS = [
     ("emma-laurent", "Emma Laurent", 0.2, [("Fondation Inclusion Numérique", None)]),
     ("francois-petit", "François Petit", 0.1, [("Université de Lorraine", None)]),
 ]
+
+
+#: Each reviewer's themes of expertise (gen assign prefers them), and the most dossiers
+#: of a round they take.
+EXPERTISE = {
+    "amelie-roux": (["recrutement", "ingenierie-pedagogique"], 20),
+    "bruno-keller": (["insertion-professionnelle", "accompagnement-socioprofessionnel"], 20),
+    "claire-nadeau": (["ingenierie-pedagogique"], 20),
+    "driss-amrani": (["recrutement", "insertion-professionnelle"], 20),
+    "emma-laurent": (["accompagnement-socioprofessionnel"], 20),
+    "francois-petit": (["ingenierie-pedagogique", "insertion-professionnelle"], 20),
+}
+
+#: The round whose assignments.yaml gen assign writes (from the reviews already in).
+ASSIGNED_ROUND = "2022Q1"
 
 
 def slugify(text: str) -> str:
@@ -684,7 +702,13 @@ def write_example(out: Path, seed: int = SEED) -> None:
     }
     reviewers_yaml = yaml.safe_dump(
         [
-            {"id": rid, "name": name, "affiliations": affiliations[rid]}
+            {
+                "id": rid,
+                "name": name,
+                "affiliations": affiliations[rid],
+                "themes": EXPERTISE[rid][0],
+                "max_load": EXPERTISE[rid][1],
+            }
             for rid, name, _, _ in REVIEWERS
         ],
         allow_unicode=True,
@@ -719,6 +743,9 @@ def write_example(out: Path, seed: int = SEED) -> None:
         if not reviewed:
             (out / round_id / "reviews").mkdir(exist_ok=True)
             (out / round_id / "reviews" / ".gitkeep").write_text("", encoding="utf-8")
+    # What gen assign writes: the reviews already in are the pairs it keeps.
+    checked = load_checked(out, str(out))
+    write_assignments(assign_round(checked, ASSIGNED_ROUND))
 
 
 def main() -> None:

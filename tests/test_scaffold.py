@@ -36,6 +36,7 @@ INIT_FILES = {
     "schemas/dossier.schema.json",
     "schemas/review.schema.json",
     "schemas/jury.schema.json",
+    "schemas/assignments.schema.json",
 }
 
 

@@ -25,6 +25,15 @@ from gen_cli.diagnostics import CODES
 CALL = "call.yaml"
 LILLE = "2022Q1/codeuses-lille.yaml"
 MARSEILLE = "2022Q1/fabrique-marseille.yaml"
+ASSIGNED = "2022Q1/assignments.yaml"
+#: An assignment that matches the reviews of the minimal call.
+ASSIGNMENT = (
+    "round: 2022Q1\n"
+    "reviews_per_dossier: 1\n"
+    "reviewers:\n"
+    "  camille-martin: [atelier-clermont, fabrique-marseille]\n"
+    "  yannick-le-goff: [atelier-clermont, codeuses-lille, fabrique-marseille]\n"
+)
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"  # no review names it: breaking it stays local
 CAMILLE = "2022Q1/reviews/camille-martin.yaml"
 YANNICK = "2022Q1/reviews/yannick-le-goff.yaml"
@@ -963,6 +972,83 @@ CASES = [
         [(YANNICK, 11, 3, "W003", "dossier 'atelier-clermont': no grade for qualite")],
         status=0,
     ),
+    # Who reviews what: <round>/assignments.yaml and call.yaml's assignment settings.
+    case(
+        "E601-assigned-dossier-unknown",
+        [Write(ASSIGNED, ASSIGNMENT.replace("fabrique-marseille]", "fabrique-marseille, x]", 1))],
+        [(ASSIGNED, 4, 58, "E601", "dossier 'x' is not a dossier of round 2022Q1")],
+    ),
+    case(
+        "E602-assigned-conflict",
+        [
+            Write(
+                ASSIGNED,
+                ASSIGNMENT.replace("[atelier-clermont,", "[codeuses-lille, atelier-clermont,", 1),
+            )
+        ],
+        [
+            (
+                ASSIGNED,
+                4,
+                20,
+                "E602",
+                "camille-martin cannot review codeuses-lille: they are affiliated with "
+                "Association Les Codeuses du Nord (SIREN 432109874), which leads dossier "
+                "codeuses-lille; run gen assign 2022Q1 to give the dossier to another reviewer",
+            )
+        ],
+    ),
+    case(
+        "W015-grades-unassigned",
+        [Write(ASSIGNED, ASSIGNMENT.replace(", fabrique-marseille]", "]", 1))],
+        [
+            (
+                "2022Q1/reviews/camille-martin.yaml",
+                6,
+                3,
+                "W015",
+                "fabrique-marseille is not assigned to camille-martin in "
+                "2022Q1/assignments.yaml: grade only your assigned dossiers, or ask the "
+                "secretariat to assign it to you",
+            )
+        ],
+        status=0,
+    ),
+    case(
+        "W016-too-few-assigned",
+        [Write(ASSIGNED, ASSIGNMENT.replace("reviews_per_dossier: 1", "reviews_per_dossier: 2"))],
+        [
+            (
+                ASSIGNED,
+                4,
+                3,
+                "W016",
+                "dossier codeuses-lille has 1 reviewer(s) assigned, 2 required: run gen "
+                "assign 2022Q1",
+            )
+        ],
+        status=0,
+    ),
+    case(
+        "E603-reviewer-theme-unknown",
+        [
+            Replace(
+                "call.yaml",
+                "    name: Yannick Le Goff\n",
+                "    name: Yannick Le Goff\n    themes: [inclusion, cuisine]\n",
+            )
+        ],
+        [
+            (
+                "call.yaml",
+                116,
+                25,
+                "E603",
+                "reviewer 'yannick-le-goff': theme 'cuisine' is not declared under 'themes' "
+                "(inclusion, reconversion)",
+            )
+        ],
+    ),
 ]
 
 
@@ -1498,7 +1584,7 @@ def test_schema_prints_every_format() -> None:
     result = run_gen("schema")
     assert result.code == 0
     document = json.loads(result.out)
-    assert sorted(document) == ["call", "dossier", "jury", "review"]
+    assert sorted(document) == ["assignments", "call", "dossier", "jury", "review"]
     assert document["dossier"]["title"] == "Dossier"
     assert document["dossier"]["additionalProperties"] is False
     assert "contact" in document["dossier"]["required"]
@@ -1515,5 +1601,5 @@ def test_schema_of_unknown_kind_exits_2() -> None:
     assert invoke("schema", "budget") == (
         2,
         "",
-        "gen: error: unknown kind 'budget': choose call, dossier, review or jury\n",
+        "gen: error: unknown kind 'budget': choose call, dossier, review, jury or assignments\n",
     )

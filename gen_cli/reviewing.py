@@ -1,0 +1,260 @@
+"""The review process of a round: who reviews what (gen assign), and the checks on it.
+
+A round's ``assignments.yaml`` lists, for each reviewer, the dossiers they are to grade.
+``gen assign`` writes it (see ``assignment`` for how it is computed); the secretariat
+reviews and merges it like any file. Validation checks it against the call and the
+round (E601, E602), warns about dossiers short of reviewers (W016), and about reviews
+that grade a dossier their reviewer was not given (W015). It is not an input of the
+decision: changing it changes no decision record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gen_cli.assignment import Assignment, Move, moves, pairing, solve
+from gen_cli.diagnostics import Problem
+from gen_cli.errors import GenError
+from gen_cli.lifecycle import is_final
+from gen_cli.loading import ASSIGNMENTS_FILE, CallFolder
+from gen_cli.models import Assignments, Call
+from gen_cli.names import conflict_of_interest
+from gen_cli.swap import replace_file
+from gen_cli.yamlload import dump
+
+if TYPE_CHECKING:
+    from gen_cli.rounds import Checked
+
+HEADER = (
+    "# Who reviews what in round {round}: written by `gen assign {round}`.\n"
+    "# Review it like any file. After a change (a reviewer withdraws, dossiers come in),\n"
+    "# run gen assign again: it keeps these pairs where it can and says what moved.\n"
+)
+
+#: How many reviews a dossier needs when call.yaml does not say.
+DEFAULT_REVIEWS = 3
+
+
+def reviews_per_dossier(call: Call) -> int:
+    """How many reviewers each dossier needs."""
+    return call.assignment.reviews_per_dossier if call.assignment else DEFAULT_REVIEWS
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """What gen assign computed for a round, and what it changed."""
+
+    path: Path
+    text: str
+    assignment: Assignment
+    moves: list[Move]
+    had_file: bool
+    per_dossier: int
+
+
+def assign_round(checked: Checked, round_id: str) -> Assigned:
+    """Compute the round's assignment, keeping the pairs of its assignments.yaml and reviews.
+
+    Raises:
+        GenError: the round is closed, has no dossier, or cannot be assigned (the message
+            names the constraint that fails).
+    """
+    from gen_cli.assignment import Unassignable
+    from gen_cli.rounds import require, round_of
+
+    round_of(checked.call, round_id)
+    if is_final(checked.records.get(round_id)):
+        raise GenError(f"round {round_id} is closed: its reviews are in, nothing to assign")
+    require(checked, [round_id], "assign it", ignore=["E601", "E602", "W015", "W016"])
+    folder = checked.folder
+    dossiers = [d for _, d in folder.dossiers if d.round == round_id]
+    if not dossiers:
+        raise GenError(f"round {round_id} has no dossier yet: nothing to assign")
+    reviews = [r for _, r in folder.reviews if r.round == round_id]
+    previous = folder.assignments.get(round_id)
+    task = pairing(checked.call, round_id, dossiers, reviews, previous[1] if previous else None)
+    try:
+        assignment = solve(task)
+    except Unassignable as error:
+        raise GenError(f"cannot assign round {round_id}: {error}") from None
+    before = previous[1].reviewers if previous else {}
+    return Assigned(
+        path=folder.root / round_id / ASSIGNMENTS_FILE,
+        text=render_assignments(round_id, task.per_dossier, assignment.by_reviewer),
+        assignment=assignment,
+        moves=moves(before, assignment.by_reviewer) if previous else [],
+        had_file=previous is not None,
+        per_dossier=task.per_dossier,
+    )
+
+
+def write_assignments(assigned: Assigned) -> None:
+    """Write the round's assignments.yaml in one step.
+
+    Raises:
+        GenError: its place holds a link or a folder, or it cannot be written.
+    """
+    path = assigned.path
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise GenError(f"{path} is not a regular file: remove it so gen can write the assignment")
+    replace_file(path, assigned.text)
+
+
+def summary(assigned: Assigned, round_id: str) -> list[str]:
+    """What gen assign says about an assignment: counts, loads, expertise, and what moved."""
+    done = assigned.assignment
+    loads = list(done.loads.values())
+    working = [n for n in loads if n]
+    lines = [
+        f"round {round_id}: {done.pairs // assigned.per_dossier} dossier(s), "
+        f"{done.pairs} review(s) given to {len(working)} of {len(loads)} available "
+        f"reviewer(s), {min(working, default=0)} to {max(working, default=0)} each; "
+        f"{done.experts} of {done.pairs} by a reviewer of the dossier's theme"
+    ]
+    if not assigned.had_file:
+        return lines
+    if not assigned.moves:
+        lines.append("every pair of the previous assignment is kept")
+    for move in assigned.moves:
+        removed = ", ".join(move.removed) or "nobody"
+        added = ", ".join(move.added) or "nobody"
+        lines.append(f"  {move.dossier}: {removed} -> {added}")
+    if assigned.moves:
+        lines.append(f"{len(assigned.moves)} dossier(s) changed reviewers")
+    return lines
+
+
+def render_assignments(
+    round_id: str, per_dossier: int, by_reviewer: Mapping[str, Sequence[str]]
+) -> str:
+    """The text of a round's assignments.yaml: a header comment and sorted YAML."""
+    data = {
+        "round": round_id,
+        "reviews_per_dossier": per_dossier,
+        "reviewers": {r: sorted(ids) for r, ids in sorted(by_reviewer.items())},
+    }
+    return HEADER.format(round=round_id) + dump(data)
+
+
+def assignment_problems(folder: CallFolder) -> list[Problem]:
+    """What is wrong with the rounds' assignments, and the reviews that stray from them."""
+    call = folder.call
+    if call is None:
+        return []
+    problems: list[Problem] = []
+    for round_id, (source, assigned) in sorted(folder.assignments.items()):
+        problems += _file_problems(folder, call, round_id, source.display, assigned)
+    return problems
+
+
+def _file_problems(
+    folder: CallFolder, call: Call, round_id: str, display: str, assigned: Assignments
+) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def problem(code: str, message: str, *loc: str | int) -> None:
+        problems.append(Problem(display, code, message, loc=loc, round=round_id))
+
+    if call.round(round_id) is None:
+        return problems  # a folder that is no declared round is reported as such
+    if assigned.round != round_id:
+        problem(
+            "E601",
+            f"round: {assigned.round!r}, but this file is in the folder of round {round_id}; "
+            f"write round: {round_id}",
+            "round",
+        )
+    reviewers = {r.id: r for r in call.reviewers}
+    dossiers = {d.id: d for _, d in folder.dossiers if d.round == round_id}
+    reviews = {r.reviewer: r for _, r in folder.reviews if r.round == round_id}
+    avoided = {(a.reviewer, a.dossier) for a in (call.assignment.avoid if call.assignment else [])}
+    count: dict[str, int] = dict.fromkeys(dossiers, 0)
+    for reviewer_id, ids in assigned.reviewers.items():
+        reviewer = reviewers.get(reviewer_id)
+        if reviewer is None:
+            problem(
+                "E601",
+                f"reviewer {reviewer_id!r} is not declared in call.yaml (reviewers: "
+                f"{', '.join(sorted(reviewers)) or 'none'})",
+                "reviewers",
+                reviewer_id,
+            )
+            continue
+        seen: set[str] = set()
+        for index, ident in enumerate(ids):
+            where = ("reviewers", reviewer_id, index)
+            dossier = dossiers.get(ident)
+            if dossier is None:
+                problem("E601", f"dossier {ident!r} is not a dossier of round {round_id}", *where)
+                continue
+            if ident in seen:
+                problem("E601", f"dossier {ident!r} is listed twice for {reviewer_id}", *where)
+                continue
+            seen.add(ident)
+            count[ident] += 1
+            detected = conflict_of_interest(reviewer, dossier)
+            review = reviews.get(reviewer_id)
+            evaluation = review.evaluations.get(ident) if review else None
+            why = (
+                f"they are affiliated with {detected}"
+                if detected
+                else f"they declared a conflict ({evaluation.conflict})"
+                if evaluation is not None and evaluation.conflict
+                else "call.yaml says to avoid this pair"
+                if (reviewer_id, ident) in avoided
+                else None
+            )
+            if why is not None:
+                problem(
+                    "E602",
+                    f"{reviewer_id} cannot review {ident}: {why}; run gen assign {round_id} "
+                    "to give the dossier to another reviewer",
+                    *where,
+                )
+    needed = assigned.reviews_per_dossier
+    for ident, found in sorted(count.items()):
+        if found < needed:
+            problem(
+                "W016",
+                f"dossier {ident} has {found} reviewer(s) assigned, {needed} required: run "
+                f"gen assign {round_id}",
+                "reviewers",
+            )
+    problems += _stray_reviews(folder, round_id, assigned)
+    return problems
+
+
+def _stray_reviews(folder: CallFolder, round_id: str, assigned: Assignments) -> list[Problem]:
+    """Reviews that grade a dossier their reviewer was not assigned (W015)."""
+    problems = []
+    for source, review in folder.reviews:
+        if review.round != round_id or source.path.parent.parent.name != round_id:
+            continue
+        mine = set(assigned.reviewers.get(review.reviewer, ()))
+        for ident, evaluation in review.evaluations.items():
+            graded = any(g is not None for g in evaluation.grades.values())
+            if graded and ident not in mine:
+                problems.append(
+                    Problem(
+                        source.display,
+                        "W015",
+                        f"{ident} is not assigned to {review.reviewer} in {round_id}/"
+                        f"{ASSIGNMENTS_FILE}: grade only your assigned dossiers, or ask the "
+                        "secretariat to assign it to you",
+                        loc=("evaluations", ident),
+                        at_key=True,
+                        round=round_id,
+                    )
+                )
+    return problems
+
+
+def assigned_to(folder: CallFolder, round_id: str, reviewer_id: str) -> list[str] | None:
+    """The dossiers assigned to a reviewer in a round; None when the round has no assignment."""
+    found = folder.assignments.get(round_id)
+    if found is None:
+        return None
+    return sorted(found[1].reviewers.get(reviewer_id, []))
