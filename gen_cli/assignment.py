@@ -233,8 +233,8 @@ def _shortfall(
     """Name the constraint that fails, from the minimum cut of the maximum flow.
 
     The dossiers still reachable from the source in the residual network cannot all get
-    their reviews: together they need more than the reviewers who may review them (all
-    reachable, all full) can take.
+    their reviews: together they need more than the reviewers who may review them can
+    give (each reviews a dossier once, within their max_load).
     """
     adjacent: dict[int, list[int]] = {}
     for tail, head, cap, used in zip(tails, heads, caps, flows, strict=True):
@@ -251,9 +251,15 @@ def _shortfall(
                 seen.add(nxt)
                 queue.append(nxt)
     stuck = [d for i, d in enumerate(dossiers) if 2 + i in seen]
-    able = [r for i, r in enumerate(reviewers) if 2 + len(dossiers) + i in seen]
+    # What the reviewers of those dossiers can give them: one review a dossier each,
+    # within their max_load (Hall's condition for this flow, which the cut violates).
+    degree: dict[str, int] = {}
+    for ident in stuck:
+        for reviewer in task.allowed[ident]:
+            degree[reviewer] = degree.get(reviewer, 0) + 1
+    able = sorted(degree)
     k = task.per_dossier
-    load = sum(task.capacity[r] for r in able)
+    load = sum(min(task.capacity[r], n) for r, n in degree.items())
     themes = {task.themes[d] for d in stuck}
     where = f"theme {next(iter(themes))}" if len(themes) == 1 else f"round {task.round}"
     names = _few(stuck)

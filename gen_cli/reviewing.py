@@ -155,8 +155,8 @@ def _file_problems(
 ) -> list[Problem]:
     problems: list[Problem] = []
 
-    def problem(code: str, message: str, *loc: str | int) -> None:
-        problems.append(Problem(display, code, message, loc=loc, round=round_id))
+    def problem(code: str, message: str, *loc: str | int, at_key: bool = False) -> None:
+        problems.append(Problem(display, code, message, loc=loc, at_key=at_key, round=round_id))
 
     if call.round(round_id) is None:
         return problems  # a folder that is no declared round is reported as such
@@ -222,6 +222,7 @@ def _file_problems(
                 f"dossier {ident} has {found} reviewer(s) assigned, {needed} required: run "
                 f"gen assign {round_id}",
                 "reviewers",
+                at_key=True,
             )
     problems += _stray_reviews(folder, round_id, assigned)
     return problems

@@ -1020,8 +1020,8 @@ CASES = [
         [
             (
                 ASSIGNED,
-                4,
                 3,
+                1,
                 "W016",
                 "dossier codeuses-lille has 1 reviewer(s) assigned, 2 required: run gen "
                 "assign 2022Q1",
