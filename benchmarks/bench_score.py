@@ -125,7 +125,7 @@ def _dossier_yaml(ident: str, round_id: str, opens: str, rng: random.Random, sir
         f"  region: {rng.choice(REGIONS)}\n"
         "  gen_labelled: true\n"
         "partners:\n"
-        f"  - {{name: Partenaire {ident}, role: Stages en entreprise}}\n"
+        f"  - {{name: Partenaire {ident}, role: Stages en entreprise, country: BE}}\n"
         "budget:\n"
         f"  total_cost: {requested + other}\n"
         f"  requested: {requested}\n"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from gen_cli.models import Assignments, Call, Dossier, Review
-from gen_cli.names import conflict_of_interest
+from gen_cli.names import affiliation_keys, keys_conflict, organisation_keys
 
 #: Costs, in order of priority: keeping a pair costs nothing and a new pair NEW, so pairs
 #: stay unless a constraint moves them; a unit of load above a reviewer's share costs
@@ -105,14 +105,18 @@ def pairing(
     capacity = {r.id: min(r.max_load, count) if r.max_load else count for r in available}
     allowed: dict[str, tuple[str, ...]] = {}
     expert: set[tuple[str, str]] = set()
+    # Each organisation's keys once, not once a pair: 10,000 dossiers x 300 reviewers.
+    affiliated = {r.id: affiliation_keys(r) for r in available if r.affiliations}
     for dossier in in_round:
         theme = dossier.principal_theme
+        organisations = organisation_keys(dossier)
         fit = []
         for reviewer in available:
             pair = (dossier.id, reviewer.id)
             if pair in declared or pair in avoided:
                 continue
-            if conflict_of_interest(reviewer, dossier) is not None:
+            keys = affiliated.get(reviewer.id)
+            if keys is not None and keys_conflict(keys, organisations):
                 continue
             knows = theme in reviewer.themes
             if required and not knows:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from gen_cli.identifiers import siren_of
 from gen_cli.models import Dossier, Person
@@ -44,6 +45,7 @@ def _folded(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=65_536)
 def name_key(name: str) -> str:
     """The key two spellings of one organisation share: ``"EPITECH SAS"`` -> ``"epitech"``."""
     words = re.findall(r"[a-z0-9]+", _folded(name))
@@ -81,3 +83,37 @@ def conflict_of_interest(reviewer: Person, dossier: Dossier) -> str | None:
         if name_key(name) in names:
             return f"{name}, which {role} dossier {dossier.id}"
     return None
+
+
+#: An organisation's keys: the SIRENs and the name keys it goes by.
+Keys = tuple[frozenset[str], frozenset[str]]
+
+
+def affiliation_keys(person: Person) -> Keys:
+    """The keys of the organisations a person is affiliated with."""
+    return (
+        frozenset(
+            siren_of(a.siren or a.siret or "") for a in person.affiliations if a.siren or a.siret
+        ),
+        frozenset(name_key(a.name) for a in person.affiliations),
+    )
+
+
+def organisation_keys(dossier: Dossier) -> Keys:
+    """The keys of a dossier's lead and partners."""
+    organisations = [(dossier.porteur.name, dossier.porteur.siret)] + [
+        (p.name, p.siret) for p in dossier.partners
+    ]
+    return (
+        frozenset(siren_of(siret) for _, siret in organisations if siret),
+        frozenset(name_key(name) for name, _ in organisations),
+    )
+
+
+def keys_conflict(person: Keys, dossier: Keys) -> bool:
+    """Whether a person's affiliations and a dossier's organisations meet.
+
+    The same test as :func:`conflict_of_interest` (by SIREN, or by name), on keys computed
+    once per organisation.
+    """
+    return bool(person[0] & dossier[0] or person[1] & dossier[1])

@@ -17,6 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gen_cli.assignment import Pairing, Unassignable, shares, solve
+from gen_cli.loading import load_call_folder
+from gen_cli.names import (
+    affiliation_keys,
+    conflict_of_interest,
+    keys_conflict,
+    organisation_keys,
+)
 
 EXAMPLE = Path(__file__).parent.parent / "dossiers"
 ROUND = "2022Q2"
@@ -236,6 +243,19 @@ def test_a_closed_round_is_not_assigned(call: Path) -> None:
     assert invoke("assign", "2021Q3", "--call", call) == Result(
         2, "", "gen: error: round 2021Q3 is closed: its reviews are in, nothing to assign\n"
     )
+
+
+def test_conflict_keys_agree_with_conflict_of_interest() -> None:
+    folder = load_call_folder(EXAMPLE)
+    assert folder.call is not None
+    found = 0
+    for reviewer in folder.call.reviewers:
+        keys = affiliation_keys(reviewer)
+        for _, dossier in folder.dossiers:
+            conflict = conflict_of_interest(reviewer, dossier) is not None
+            assert keys_conflict(keys, organisation_keys(dossier)) is conflict
+            found += conflict
+    assert found == 2  # Epitech (partner of Tech My GE) and Ada Tech School (leads Lovelace)
 
 
 # --- The solver on problems built directly --------------------------------------------------
