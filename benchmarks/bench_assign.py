@@ -20,6 +20,7 @@ gen assign computes the whole assignment. Then measures, once each:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import resource
 import shutil
@@ -98,7 +99,14 @@ def highs(task: Pairing, candidates: int = 24) -> tuple[float, str] | None:
     column = {r: i for i, r in enumerate(reviewers)}
     rows, cols, costs = [], [], []
     for d_index, dossier in enumerate(dossiers):
-        ranked = sorted(task.allowed[dossier], key=lambda r: ((dossier, r) not in task.expert, r))
+        # Experts first, spread over the committee by a hash (not all the same 24).
+        ranked = sorted(
+            task.allowed[dossier],
+            key=lambda r: (
+                (dossier, r) not in task.expert,
+                hashlib.sha256(f"{dossier}:{r}".encode()).digest(),
+            ),
+        )
         for reviewer in ranked[:candidates]:
             j = len(costs)
             costs.append(0.0 if (dossier, reviewer) in task.expert else 1.0)

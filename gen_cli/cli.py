@@ -35,7 +35,7 @@ from gen_cli.publish import (
 )
 from gen_cli.records import check_record_target, write_record
 from gen_cli.report import ranking
-from gen_cli.reviewing import assign_round, summary, write_assignments
+from gen_cli.reviewing import assign_round, seal_review, summary, write_assignments
 from gen_cli.rounds import (
     Checked,
     InvalidCall,
@@ -51,7 +51,15 @@ from gen_cli.rounds import (
 )
 from gen_cli.rules import filtered
 from gen_cli.scaffold import init_call, new_dossier, new_review
+from gen_cli.sealing import (
+    IDENTITY_VARIABLE,
+    MAX_SEALED_BYTES,
+    Unopenable,
+    load_identities,
+    unseal,
+)
 from gen_cli.status import call_status, render_status
+from gen_cli.yamlload import read_bytes
 
 app = typer.Typer(
     name="gen",
@@ -98,6 +106,14 @@ def _reporting_errors(brief: bool = False) -> Iterator[None]:
         raise typer.Exit(error.exit_code) from None
 
 
+IdentityOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--identity",
+        envvar=IDENTITY_VARIABLE,
+        help="The secretariat's age identity file: sealed reviews are opened in memory.",
+    ),
+]
 GitOption = Annotated[
     bool | None,
     typer.Option(
@@ -109,9 +125,12 @@ GitOption = Annotated[
 ]
 
 
-def _checked(call: Path | None, use_git: bool | None = None) -> Checked:
+def _checked(
+    call: Path | None, use_git: bool | None = None, identity: Path | None = None
+) -> Checked:
     root = find_call_folder(call)
-    return load_checked(root, str(root), submission_history(root, use_git))
+    history = submission_history(root, use_git)
+    return load_checked(root, str(root), history, load_identities(identity))
 
 
 @app.command()
@@ -123,6 +142,7 @@ def validate(
     call: CallOption = None,
     fmt: FormatOption = Format.text,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Check call.yaml, every dossier and every review; report every problem.
 
@@ -131,7 +151,7 @@ def validate(
     """
     with _reporting_errors():
         root = find_call_folder(call)
-        folder = load_call_folder(root, str(root))
+        folder = load_call_folder(root, str(root), load_identities(identity))
         checked = check_call(folder, submission_history(root, use_git))
         report = filtered(checked.report, folder, paths or ())
     diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout)
@@ -165,6 +185,7 @@ def score(
         ScoreFormat, typer.Option("--format", help="text, or json: the record on stdout.")
     ] = ScoreFormat.text,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Score rounds: eligibility, marks, ranking, selection; write <round>/results.yaml.
 
@@ -173,7 +194,7 @@ def score(
     """
     writing = nullcontext() if check or dry_run else _call_locked(call, "gen score")
     with _reporting_errors(brief=check), writing:
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         if check:
             _check(checked)
             return
@@ -224,7 +245,18 @@ def _check(checked: Checked) -> None:
             f"round {round_id}: not checked: gen validate finds {count} error(s) that concern it",
             err=True,
         )
-    stale = check_records(checked, skip=set(blocked))
+    sealed = {
+        r: len(checked.folder.sealed_in(r))
+        for r in recorded
+        if r not in blocked and checked.folder.sealed_in(r)
+    }
+    for round_id, count in sealed.items():
+        typer.echo(
+            f"round {round_id}: not checked: it holds {count} sealed review(s), which the "
+            f"secretariat opens with its identity (--identity FILE or {IDENTITY_VARIABLE})",
+            err=True,
+        )
+    stale = check_records(checked, skip=set(blocked) | set(sealed))
     shown_root = Path(checked.folder.call_source.display).parent
     for item in stale:
         shown = shown_root / item.path.relative_to(checked.folder.root)
@@ -250,7 +282,7 @@ def _check(checked: Checked) -> None:
     if stale:
         again = "--all" if len(stale) > 1 else f"--round {stale[0].round_id}"
         typer.echo(f"{len(stale)} stale record(s); run gen score {again} and commit the result")
-    elif blocked:
+    elif blocked or sealed:
         typer.echo("every other decision record matches its inputs")
     if stale or blocked:
         raise typer.Exit(EXIT_PROBLEMS)
@@ -283,6 +315,7 @@ def letters(
     ] = "secretariat@example.org",
     call: CallOption = None,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Write one decision letter a dossier of a closed round: Markdown, PDF and e-mail.
 
@@ -291,7 +324,7 @@ def letters(
     """
     target = out if out is not None else Path("private") / "letters" / round_id
     with _reporting_errors(), _locked_beside(target, "gen letters"):
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         count = write_letters(
             checked, round_id, target, lang=lang.value, templates=templates, sender=sender
         )
@@ -325,10 +358,11 @@ def show(
     ] = ShowFormat.text,
     call: CallOption = None,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Explain one dossier's decision to the person it concerns, from the decision record."""
     with _reporting_errors():
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         explained = show_dossier(checked, dossier_id, lang.value, recompute=recompute)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(explained.data, ensure_ascii=False, indent=2, sort_keys=True))
@@ -363,6 +397,7 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
     call: CallOption = None,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Write a round's full ranking for the jury meeting, from its decision record.
 
@@ -370,7 +405,7 @@ def export(
     """
     target = out if out is not None else Path("private") / f"{round_id}-jury.{fmt.value}"
     with _reporting_errors():
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         export_round(
             checked,
             round_id,
@@ -416,6 +451,7 @@ def publish(
     ] = False,
     call: CallOption = None,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Render the laureates and the budget to Markdown, a static HTML site and open data.
 
@@ -426,7 +462,7 @@ def publish(
     2 usage error or an output folder gen will not replace, 3 internal error.
     """
     with _reporting_errors(), _locked_beside(out, "gen publish"):
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         root = checked.folder.root
         chosen = records_for_publication(checked, list(round_ids or []), draft=draft)
         check_publishable(checked, chosen.records)
@@ -496,6 +532,7 @@ def assign(
     ] = False,
     call: CallOption = None,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Give each dossier of a round its reviewers; write <round>/assignments.yaml.
 
@@ -504,7 +541,7 @@ def assign(
     """
     writing = nullcontext() if dry_run else _call_locked(call, "gen assign")
     with _reporting_errors(), writing:
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         assigned = assign_round(checked, round_id)
         if not dry_run:
             write_assignments(assigned)
@@ -514,12 +551,57 @@ def assign(
         typer.echo(f"wrote {_shown(checked, assigned.path)}: review and commit it")
 
 
+@app.command("seal")
+def seal_command(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="The plaintext review.")],
+    call: CallOption = None,
+) -> None:
+    """Seal a review to the secretariat's keys (and the reviewer's): FILE.age; FILE removed.
+
+    Exit status: 0 sealed, 2 the call seals nothing, or FILE is not a valid review.
+    """
+    with _reporting_errors():
+        folder = load_call_folder(find_call_folder(call))
+        if folder.call is None:
+            raise GenError("call.yaml has errors: run gen validate and fix them first")
+        sealed = seal_review(folder.call, path)
+    typer.echo(f"sealed {sealed}; removed {path}: commit {sealed.name}, never the plaintext")
+
+
+@app.command("unseal")
+def unseal_command(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="The sealed file (.age).")],
+    identity: IdentityOption = None,
+) -> None:
+    """Print a sealed file's plaintext on stdout; nothing is written to disk.
+
+    Exit status: 0 printed, 1 the identity does not open it (or it was altered), 2 no
+    identity or unreadable file.
+    """
+    with _reporting_errors():
+        identities = load_identities(identity)
+        if not identities:
+            raise GenError(
+                f"give the identity that opens it: --identity FILE (or {IDENTITY_VARIABLE})"
+            )
+        raw, problems = read_bytes(path, str(path), MAX_SEALED_BYTES)
+        if raw is None:
+            raise GenError(problems[0].message)
+        try:
+            plaintext = unseal(raw, identities)
+        except Unopenable as error:
+            raise GenError(f"cannot open {path}: {error}", EXIT_PROBLEMS) from None
+    sys.stdout.buffer.write(plaintext)
+    sys.stdout.flush()
+
+
 @app.command()
 def close(
     round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The round to close.")],
     by: ByOption = None,
     call: CallOption = None,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Make a scored round's decision record final; later changes need gen amend.
 
@@ -527,7 +609,7 @@ def close(
     is not scored or already closed, 3 internal error.
     """
     with _reporting_errors(), _call_locked(call, "gen close"):
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         who = _who(by, checked.folder.root)
         path = close_round(checked, round_id, by=who, on=_today())
     typer.echo(f"closed round {round_id}: its decisions are final; commit {_shown(checked, path)}")
@@ -544,6 +626,7 @@ def amend(
     by: ByOption = None,
     call: CallOption = None,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Record a change to a closed round: who, when, why, which files, which decisions.
 
@@ -551,7 +634,7 @@ def amend(
     or nothing changed, 3 internal error.
     """
     with _reporting_errors(), _call_locked(call, "gen amend"):
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         who = _who(by, checked.folder.root)
         amended = amend_round(
             checked,
@@ -586,13 +669,14 @@ def status(
         StatusFormat.text
     ),
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Say where each round stands: dossiers, reviews, and what blocks scoring or closing.
 
     Exit status: 0 (it is a report), 2 unreadable call folder or unknown round.
     """
     with _reporting_errors():
-        checked = _checked(call, use_git)
+        checked = _checked(call, use_git, identity)
         for round_id in round_ids or []:
             checked.state(round_id)  # an unknown round is refused here
         statuses = call_status(checked, list(round_ids or []))
@@ -625,6 +709,7 @@ def diff(
         DiffFormat, typer.Option("--format", help="text, md (a pull-request comment) or json.")
     ] = DiffFormat.text,
     use_git: GitOption = None,
+    identity: IdentityOption = None,
 ) -> None:
     """Show what a change does to the call: files, decisions, envelopes.
 

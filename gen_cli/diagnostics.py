@@ -12,7 +12,7 @@ from typing import Literal, TextIO, TypeVar
 
 T = TypeVar("T")
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 Loc = tuple[str | int, ...]
 
 #: Every diagnostic code, its severity and what it means. README documents each one
@@ -29,6 +29,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E008": ("error", "YAML anchors, aliases and merge keys are not allowed"),
     "E009": ("error", "the file is larger than gen accepts"),
     "E010": ("error", "the path is a symbolic link or not a regular file"),
+    "E011": ("error", "a sealed file cannot be opened with the identity given, or was altered"),
     # One file against its schema.
     "E101": ("error", "a required field is missing"),
     "E102": ("error", "a field is not part of the format (often a typo)"),
@@ -99,6 +100,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W014": ("warning", "a hidden file where gen expects none (a pull request should not add it)"),
     "W015": ("warning", "a review grades a dossier that is not assigned to its reviewer"),
     "W016": ("warning", "a dossier has fewer reviewers assigned than the call requires"),
+    "W017": ("warning", "a review is committed in plain text though the call seals reviews"),
+    # Notes: what gen could not check, said without alarm.
+    "N001": ("note", "a sealed review is present but not checked: no identity was given"),
 }
 
 
@@ -190,14 +194,19 @@ class Format(StrEnum):
 
 
 def counts(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
-    """Return the number of errors and of warnings."""
+    """Return the number of errors and of warnings (notes are neither)."""
     errors = warnings = 0
     for diagnostic in diagnostics:
         if diagnostic.severity == "error":
             errors += 1 + diagnostic.more
-        else:
+        elif diagnostic.severity == "warning":
             warnings += 1 + diagnostic.more
     return errors, warnings
+
+
+def notes(diagnostics: Iterable[Diagnostic]) -> int:
+    """The number of notes: what gen could not check, said without alarm."""
+    return sum(1 + d.more for d in diagnostics if d.severity == "note")
 
 
 #: Problems of one code shown for one file; the rest are counted on one more line.
@@ -252,7 +261,9 @@ def summary_line(diagnostics: Sequence[Diagnostic], checked: dict[str, int]) -> 
     """One line: what was checked and how many problems were found."""
     errors, warnings = counts(diagnostics)
     what = ", ".join(_plural(n, noun) for noun, n in checked.items())
-    return f"checked {what}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    noted = notes(diagnostics)
+    also = f", {_plural(noted, 'note')}" if noted else ""
+    return f"checked {what}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{also}"
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -283,7 +294,7 @@ def code_quality(diagnostics: Sequence[Diagnostic]) -> list[dict[str, object]]:
                 "description": f"{d.code} {d.message}",
                 "check_name": d.code,
                 "fingerprint": hashlib.sha256(identity).hexdigest(),
-                "severity": "major" if d.severity == "error" else "minor",
+                "severity": {"error": "major", "warning": "minor"}.get(d.severity, "info"),
                 "location": {"path": d.path, "lines": {"begin": d.line}},
             }
         )
@@ -304,6 +315,7 @@ def write(
             "checked": checked,
             "errors": errors,
             "warnings": warnings,
+            "notes": notes(diagnostics),
         }
         stream.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
@@ -320,7 +332,8 @@ def write(
                     f"title={d.code}",
                 ]
             )
-            stream.write(f"::{d.severity} {props}::{_github_escape(d.message)}\n")
+            kind = "notice" if d.severity == "note" else d.severity
+            stream.write(f"::{kind} {props}::{_github_escape(d.message)}\n")
         stream.write(summary_line(diagnostics, checked) + "\n")
         return
     if use_colour(stream):
@@ -329,7 +342,7 @@ def write(
 
         console = Console(file=stream, highlight=False, soft_wrap=True)
         for d in diagnostics:
-            style = "bold red" if d.severity == "error" else "bold yellow"
+            style = {"error": "bold red", "warning": "bold yellow"}.get(d.severity, "bold blue")
             line = Text(f"{d.path}:{d.line}:{d.col}: ", style="bold")
             line.append(f"{d.severity} {d.code}", style=style)
             line.append(f" {d.message}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +31,8 @@ from gen_cli.models import (
     Review,
     field_names,
 )
-from gen_cli.yamlload import MAX_VALUES, Locations, parse_document, read_text
+from gen_cli.sealing import MAX_SEALED_BYTES, Unopenable, is_sealed_name, unseal
+from gen_cli.yamlload import MAX_VALUES, Locations, decode, parse_document, read_bytes, read_text
 
 CALL_FILE = "call.yaml"
 RECORD_FILE = "results.yaml"
@@ -75,6 +77,14 @@ class CallFolder:
     deliberations: dict[str, tuple[Source, Deliberation]] = field(default_factory=dict)
     #: Each round's assignments.yaml, when it has one that could be read.
     assignments: dict[str, tuple[Source, Assignments]] = field(default_factory=dict)
+    #: Sealed review files, opened or not.
+    sealed_sources: list[Source] = field(default_factory=list)
+    #: Sealed review files gen could not open, for want of the identity.
+    sealed: list[Source] = field(default_factory=list)
+
+    def sealed_in(self, round_id: str) -> list[Source]:
+        """The sealed review files of a round that gen could not open (no identity)."""
+        return [s for s in self.sealed if s.path.parent.parent.name == round_id]
 
     def relative(self, source: Source) -> str:
         """A file's path inside the call folder, in POSIX form (``2022Q1/lovelace.yaml``)."""
@@ -88,6 +98,7 @@ class CallFolder:
         return (
             [s for s in self.dossier_sources if s.path.parent.name == round_id]
             + [s for s in self.review_sources if s.path.parent.parent.name == round_id]
+            + [s for s in self.sealed_sources if s.path.parent.parent.name == round_id]
             + [s for s in self.jury_sources if s.path.parent.name == round_id]
         )
 
@@ -214,6 +225,28 @@ def load_model(source: Source, model: type[M]) -> tuple[M | None, list[Problem]]
     text, problems = read_text(source.path, source.display)
     if text is None:
         return None, problems
+    return validated(text, source, model)
+
+
+def load_sealed(
+    source: Source, model: type[M], identities: Sequence[Any]
+) -> tuple[M | None, list[Problem]]:
+    """Open a sealed file in memory, then parse and validate it; lines are the plaintext's."""
+    raw, problems = read_bytes(source.path, source.display, MAX_SEALED_BYTES)
+    if raw is None:
+        return None, problems
+    try:
+        plaintext = unseal(raw, identities)
+    except Unopenable as error:
+        return None, [Problem(source.display, "E011", f"cannot open this sealed file: {error}")]
+    text, problems = decode(plaintext, source.display)
+    if text is None:
+        return None, problems
+    return validated(text, source, model)
+
+
+def validated(text: str, source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
+    """Parse a file's text and validate it against its model."""
     data, where, problems = parse_document(text, source.display, MAX_VALUES)
     if data is None:
         return None, problems
@@ -338,6 +371,7 @@ class Found:
     reviews: list[Source] = field(default_factory=list)
     juries: list[Source] = field(default_factory=list)
     assignments: list[Source] = field(default_factory=list)
+    sealed_reviews: list[Source] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def _report(self, path: Path, code: str, message: str) -> None:
@@ -419,6 +453,8 @@ class Found:
                 self.hidden(review)
             elif review.suffix == ".yaml":
                 self.reviews.append(_source(self.root, self.shown_root, review))
+            elif is_sealed_name(review.name):
+                self.sealed_reviews.append(_source(self.root, self.shown_root, review))
             elif _yaml_like(review):
                 self.stray(review, "ignored: name review files *.yaml")
             elif _holds_yaml(review):
@@ -446,8 +482,13 @@ def find_call_folder(given: Path | None, cwd: Path | None = None) -> Path:
     return DEFAULT_CALL
 
 
-def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
+def load_call_folder(
+    root: Path, shown_root: str | None = None, identities: Sequence[Any] = ()
+) -> CallFolder:
     """Read every file of the call folder at ``root``; never raises for bad content.
+
+    Args:
+        identities: age identities that open sealed reviews (none: they stay sealed).
 
     Raises:
         GenError: the folder or its call.yaml does not exist (exit status 2).
@@ -478,12 +519,23 @@ def load_call_folder(root: Path, shown_root: str | None = None) -> CallFolder:
                     "holds the round's dossiers",
                 )
             )
-    folder.dossier_files, folder.review_files = len(dossier_files), len(review_files)
+    folder.dossier_files = len(dossier_files)
+    folder.review_files = len(review_files) + len(found.sealed_reviews)
     folder.dossier_sources, folder.review_sources = dossier_files, review_files
     folder.dossiers = _load_all(folder, dossier_files, Dossier)
     loaded = {source.display for source, _ in folder.dossiers}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
     folder.reviews = _load_all(folder, review_files, Review)
+    folder.sealed_sources = found.sealed_reviews
+    for source in found.sealed_reviews:
+        folder.sources[source.display] = source
+        if not identities:
+            folder.sealed.append(source)
+            continue
+        review, problems = load_sealed(source, Review, identities)
+        folder.problems.extend(problems)
+        if review is not None:
+            folder.reviews.append((source, review))
     folder.jury_sources = jury_files
     for source, deliberation in _load_all(folder, jury_files, Deliberation):
         folder.deliberations[source.path.parent.name] = (source, deliberation)

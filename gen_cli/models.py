@@ -656,9 +656,27 @@ class Person(Model):
     affiliations: list[Affiliation] = []
 
 
+#: An age public key, such as the secretariat's or a reviewer's.
+AgeRecipient = Annotated[str, StringConstraints(pattern=r"^age1[02-9ac-hj-np-z]{58}$")]
+
+
+class Sealing(Model):
+    """Reviews committed sealed (encrypted) to the secretariat's keys."""
+
+    recipients: Annotated[list[AgeRecipient], Field(min_length=1)] = Field(
+        description="The secretariat's age public keys (age1…): every sealed review is "
+        "encrypted to them."
+    )
+
+
 class Reviewer(Person):
     """A member of the selection committee who grades dossiers."""
 
+    age_recipient: AgeRecipient | None = Field(
+        default=None,
+        description="The reviewer's own age public key: their sealed review is encrypted "
+        "to it too, so that they can open it again.",
+    )
     themes: list[Slug] = Field(
         default=[],
         description="The themes the reviewer is an expert of: gen assign prefers them for "
@@ -744,6 +762,11 @@ class Call(Model):
     reviewers: list[Reviewer] = []
     assignment: AssignmentPolicy | None = Field(
         default=None, description="Who reviews what: the rules gen assign follows."
+    )
+    sealing: Sealing | None = Field(
+        default=None,
+        description="With recipients, reviews are committed sealed (gen seal): only the "
+        "secretariat opens them.",
     )
     jury: Jury | None = None
     letters: Letters | None = None

@@ -19,9 +19,10 @@ from gen_cli.assignment import Assignment, Move, moves, pairing, solve
 from gen_cli.diagnostics import Problem
 from gen_cli.errors import GenError
 from gen_cli.lifecycle import is_final
-from gen_cli.loading import ASSIGNMENTS_FILE, CallFolder
-from gen_cli.models import Assignments, Call
+from gen_cli.loading import ASSIGNMENTS_FILE, CallFolder, Source, load_model
+from gen_cli.models import Assignments, Call, Review
 from gen_cli.names import conflict_of_interest
+from gen_cli.sealing import SEALED_SUFFIX, seal
 from gen_cli.swap import replace_file
 from gen_cli.yamlload import dump
 
@@ -137,6 +138,44 @@ def render_assignments(
         "reviewers": {r: sorted(ids) for r, ids in sorted(by_reviewer.items())},
     }
     return HEADER.format(round=round_id) + dump(data)
+
+
+def seal_review(call: Call, path: Path) -> Path:
+    """Seal a plaintext review to the secretariat and its reviewer; remove the plaintext.
+
+    Returns:
+        The sealed file, ``<reviewer>.yaml.age`` beside the plaintext.
+
+    Raises:
+        GenError: the call seals nothing, the file is not a valid review of a declared
+            reviewer, or it cannot be written or removed.
+    """
+    if call.sealing is None:
+        raise GenError(
+            "call.yaml names no key to seal reviews to: add sealing: {recipients: [age1…]} "
+            "with the secretariat's public keys"
+        )
+    if path.suffix != ".yaml" or path.is_symlink() or not path.is_file():
+        raise GenError(f"{path} is not a review file (<round>/reviews/<reviewer>.yaml)")
+    review, problems = load_model(Source(path, str(path)), Review)
+    if review is None:
+        first = problems[0].message if problems else "it cannot be read"
+        raise GenError(f"{path} is not a valid review ({first}): run gen validate {path}")
+    reviewer = next((r for r in call.reviewers if r.id == review.reviewer), None)
+    if reviewer is None:
+        raise GenError(f"reviewer {review.reviewer!r} is not declared in call.yaml")
+    recipients = list(call.sealing.recipients)
+    if reviewer.age_recipient:
+        recipients.append(reviewer.age_recipient)
+    target = path.with_name(path.name + SEALED_SUFFIX)
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise GenError(f"{target} is not a regular file: remove it first")
+    replace_file(target, seal(path.read_bytes(), recipients))
+    try:
+        path.unlink()
+    except OSError as error:
+        raise GenError(f"sealed {target}, but cannot remove {path}: {error.strerror}") from None
+    return target
 
 
 def assignment_problems(folder: CallFolder) -> list[Problem]:

@@ -9,7 +9,7 @@ scoring another.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -63,6 +63,7 @@ from gen_cli.records import (
 )
 from gen_cli.rules import Report, report, validate_folder
 from gen_cli.scoring import ZERO, evaluate_round, failed_rules
+from gen_cli.sealing import IDENTITY_VARIABLE
 from gen_cli.selection import select
 
 #: Errors that do not stop a round from being scored: the dossier is decided ineligible.
@@ -402,7 +403,7 @@ def _frozen(checked: Checked) -> list[Problem]:
             decided=decision_of(round_),
         )
         problems += found
-        if not found:
+        if not found and not folder.sealed_in(round_.id):  # sealed: opened by the secretariat
             problems += _recomputed(checked, round_.id, record, record_display)
     return problems
 
@@ -540,15 +541,18 @@ def submission_history(root: Path, use_git: bool | None) -> History | None:
 
 
 def load_checked(
-    root: Path, shown_root: str | None = None, history: History | None = None
+    root: Path,
+    shown_root: str | None = None,
+    history: History | None = None,
+    identities: Sequence[Any] = (),
 ) -> Checked:
-    """Load and check a call folder.
+    """Load and check a call folder, opening sealed reviews with ``identities``.
 
     Raises:
         GenError: the folder or its call.yaml cannot be read (exit 2).
         InvalidCall: call.yaml itself does not load (nothing can be computed).
     """
-    folder = load_call_folder(root, shown_root)
+    folder = load_call_folder(root, shown_root, identities)
     checked = check_call(folder, history)
     if folder.call is None:
         raise InvalidCall(checked.report, "call.yaml has errors: fix them first")
@@ -697,6 +701,12 @@ def score_round(
     folder = checked.folder
     call = checked.call
     round_ = round_of(call, round_id)
+    sealed = folder.sealed_in(round_id)
+    if sealed:
+        raise GenError(
+            f"round {round_id} holds {len(sealed)} sealed review(s) that gen cannot open: give "
+            f"the secretariat's identity with --identity FILE (or {IDENTITY_VARIABLE})"
+        )
     files = {s.display for s in folder.round_files(round_id)}
     dossiers = [d for s, d in folder.dossiers if s.display in files and d.round == round_id]
     reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]

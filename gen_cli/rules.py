@@ -26,6 +26,7 @@ from gen_cli.models import (
 )
 from gen_cli.names import conflict_of_interest, scripts
 from gen_cli.reviewing import assignment_problems
+from gen_cli.sealing import IDENTITY_VARIABLE
 from gen_cli.yamlload import locate
 
 
@@ -557,7 +558,33 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
                 folder.call, round_id, deliberation, dossiers, source.display
             )
     problems += assignment_problems(folder)
+    problems += sealing_problems(folder)
     return filtered(report(folder, problems), folder, only)
+
+
+def sealing_problems(folder: CallFolder) -> list[Problem]:
+    """Sealed reviews gen could not open (N001), and plain reviews a sealed call forbids (W017)."""
+    problems = [
+        Problem(
+            source.display,
+            "N001",
+            "sealed review: present, not checked; the secretariat checks it with its identity "
+            f"(--identity FILE or {IDENTITY_VARIABLE})",
+            round=source.path.parent.parent.name,
+        )
+        for source in folder.sealed
+    ]
+    if folder.call is not None and folder.call.sealing is not None:
+        problems += [
+            Problem(
+                source.display,
+                "W017",
+                "this review is in plain text, and the call seals reviews: run gen seal "
+                f"{source.display} before committing it, so that only the secretariat reads it",
+            )
+            for source in folder.review_sources
+        ]
+    return problems
 
 
 def filtered(full: Report, folder: CallFolder, paths: Iterable[Path]) -> Report:

@@ -39,6 +39,8 @@ class RoundStatus:
     without_file: list[str]  # reviewers of the call with no file in this round
     below_minimum: list[str]  # eligible dossiers with fewer usable reviews than required
     minimum: int
+    #: Reviewers whose sealed review gen could not open (no identity given).
+    sealed: list[str] = field(default_factory=list)
     to_score: list[str] = field(default_factory=list)  # what prevents scoring
     to_close: list[str] = field(default_factory=list)  # what prevents closing
 
@@ -66,6 +68,7 @@ class RoundStatus:
                 for r in self.reviewers
             },
             "reviewers_without_file": self.without_file,
+            "sealed_not_opened": self.sealed,
             "min_reviews": self.minimum,
             "below_min_reviews": self.below_minimum,
             "blocks_scoring": self.to_score,
@@ -144,6 +147,7 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
     minimum = max((r.min for r in call.eligibility if isinstance(r, ReviewsRule)), default=0)
     below = sorted(d.id for d in eligible if usable[d.id] < minimum)
     with_file = {r.reviewer for r in reviews}
+    sealed = {s.path.name.split(".")[0] for s in folder.sealed_in(round_id)}
     status = RoundStatus(
         round=round_id,
         state=state,
@@ -151,9 +155,12 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
         complete=len(dossiers),
         eligible=len(eligible),
         reviewers=progress,
-        without_file=sorted(r.id for r in call.reviewers if r.id not in with_file),
+        without_file=sorted(
+            r.id for r in call.reviewers if r.id not in with_file and r.id not in sealed
+        ),
         below_minimum=below,
         minimum=minimum,
+        sealed=sorted(sealed),
     )
     _obstacles(checked, status)
     return status
@@ -181,6 +188,10 @@ def _obstacles(checked: Checked, status: RoundStatus) -> None:
     else:
         if errors:
             status.to_close.append(f"{errors} error(s) reported by gen validate")
+        elif status.sealed:
+            status.to_close.append(
+                f"{len(status.sealed)} sealed review(s) need the secretariat's identity"
+            )
         elif not status.to_score:
             (scored,) = score_rounds(checked, [status.round])
             if not same_record(record_text(scored.path), scored.text):
@@ -215,6 +226,8 @@ def render_status(statuses: list[RoundStatus]) -> str:
                 f"  reviewer {r.reviewer}: {assigned}{r.done} evaluation(s) done, {r.missing} "
                 f"still missing a grade, {r.conflicts} conflict(s) declared"
             )
+        if s.sealed:
+            lines.append(f"  sealed, not opened without the identity: {', '.join(s.sealed)}")
         if s.without_file:
             lines.append(f"  no review file yet: {', '.join(s.without_file)}")
         if s.minimum:

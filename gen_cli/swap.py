@@ -26,8 +26,8 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-def replace_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file renamed over the old one.
+def replace_file(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` atomically: a temporary file renamed over the old one.
 
     The temporary file has a fresh name, created exclusively: never written through a link
     a pull request left.
@@ -40,8 +40,9 @@ def replace_file(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         temporary = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         temporary.chmod(0o644)
         temporary.replace(path)
     except OSError as error:

@@ -164,6 +164,14 @@ def _position(raw: bytes, offset: int) -> tuple[int, int]:
 
 def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> tuple[str | None, list[Problem]]:
     """Read a file as UTF-8 text, refusing links, files above ``limit`` bytes and other encodings."""
+    raw, problems = read_bytes(path, display, limit)
+    return (None, problems) if raw is None else decode(raw, display)
+
+
+def read_bytes(
+    path: Path, display: str, limit: int = MAX_BYTES
+) -> tuple[bytes | None, list[Problem]]:
+    """Read a file's bytes, refusing links and files above ``limit`` bytes."""
     try:
         if path.is_symlink() or not path.is_file():
             return None, [Problem(display, "E010", "not a regular file: gen does not follow links")]
@@ -172,9 +180,13 @@ def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> tuple[str | N
             return None, [
                 Problem(display, "E009", f"file is {size:,} bytes; gen accepts at most {limit:,}")
             ]
-        raw = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as error:
         return None, [Problem(display, "E010", f"cannot read the file: {error.strerror}")]
+
+
+def decode(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
+    """Bytes as UTF-8 text (a leading byte-order mark dropped), or where they are not."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
