@@ -286,7 +286,8 @@ def _check(checked: Checked) -> None:
         typer.echo("every other decision record matches its inputs")
     if stale or blocked:
         raise typer.Exit(EXIT_PROBLEMS)
-    typer.echo("every decision record matches its inputs")
+    if not sealed:
+        typer.echo("every decision record matches its inputs")
 
 
 class Language(StrEnum):
@@ -805,6 +806,11 @@ def new_review_command(
         folder = load_call_folder(find_call_folder(call))
         path = new_review(folder, round_id, reviewer_id)
     typer.echo(f"wrote {path}")
+    sealing = folder.call.sealing if folder.call else None
+    if sealing is not None and sealing.seals(round_id):
+        typer.echo(
+            f"this call seals its reviews: once graded, run gen seal {path} and commit the .age file"
+        )
 
 
 def _schema_document(kind: str | None) -> dict[str, object]:

@@ -31,7 +31,7 @@ from gen_cli.models import (
     Review,
     field_names,
 )
-from gen_cli.sealing import MAX_SEALED_BYTES, Unopenable, is_sealed_name, unseal
+from gen_cli.sealing import MAX_SEALED_BYTES, SEALED_SUFFIX, Unopenable, is_sealed_name, unseal
 from gen_cli.yamlload import MAX_VALUES, Locations, decode, parse_document, read_bytes, read_text
 
 CALL_FILE = "call.yaml"
@@ -81,6 +81,8 @@ class CallFolder:
     sealed_sources: list[Source] = field(default_factory=list)
     #: Sealed review files gen could not open, for want of the identity.
     sealed: list[Source] = field(default_factory=list)
+    #: The plaintext of the sealed files gen opened, by display path: in memory only.
+    opened: dict[str, str] = field(default_factory=dict)
 
     def sealed_in(self, round_id: str) -> list[Source]:
         """The sealed review files of a round that gen could not open (no identity)."""
@@ -230,19 +232,24 @@ def load_model(source: Source, model: type[M]) -> tuple[M | None, list[Problem]]
 
 def load_sealed(
     source: Source, model: type[M], identities: Sequence[Any]
-) -> tuple[M | None, list[Problem]]:
-    """Open a sealed file in memory, then parse and validate it; lines are the plaintext's."""
+) -> tuple[M | None, list[Problem], str | None]:
+    """Open a sealed file in memory, then parse and validate it; lines are the plaintext's.
+
+    Returns the model, the problems, and the plaintext (kept in memory to locate them).
+    """
     raw, problems = read_bytes(source.path, source.display, MAX_SEALED_BYTES)
     if raw is None:
-        return None, problems
+        return None, problems, None
     try:
         plaintext = unseal(raw, identities)
     except Unopenable as error:
-        return None, [Problem(source.display, "E011", f"cannot open this sealed file: {error}")]
+        found = Problem(source.display, "E011", f"cannot open this sealed file: {error}")
+        return None, [found], None
     text, problems = decode(plaintext, source.display)
     if text is None:
-        return None, problems
-    return validated(text, source, model)
+        return None, problems, None
+    item, problems = validated(text, source, model)
+    return item, problems, text
 
 
 def validated(text: str, source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
@@ -270,6 +277,12 @@ def _source(root: Path, shown_root: str, path: Path) -> Source:
 
 
 RECORD_HEADER = "# Decision record written by `gen score"
+
+
+def file_id(path: Path) -> str:
+    """The id a file's name gives (``amelie-roux.yaml``, or sealed ``amelie-roux.yaml.age``)."""
+    name = path.name.removesuffix(SEALED_SUFFIX)
+    return name.removesuffix(".yaml")
 
 
 def is_record_file(path: Path) -> bool:
@@ -532,7 +545,9 @@ def load_call_folder(
         if not identities:
             folder.sealed.append(source)
             continue
-        review, problems = load_sealed(source, Review, identities)
+        review, problems, text = load_sealed(source, Review, identities)
+        if text is not None:
+            folder.opened[source.display] = text
         folder.problems.extend(problems)
         if review is not None:
             folder.reviews.append((source, review))

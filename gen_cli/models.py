@@ -667,6 +667,15 @@ class Sealing(Model):
         description="The secretariat's age public keys (age1…): every sealed review is "
         "encrypted to them."
     )
+    rounds: list[RoundId] | None = Field(
+        default=None,
+        description="The rounds whose reviews are sealed; every round when absent (a call "
+        "that starts sealing midway lists the rounds from then on).",
+    )
+
+    def seals(self, round_id: str) -> bool:
+        """Whether the reviews of this round are to be sealed."""
+        return self.rounds is None or round_id in self.rounds
 
 
 class Reviewer(Person):

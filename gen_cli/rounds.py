@@ -38,7 +38,14 @@ from gen_cli.lifecycle import (
     malformed,
     state_of,
 )
-from gen_cli.loading import CALL_FILE, RECORD_FILE, CallFolder, is_record_file, load_call_folder
+from gen_cli.loading import (
+    CALL_FILE,
+    RECORD_FILE,
+    CallFolder,
+    file_id,
+    is_record_file,
+    load_call_folder,
+)
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.records import (
     FORMAT,
@@ -674,7 +681,7 @@ def _recorded_reviewers(record: Mapping[str, Any]) -> set[str]:
     """The reviewers whose review files a record lists among its inputs."""
     inputs = record.get("inputs")
     paths = inputs if isinstance(inputs, dict) else {}
-    return {Path(str(p)).stem for p in paths if Path(str(p)).parent.name == "reviews"}
+    return {file_id(Path(str(p))) for p in paths if Path(str(p)).parent.name == "reviews"}
 
 
 def _reviewers(folder: CallFolder, round_id: str) -> set[str]:

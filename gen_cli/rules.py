@@ -14,7 +14,7 @@ from pathlib import Path
 from gen_cli.deliberation import deliberation_problems
 from gen_cli.diagnostics import Diagnostic, Problem, cap_problems
 from gen_cli.errors import GenError
-from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, load_call_folder
+from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, file_id, load_call_folder
 from gen_cli.models import (
     SIRET_COUNTRIES,
     Call,
@@ -436,7 +436,7 @@ def review_problems(
     def add(code: str, message: str, *loc: str | int, at_key: bool = False) -> None:
         problems.append(Problem(display, code, message, loc=loc, at_key=at_key))
 
-    if review.reviewer != source.path.stem:
+    if review.reviewer != file_id(source.path):
         add(
             "E212",
             f"reviewer {review.reviewer!r} does not match the file name {source.path.name!r}",
@@ -574,15 +574,18 @@ def sealing_problems(folder: CallFolder) -> list[Problem]:
         )
         for source in folder.sealed
     ]
-    if folder.call is not None and folder.call.sealing is not None:
+    sealing = folder.call.sealing if folder.call is not None else None
+    if sealing is not None:
         problems += [
             Problem(
                 source.display,
                 "W017",
-                "this review is in plain text, and the call seals reviews: run gen seal "
-                f"{source.display} before committing it, so that only the secretariat reads it",
+                "this review is in plain text, and the call seals this round's reviews: run "
+                f"gen seal {source.display} before committing it, so that only the "
+                "secretariat reads it",
             )
             for source in folder.review_sources
+            if sealing.seals(source.path.parent.parent.name)
         ]
     return problems
 
@@ -622,7 +625,12 @@ def report(folder: CallFolder, problems: list[Problem]) -> Report:
             and source is not None
             and problem.path not in texts
         ):
-            texts[problem.path] = source.path.read_text(encoding="utf-8").removeprefix("\ufeff")
+            opened = folder.opened.get(problem.path)
+            texts[problem.path] = (
+                opened
+                if opened is not None
+                else source.path.read_text(encoding="utf-8").removeprefix("\ufeff")
+            )
     diagnostics = sorted(set(locate(problems, texts)))
     checked = {
         "call file": 1,

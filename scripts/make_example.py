@@ -28,6 +28,7 @@ from gen_cli.models import Public
 from gen_cli.regions import REGIONS as ALL_REGIONS
 from gen_cli.reviewing import assign_round, write_assignments
 from gen_cli.rounds import load_checked
+from gen_cli.sealing import Unopenable, load_identities, public_key, seal, unseal
 
 SEED = 2021
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,6 +406,51 @@ EXPERTISE = {
 #: The round whose assignments.yaml gen assign writes (from the reviews already in).
 ASSIGNED_ROUND = "2022Q1"
 
+#: The first review of 2022Q2, committed sealed (gen seal) to TEST keys whose identities
+#: are public in tests/fixtures/sealing/: a real call keeps its identity secret.
+SEALED = ("2022Q2", "amelie-roux")
+KEYS = ROOT / "tests" / "fixtures" / "sealing"
+#: Reviewers' own public keys: their sealed review is encrypted to them too.
+AGE_RECIPIENTS = {
+    "amelie-roux": public_key(load_identities(KEYS / "reviewer-TEST-ONLY.key")[0]),
+}
+
+
+def sealed_review(projects: list[Project], seed: int) -> bytes:
+    """The plaintext of the sealed review: three dossiers graded, with a comment each."""
+    rng = random.Random(seed + 1)  # its own generator: the others' draws stay as they were
+    round_id, reviewer = SEALED
+    chosen = sorted((p for p in projects if p.round == round_id), key=lambda p: p.id)[:3]
+    evaluations = {
+        p.id: {
+            "grades": {
+                c: max(0, min(5, round(5 * p.quality + rng.gauss(0, 0.55))))
+                for c in REVIEW_CRITERIA
+            },
+            "comment": rng.choice(COMMENTS["mid"]),
+        }
+        for p in chosen
+    }
+    document = {"reviewer": reviewer, "round": round_id, "evaluations": evaluations}
+    return _dump(document).encode("utf-8")
+
+
+def write_sealed(out: Path, plaintext: bytes, recipients: list[str]) -> None:
+    """Seal the review, unless the committed file already holds this very plaintext.
+
+    Sealing draws fresh randomness: re-sealing the same text would change the bytes.
+    """
+    round_id, reviewer = SEALED
+    target = out / round_id / "reviews" / f"{reviewer}.yaml.age"
+    identities = load_identities(KEYS / "secretariat-TEST-ONLY.key")
+    if target.exists():
+        try:
+            if unseal(target.read_bytes(), identities) == plaintext:
+                return
+        except Unopenable:
+            pass
+    target.write_bytes(seal(plaintext, recipients))
+
 
 def slugify(text: str) -> str:
     import unicodedata
@@ -688,7 +734,7 @@ def write_example(out: Path, seed: int = SEED) -> None:
     if out.exists():  # replace the generated files, keep the decision records
         for round_id in ROUNDS:
             for stale in [*out.glob(f"{round_id}/*.yaml"), *out.glob(f"{round_id}/reviews/*")]:
-                if stale.name != "results.yaml":
+                if stale.name != "results.yaml" and stale.suffix != ".age":
                     stale.unlink()
     out.mkdir(parents=True, exist_ok=True)
     affiliations = {
@@ -708,6 +754,7 @@ def write_example(out: Path, seed: int = SEED) -> None:
                 "affiliations": affiliations[rid],
                 "themes": EXPERTISE[rid][0],
                 "max_load": EXPERTISE[rid][1],
+                **({"age_recipient": AGE_RECIPIENTS[rid]} if rid in AGE_RECIPIENTS else {}),
             }
             for rid, name, _, _ in REVIEWERS
         ],
@@ -743,6 +790,10 @@ def write_example(out: Path, seed: int = SEED) -> None:
         if not reviewed:
             (out / round_id / "reviews").mkdir(exist_ok=True)
             (out / round_id / "reviews" / ".gitkeep").write_text("", encoding="utf-8")
+    sealing = yaml.safe_load(call_text)["sealing"]
+    write_sealed(
+        out, sealed_review(projects, seed), sealing["recipients"] + [AGE_RECIPIENTS[SEALED[1]]]
+    )
     # What gen assign writes: the reviews already in are the pairs it keeps.
     checked = load_checked(out, str(out))
     write_assignments(assign_round(checked, ASSIGNED_ROUND))

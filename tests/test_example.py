@@ -1,6 +1,7 @@
 """The example call: it validates, its records are current, and it reproduces the announcement."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,9 +18,25 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "dossiers"
 
 
+#: The TEST identity that opens the example's sealed review (public: never a real call's).
+IDENTITY = ROOT / "tests" / "fixtures" / "sealing" / "secretariat-TEST-ONLY.key"
+
+
 def score_json(round_id: str) -> dict:
     result = CliRunner().invoke(
-        app, ["score", "--round", round_id, "--dry-run", "--format", "json", "--call", str(EXAMPLE)]
+        app,
+        [
+            "score",
+            "--round",
+            round_id,
+            "--dry-run",
+            "--format",
+            "json",
+            "--call",
+            str(EXAMPLE),
+            "--identity",
+            str(IDENTITY),
+        ],
     )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -33,8 +50,22 @@ def test_example_validates_cleanly() -> None:
         check=False,
     )
     assert result.returncode == 0
+    # Amélie Roux's 2022Q2 review is sealed: without the identity it is noted, not checked.
     assert result.stdout == (
-        "checked 1 call file, 4 rounds, 125 dossiers, 18 reviews: 0 errors, 0 warnings\n"
+        f"{EXAMPLE}/2022Q2/reviews/amelie-roux.yaml.age:1:1: note N001 sealed review: "
+        "present, not checked; the secretariat checks it with its identity (--identity FILE "
+        "or GEN_AGE_IDENTITY)\n"
+        "checked 1 call file, 4 rounds, 125 dossiers, 19 reviews: 0 errors, 0 warnings, 1 note\n"
+    )
+    opened = subprocess.run(
+        [sys.executable, "-m", "gen_cli", "validate", "--call", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GEN_AGE_IDENTITY": str(IDENTITY)},
+    )
+    assert opened.stdout == (
+        "checked 1 call file, 4 rounds, 125 dossiers, 19 reviews: 0 errors, 0 warnings\n"
     )
 
 
@@ -81,9 +112,11 @@ def test_2022q1_selects_within_its_envelope() -> None:
     assert Decimal(record["envelope"]["granted"]) <= Decimal(record["envelope"]["amount"])
 
 
-def test_2022q2_without_reviews_is_all_incomplete() -> None:
+def test_2022q2_without_enough_reviews_is_all_incomplete() -> None:
+    # One sealed review is in (three dossiers graded by Amélie Roux); two are needed.
     record = score_json("2022Q2")
     assert [d["status"] for d in record["decisions"].values()] == ["incomplet"] * 6
+    assert sorted(d["reviews"] for d in record["decisions"].values()) == [0, 0, 0, 1, 1, 1]
     assert record["envelope"]["granted"] == "0.00"
 
 

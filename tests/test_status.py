@@ -27,7 +27,7 @@ def expected_reviewers(call: Path, round_id: str) -> dict[str, dict[str, int]]:
     themes = {
         p.stem: load(p)["themes"][0]
         for p in (call / round_id).glob("*.yaml")
-        if p.name not in {"results.yaml", "jury.yaml"}
+        if p.name not in {"results.yaml", "jury.yaml", "assignments.yaml"}
     }
     found = {}
     for path in sorted((call / round_id / "reviews").glob("*.yaml")):
@@ -43,6 +43,10 @@ def expected_reviewers(call: Path, round_id: str) -> dict[str, dict[str, int]]:
             else:
                 missing += 1
         found[path.stem] = {"done": done, "missing": missing, "conflicts": conflicts}
+    assigned = call / round_id / "assignments.yaml"
+    if assigned.exists():  # each reviewer's assigned dossiers, all graded in the example
+        for reviewer, ids in load(assigned)["reviewers"].items():
+            found[reviewer].update(assigned=len(ids), assigned_done=found[reviewer]["done"])
     return found
 
 
@@ -60,7 +64,7 @@ def test_status_of_the_example_matches_its_files() -> None:
         files = [
             p
             for p in (EXAMPLE / round_id).glob("*.yaml")
-            if p.name not in {"results.yaml", "jury.yaml"}
+            if p.name not in {"results.yaml", "jury.yaml", "assignments.yaml"}
         ]
         assert status["dossiers"]["received"] == len(files)
         assert status["dossiers"]["complete"] == len(files)  # the example has no error
@@ -70,12 +74,14 @@ def test_status_of_the_example_matches_its_files() -> None:
         record = load(EXAMPLE / round_id / "results.yaml")
         eligible = sum(1 for d in record["decisions"].values() if d["status"] != "ineligible")
         assert rounds[round_id]["dossiers"]["eligible"] == eligible == record["totals"]["eligible"]
-    # 2022Q2 has no review yet: every dossier is below the minimum, nobody has a file
+    # 2022Q2 has one sealed review, not opened without the identity: every dossier is
+    # below the minimum, and every other reviewer has no file yet
     assert rounds["2022Q2"]["below_min_reviews"] == sorted(
         p.stem for p in (EXAMPLE / "2022Q2").glob("*.yaml")
     )
+    assert rounds["2022Q2"]["sealed_not_opened"] == ["amelie-roux"]
     assert rounds["2022Q2"]["reviewers_without_file"] == [
-        r["id"] for r in load(EXAMPLE / "call.yaml")["reviewers"]
+        r["id"] for r in load(EXAMPLE / "call.yaml")["reviewers"] if r["id"] != "amelie-roux"
     ]
     assert rounds["2022Q2"]["blocks_scoring"][0] == (
         "it still takes dossiers: set submissions: closed in call.yaml after the deadline"
@@ -104,7 +110,8 @@ def test_status_text_and_what_blocks_closing(tmp_path: Path) -> None:
     amelie = expected_reviewers(call, "2022Q1")["amelie-roux"]
     assert amelie["missing"] == 1
     assert (
-        f"  reviewer amelie-roux: {amelie['done']} evaluation(s) done, 1 still missing a grade, "
+        f"  reviewer amelie-roux: {amelie['assigned_done']} of {amelie['assigned']} assigned "
+        f"dossier(s) graded; {amelie['done']} evaluation(s) done, 1 still missing a grade, "
         "0 conflict(s) declared"
     ) in lines
     assert lines[-2] == "  to score: nothing blocks it"

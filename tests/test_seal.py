@@ -1,0 +1,233 @@
+"""Sealed reviews: committed encrypted, opened in memory with the secretariat's identity.
+
+The example call seals 2022Q2's reviews to a TEST key whose identity is public in
+tests/fixtures/sealing/ (never a real call's). Amélie Roux's 2022Q2 review is committed
+sealed, to the secretariat's key and her own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import Result, invoke, replace, run_gen
+
+EXAMPLE = Path(__file__).parent.parent / "dossiers"
+KEYS = Path(__file__).parent / "fixtures" / "sealing"
+SECRETARIAT = KEYS / "secretariat-TEST-ONLY.key"
+REVIEWER = KEYS / "reviewer-TEST-ONLY.key"
+ROUND = "2022Q2"
+SEALED = f"{ROUND}/reviews/amelie-roux.yaml.age"
+#: A comment only the new review holds: it must never be found in plain text on disk.
+SECRET = "Appréciation confidentielle 7f3a, le budget paraît sous-estimé."
+
+pytestmark = pytest.mark.usefixtures("clean_git_env")
+
+
+@pytest.fixture
+def call(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+
+
+def everything(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def graded_review(call: Path, reviewer: str = "bruno-keller", grade: str = "4") -> Path:
+    """Write a review of 2022Q2 with one dossier graded and a private comment."""
+    path = call / ROUND / "reviews" / f"{reviewer}.yaml"
+    path.write_text(
+        f"reviewer: {reviewer}\n"
+        f"round: {ROUND}\n"
+        "evaluations:\n"
+        "  mobilite-numerique-brest:\n"
+        "    grades:\n"
+        f"      pertinence: {grade}\n"
+        "      innovation: 3\n"
+        "      impact: 4\n"
+        "      faisabilite: 3\n"
+        "      partenariats: 2\n"
+        f"    comment: {SECRET}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_without_the_identity_a_sealed_review_is_noted_not_checked(call: Path) -> None:
+    found = run_gen("validate", "--call", call, "--no-git")
+    assert found == Result(
+        0,
+        f"{call}/{SEALED}:1:1: note N001 sealed review: present, not checked; the "
+        "secretariat checks it with its identity (--identity FILE or GEN_AGE_IDENTITY)\n"
+        "checked 1 call file, 4 rounds, 125 dossiers, 19 reviews: 0 errors, 0 warnings, "
+        "1 note\n",
+        "",
+    )
+    github = run_gen("validate", "--call", call, "--no-git", "--format", "github")
+    assert github.out.startswith(f"::notice file={call}/{SEALED},line=1,col=1,title=N001::")
+
+
+@pytest.mark.parametrize("key", [SECRETARIAT, REVIEWER], ids=["secretariat", "reviewer"])
+def test_with_an_identity_it_is_checked_fully(call: Path, key: Path) -> None:
+    clean = "checked 1 call file, 4 rounds, 125 dossiers, 19 reviews: 0 errors, 0 warnings\n"
+    assert run_gen("validate", "--call", call, "--identity", key) == Result(0, clean, "")
+    assert run_gen("validate", "--call", call, GEN_AGE_IDENTITY=str(key)) == Result(0, clean, "")
+    status = invoke("status", ROUND, "--call", call, "--identity", key)
+    assert (
+        "  reviewer amelie-roux: 3 evaluation(s) done, 0 still missing a grade, 0 conflict(s) "
+        "declared"
+    ) in status.out.splitlines()
+
+
+def test_seal_then_errors_point_at_the_plaintext_lines(call: Path) -> None:
+    plain = graded_review(call, grade="9")
+    sealed = invoke("seal", plain, "--call", call)
+    assert sealed == Result(
+        0,
+        f"sealed {plain}.age; removed {plain}: commit bruno-keller.yaml.age, never the plaintext\n",
+        "",
+    )
+    assert not plain.exists()
+    assert SECRET.encode() not in Path(f"{plain}.age").read_bytes()
+    checked = invoke("validate", "--call", call, "--identity", SECRETARIAT)
+    assert checked.code == 1
+    assert checked.out.splitlines()[0] == (
+        f"{call}/{ROUND}/reviews/bruno-keller.yaml.age:6:19: error E209 dossier "
+        "'mobilite-numerique-brest': grade 9 for 'pertinence' is outside its scale 0–5"
+    )
+    # Bruno Keller declared no key of his own: the secretariat's opens it, not Amélie's.
+    other = invoke("validate", "--call", call, "--identity", REVIEWER)
+    assert other.out.splitlines()[0] == (
+        f"{call}/{ROUND}/reviews/bruno-keller.yaml.age:1:1: error E011 cannot open this "
+        "sealed file: it is not sealed to the identity given, or it was altered since it was "
+        "sealed"
+    )
+
+
+def test_the_plaintext_never_touches_the_disk(call: Path, tmp_path: Path) -> None:
+    plain = graded_review(call)
+    assert invoke("seal", plain, "--call", call).code == 0
+    replace(call / "call.yaml", "    submissions: open\n", "    submissions: closed\n")
+    before = everything(tmp_path)
+    for args in (
+        ("validate",),
+        ("status", ROUND),
+        ("score", "--round", ROUND, "--dry-run"),
+        ("show", "mobilite-numerique-brest"),
+        ("diff",),
+    ):
+        done = run_gen(*args, "--call", call, "--identity", SECRETARIAT, cwd=tmp_path)
+        assert "Traceback" not in done.err, args
+    after = everything(tmp_path)
+    assert after.keys() == before.keys()
+    assert not [name for name, data in after.items() if SECRET.encode() in data]
+    unsealed = run_gen("unseal", f"{plain}.age", "--identity", SECRETARIAT)
+    assert unsealed.code == 0
+    assert SECRET in unsealed.out
+    assert everything(tmp_path).keys() == before.keys()
+
+
+def test_a_tampered_ciphertext_is_a_clear_error(call: Path) -> None:
+    path = call / SEALED
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0x01
+    path.write_bytes(bytes(data))
+    found = invoke("validate", "--call", call, "--identity", SECRETARIAT)
+    assert found.code == 1
+    assert found.out.splitlines()[0] == (
+        f"{call}/{SEALED}:1:1: error E011 cannot open this sealed file: it is not sealed to "
+        "the identity given, or it was altered since it was sealed"
+    )
+    assert invoke("unseal", path, "--identity", SECRETARIAT) == Result(
+        1,
+        "",
+        f"gen: error: cannot open {path}: it is not sealed to the identity given, or it was "
+        "altered since it was sealed\n",
+    )
+
+
+def test_scoring_needs_the_identity_and_check_skips_without_it(call: Path) -> None:
+    replace(call / "call.yaml", "    submissions: open\n", "    submissions: closed\n")
+    refused = invoke("score", "--round", ROUND, "--call", call)
+    assert refused == Result(
+        2,
+        "",
+        f"gen: error: round {ROUND} holds 1 sealed review(s) that gen cannot open: give the "
+        "secretariat's identity with --identity FILE (or GEN_AGE_IDENTITY)\n",
+    )
+    assert not (call / ROUND / "results.yaml").exists()
+    done = invoke("score", "--round", ROUND, "--call", call, "--identity", SECRETARIAT)
+    assert done.code == 0, done.err
+    # A pull request's CI has no identity: the round is named, not failed.
+    check = invoke("score", "--check", "--call", call)
+    assert check == Result(
+        0,
+        "every other decision record matches its inputs\n",
+        f"round {ROUND}: not checked: it holds 1 sealed review(s), which the secretariat "
+        "opens with its identity (--identity FILE or GEN_AGE_IDENTITY)\n",
+    )
+    assert invoke("score", "--check", "--call", call, "--identity", SECRETARIAT) == Result(
+        0, "every decision record matches its inputs\n", ""
+    )
+    # Re-sealing the same review changes its bytes: the record is stale, as it should be.
+    out = run_gen("unseal", call / SEALED, "--identity", SECRETARIAT).out
+    (call / ROUND / "reviews" / "amelie-roux.yaml").write_text(out, encoding="utf-8")
+    assert invoke("seal", call / ROUND / "reviews" / "amelie-roux.yaml", "--call", call).code == 0
+    stale = invoke("score", "--check", "--call", call, "--identity", SECRETARIAT)
+    assert stale.code == 1
+    assert f"inputs changed: {SEALED}" in stale.out
+
+
+def test_a_plain_review_in_a_sealed_round_is_a_warning(call: Path) -> None:
+    plain = graded_review(call)
+    found = invoke("validate", "--call", call)
+    assert (
+        f"{plain}:1:1: warning W017 this review is in plain text, and the call seals this "
+        f"round's reviews: run gen seal {plain} before committing it, so that only the "
+        "secretariat reads it"
+    ) in found.out.splitlines()
+    # Rounds before sealing began keep their plain reviews without a warning.
+    assert "W017" not in invoke("validate", "--call", call, "2022Q1").out
+
+
+def test_seal_refuses_what_it_cannot_seal(call: Path, tmp_path: Path) -> None:
+    text = (call / "call.yaml").read_text(encoding="utf-8")
+    start = text.index("sealing:\n")
+    end = text.index("\n\n", start)
+    (call / "call.yaml").write_text(text[:start] + text[end + 2 :], encoding="utf-8")
+    plain = graded_review(call)
+    assert invoke("seal", plain, "--call", call) == Result(
+        2,
+        "",
+        "gen: error: call.yaml names no key to seal reviews to: add sealing: {recipients: "
+        "[age1…]} with the secretariat's public keys\n",
+    )
+    assert plain.exists()
+    assert invoke("unseal", call / SEALED) == Result(
+        2,
+        "",
+        "gen: error: give the identity that opens it: --identity FILE (or GEN_AGE_IDENTITY)\n",
+    )
+    bad = tmp_path / "bad.key"
+    bad.write_text("AGE-SECRET-KEY-1NOTAKEY\n", encoding="utf-8")
+    assert invoke("validate", "--call", call, "--identity", bad) == Result(
+        2,
+        "",
+        f"gen: error: {bad}:1: this line is not an age identity (it starts with "
+        "AGE-SECRET-KEY-1)\n",
+    )
+
+
+def test_nothing_sealed_reaches_the_publication(call: Path, tmp_path: Path) -> None:
+    plain = graded_review(call)
+    assert invoke("seal", plain, "--call", call).code == 0
+    replace(call / "call.yaml", "    submissions: open\n", "    submissions: closed\n")
+    assert invoke("score", "--round", ROUND, "--call", call, "--identity", SECRETARIAT).code == 0
+    site = tmp_path / "site"
+    done = invoke("publish", "--draft", "--out", site, "--call", call, "--identity", SECRETARIAT)
+    assert done.code == 0, done.err
+    published = b"".join(everything(site).values())
+    assert SECRET.encode() not in published
+    for name in (b"Bruno Keller", b"Am\xc3\xa9lie Roux", b"bruno-keller", b"amelie-roux"):
+        assert name not in published
