@@ -47,6 +47,7 @@ from gen_cli.rounds import (
     require,
     rounds_to_score,
     score_rounds,
+    sealed_changes,
     submission_history,
 )
 from gen_cli.rules import filtered
@@ -143,6 +144,13 @@ def validate(
     fmt: FormatOption = Format.text,
     use_git: GitOption = None,
     identity: IdentityOption = None,
+    show_sealed: Annotated[
+        bool,
+        typer.Option(
+            "--show-sealed",
+            help="Say what is wrong in sealed reviews (hidden by default: logs may be public).",
+        ),
+    ] = False,
 ) -> None:
     """Check call.yaml, every dossier and every review; report every problem.
 
@@ -152,6 +160,7 @@ def validate(
     with _reporting_errors():
         root = find_call_folder(call)
         folder = load_call_folder(root, str(root), load_identities(identity))
+        folder.reveal_sealed = show_sealed
         checked = check_call(folder, submission_history(root, use_git))
         report = filtered(checked.report, folder, paths or ())
     diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout)
@@ -250,10 +259,20 @@ def _check(checked: Checked) -> None:
         for r in recorded
         if r not in blocked and checked.folder.sealed_in(r)
     }
+    changed_sealed = {}
     for round_id, count in sealed.items():
+        changes = sealed_changes(checked, round_id)
+        if changes:
+            changed_sealed[round_id] = changes
+            typer.echo(
+                f"round {round_id}: stale record: its inputs changed since it was scored "
+                f"({', '.join(changes)}); the secretariat scores it again with its identity"
+            )
+            continue
         typer.echo(
             f"round {round_id}: not checked: it holds {count} sealed review(s), which the "
-            f"secretariat opens with its identity (--identity FILE or {IDENTITY_VARIABLE})",
+            f"secretariat opens with its identity (--identity FILE or {IDENTITY_VARIABLE}); "
+            "its inputs are those it was scored from",
             err=True,
         )
     stale = check_records(checked, skip=set(blocked) | set(sealed))
@@ -284,7 +303,7 @@ def _check(checked: Checked) -> None:
         typer.echo(f"{len(stale)} stale record(s); run gen score {again} and commit the result")
     elif blocked or sealed:
         typer.echo("every other decision record matches its inputs")
-    if stale or blocked:
+    if stale or blocked or changed_sealed:
         raise typer.Exit(EXIT_PROBLEMS)
     if not sealed:
         typer.echo("every decision record matches its inputs")
@@ -587,7 +606,7 @@ def unseal_command(
             )
         raw, problems = read_bytes(path, str(path), MAX_SEALED_BYTES)
         if raw is None:
-            raise GenError(problems[0].message)
+            raise GenError(f"{path}: {problems[0].message}")
         try:
             plaintext = unseal(raw, identities)
         except Unopenable as error:
@@ -718,7 +737,13 @@ def diff(
     that does not validate, 3 internal error.
     """
     with _reporting_errors():
-        comparison = compare_revisions(find_call_folder(call), base, head, use_git=use_git)
+        comparison = compare_revisions(
+            find_call_folder(call),
+            base,
+            head,
+            use_git=use_git,
+            identities=load_identities(identity),
+        )
     render = {
         DiffFormat.text: render_text,
         DiffFormat.md: render_markdown,

@@ -30,6 +30,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E009": ("error", "the file is larger than gen accepts"),
     "E010": ("error", "the path is a symbolic link or not a regular file"),
     "E011": ("error", "a sealed file cannot be opened with the identity given, or was altered"),
+    "E012": ("error", "a reviewer has both a plain and a sealed review in one round"),
     # One file against its schema.
     "E101": ("error", "a required field is missing"),
     "E102": ("error", "a field is not part of the format (often a typo)"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -201,6 +201,10 @@ def _rounds(comparison: Comparison, base: Checked, head: Checked) -> None:
             comparison.not_computed[round_.id] = (
                 "it is in review: outcomes are computed once the secretariat scores it"
             )
+        elif base.folder.sealed_in(round_.id) or head.folder.sealed_in(round_.id):
+            comparison.not_computed[round_.id] = (
+                "it holds sealed reviews: outcomes are computed with the secretariat's identity"
+            )
         else:
             computed.append(round_.id)
     old = {s.result.round.id: s.record for s in score_rounds(base, computed)}
@@ -239,7 +243,12 @@ def _errors(checked: Checked) -> int:
 
 
 def compare_revisions(
-    root: Path, base: str | None, head: str | None, *, use_git: bool | None = None
+    root: Path,
+    base: str | None,
+    head: str | None,
+    *,
+    use_git: bool | None = None,
+    identities: Sequence[Any] = (),
 ) -> Comparison:
     """Compare the call folder ``root`` at two revisions.
 
@@ -269,11 +278,12 @@ def compare_revisions(
         # The base is a past state: what the branch holds now (records since scored or
         # closed) says nothing about it, only when its files arrived.
         past = None if arrivals is None else replace(arrivals, closed={}, scored=frozenset())
-        base_side = _side(root, base_sha, Path(scratch) / "base", past, "BASE")
+        base_side = _side(root, base_sha, Path(scratch) / "base", past, "BASE", identities)
         if head_sha is None:
-            head_side = Side("working tree", _checked(root, str(root), arrivals, "HEAD side"))
+            checked = _checked(root, str(root), arrivals, "HEAD side", identities)
+            head_side = Side("working tree", checked)
         else:
-            head_side = _side(root, head_sha, Path(scratch) / "head", arrivals, "HEAD")
+            head_side = _side(root, head_sha, Path(scratch) / "head", arrivals, "HEAD", identities)
         comparison = Comparison(base_side.label, head_side.label)
         comparison.files = _files(base_side.checked, head_side.checked)
         comparison.files += _other_files(base_side.checked, head_side.checked)
@@ -282,17 +292,27 @@ def compare_revisions(
     return comparison
 
 
-def _side(root: Path, sha: str, dest: Path, arrivals: History | None, name: str) -> Side:
+def _side(
+    root: Path,
+    sha: str,
+    dest: Path,
+    arrivals: History | None,
+    name: str,
+    identities: Sequence[Any],
+) -> Side:
     dest.mkdir()
     export_folder(root, sha, dest)
     if not (dest / CALL_FILE).is_file():
         raise GenError(f"no {CALL_FILE} in {root} at {name} ({sha[:12]})", EXIT_USAGE)
-    return Side(sha[:12], _checked(dest, f"{name}:{root}", arrivals, f"{name} side ({sha[:12]})"))
+    side = f"{name} side ({sha[:12]})"
+    return Side(sha[:12], _checked(dest, f"{name}:{root}", arrivals, side, identities))
 
 
-def _checked(folder: Path, shown: str, arrivals: History | None, name: str) -> Checked:
+def _checked(
+    folder: Path, shown: str, arrivals: History | None, name: str, identities: Sequence[Any]
+) -> Checked:
     try:
-        checked = load_checked(folder, shown, arrivals)
+        checked = load_checked(folder, shown, arrivals, identities)
     except GenError as error:
         raise GenError(f"the {name} cannot be read: {error.message}", EXIT_USAGE) from None
     errors = _errors(checked)

@@ -17,6 +17,7 @@ from gen_cli.letters import LETTERS_MARKER, build_letters, letter_files
 from gen_cli.lifecycle import is_final
 from gen_cli.publish import render_template, template_dirs, template_file, write_publication
 from gen_cli.rounds import Checked, require, round_of, score_rounds
+from gen_cli.sealing import IDENTITY_VARIABLE
 from gen_cli.showing import Explanation, explain_record
 
 
@@ -77,6 +78,9 @@ def write_letters(
             f"round {round_id} is not closed: letters are written once its decisions are "
             f"final (gen close {round_id})"
         )
+    letters = checked.call.letters
+    if letters is not None and letters.share_comments:
+        _opened(checked, round_id, "letters share the reviewers' comments")
     root = checked.folder.root
     dossiers = [d for _, d in checked.folder.dossiers if d.round == round_id]
     reviews = [r for _, r in checked.folder.reviews if r.round == round_id]
@@ -122,6 +126,8 @@ def export_round(
         raise GenError(
             f"round {round_id} has no decision record: run gen score --round {round_id} first"
         )
+    if private:
+        _opened(checked, round_id, "--private adds the reviewers' comments")
     sheets = jury_sheets(
         checked.call,
         round_id,
@@ -132,3 +138,17 @@ def export_round(
         private,
     )
     write_export(target, sheets, fmt, lang, today, force=force)
+
+
+def _opened(checked: Checked, round_id: str, why: str) -> None:
+    """Refuse to go on without the reviews that are still sealed.
+
+    Raises:
+        GenError: the round holds sealed reviews gen could not open.
+    """
+    sealed = checked.folder.sealed_in(round_id)
+    if sealed:
+        raise GenError(
+            f"round {round_id} holds {len(sealed)} sealed review(s) and {why}: give the "
+            f"secretariat's identity with --identity FILE (or {IDENTITY_VARIABLE})"
+        )

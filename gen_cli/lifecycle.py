@@ -152,14 +152,21 @@ def frozen_problems(
         decided: the decision's date and reference as call.yaml says them now.
     """
     problems: list[Problem] = []
-    if "decided" in record and record["decided"] != (decided or {}):
+    # From format 3 a record says when it was decided (nothing, when call.yaml did not).
+    written = record.get("format") not in (None, 2)
+    if (
+        written
+        and isinstance(record.get("decided", {}), dict)
+        and record.get("decided", {}) != (decided or {})
+    ):
         problems.append(
             Problem(
                 call_display,
                 "E402",
-                f"round {round_id} is closed and call.yaml changed the date or reference of "
-                f"its decision (decision_date, decision_reference); restore them as the "
-                f"record says: {_describe(record['decided'])}",
+                f"round {round_id} is closed and its record says it was decided with "
+                f"{_describe(record.get('decided', {}))}, but call.yaml says "
+                f"{_describe(decided or {})} (decision_date, decision_reference): restore "
+                "call.yaml, or the record, from git",
                 loc=("rounds", round_index),
                 round=round_id,
             )
@@ -247,6 +254,11 @@ def malformed(record: Mapping[str, Any]) -> str | None:
         return "its closed: part is not what gen close writes"
     if not _is_day(closed["on"]):
         return "its closing date is not a date"
+    decided = record.get("decided", {})
+    if not isinstance(decided, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in decided.items()
+    ):
+        return "its decided: part is not what gen writes"
     found = record.get("amendments", [])
     if not isinstance(found, list):
         return "its amendments are not a list"

@@ -32,7 +32,15 @@ from gen_cli.models import (
     field_names,
 )
 from gen_cli.sealing import MAX_SEALED_BYTES, SEALED_SUFFIX, Unopenable, is_sealed_name, unseal
-from gen_cli.yamlload import MAX_VALUES, Locations, decode, parse_document, read_bytes, read_text
+from gen_cli.yamlload import (
+    MAX_BYTES,
+    MAX_VALUES,
+    Locations,
+    decode,
+    parse_document,
+    read_bytes,
+    read_text,
+)
 
 CALL_FILE = "call.yaml"
 RECORD_FILE = "results.yaml"
@@ -83,6 +91,8 @@ class CallFolder:
     sealed: list[Source] = field(default_factory=list)
     #: The plaintext of the sealed files gen opened, by display path: in memory only.
     opened: dict[str, str] = field(default_factory=dict)
+    #: Whether diagnostics in sealed files say what is wrong (CI logs may be public).
+    reveal_sealed: bool = False
 
     def sealed_in(self, round_id: str) -> list[Source]:
         """The sealed review files of a round that gen could not open (no identity)."""
@@ -244,6 +254,13 @@ def load_sealed(
         plaintext = unseal(raw, identities)
     except Unopenable as error:
         found = Problem(source.display, "E011", f"cannot open this sealed file: {error}")
+        return None, [found], None
+    if len(plaintext) > MAX_BYTES:
+        found = Problem(
+            source.display,
+            "E009",
+            f"file is {len(plaintext):,} bytes; gen accepts at most {MAX_BYTES:,}",
+        )
         return None, [found], None
     text, problems = decode(plaintext, source.display)
     if text is None:
@@ -452,6 +469,8 @@ class Found:
                     )
             elif item.suffix == ".yaml":
                 self.dossiers.append(_source(self.root, self.shown_root, item))
+            elif item.name.lower().endswith(SEALED_SUFFIX):
+                self.stray(item, "ignored: a sealed review belongs in the round's reviews/ folder")
             elif _yaml_like(item):
                 self.stray(item, "ignored: name dossier files *.yaml")
             elif _holds_yaml(item):
@@ -468,6 +487,8 @@ class Found:
                 self.reviews.append(_source(self.root, self.shown_root, review))
             elif is_sealed_name(review.name):
                 self.sealed_reviews.append(_source(self.root, self.shown_root, review))
+            elif review.name.lower().endswith(SEALED_SUFFIX):
+                self.stray(review, "ignored: name sealed reviews <reviewer>.yaml.age")
             elif _yaml_like(review):
                 self.stray(review, "ignored: name review files *.yaml")
             elif _holds_yaml(review):
@@ -540,8 +561,24 @@ def load_call_folder(
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
     folder.reviews = _load_all(folder, review_files, Review)
     folder.sealed_sources = found.sealed_reviews
+    plain = {(s.path.parent, file_id(s.path)) for s in review_files}
     for source in found.sealed_reviews:
         folder.sources[source.display] = source
+        if (source.path.parent, file_id(source.path)) in plain:
+            folder.problems.append(
+                Problem(
+                    source.display,
+                    "E012",
+                    f"{file_id(source.path)} has a plain and a sealed review in this round; "
+                    "keep one (the sealed one, in a call that seals reviews)",
+                )
+            )
+            continue
+        if source.path.is_symlink() or not source.path.is_file():
+            folder.problems.append(
+                Problem(source.display, "E010", "not a regular file: gen does not follow links")
+            )
+            continue
         if not identities:
             folder.sealed.append(source)
             continue

@@ -19,10 +19,10 @@ from gen_cli.assignment import Assignment, Move, moves, pairing, solve
 from gen_cli.diagnostics import Problem
 from gen_cli.errors import GenError
 from gen_cli.lifecycle import is_final
-from gen_cli.loading import ASSIGNMENTS_FILE, CallFolder, Source, load_model
+from gen_cli.loading import ASSIGNMENTS_FILE, REVIEWS_DIR, CallFolder, Source, load_model
 from gen_cli.models import Assignments, Call, Review
 from gen_cli.names import conflict_of_interest
-from gen_cli.sealing import SEALED_SUFFIX, seal
+from gen_cli.sealing import IDENTITY_VARIABLE, SEALED_SUFFIX, seal
 from gen_cli.swap import replace_file
 from gen_cli.yamlload import dump
 
@@ -71,6 +71,13 @@ def assign_round(checked: Checked, round_id: str) -> Assigned:
         raise GenError(f"round {round_id} is closed: its reviews are in, nothing to assign")
     require(checked, [round_id], "assign it", ignore=["E601", "E602", "W015", "W016"])
     folder = checked.folder
+    sealed = folder.sealed_in(round_id)
+    if sealed:
+        raise GenError(
+            f"round {round_id} holds {len(sealed)} sealed review(s), whose grades and "
+            "conflicts gen assign must see: give the secretariat's identity with --identity "
+            f"FILE (or {IDENTITY_VARIABLE})"
+        )
     dossiers = [d for _, d in folder.dossiers if d.round == round_id]
     if not dossiers:
         raise GenError(f"round {round_id} has no dossier yet: nothing to assign")
@@ -157,6 +164,16 @@ def seal_review(call: Call, path: Path) -> Path:
         )
     if path.suffix != ".yaml" or path.is_symlink() or not path.is_file():
         raise GenError(f"{path} is not a review file (<round>/reviews/<reviewer>.yaml)")
+    round_id = path.resolve().parent.parent.name
+    if path.resolve().parent.name != REVIEWS_DIR or call.round(round_id) is None:
+        raise GenError(
+            f"{path} is not in a round's reviews/ folder (<round>/reviews/<reviewer>.yaml)"
+        )
+    if not call.sealing.seals(round_id):
+        raise GenError(
+            f"call.yaml does not seal round {round_id}'s reviews (sealing.rounds): commit "
+            "this review as it is"
+        )
     review, problems = load_model(Source(path, str(path)), Review)
     if review is None:
         first = problems[0].message if problems else "it cannot be read"
@@ -168,8 +185,11 @@ def seal_review(call: Call, path: Path) -> Path:
     if reviewer.age_recipient:
         recipients.append(reviewer.age_recipient)
     target = path.with_name(path.name + SEALED_SUFFIX)
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise GenError(f"{target} is not a regular file: remove it first")
+    if target.exists() or target.is_symlink():
+        raise GenError(
+            f"{target} exists already: gen never replaces a sealed review; to replace it, "
+            f"remove it first (git rm {target}), then seal again"
+        )
     replace_file(target, seal(path.read_bytes(), recipients))
     try:
         path.unlink()

@@ -41,6 +41,7 @@ from gen_cli.lifecycle import (
 from gen_cli.loading import (
     CALL_FILE,
     RECORD_FILE,
+    REVIEWS_DIR,
     CallFolder,
     file_id,
     is_record_file,
@@ -811,6 +812,27 @@ class Staleness:
     #: an earlier round's result changed.
     budget_before: tuple[str, str] | None = None
     earlier: tuple[str, ...] = ()  # earlier rounds whose records are stale too
+
+
+def sealed_changes(checked: Checked, round_id: str) -> list[str]:
+    """What shows a round's record stale without opening its sealed reviews.
+
+    The record lists the digest of every input file, sealed ones included, and of the
+    rules: a changed, added or removed file, or a changed rule, is seen from outside.
+    """
+    record = checked.records.get(round_id) or {}
+    folder = checked.folder
+    files = folder.round_files(round_id)
+    now = {folder.relative(s): sha256_file(s.path) for s in files}
+    found = record.get("inputs")
+    recorded = {str(k): v for k, v in found.items()} if isinstance(found, dict) else {}
+    changes = [p for p in sorted(now.keys() | recorded.keys()) if now.get(p) != recorded.get(p)]
+    reviewers = {file_id(s.path) for s in files if s.path.parent.name == REVIEWS_DIR}
+    if record.get("rules") != rules_digest(
+        checked.call, round_of(checked.call, round_id), reviewers
+    ):
+        changes.append("call.yaml (the rules that decide the round)")
+    return changes
 
 
 def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Staleness]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -613,9 +613,21 @@ def _selected(folder: CallFolder, path: Path) -> Path:
     return resolved
 
 
+#: What a diagnostic in a sealed file says unless asked to reveal it: its message may quote
+#: the plaintext (a grade, a comment), and CI logs and annotations may be public.
+WITHHELD = (
+    "(in a sealed review: what is wrong is not shown here; the secretariat sees it with "
+    "gen validate --identity FILE --show-sealed)"
+)
+
+
 def report(folder: CallFolder, problems: list[Problem]) -> Report:
     """Locate problems found in a call folder's files, and count what was checked."""
     problems = cap_problems(problems)
+    if not folder.reveal_sealed and folder.opened:
+        problems = [
+            replace(p, message=WITHHELD) if p.path in folder.opened else p for p in problems
+        ]
     texts = {}
     for problem in problems:
         source = folder.sources.get(problem.path)

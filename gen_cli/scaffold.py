@@ -42,6 +42,7 @@ from gen_cli.models import (
 )
 from gen_cli.names import conflict_of_interest
 from gen_cli.reviewing import assigned_to
+from gen_cli.sealing import SEALED_SUFFIX
 
 #: Where the schemas live in a call repository, as ``gen init`` writes them.
 SCHEMAS_DIR = "schemas"
@@ -587,6 +588,12 @@ def new_review(folder: CallFolder, round_id: str, reviewer_id: str) -> Path:
             "add them to reviewers first"
         )
     path = folder.root / round_id / REVIEWS_DIR / f"{reviewer_id}.yaml"
+    sealed = path.with_name(path.name + SEALED_SUFFIX)
+    if sealed.exists() or sealed.is_symlink():
+        raise GenError(
+            f"{sealed} exists already: the reviewer's review of {round_id} is sealed; the "
+            "secretariat opens it (gen unseal)"
+        )
     _new_file(folder, path, "remove it first to start again")
     dossiers = [d for _, d in folder.dossiers if d.round == round_id]
     mine = assigned_to(folder, round_id, reviewer_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gen_cli.lifecycle import State
+from gen_cli.loading import file_id
 from gen_cli.models import Review, ReviewCriterion, ReviewsRule
 from gen_cli.records import record_text, same_record
 from gen_cli.reviewing import assigned_to
@@ -111,7 +112,10 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
     names = sorted(by_reviewer)
     if round_id in folder.assignments:
         names = sorted({*names, *folder.assignments[round_id][1].reviewers})
+    sealed = {file_id(s.path) for s in folder.sealed_in(round_id)}
     for name in names:
+        if name in sealed and name not in by_reviewer:
+            continue  # listed as sealed, not opened: nothing to count
         review = by_reviewer.get(name) or Review(reviewer=name, round=round_id, evaluations={})
         done = missing = conflicts = 0
         for dossier in dossiers:
@@ -147,7 +151,6 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
     minimum = max((r.min for r in call.eligibility if isinstance(r, ReviewsRule)), default=0)
     below = sorted(d.id for d in eligible if usable[d.id] < minimum)
     with_file = {r.reviewer for r in reviews}
-    sealed = {s.path.name.split(".")[0] for s in folder.sealed_in(round_id)}
     status = RoundStatus(
         round=round_id,
         state=state,

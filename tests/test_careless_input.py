@@ -224,12 +224,12 @@ def test_a_closed_round_keeps_its_decision_date(example: Path) -> None:
     path = replace(example / "call.yaml", "    decision_date: 2021-11-18\n", "")
     result = invoke("validate", "--call", example)
     assert result.code == 1
-    assert result.out.splitlines()[0] == (
-        f"{path}:{line_of(path, '- id: 2021Q3')}:5: error E402 round 2021Q3 is closed and "
-        "call.yaml changed the date or reference of its decision (decision_date, "
-        "decision_reference); restore them as the record says: date 2021-11-18, reference "
-        "GEN-AAP-INNOV-2021-R1"
-    )
+    assert (
+        f"{path}:{line_of(path, '- id: 2021Q3')}:5: error E402 round 2021Q3 is closed and its "
+        "record says it was decided with date 2021-11-18, reference GEN-AAP-INNOV-2021-R1, "
+        "but call.yaml says reference GEN-AAP-INNOV-2021-R1 (decision_date, "
+        "decision_reference): restore call.yaml, or the record, from git"
+    ) in result.out.splitlines()
 
 
 def test_an_undecodable_file_name_is_escaped_not_a_crash(example: Path) -> None:

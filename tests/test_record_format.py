@@ -171,7 +171,8 @@ def test_a_closed_rounds_decision_date_cannot_be_rewritten(
     found = invoke("validate", "--call", hand)
     assert found.code == 1
     assert found.out.splitlines()[0] == (
-        f"{hand}/call.yaml:21:5: error E402 round 2023Q1 is closed and call.yaml changed the "
-        "date or reference of its decision (decision_date, decision_reference); restore them "
-        "as the record says: date 2023-05-15, reference Délibération 2023-12"
+        f"{hand}/call.yaml:21:5: error E402 round 2023Q1 is closed and its record says it was "
+        "decided with date 2023-05-15, reference Délibération 2023-12, but call.yaml says "
+        "date 2023-06-15, reference Délibération 2023-12 (decision_date, decision_reference): "
+        "restore call.yaml, or the record, from git"
     )

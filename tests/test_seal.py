@@ -90,9 +90,16 @@ def test_seal_then_errors_point_at_the_plaintext_lines(call: Path) -> None:
     )
     assert not plain.exists()
     assert SECRET.encode() not in Path(f"{plain}.age").read_bytes()
+    # By default the message is withheld (CI logs may be public); the place is given.
     checked = invoke("validate", "--call", call, "--identity", SECRETARIAT)
     assert checked.code == 1
     assert checked.out.splitlines()[0] == (
+        f"{call}/{ROUND}/reviews/bruno-keller.yaml.age:6:19: error E209 (in a sealed review: "
+        "what is wrong is not shown here; the secretariat sees it with gen validate "
+        "--identity FILE --show-sealed)"
+    )
+    shown = invoke("validate", "--call", call, "--identity", SECRETARIAT, "--show-sealed")
+    assert shown.out.splitlines()[0] == (
         f"{call}/{ROUND}/reviews/bruno-keller.yaml.age:6:19: error E209 dossier "
         "'mobilite-numerique-brest': grade 9 for 'pertinence' is outside its scale 0–5"
     )
@@ -165,18 +172,41 @@ def test_scoring_needs_the_identity_and_check_skips_without_it(call: Path) -> No
         0,
         "every other decision record matches its inputs\n",
         f"round {ROUND}: not checked: it holds 1 sealed review(s), which the secretariat "
-        "opens with its identity (--identity FILE or GEN_AGE_IDENTITY)\n",
+        "opens with its identity (--identity FILE or GEN_AGE_IDENTITY); its inputs are "
+        "those it was scored from\n",
     )
     assert invoke("score", "--check", "--call", call, "--identity", SECRETARIAT) == Result(
         0, "every decision record matches its inputs\n", ""
     )
-    # Re-sealing the same review changes its bytes: the record is stale, as it should be.
+    # The same reviewer twice (plain beside sealed) is an error, not two reviews.
     out = run_gen("unseal", call / SEALED, "--identity", SECRETARIAT).out
-    (call / ROUND / "reviews" / "amelie-roux.yaml").write_text(out, encoding="utf-8")
-    assert invoke("seal", call / ROUND / "reviews" / "amelie-roux.yaml", "--call", call).code == 0
+    plain = call / ROUND / "reviews" / "amelie-roux.yaml"
+    plain.write_text(out, encoding="utf-8")
+    twice = invoke("validate", "--call", call, "--identity", SECRETARIAT)
+    assert (
+        f"{call}/{SEALED}:1:1: error E012 amelie-roux has a plain and a sealed review in this "
+        "round; keep one (the sealed one, in a call that seals reviews)"
+    ) in twice.out.splitlines()
+    # gen seal never replaces a sealed review.
+    assert invoke("seal", plain, "--call", call) == Result(
+        2,
+        "",
+        f"gen: error: {call / SEALED} exists already: gen never replaces a sealed review; to "
+        f"replace it, remove it first (git rm {call / SEALED}), then seal again\n",
+    )
+    # Re-sealing the same review changes its bytes: the record is stale, as it should be,
+    # and that shows without the identity.
+    (call / SEALED).unlink()
+    assert invoke("seal", plain, "--call", call).code == 0
     stale = invoke("score", "--check", "--call", call, "--identity", SECRETARIAT)
     assert stale.code == 1
     assert f"inputs changed: {SEALED}" in stale.out
+    outside = invoke("score", "--check", "--call", call)
+    assert outside.code == 1
+    assert outside.out.splitlines()[0] == (
+        f"round {ROUND}: stale record: its inputs changed since it was scored ({SEALED}); "
+        "the secretariat scores it again with its identity"
+    )
 
 
 def test_a_plain_review_in_a_sealed_round_is_a_warning(call: Path) -> None:
@@ -231,3 +261,37 @@ def test_nothing_sealed_reaches_the_publication(call: Path, tmp_path: Path) -> N
     assert SECRET.encode() not in published
     for name in (b"Bruno Keller", b"Am\xc3\xa9lie Roux", b"bruno-keller", b"amelie-roux"):
         assert name not in published
+
+
+def test_what_needs_the_reviews_refuses_sealed_ones_without_the_identity(call: Path) -> None:
+    need = (
+        "sealed review(s), whose grades and conflicts gen assign must see: give the "
+        "secretariat's identity with --identity FILE (or GEN_AGE_IDENTITY)"
+    )
+    assert invoke("assign", ROUND, "--call", call) == Result(
+        2, "", f"gen: error: round {ROUND} holds 1 {need}\n"
+    )
+    assert invoke("assign", ROUND, "--call", call, "--identity", SECRETARIAT).code == 0
+    # Amélie Roux's graded dossiers stay hers: the sealed review was read.
+    assigned = (call / ROUND / "assignments.yaml").read_text(encoding="utf-8")
+    hers = assigned.split("  amelie-roux:\n", 1)[1].split("\n  ", 1)[0]
+    assert "accompagnement-renforce-saint-pierre" in hers
+    assert invoke("new", "review", ROUND, "amelie-roux", "--call", call) == Result(
+        2,
+        "",
+        f"gen: error: {call / SEALED} exists already: the reviewer's review of {ROUND} is "
+        "sealed; the secretariat opens it (gen unseal)\n",
+    )
+
+
+def test_sealed_files_out_of_place_are_reported(call: Path, tmp_path: Path) -> None:
+    shutil.copy(call / SEALED, call / ROUND / "amelie-roux.yaml.age")
+    link = call / ROUND / "reviews" / "bruno-keller.yaml.age"
+    link.symlink_to(tmp_path / "elsewhere.age")
+    found = invoke("validate", "--call", call)
+    lines = found.out.splitlines()
+    assert (
+        f"{call}/{ROUND}/amelie-roux.yaml.age:1:1: warning W002 ignored: a sealed review "
+        "belongs in the round's reviews/ folder"
+    ) in lines
+    assert (f"{link}:1:1: error E010 not a regular file: gen does not follow links") in lines

@@ -1091,6 +1091,7 @@ NOT_FROM_VALIDATE = {
     "W012",  # an organisation name that mixes alphabets: tests/test_names.py
     # sealed reviews, opened with a key: tests/test_seal.py
     "E011",
+    "E012",
     "N001",
     "W017",
 }
