@@ -152,13 +152,9 @@ def frozen_problems(
         decided: the decision's date and reference as call.yaml says them now.
     """
     problems: list[Problem] = []
-    # From format 3 a record says when it was decided (nothing, when call.yaml did not).
-    written = record.get("format") not in (None, 2)
-    if (
-        written
-        and isinstance(record.get("decided", {}), dict)
-        and record.get("decided", {}) != (decided or {})
-    ):
+    # A round closed before call.yaml gave its decision date may get one later (publishing
+    # needs it); once the record says when it was decided, call.yaml must say the same.
+    if isinstance(record.get("decided"), dict) and record["decided"] != (decided or {}):
         problems.append(
             Problem(
                 call_display,

@@ -168,6 +168,23 @@ class _FailOnLogWarning(logging.Handler):
         self.records.append(record)
 
 
+#: The TEST identity that opens the example's sealed review (public: never a real call's).
+SECRETARIAT_KEY = Path(__file__).parent / "fixtures" / "sealing" / "secretariat-TEST-ONLY.key"
+
+
+@pytest.fixture(autouse=True)
+def no_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No age identity from outside: a test opens sealed reviews only when it says so."""
+    monkeypatch.delenv("GEN_AGE_IDENTITY", raising=False)
+
+
+@pytest.fixture
+def secretariat(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Act as the secretariat: gen opens sealed reviews, here and in its children."""
+    monkeypatch.setenv("GEN_AGE_IDENTITY", str(SECRETARIAT_KEY))
+    return SECRETARIAT_KEY
+
+
 @pytest.fixture(autouse=True)
 def no_warnings() -> Iterator[None]:
     """Fail the test if it emits any Python warning or logs at WARNING or above.

@@ -132,7 +132,7 @@ def dossier_files(call: Path) -> Iterator[Path]:
         yield from sorted(
             p
             for p in (call / round_id).glob("*.yaml")
-            if p.name not in {"results.yaml", "jury.yaml"}
+            if p.name not in {"results.yaml", "jury.yaml", "assignments.yaml"}
         )
 
 
@@ -780,7 +780,9 @@ def test_the_call_folder_is_protected(tmp_path: Path, where: str, why: str) -> N
     assert tree(tmp_path) == before
 
 
-def test_public_beside_call_yaml_is_where_a_call_repository_publishes(tmp_path: Path) -> None:
+def test_public_beside_call_yaml_is_where_a_call_repository_publishes(
+    tmp_path: Path, secretariat: Path
+) -> None:
     call = copy_call(tmp_path)
     out = call / "public"
     publish(call, out)
@@ -788,7 +790,7 @@ def test_public_beside_call_yaml_is_where_a_call_repository_publishes(tmp_path: 
     assert again.output.startswith("published 64 laureate(s)")
     validated = gen("validate", "--call", call)
     assert validated.output == (
-        "checked 1 call file, 4 rounds, 125 dossiers, 18 reviews: 0 errors, 0 warnings\n"
+        "checked 1 call file, 4 rounds, 125 dossiers, 19 reviews: 0 errors, 0 warnings\n"
     )
 
 

@@ -295,3 +295,22 @@ def test_sealed_files_out_of_place_are_reported(call: Path, tmp_path: Path) -> N
         "belongs in the round's reviews/ folder"
     ) in lines
     assert (f"{link}:1:1: error E010 not a regular file: gen does not follow links") in lines
+
+
+def test_the_jury_spreadsheet_with_comments_needs_the_identity(call: Path, tmp_path: Path) -> None:
+    replace(call / "call.yaml", "    submissions: open\n", "    submissions: closed\n")
+    assert invoke("score", "--round", ROUND, "--call", call, "--identity", SECRETARIAT).code == 0
+    out = tmp_path / "jury.xlsx"
+    refused = invoke("export", ROUND, "--private", "--out", out, "--call", call)
+    assert refused == Result(
+        2,
+        "",
+        f"gen: error: round {ROUND} holds 1 sealed review(s) and --private adds the reviewers' "
+        "comments: give the secretariat's identity with --identity FILE (or GEN_AGE_IDENTITY)\n",
+    )
+    assert not out.exists()
+    done = invoke(
+        "export", ROUND, "--private", "--out", out, "--call", call, "--identity", SECRETARIAT
+    )
+    assert done.code == 0, done.err
+    assert out.exists()
