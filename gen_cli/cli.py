@@ -35,7 +35,13 @@ from gen_cli.publish import (
 )
 from gen_cli.records import check_record_target, write_record
 from gen_cli.report import ranking
-from gen_cli.reviewing import assign_round, seal_review, summary, write_assignments
+from gen_cli.reviewing import (
+    assign_round,
+    open_sealed,
+    seal_review,
+    summary,
+    write_assignments,
+)
 from gen_cli.rounds import (
     Checked,
     InvalidCall,
@@ -52,15 +58,8 @@ from gen_cli.rounds import (
 )
 from gen_cli.rules import filtered
 from gen_cli.scaffold import init_call, new_dossier, new_review
-from gen_cli.sealing import (
-    IDENTITY_VARIABLE,
-    MAX_SEALED_BYTES,
-    Unopenable,
-    load_identities,
-    unseal,
-)
+from gen_cli.sealing import IDENTITY_VARIABLE, load_identities
 from gen_cli.status import call_status, render_status
-from gen_cli.yamlload import read_bytes
 
 app = typer.Typer(
     name="gen",
@@ -599,18 +598,7 @@ def unseal_command(
     identity or unreadable file.
     """
     with _reporting_errors():
-        identities = load_identities(identity)
-        if not identities:
-            raise GenError(
-                f"give the identity that opens it: --identity FILE (or {IDENTITY_VARIABLE})"
-            )
-        raw, problems = read_bytes(path, str(path), MAX_SEALED_BYTES)
-        if raw is None:
-            raise GenError(f"{path}: {problems[0].message}")
-        try:
-            plaintext = unseal(raw, identities)
-        except Unopenable as error:
-            raise GenError(f"cannot open {path}: {error}", EXIT_PROBLEMS) from None
+        plaintext = open_sealed(path, load_identities(identity))
     sys.stdout.buffer.write(plaintext)
     sys.stdout.flush()
 

@@ -13,18 +13,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gen_cli.assignment import Assignment, Move, moves, pairing, solve
 from gen_cli.diagnostics import Problem
-from gen_cli.errors import GenError
+from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.lifecycle import is_final
 from gen_cli.loading import ASSIGNMENTS_FILE, REVIEWS_DIR, CallFolder, Source, load_model
 from gen_cli.models import Assignments, Call, Review
 from gen_cli.names import conflict_of_interest
-from gen_cli.sealing import IDENTITY_VARIABLE, SEALED_SUFFIX, seal
+from gen_cli.sealing import (
+    IDENTITY_VARIABLE,
+    MAX_SEALED_BYTES,
+    SEALED_SUFFIX,
+    Unopenable,
+    seal,
+    unseal,
+)
 from gen_cli.swap import replace_file
-from gen_cli.yamlload import dump
+from gen_cli.yamlload import dump, read_bytes
 
 if TYPE_CHECKING:
     from gen_cli.rounds import Checked
@@ -196,6 +203,24 @@ def seal_review(call: Call, path: Path) -> Path:
     except OSError as error:
         raise GenError(f"sealed {target}, but cannot remove {path}: {error.strerror}") from None
     return target
+
+
+def open_sealed(path: Path, identities: Sequence[Any]) -> bytes:
+    """A sealed file's plaintext, in memory.
+
+    Raises:
+        GenError: no identity (exit 2), the file cannot be read (exit 2), or the identities
+            do not open it or it was altered (exit 1).
+    """
+    if not identities:
+        raise GenError(f"give the identity that opens it: --identity FILE (or {IDENTITY_VARIABLE})")
+    raw, problems = read_bytes(path, str(path), MAX_SEALED_BYTES)
+    if raw is None:
+        raise GenError(f"{path}: {problems[0].message}")
+    try:
+        return unseal(raw, identities)
+    except Unopenable as error:
+        raise GenError(f"cannot open {path}: {error}", EXIT_PROBLEMS) from None
 
 
 def assignment_problems(folder: CallFolder) -> list[Problem]:
