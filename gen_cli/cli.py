@@ -38,6 +38,7 @@ from gen_cli.report import ranking
 from gen_cli.reviewing import (
     assign_round,
     open_sealed,
+    seal_private,
     seal_review,
     summary,
     write_assignments,
@@ -575,7 +576,7 @@ def seal_command(
     path: Annotated[Path, typer.Argument(metavar="FILE", help="The plaintext review.")],
     call: CallOption = None,
 ) -> None:
-    """Seal a review to the secretariat's keys (and the reviewer's): FILE.age; FILE removed.
+    """Seal a review (FILE.age; FILE removed), or a dossier's private fields (<id>.private.yaml.age).
 
     Exit status: 0 sealed, 2 the call seals nothing, or FILE is not a valid review.
     """
@@ -583,8 +584,17 @@ def seal_command(
         folder = load_call_folder(find_call_folder(call))
         if folder.call is None:
             raise GenError("call.yaml has errors: run gen validate and fix them first")
-        sealed = seal_review(folder.call, path)
-    typer.echo(f"sealed {sealed}; removed {path}: commit {sealed.name}, never the plaintext")
+        if path.resolve().parent.name == "reviews":
+            sealed = seal_review(folder.call, path)
+            typer.echo(
+                f"sealed {sealed}; removed {path}: commit {sealed.name}, never the plaintext"
+            )
+            return
+        sealed = seal_private(folder.call, path)
+    typer.echo(
+        f"sealed the private fields of {path} in {sealed}: commit both; the contact no longer "
+        "appears in the public file"
+    )
 
 
 @app.command("unseal")

@@ -31,6 +31,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E010": ("error", "the path is a symbolic link or not a regular file"),
     "E011": ("error", "a sealed file cannot be opened with the identity given, or was altered"),
     "E012": ("error", "a reviewer has both a plain and a sealed review in one round"),
+    "E013": (
+        "error",
+        "a sealed private field is also in the dossier, or is not one the call seals",
+    ),
     # One file against its schema.
     "E101": ("error", "a required field is missing"),
     "E102": ("error", "a field is not part of the format (often a typo)"),
@@ -104,6 +108,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "W017": ("warning", "a review is committed in plain text though the call seals reviews"),
     # Notes: what gen could not check, said without alarm.
     "N001": ("note", "a sealed review is present but not checked: no identity was given"),
+    "N002": ("note", "a dossier's sealed private part is present but not checked: no identity"),
 }
 
 

@@ -81,6 +81,13 @@ def write_letters(
     letters = checked.call.letters
     if letters is not None and letters.share_comments:
         _opened(checked, round_id, "letters share the reviewers' comments")
+    private = checked.folder.private_sealed_in(round_id)
+    if private:
+        raise GenError(
+            f"round {round_id} has {len(private)} dossier(s) whose contact is sealed, and "
+            "letters are addressed to it: give the secretariat's identity with --identity "
+            f"FILE (or {IDENTITY_VARIABLE})"
+        )
     root = checked.folder.root
     dossiers = [d for _, d in checked.folder.dossiers if d.round == round_id]
     reviews = [r for _, r in checked.folder.reviews if r.round == round_id]

@@ -26,6 +26,7 @@ from gen_cli.models import (
     SCHEMAS,
     Assignments,
     Call,
+    Contact,
     Deliberation,
     Dossier,
     Review,
@@ -93,6 +94,13 @@ class CallFolder:
     opened: dict[str, str] = field(default_factory=dict)
     #: Whether diagnostics in sealed files say what is wrong (CI logs may be public).
     reveal_sealed: bool = False
+    #: Sealed private parts of dossiers, opened or not; and those gen could not open.
+    private_sources: list[Source] = field(default_factory=list)
+    private_sealed: list[Source] = field(default_factory=list)
+
+    def private_sealed_in(self, round_id: str) -> list[Source]:
+        """The sealed private parts of a round's dossiers that gen could not open."""
+        return [s for s in self.private_sealed if s.path.parent.name == round_id]
 
     def sealed_in(self, round_id: str) -> list[Source]:
         """The sealed review files of a round that gen could not open (no identity)."""
@@ -250,23 +258,25 @@ def load_sealed(
     raw, problems = read_bytes(source.path, source.display, MAX_SEALED_BYTES)
     if raw is None:
         return None, problems, None
-    try:
-        plaintext = unseal(raw, identities)
-    except Unopenable as error:
-        found = Problem(source.display, "E011", f"cannot open this sealed file: {error}")
-        return None, [found], None
-    if len(plaintext) > MAX_BYTES:
-        found = Problem(
-            source.display,
-            "E009",
-            f"file is {len(plaintext):,} bytes; gen accepts at most {MAX_BYTES:,}",
-        )
-        return None, [found], None
-    text, problems = decode(plaintext, source.display)
+    text, problems = _opened_text(raw, source, identities)
     if text is None:
         return None, problems, None
     item, problems = validated(text, source, model)
     return item, problems, text
+
+
+def _opened_text(
+    raw: bytes, source: Source, identities: Sequence[Any]
+) -> tuple[str | None, list[Problem]]:
+    """A sealed file's bytes decrypted and decoded, in memory."""
+    try:
+        plaintext = unseal(raw, identities)
+    except Unopenable as error:
+        return None, [Problem(source.display, "E011", f"cannot open this sealed file: {error}")]
+    if len(plaintext) > MAX_BYTES:
+        message = f"file is {len(plaintext):,} bytes; gen accepts at most {MAX_BYTES:,}"
+        return None, [Problem(source.display, "E009", message)]
+    return decode(plaintext, source.display)
 
 
 def validated(text: str, source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
@@ -274,12 +284,7 @@ def validated(text: str, source: Source, model: type[M]) -> tuple[M | None, list
     data, where, problems = parse_document(text, source.display, MAX_VALUES)
     if data is None:
         return None, problems
-    try:
-        return model.model_validate(data), []
-    except ValidationError as error:
-        return None, [
-            _located(problem, where) for problem in validation_problems(error, data, source.display)
-        ]
+    return validated_data(data, where, source.display, model)
 
 
 def _located(problem: Problem, where: Locations | None) -> Problem:
@@ -402,6 +407,7 @@ class Found:
     juries: list[Source] = field(default_factory=list)
     assignments: list[Source] = field(default_factory=list)
     sealed_reviews: list[Source] = field(default_factory=list)
+    private_parts: list[Source] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def _report(self, path: Path, code: str, message: str) -> None:
@@ -469,6 +475,8 @@ class Found:
                     )
             elif item.suffix == ".yaml":
                 self.dossiers.append(_source(self.root, self.shown_root, item))
+            elif item.name.endswith(PRIVATE_SUFFIX):
+                self.private_parts.append(_source(self.root, self.shown_root, item))
             elif item.name.lower().endswith(SEALED_SUFFIX):
                 self.stray(item, "ignored: a sealed review belongs in the round's reviews/ folder")
             elif _yaml_like(item):
@@ -556,7 +564,8 @@ def load_call_folder(
     folder.dossier_files = len(dossier_files)
     folder.review_files = len(review_files) + len(found.sealed_reviews)
     folder.dossier_sources, folder.review_sources = dossier_files, review_files
-    folder.dossiers = _load_all(folder, dossier_files, Dossier)
+    folder.private_sources = found.private_parts
+    folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities)
     loaded = {source.display for source, _ in folder.dossiers}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
     folder.reviews = _load_all(folder, review_files, Review)
@@ -594,6 +603,135 @@ def load_call_folder(
     for source, assigned in _load_all(folder, found.assignments, Assignments):
         folder.assignments[source.path.parent.name] = (source, assigned)
     return folder
+
+
+#: A dossier's sealed private part, beside it: ``<id>.private.yaml.age``.
+PRIVATE_SUFFIX = ".private.yaml" + SEALED_SUFFIX
+#: What stands for a sealed contact when gen cannot open it: never written to anyone
+#: (letters need the identity), and example.org is reserved for examples.
+SEALED_CONTACT = Contact(name="(sealed)", email="sealed@example.org")
+
+
+def _load_dossiers(
+    folder: CallFolder,
+    sources: list[Source],
+    private_parts: list[Source],
+    identities: Sequence[Any],
+) -> list[tuple[Source, Dossier]]:
+    """Load the dossiers, each with its sealed private part when it has one."""
+    parts = {(p.path.parent, p.path.name.removesuffix(PRIVATE_SUFFIX)): p for p in private_parts}
+    loaded = []
+    for source in sources:
+        folder.sources[source.display] = source
+        part = parts.pop((source.path.parent, source.path.stem), None)
+        if part is None:
+            item, problems = load_model(source, Dossier)
+        else:
+            folder.sources[part.display] = part
+            item, problems = _load_with_private(folder, source, part, identities)
+        folder.problems.extend(problems)
+        if item is not None:
+            loaded.append((source, item))
+    for part in parts.values():
+        folder.sources[part.display] = part
+        folder.problems.append(
+            Problem(
+                part.display,
+                "W002",
+                f"ignored: no dossier {part.path.name.removesuffix(PRIVATE_SUFFIX)}.yaml beside "
+                "this sealed private part",
+            )
+        )
+    return loaded
+
+
+def _load_with_private(
+    folder: CallFolder, source: Source, part: Source, identities: Sequence[Any]
+) -> tuple[Dossier | None, list[Problem]]:
+    """A dossier whose private fields are sealed beside it, opened in memory if possible."""
+    text, problems = read_text(source.path, source.display)
+    if text is None:
+        return None, problems
+    data, where, problems = parse_document(text, source.display, MAX_VALUES)
+    if data is None:
+        return None, problems
+    call = folder.call
+    private = set(call.sealing.private) if call and call.sealing else {"contact"}
+    shown = part.display
+    doubled = [
+        Problem(
+            source.display,
+            "E013",
+            f"{key} is sealed in {part.path.name}: remove it from this file, which is public",
+            loc=(key,),
+            at_key=True,
+        )
+        for key in sorted(private & set(data))
+    ]
+    if doubled:
+        return None, [_located(p, where) for p in doubled]
+    if part.path.is_symlink() or not part.path.is_file():
+        return None, [Problem(shown, "E010", "not a regular file: gen does not follow links")]
+    if not identities:
+        folder.private_sealed.append(part)
+        stand_in = {key: SEALED_CONTACT for key in private}
+        item, problems = validated_data({**data, **stand_in}, where, source.display, Dossier)
+        return item, problems
+    secret, problems, plain = load_sealed_mapping(part, identities)
+    if secret is None:
+        return None, problems
+    folder.opened[shown] = plain or ""
+    extra = sorted(set(secret) - private)
+    if extra:
+        return None, [
+            Problem(
+                shown,
+                "E013",
+                f"{key} is not a field this call seals (sealing.private: "
+                f"{', '.join(sorted(private))}): keep it in the dossier's public file",
+                loc=(key,),
+                at_key=True,
+            )
+            for key in extra
+        ]
+    merged = {**data, **secret}
+    try:
+        return Dossier.model_validate(merged), []
+    except ValidationError as error:
+        found = validation_problems(error, merged, source.display)
+    private_where = parse_document(plain or "", shown, MAX_VALUES)[1]
+    return None, [
+        _located(replace(p, path=shown), private_where)
+        if p.loc and p.loc[0] in secret
+        else _located(p, where)
+        for p in found
+    ]
+
+
+def load_sealed_mapping(
+    source: Source, identities: Sequence[Any]
+) -> tuple[dict[str, Any] | None, list[Problem], str | None]:
+    """Open a sealed YAML mapping in memory: the data, the problems and the plaintext."""
+    raw, problems = read_bytes(source.path, source.display, MAX_SEALED_BYTES)
+    if raw is None:
+        return None, problems, None
+    text, problems = _opened_text(raw, source, identities)
+    if text is None:
+        return None, problems, None
+    data, _, problems = parse_document(text, source.display, MAX_VALUES)
+    return data, problems, text
+
+
+def validated_data(
+    data: Any, where: Locations | None, display: str, model: type[M]
+) -> tuple[M | None, list[Problem]]:
+    """Validate parsed data against its model, with problems located."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        return None, [
+            _located(problem, where) for problem in validation_problems(error, data, display)
+        ]
 
 
 def _load_all(folder: CallFolder, sources: list[Source], model: type[M]) -> list[tuple[Source, M]]:

@@ -673,6 +673,12 @@ class Sealing(Model):
         "that starts sealing midway lists the rounds from then on).",
     )
 
+    private: list[Literal["contact"]] = Field(
+        default=["contact"],
+        description="The dossier fields an applicant may seal in <round>/<id>.private.yaml.age, "
+        "so that the public part of a dossier can live in a public repository.",
+    )
+
     def seals(self, round_id: str) -> bool:
         """Whether the reviews of this round are to be sealed."""
         return self.rounds is None or round_id in self.rounds

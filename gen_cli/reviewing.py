@@ -15,11 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from gen_cli.assignment import Assignment, Move, moves, pairing, solve
 from gen_cli.diagnostics import Problem
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.lifecycle import is_final
-from gen_cli.loading import ASSIGNMENTS_FILE, REVIEWS_DIR, CallFolder, Source, load_model
+from gen_cli.loading import (
+    ASSIGNMENTS_FILE,
+    PRIVATE_SUFFIX,
+    REVIEWS_DIR,
+    CallFolder,
+    Source,
+    load_model,
+)
 from gen_cli.models import Assignments, Call, Review
 from gen_cli.names import conflict_of_interest
 from gen_cli.sealing import (
@@ -203,6 +212,71 @@ def seal_review(call: Call, path: Path) -> Path:
     except OSError as error:
         raise GenError(f"sealed {target}, but cannot remove {path}: {error.strerror}") from None
     return target
+
+
+def seal_private(call: Call, path: Path) -> Path:
+    """Move a dossier's private fields into a sealed ``<id>.private.yaml.age`` beside it.
+
+    The fields (``sealing.private``, the contact by default) are cut from the dossier's
+    file, lines and all, and sealed to the secretariat's keys; the rest stays public.
+
+    Returns:
+        The sealed private part.
+
+    Raises:
+        GenError: the call seals nothing, the file is not a dossier of a declared round,
+            holds no private field, or a private part exists already.
+    """
+    if call.sealing is None:
+        raise GenError(
+            "call.yaml names no key to seal to: add sealing: {recipients: [age1…]} with the "
+            "secretariat's public keys"
+        )
+    if path.suffix != ".yaml" or path.is_symlink() or not path.is_file():
+        raise GenError(f"{path} is not a dossier file (<round>/<id>.yaml)")
+    if call.round(path.resolve().parent.name) is None:
+        raise GenError(f"{path} is not in a round's folder (<round>/<id>.yaml)")
+    target = path.with_name(path.stem + PRIVATE_SUFFIX)
+    if target.exists() or target.is_symlink():
+        raise GenError(
+            f"{target} exists already: gen never replaces a sealed private part; remove it "
+            f"first (git rm {target}), then seal again"
+        )
+    text = path.read_text(encoding="utf-8")
+    public, private = split_fields(text, set(call.sealing.private))
+    if not private.strip():
+        raise GenError(
+            f"{path} holds none of the fields this call seals ({', '.join(call.sealing.private)})"
+        )
+    replace_file(target, seal(private.encode("utf-8"), call.sealing.recipients))
+    replace_file(path, public)
+    return target
+
+
+def split_fields(text: str, names: set[str]) -> tuple[str, str]:
+    """A YAML mapping's text cut in two: without the top-level ``names``, and with only them.
+
+    Each field keeps its lines as written (comments inside it included).
+
+    Raises:
+        GenError: the text is not a YAML mapping.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        raise GenError("the file is not valid YAML: run gen validate on it first") from None
+    if not isinstance(node, yaml.MappingNode):
+        raise GenError("the file is not a mapping of fields: run gen validate on it first")
+    lines = text.splitlines(keepends=True)
+    starts = [key.start_mark.line for key, _ in node.value]
+    ends = [*starts[1:], len(lines)]
+    cut: set[int] = set()
+    for (key, _), start, end in zip(node.value, starts, ends, strict=True):
+        if key.value in names:
+            cut.update(range(start, end))
+    public = "".join(line for n, line in enumerate(lines) if n not in cut)
+    private = "".join(line for n, line in enumerate(lines) if n in cut)
+    return public, private
 
 
 def open_sealed(path: Path, identities: Sequence[Any]) -> bytes:

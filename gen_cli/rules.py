@@ -574,6 +574,16 @@ def sealing_problems(folder: CallFolder) -> list[Problem]:
         )
         for source in folder.sealed
     ]
+    problems += [
+        Problem(
+            source.display,
+            "N002",
+            "sealed private part of a dossier: present, not checked; the secretariat checks it "
+            f"with its identity (--identity FILE or {IDENTITY_VARIABLE})",
+            round=source.path.parent.name,
+        )
+        for source in folder.private_sealed
+    ]
     sealing = folder.call.sealing if folder.call is not None else None
     if sealing is not None:
         problems += [

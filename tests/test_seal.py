@@ -314,3 +314,71 @@ def test_the_jury_spreadsheet_with_comments_needs_the_identity(call: Path, tmp_p
     )
     assert done.code == 0, done.err
     assert out.exists()
+
+
+# --- A dossier's private part -----------------------------------------------------------------
+
+DOSSIER = f"{ROUND}/mobilite-numerique-brest.yaml"
+PRIVATE = f"{ROUND}/mobilite-numerique-brest.private.yaml.age"
+
+
+def test_a_dossiers_contact_sealed_apart_from_its_public_part(call: Path, tmp_path: Path) -> None:
+    email = b"fatou.lambert@example.org"
+    assert email in (call / DOSSIER).read_bytes()
+    sealed = invoke("seal", call / DOSSIER, "--call", call)
+    assert sealed == Result(
+        0,
+        f"sealed the private fields of {call / DOSSIER} in {call / PRIVATE}: commit both; the "
+        "contact no longer appears in the public file\n",
+        "",
+    )
+    assert b"contact" not in (call / DOSSIER).read_bytes()
+    assert not [name for name, data in everything(tmp_path).items() if email in data]
+    # Without the identity: the public part is checked, the private part noted.
+    found = invoke("validate", "--call", call)
+    assert found.code == 0
+    assert (
+        f"{call}/{PRIVATE}:1:1: note N002 sealed private part of a dossier: present, not "
+        "checked; the secretariat checks it with its identity (--identity FILE or "
+        "GEN_AGE_IDENTITY)"
+    ) in found.out.splitlines()
+    assert found.out.endswith("0 errors, 0 warnings, 2 notes\n")
+    # With it: the dossier is whole again, in memory.
+    assert invoke("validate", "--call", call, "--identity", SECRETARIAT).out.endswith(
+        "0 errors, 0 warnings\n"
+    )
+    unsealed = run_gen("unseal", call / PRIVATE, "--identity", SECRETARIAT)
+    assert unsealed == Result(
+        0, "contact:\n  name: Fatou Lambert\n  email: fatou.lambert@example.org\n", ""
+    )
+    assert not [name for name, data in everything(tmp_path).items() if email in data]
+
+
+def test_a_private_part_is_checked_at_its_own_lines(call: Path) -> None:
+    assert invoke("seal", call / DOSSIER, "--call", call).code == 0
+    # A contact also left in the public file is refused, at its key.
+    text = (call / DOSSIER).read_text(encoding="utf-8")
+    (call / DOSSIER).write_text(text + "contact:\n  name: X\n  email: x@example.org\n", "utf-8")
+    doubled = invoke("validate", "--call", call)
+    line = len(text.splitlines()) + 1
+    assert (
+        f"{call / DOSSIER}:{line}:1: error E013 contact is sealed in "
+        "mobilite-numerique-brest.private.yaml.age: remove it from this file, which is public"
+    ) in doubled.out.splitlines()
+    (call / DOSSIER).write_text(text, encoding="utf-8")
+    # A mistake inside the sealed part is located in it, at the plaintext's line.
+    (call / PRIVATE).unlink()
+    (call / "contact.yaml").write_text(
+        "contact:\n  name: Fatou Lambert\n  email: pas-une-adresse\n", encoding="utf-8"
+    )
+    from gen_cli.sealing import seal
+
+    key = (call / "call.yaml").read_text(encoding="utf-8").split("recipients: [")[1].split("]")[0]
+    (call / PRIVATE).write_bytes(seal((call / "contact.yaml").read_bytes(), [key]))
+    (call / "contact.yaml").unlink()
+    found = invoke("validate", "--call", call, "--identity", SECRETARIAT, "--show-sealed")
+    assert found.code == 1
+    assert found.out.splitlines()[0].startswith(f"{call}/{PRIVATE}:3:10: error ")
+    withheld = invoke("validate", "--call", call, "--identity", SECRETARIAT)
+    assert "pas-une-adresse" not in withheld.out
+    assert withheld.out.splitlines()[0].startswith(f"{call}/{PRIVATE}:3:10: error ")
