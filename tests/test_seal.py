@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Result, invoke, replace, run_gen
@@ -382,3 +383,54 @@ def test_a_private_part_is_checked_at_its_own_lines(call: Path) -> None:
     withheld = invoke("validate", "--call", call, "--identity", SECRETARIAT)
     assert "pas-une-adresse" not in withheld.out
     assert withheld.out.splitlines()[0].startswith(f"{call}/{PRIVATE}:3:10: error ")
+
+
+def test_letters_in_a_call_run_in_the_open(call: Path, tmp_path: Path) -> None:
+    """Set-up (b): reviews and contacts sealed; each letter holds its own data only."""
+    replace(call / "call.yaml", "  rounds: [2022Q2]\n", "  rounds: [2022Q1, 2022Q2]\n")
+    with (call / "call.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            "letters:\n  signatory: Camille Durand\n  role: Directrice générale\n"
+            "  court: tribunal administratif de Paris\n  share_comments: true\n"
+        )
+    first = "2022Q1"
+    review = call / first / "reviews" / "bruno-keller.yaml"
+    comments = [
+        line.split("comment: ", 1)[1]
+        for line in review.read_text(encoding="utf-8").splitlines()
+        if "comment: " in line
+    ]
+    assert invoke("seal", review, "--call", call).code == 0
+    dossier = sorted((call / first).glob("objectif-*.yaml"))[0]
+    contact = yaml_load(dossier)["contact"]["email"]
+    assert invoke("seal", dossier, "--call", call).code == 0
+    key = ("--identity", SECRETARIAT)
+    assert invoke("score", "--round", first, "--call", call, *key).code == 0
+    closed = run_gen("close", first, "--by", "Secrétariat", "--call", call, *key)
+    assert closed.code == 0, closed.err
+    out = tmp_path / "letters"
+    refused = invoke("letters", first, "--call", call, "--out", out)
+    assert refused.code == 2
+    assert "sealed review(s) and letters share the reviewers' comments" in refused.err
+    assert not out.exists()
+    done = run_gen("letters", first, "--call", call, "--out", out, *key)
+    assert done.code == 0, done.err
+    letters = {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
+    assert contact.replace(".", "\\.") in letters[dossier.stem]
+    for ident, text in letters.items():
+        if ident != dossier.stem:
+            assert contact.replace(".", "\\.") not in text
+    everything_written = "\n".join(letters.values())
+    for name in ("bruno-keller", "Bruno Keller", "amelie-roux", "Amélie Roux"):
+        assert name not in everything_written
+    # The sealed review was opened: its comments are shared, anonymously.
+    plain = everything_written.replace("\\", "")
+    assert any(c in plain for c in comments)
+
+
+def yaml_load(path: Path) -> dict[str, Any]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
