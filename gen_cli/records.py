@@ -104,14 +104,16 @@ def _num(value: Decimal | None) -> str | None:
 _CALIBRATED = Decimal("0.0001")
 
 
-def _criteria(item: Evaluated, fmt: int) -> dict[str, Any]:
+def _criteria(item: Evaluated, fmt: int, sealed: bool) -> dict[str, Any]:
+    # A round whose reviews are sealed keeps its grades sealed: the record, committed where
+    # everyone reads it, gives each criterion's aggregated value, enough to re-derive points.
     return {
         c.id: {
             "weight": str(c.weight),
-            **({"grades": [str(g) for g in c.grades]} if c.grades else {}),
+            **({"grades": [str(g) for g in c.grades]} if c.grades and not sealed else {}),
             **(
                 {"calibrated": [str(g.quantize(_CALIBRATED)) for g in c.calibrated]}
-                if c.calibrated and fmt >= 3
+                if c.calibrated and fmt >= 3 and not sealed
                 else {}
             ),
             "value": _num(c.value),
@@ -135,6 +137,8 @@ class RoundResult:
     rules: Mapping[str, Any]  # what rules_of gives
     deliberation: Deliberation | None = None
     departures: Sequence[Departure] = ()
+    #: The round's reviews are sealed: the record leaves out individual grades.
+    sealed: bool = False
 
 
 def build_record(result: RoundResult, fmt: int = FORMAT) -> dict[str, Any]:
@@ -165,7 +169,7 @@ def build_record(result: RoundResult, fmt: int = FORMAT) -> dict[str, Any]:
             "granted": _money(decision.granted),
             "reasons": list(decision.reasons),
             "reviews": item.reviews,
-            "criteria": _criteria(item, fmt),
+            "criteria": _criteria(item, fmt, result.sealed),
         }
         if item.disagreements:
             entry["disagreements"] = list(item.disagreements)

@@ -743,6 +743,7 @@ def score_round(
         rules=rules_of(call, round_, _reviewers(folder, round_id)),
         deliberation=jury[1] if jury else None,
         departures=tuple(departures),
+        sealed=call.sealing is not None and call.sealing.seals(round_id),
     )
     record = build_record(result, fmt)
     return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))

@@ -167,6 +167,13 @@ def test_scoring_needs_the_identity_and_check_skips_without_it(call: Path) -> No
     assert not (call / ROUND / "results.yaml").exists()
     done = invoke("score", "--round", ROUND, "--call", call, "--identity", SECRETARIAT)
     assert done.code == 0, done.err
+    # The record, which everyone reads, keeps the grades sealed: values only.
+    import yaml
+
+    record = yaml.safe_load((call / ROUND / "results.yaml").read_text(encoding="utf-8"))
+    graded = record["decisions"]["accompagnement-renforce-saint-pierre"]["criteria"]
+    assert graded["pertinence"]["value"] is not None
+    assert not [c for c in graded.values() if "grades" in c or "calibrated" in c]
     # A pull request's CI has no identity: the round is named, not failed.
     check = invoke("score", "--check", "--call", call)
     assert check == Result(
