@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from gen_cli.models import Assignments, Call, Dossier, Review
+from gen_cli.models import AssignmentPolicy, Assignments, Call, Dossier, Review
 from gen_cli.names import affiliation_keys, keys_conflict, organisation_keys
 
 #: Costs, in order of priority: keeping a pair costs nothing and a new pair NEW, so pairs
@@ -83,10 +83,10 @@ def pairing(
     Pairs kept from before: those of the round's assignments.yaml, and the dossiers a
     reviewer has already graded in their review file.
     """
-    policy = call.assignment
-    per_dossier = policy.reviews_per_dossier if policy else 3
-    required = policy is not None and policy.expertise == "required"
-    avoided = {(a.dossier, a.reviewer) for a in (policy.avoid if policy else [])}
+    policy = call.assignment or AssignmentPolicy()
+    per_dossier = policy.reviews_per_dossier
+    required = policy.expertise == "required"
+    avoided = {(a.dossier, a.reviewer) for a in policy.avoid}
     in_round = sorted((d for d in dossiers if d.round == round_id), key=lambda d: d.id)
     available = sorted((r for r in call.reviewers if r.available), key=lambda r: r.id)
     declared: set[tuple[str, str]] = set()

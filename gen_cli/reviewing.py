@@ -51,14 +51,6 @@ HEADER = (
     "# run gen assign again: it keeps these pairs where it can and says what moved.\n"
 )
 
-#: How many reviews a dossier needs when call.yaml does not say.
-DEFAULT_REVIEWS = 3
-
-
-def reviews_per_dossier(call: Call) -> int:
-    """How many reviewers each dossier needs."""
-    return call.assignment.reviews_per_dossier if call.assignment else DEFAULT_REVIEWS
-
 
 @dataclass(frozen=True)
 class Assigned:
