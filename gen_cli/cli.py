@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from gen_cli import diagnostics
+from gen_cli import __version__, diagnostics
 from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
 from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
@@ -62,6 +62,9 @@ from gen_cli.scaffold import init_call, new_dossier, new_review
 from gen_cli.sealing import IDENTITY_VARIABLE, load_identities
 from gen_cli.status import call_status, render_status
 
+#: -h as well as --help, as in most command-line tools.
+HELP = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     name="gen",
     help="Run a call for projects from a git repository of YAML files.",
@@ -69,7 +72,27 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=HELP,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gen {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print gen's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Run a call for projects from a git repository of YAML files."""
+
 
 CallOption = Annotated[
     Path | None,
@@ -795,6 +818,7 @@ new_app = typer.Typer(
     help="Write a new dossier or review file, with every field explained.",
     no_args_is_help=True,
     rich_markup_mode=None,
+    context_settings=HELP,
 )
 app.add_typer(new_app, name="new")
 

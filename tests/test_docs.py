@@ -73,3 +73,16 @@ def test_readme_validate_example_is_real_output(tmp_path: Path, monkeypatch) -> 
     block = README.split("$ gen validate --call broken\n", 1)[1].split("```", 1)[0]
     result = invoke("validate", "--call", "broken")
     assert result.out == block
+
+
+def test_version_and_short_help() -> None:
+    from conftest import run_gen
+
+    from gen_cli import __version__
+
+    assert run_gen("--version", script=True) == (0, f"gen {__version__}\n", "")
+    for args in (("-h",), ("validate", "-h"), ("new", "review", "-h")):
+        short, long = run_gen(*args), run_gen(*args[:-1], "--help")
+        assert short.code == 0, args
+        assert short.out == long.out
+        assert short.out.startswith("Usage: gen")
