@@ -62,6 +62,15 @@ from gen_cli.scaffold import init_call, new_dossier, new_review
 from gen_cli.sealing import IDENTITY_VARIABLE, load_identities
 from gen_cli.status import call_status, render_status
 
+
+class Colour(StrEnum):
+    """When gen validate colours its text output."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 #: -h as well as --help, as in most command-line tools.
 HELP = {"help_option_names": ["-h", "--help"]}
 
@@ -174,6 +183,12 @@ def validate(
             help="Say what is wrong in sealed reviews (hidden by default: logs may be public).",
         ),
     ] = False,
+    color: Annotated[
+        Colour,
+        typer.Option(
+            "--color", help="auto (a terminal, FORCE_COLOR, not NO_COLOR), always or never."
+        ),
+    ] = Colour.auto,
 ) -> None:
     """Check call.yaml, every dossier and every review; report every problem.
 
@@ -186,7 +201,7 @@ def validate(
         folder.reveal_sealed = show_sealed
         checked = check_call(folder, submission_history(root, use_git))
         report = filtered(checked.report, folder, paths or ())
-    diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout)
+    diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout, color.value)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
 
 

@@ -272,10 +272,18 @@ def summary_line(diagnostics: Sequence[Diagnostic], checked: dict[str, int]) -> 
     return f"checked {what}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{also}"
 
 
-def use_colour(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+def use_colour(stream: TextIO, choice: str = "auto") -> bool:
+    """Whether to colour the output.
+
+    ``always`` and ``never`` as asked; ``auto``: never when NO_COLOR is set (no-color.org),
+    always when FORCE_COLOR is, else only on a terminal.
+    """
+    if choice in {"always", "never"}:
+        return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
@@ -312,8 +320,13 @@ def write(
     checked: dict[str, int],
     fmt: Format,
     stream: TextIO,
+    colour: str = "auto",
 ) -> None:
-    """Write the diagnostics and a summary in the chosen format."""
+    """Write the diagnostics and a summary in the chosen format.
+
+    Args:
+        colour: ``auto``, ``always`` or ``never`` (text format only).
+    """
     if fmt is Format.json:
         errors, warnings = counts(diagnostics)
         document = {
@@ -342,11 +355,18 @@ def write(
             stream.write(f"::{kind} {props}::{_github_escape(d.message)}\n")
         stream.write(summary_line(diagnostics, checked) + "\n")
         return
-    if use_colour(stream):
+    if use_colour(stream, colour):
         from rich.console import Console
         from rich.text import Text
 
-        console = Console(file=stream, highlight=False, soft_wrap=True)
+        console = Console(
+            file=stream,
+            highlight=False,
+            soft_wrap=True,
+            force_terminal=True,
+            no_color=False,
+            color_system="standard",
+        )
         for d in diagnostics:
             style = {"error": "bold red", "warning": "bold yellow"}.get(d.severity, "bold blue")
             line = Text(f"{d.path}:{d.line}:{d.col}: ", style="bold")

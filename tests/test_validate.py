@@ -1612,3 +1612,17 @@ def test_schema_of_unknown_kind_exits_2() -> None:
         "",
         "gen: error: unknown kind 'budget': choose call, dossier, review, jury or assignments\n",
     )
+
+
+def test_force_color_and_the_color_option(two_broken_files: Path) -> None:
+    forced = run_gen("validate", "--call", two_broken_files, FORCE_COLOR="1")
+    assert "\x1b[" in forced.out and "E105" in forced.out
+    assert (
+        "\x1b["
+        not in run_gen("validate", "--call", two_broken_files, FORCE_COLOR="1", NO_COLOR="1").out
+    )
+    always = run_gen("validate", "--call", two_broken_files, "--color", "always", NO_COLOR="1")
+    assert "\x1b[" in always.out
+    never = run_gen("validate", "--call", two_broken_files, "--color", "never", FORCE_COLOR="1")
+    assert "\x1b" not in never.out
+    assert never.out.splitlines()[-1] == summary(2)
