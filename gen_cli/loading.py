@@ -255,14 +255,19 @@ def load_sealed(
 
     Returns the model, the problems, and the plaintext (kept in memory to locate them).
     """
-    raw, problems = read_bytes(source.path, source.display, MAX_SEALED_BYTES)
-    if raw is None:
-        return None, problems, None
-    text, problems = _opened_text(raw, source, identities)
+    text, problems = read_sealed(source, identities)
     if text is None:
         return None, problems, None
     item, problems = validated(text, source, model)
     return item, problems, text
+
+
+def read_sealed(source: Source, identities: Sequence[Any]) -> tuple[str | None, list[Problem]]:
+    """A sealed file's plaintext, read, decrypted and decoded in memory, or why not."""
+    raw, problems = read_bytes(source.path, source.display, MAX_SEALED_BYTES)
+    if raw is None:
+        return None, problems
+    return _opened_text(raw, source, identities)
 
 
 def _opened_text(
@@ -677,7 +682,7 @@ def _load_with_private(
         stand_in = {key: SEALED_CONTACT for key in private}
         item, problems = validated_data({**data, **stand_in}, where, source.display, Dossier)
         return item, problems
-    secret, problems, plain = load_sealed_mapping(part, identities)
+    secret, private_where, problems, plain = load_sealed_mapping(part, identities)
     if secret is None:
         return None, problems
     folder.opened[shown] = plain or ""
@@ -699,7 +704,6 @@ def _load_with_private(
         return Dossier.model_validate(merged), []
     except ValidationError as error:
         found = validation_problems(error, merged, source.display)
-    private_where = parse_document(plain or "", shown, MAX_VALUES)[1]
     return None, [
         _located(replace(p, path=shown), private_where)
         if p.loc and p.loc[0] in secret
@@ -710,16 +714,13 @@ def _load_with_private(
 
 def load_sealed_mapping(
     source: Source, identities: Sequence[Any]
-) -> tuple[dict[str, Any] | None, list[Problem], str | None]:
-    """Open a sealed YAML mapping in memory: the data, the problems and the plaintext."""
-    raw, problems = read_bytes(source.path, source.display, MAX_SEALED_BYTES)
-    if raw is None:
-        return None, problems, None
-    text, problems = _opened_text(raw, source, identities)
+) -> tuple[dict[str, Any] | None, Locations | None, list[Problem], str | None]:
+    """Open a sealed YAML mapping in memory: its data, locations, problems and plaintext."""
+    text, problems = read_sealed(source, identities)
     if text is None:
-        return None, problems, None
-    data, _, problems = parse_document(text, source.display, MAX_VALUES)
-    return data, problems, text
+        return None, None, problems, None
+    data, where, problems = parse_document(text, source.display, MAX_VALUES)
+    return data, where, problems, text
 
 
 def validated_data(
