@@ -20,10 +20,18 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _spaced(value: str, digits: int) -> str:
+    """The fix for a number written with spaces or dots, as it is often printed."""
+    bare = "".join(c for c in value if c not in " .\u00a0\u202f")
+    if bare != value and len(bare) == digits and bare.isascii() and bare.isdigit():
+        return f": remove the spaces, and write {bare}"
+    return ""
+
+
 def siren_problem(value: str) -> str | None:
     """Why ``value`` is not a valid SIREN, or None when it is."""
     if len(value) != 9 or not value.isascii() or not value.isdigit():
-        return f"SIREN {value!r} must be 9 digits"
+        return f"SIREN {value!r} must be 9 digits{_spaced(value, 9)}"
     if not luhn_ok(value):
         return f"SIREN {value} fails its check digit (Luhn)"
     return None
@@ -32,7 +40,7 @@ def siren_problem(value: str) -> str | None:
 def siret_problem(value: str) -> str | None:
     """Why ``value`` is not a valid SIRET, or None when it is."""
     if len(value) != 14 or not value.isascii() or not value.isdigit():
-        return f"SIRET {value!r} must be 14 digits"
+        return f"SIRET {value!r} must be 14 digits{_spaced(value, 14)}"
     if value.startswith(LA_POSTE_SIREN):
         if value == LA_POSTE_SIREN + "00048" or sum(map(int, value)) % 5 == 0:
             return None

@@ -10,8 +10,6 @@ Layout of a call folder::
 
 from __future__ import annotations
 
-import difflib
-import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,19 +18,20 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gen_cli.diagnostics import Loc, Problem, capped, more_problems
+from gen_cli.diagnostics import Problem
 from gen_cli.errors import GenError
 from gen_cli.models import (
-    SCHEMAS,
     Assignments,
     Call,
     Contact,
     Deliberation,
     Dossier,
+    DossierParts,
     Review,
-    field_names,
 )
+from gen_cli.salvage import salvage
 from gen_cli.sealing import MAX_SEALED_BYTES, SEALED_SUFFIX, Unopenable, is_sealed_name, unseal
+from gen_cli.wording import validation_problems
 from gen_cli.yamlload import (
     MAX_BYTES,
     MAX_VALUES,
@@ -80,6 +79,11 @@ class CallFolder:
     dossier_files: int = 0
     review_files: int = 0
     unreadable_dossiers: set[str] = field(default_factory=set)  # file stems
+    #: What is known of every dossier file, valid or not: what validation rules check.
+    dossier_parts: list[tuple[Source, DossierParts]] = field(default_factory=list)
+    #: Review files that failed validation, with their valid evaluations and grades kept,
+    #: and the dossiers whose evaluation lost a part: checked, never scored.
+    partial_reviews: list[tuple[Source, Review, frozenset[str]]] = field(default_factory=list)
     dossier_sources: list[Source] = field(default_factory=list)
     review_sources: list[Source] = field(default_factory=list)
     jury_sources: list[Source] = field(default_factory=list)
@@ -121,123 +125,6 @@ class CallFolder:
             + [s for s in self.sealed_sources if s.path.parent.parent.name == round_id]
             + [s for s in self.jury_sources if s.path.parent.name == round_id]
         )
-
-
-_ERROR_CODES = {
-    "missing": "E101",
-    "union_tag_not_found": "E101",
-    "extra_forbidden": "E102",
-    "siret": "E105",
-    "email": "E106",
-    "weight": "E303",
-    "negative_amount": "E306",
-    "text_character": "E104",
-    "date_value": "E104",
-    "country": "E104",
-}
-_RANGE_ERRORS = (
-    "literal_error",
-    "union_tag_invalid",
-    "greater_than",
-    "less_than",
-    "string_pattern_mismatch",
-    "string_too_short",
-    "string_too_long",
-    "too_short",
-    "too_long",
-    "decimal_max_places",
-    "decimal_max_digits",
-    "decimal_whole_digits",
-    "finite_number",
-    "time_zone",
-    "date_from_datetime_inexact",
-    "enum",
-)
-_FIELDS = sorted(field_names())
-
-
-def _code_for(error_type: str) -> str:
-    if error_type in _ERROR_CODES:
-        return _ERROR_CODES[error_type]
-    if error_type.startswith(_RANGE_ERRORS):
-        return "E104"
-    return "E103"
-
-
-@functools.cache
-def _discriminators() -> frozenset[str]:
-    """The fields that select a member of a tagged union (``rule``, ``source``)."""
-    names: set[str] = set()
-    pending: list[Any] = [model.model_json_schema() for model in SCHEMAS.values()]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("discriminator"), dict):
-                names.add(node["discriminator"]["propertyName"])
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-    return frozenset(names)
-
-
-def _has(node: Any, part: str | int) -> bool:
-    if isinstance(node, dict):
-        return part in node
-    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-
-
-def _present_loc(data: Any, loc: Loc) -> Loc:
-    """The parts of pydantic's ``loc`` that name nodes of ``data`` (drops union tags)."""
-    kept: list[str | int] = []
-    node = data
-    for index, part in enumerate(loc):
-        if (
-            isinstance(node, dict)
-            and index < len(loc) - 1
-            and any(node.get(name) == part for name in _discriminators())
-        ):
-            # pydantic's tag of a tagged union, not a key: a criterion with
-            # source: indicator also has an ``indicator`` key.
-            continue
-        if _has(node, part):
-            node = node[part]
-            kept.append(part)
-        elif index == len(loc) - 1 and isinstance(part, str) and not part.startswith("["):
-            kept.append(part)  # the missing or unknown field itself
-    return tuple(kept)
-
-
-def _message(error: Any, loc: Loc, code: str) -> str:
-    where = ".".join(str(p) for p in loc) or "file"
-    if code == "E101":
-        if error["type"] == "union_tag_not_found":
-            return f"{where}: missing field {error['ctx']['discriminator'].strip(chr(39))!r}"
-        return f"{where}: missing required field"
-    if code == "E102":
-        hint = difflib.get_close_matches(str(loc[-1]), _FIELDS, n=1)
-        suffix = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{where}: unknown field{suffix}"
-    message = str(error["msg"])
-    if error["type"] == "literal_error":
-        message = f"got {error['input']!r}; {message[0].lower()}{message[1:]}"
-    return f"{where}: {message}"
-
-
-def validation_problems(error: ValidationError, data: Any, display: str) -> list[Problem]:
-    """Turn a pydantic error into located problems, one per offending value."""
-    # Messages are written for the shown problems only ("did you mean" is not free).
-    kept, over = capped(error.errors(include_url=False), lambda e: (display, _code_for(e["type"])))
-    problems = [_problem(item, data, display) for item in kept]
-    problems += [more_problems(_problem(first, data, display), n) for first, n in over.values()]
-    return problems
-
-
-def _problem(item: Any, data: Any, display: str) -> Problem:
-    code = _code_for(item["type"])
-    loc = _present_loc(data, tuple(item["loc"]))
-    return Problem(
-        display, code, _message(item, loc, code), loc=loc, at_key=code in {"E101", "E102"}
-    )
 
 
 def load_model(source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
@@ -573,7 +460,14 @@ def load_call_folder(
     folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities)
     loaded = {source.display for source, _ in folder.dossiers}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
-    folder.reviews = _load_all(folder, review_files, Review)
+    for source in review_files:
+        folder.sources[source.display] = source
+        review, partial, problems = _read_review(source)
+        folder.problems.extend(problems)
+        if review is not None:
+            folder.reviews.append((source, review))
+        elif partial is not None:
+            folder.partial_reviews.append((source, *partial))
     folder.sealed_sources = found.sealed_reviews
     plain = {(s.path.parent, file_id(s.path)) for s in review_files}
     for source in found.sealed_reviews:
@@ -630,13 +524,15 @@ def _load_dossiers(
         folder.sources[source.display] = source
         part = parts.pop((source.path.parent, source.path.stem), None)
         if part is None:
-            item, problems = load_model(source, Dossier)
+            item, known, problems = _read_dossier(source)
         else:
             folder.sources[part.display] = part
-            item, problems = _load_with_private(folder, source, part, identities)
+            item, known, problems = _load_with_private(folder, source, part, identities)
         folder.problems.extend(problems)
         if item is not None:
             loaded.append((source, item))
+        if known is not None:
+            folder.dossier_parts.append((source, known))
     for part in parts.values():
         folder.sources[part.display] = part
         folder.problems.append(
@@ -650,16 +546,80 @@ def _load_dossiers(
     return loaded
 
 
+DossierRead = tuple[Dossier | None, DossierParts | None, list[Problem]]
+
+
+def _read_dossier(source: Source) -> DossierRead:
+    """Read one dossier file: the dossier, what is known of it, and its problems."""
+    text, problems = read_text(source.path, source.display)
+    if text is None:
+        return None, None, problems
+    data, where, problems = parse_document(text, source.display, MAX_VALUES)
+    if data is None:
+        return None, None, problems
+    return _dossier_from(data, where, source.display)
+
+
+#: The fields of a dossier: a file in a round folder that has none of them is not one.
+_DOSSIER_FIELDS = frozenset(Dossier.model_fields)
+_REVIEW_FIELDS = frozenset(Review.model_fields)
+
+
+def _dossier_from(data: dict[str, Any], where: Locations | None, display: str) -> DossierRead:
+    """Validate a dossier's data; when it fails, keep the parts that are valid."""
+    if not _DOSSIER_FIELDS & set(data):
+        looks = (
+            "it looks like a review: move it to the round's reviews/ folder"
+            if set(data) >= _REVIEW_FIELDS
+            else f"it has none of a dossier's fields ({', '.join(sorted(_DOSSIER_FIELDS))}); "
+            "move it out of the round's folder, or start from `gen new dossier`"
+        )
+        return (
+            None,
+            None,
+            [Problem(display, "W002", f"ignored: this does not look like a dossier; {looks}")],
+        )
+    item, problems = validated_data(data, where, display, Dossier)
+    if item is not None:
+        return item, DossierParts.of(item), problems
+    return None, DossierParts.known(salvage(Dossier, data)), problems
+
+
+def _read_review(
+    source: Source,
+) -> tuple[Review | None, tuple[Review, frozenset[str]] | None, list[Problem]]:
+    """Read one review file: the review; or, when it fails, its valid evaluations and grades.
+
+    The partial review comes with the dossiers whose evaluation lost a part.
+    """
+    text, problems = read_text(source.path, source.display)
+    if text is None:
+        return None, None, problems
+    data, where, problems = parse_document(text, source.display, MAX_VALUES)
+    if data is None:
+        return None, None, problems
+    review, problems = validated_data(data, where, source.display, Review)
+    if review is not None:
+        return review, None, problems
+    values = salvage(Review, data)
+    if set(values) != set(Review.model_fields):
+        return None, None, problems
+    incomplete = frozenset(
+        str(p.loc[1]) for p in problems if len(p.loc) > 1 and p.loc[0] == "evaluations"
+    )
+    return None, (Review.model_construct(**values), incomplete), problems
+
+
 def _load_with_private(
     folder: CallFolder, source: Source, part: Source, identities: Sequence[Any]
-) -> tuple[Dossier | None, list[Problem]]:
+) -> DossierRead:
     """A dossier whose private fields are sealed beside it, opened in memory if possible."""
     text, problems = read_text(source.path, source.display)
     if text is None:
-        return None, problems
+        return None, None, problems
     data, where, problems = parse_document(text, source.display, MAX_VALUES)
     if data is None:
-        return None, problems
+        return None, None, problems
     call = folder.call
     private = set(call.sealing.private) if call and call.sealing else {"contact"}
     shown = part.display
@@ -674,42 +634,52 @@ def _load_with_private(
         for key in sorted(private & set(data))
     ]
     if doubled:
-        return None, [_located(p, where) for p in doubled]
+        return (
+            None,
+            DossierParts.known(salvage(Dossier, data)),
+            [_located(p, where) for p in doubled],
+        )
     if part.path.is_symlink() or not part.path.is_file():
-        return None, [Problem(shown, "E010", "not a regular file: gen does not follow links")]
+        problem = Problem(shown, "E010", "not a regular file: gen does not follow links")
+        return None, DossierParts.known(salvage(Dossier, data)), [problem]
     if not identities:
         folder.private_sealed.append(part)
         stand_in = {key: SEALED_CONTACT for key in private}
-        item, problems = validated_data({**data, **stand_in}, where, source.display, Dossier)
-        return item, problems
+        return _dossier_from({**data, **stand_in}, where, source.display)
     secret, private_where, problems, plain = load_sealed_mapping(part, identities)
     if secret is None:
-        return None, problems
+        return None, DossierParts.known(salvage(Dossier, data)), problems
     folder.opened[shown] = plain or ""
     extra = sorted(set(secret) - private)
     if extra:
-        return None, [
-            Problem(
-                shown,
-                "E013",
-                f"{key} is not a field this call seals (sealing.private: "
-                f"{', '.join(sorted(private))}): keep it in the dossier's public file",
-                loc=(key,),
-                at_key=True,
-            )
-            for key in extra
-        ]
+        return (
+            None,
+            DossierParts.known(salvage(Dossier, data)),
+            [
+                Problem(
+                    shown,
+                    "E013",
+                    f"{key} is not a field this call seals (sealing.private: "
+                    f"{', '.join(sorted(private))}): keep it in the dossier's public file",
+                    loc=(key,),
+                    at_key=True,
+                )
+                for key in extra
+            ],
+        )
     merged = {**data, **secret}
     try:
-        return Dossier.model_validate(merged), []
+        item = Dossier.model_validate(merged)
+        return item, DossierParts.of(item), []
     except ValidationError as error:
         found = validation_problems(error, merged, source.display)
-    return None, [
+    located = [
         _located(replace(p, path=shown), private_where)
         if p.loc and p.loc[0] in secret
         else _located(p, where)
         for p in found
     ]
+    return None, DossierParts.known(salvage(Dossier, merged)), located
 
 
 def load_sealed_mapping(

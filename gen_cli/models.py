@@ -11,6 +11,7 @@ import calendar
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -134,8 +135,38 @@ def _date_input(value: Any) -> Any:
             {"value": value, "reason": reason},
         )
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        raise PydanticCustomError("date_type", "Input should be a date written as YYYY-MM-DD")
+        raise PydanticCustomError(
+            "date_type", "a date is written YYYY-MM-DD, for example 2021-09-30, not a number"
+        )
     return value
+
+
+class NotABoolean(str):
+    """Text YAML 1.1 reads as a boolean but YAML 1.2, which editors use, reads as text.
+
+    ``yes``, ``no``, ``on``, ``off``: gen keeps them as text, as editors do, so that a
+    field that takes true or false refuses them and says so (see #11).
+    """
+
+    __slots__ = ()
+
+
+def _true_or_false(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, NotABoolean):
+        meaning = "true" if value.lower() in {"yes", "on"} else "false"
+        raise PydanticCustomError(
+            "bool_value",
+            "write true or false: {value} means {meaning} to some programs and is text to "
+            "others, so gen reads only true and false (write {meaning})",
+            {"value": str(value), "meaning": meaning},
+        )
+    raise PydanticCustomError("bool_value", "write true or false here")
+
+
+Flag = Annotated[bool, BeforeValidator(_true_or_false)]
+"""true or false, as YAML 1.2 and editors read them: never yes, no, on or off."""
 
 
 class NotANumber(str):
@@ -153,8 +184,9 @@ PLAIN_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 def _plain_digits(value: Any) -> Any:
-    # YAML reads yes/no/on/off/true/false as booleans, which pydantic would take for 1 and 0.
-    if isinstance(value, bool):
+    # true and false are booleans, which pydantic would take for 1 and 0; yes, no, on and
+    # off are read as text, and get the same words.
+    if isinstance(value, bool | NotABoolean):
         raise PydanticCustomError(
             "decimal_type",
             "write a number with plain digits, like 38000; yes, no, on, off, true and false "
@@ -279,7 +311,7 @@ class Porteur(Model):
     siret: Siret
     kind: LeadKind
     region: RegionSlug
-    gen_labelled: bool = Field(description="Runs trainings labelled Grande école du numérique.")
+    gen_labelled: Flag = Field(description="Runs trainings labelled Grande école du numérique.")
 
 
 #: Where organisations are registered with a SIRET: France and the overseas territories
@@ -373,6 +405,39 @@ class Dossier(Model):
     def principal_theme(self) -> str:
         """The theme whose grid scores the dossier."""
         return self.themes[0]
+
+
+@dataclass(frozen=True)
+class DossierParts:
+    """What is known of a dossier: each part that is valid, even when another is not.
+
+    A whole dossier has every part; one that fails validation has those that passed, so
+    that the checks needing only them (dates, budget, round, themes) still run.
+    """
+
+    id: str | None = None
+    round: str | None = None
+    themes: list[str] | None = None
+    porteur: Porteur | None = None
+    partners: list[Partner] | None = None
+    budget: Budget | None = None
+    timeline: Timeline | None = None
+    submitted: date | None = None
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> DossierParts:
+        """Every part of a valid dossier."""
+        return cls(**{f.name: getattr(dossier, f.name) for f in fields(cls)})
+
+    @classmethod
+    def known(cls, values: dict[str, Any]) -> DossierParts:
+        """The parts among ``values`` (validated top-level fields of a dossier)."""
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+    @property
+    def principal_theme(self) -> str | None:
+        """The theme whose grid scores the dossier, when its themes are known."""
+        return self.themes[0] if self.themes else None
 
 
 # --- A reviewer's file ------------------------------------------------------------------
@@ -636,7 +701,7 @@ class Selection(Model):
 
     policy: Literal["rank-order"] = "rank-order"
     when_too_large: Literal["skip", "stop"] = "skip"
-    partial_funding: bool = False
+    partial_funding: Flag = False
     waiting_list: Annotated[int, Digits, Field(ge=0, le=1000)] = 5
 
 
@@ -700,7 +765,7 @@ class Reviewer(Person):
     max_load: Annotated[int, Digits, Field(ge=1, le=100_000)] | None = Field(
         default=None, description="The most dossiers of a round gen assign gives the reviewer."
     )
-    available: bool = Field(
+    available: Flag = Field(
         default=True,
         description="false: gen assign gives the reviewer no dossier (a reviewer who "
         "withdraws); their dossiers go to others.",
@@ -750,7 +815,7 @@ class Letters(Model):
         description="The administrative court where a decision may be challenged, such as "
         "« tribunal administratif de Paris »."
     )
-    share_comments: bool = Field(
+    share_comments: Flag = Field(
         default=False,
         description="Whether reviewers' comments are given to the applicant (never their names).",
     )
@@ -808,7 +873,7 @@ class JuryDecision(Model):
     justification: Annotated[
         str, StringConstraints(min_length=1, max_length=5000), AfterValidator(_multi_line)
     ]
-    public: bool = Field(
+    public: Flag = Field(
         default=True,
         description="Whether the justification is published; if not, only the applicant reads it.",
     )

@@ -15,7 +15,7 @@ import unicodedata
 from functools import lru_cache
 
 from gen_cli.identifiers import siren_of
-from gen_cli.models import Dossier, Person
+from gen_cli.models import Dossier, DossierParts, Person
 
 #: Cyrillic and Greek letters (case folded) that look like a Latin letter.
 _LOOK_ALIKES = str.maketrans(
@@ -62,10 +62,11 @@ def scripts(name: str) -> set[str]:
     return found
 
 
-def conflict_of_interest(reviewer: Person, dossier: Dossier) -> str | None:
+def conflict_of_interest(reviewer: Person, dossier: Dossier | DossierParts) -> str | None:
     """Name the organisation of ``dossier`` that ``reviewer`` is affiliated with, if any.
 
-    Organisations match by SIREN, or by name when either side gives no number.
+    Organisations match by SIREN, or by name when either side gives no number. Of a
+    dossier known only in part, the organisations that are known are matched.
     """
     sirens: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -74,8 +75,9 @@ def conflict_of_interest(reviewer: Person, dossier: Dossier) -> str | None:
         if number:
             sirens[siren_of(number)] = affiliation.name
         names[name_key(affiliation.name)] = affiliation.name
-    organisations = [(dossier.porteur.name, dossier.porteur.siret, "leads")] + [
-        (p.name, p.siret, "is a partner of") for p in dossier.partners
+    leads = [dossier.porteur] if dossier.porteur is not None else []
+    organisations = [(p.name, p.siret, "leads") for p in leads] + [
+        (p.name, p.siret, "is a partner of") for p in dossier.partners or []
     ]
     for name, siret, role in organisations:
         if siret and siren_of(siret) in sirens:

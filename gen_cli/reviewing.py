@@ -39,6 +39,7 @@ from gen_cli.sealing import (
     seal,
     unseal,
 )
+from gen_cli.suggest import allowed, did_you_mean
 from gen_cli.swap import replace_file
 from gen_cli.yamlload import dump, read_bytes
 
@@ -318,7 +319,8 @@ def _file_problems(
             "round",
         )
     reviewers = {r.id: r for r in call.reviewers}
-    dossiers = {d.id: d for _, d in folder.dossiers if d.round == round_id}
+    # Every dossier file of the round counts, valid or not: its own errors say what to fix.
+    dossiers = {d.id: d for _, d in folder.dossier_parts if d.round == round_id and d.id}
     reviews = {r.reviewer: r for _, r in folder.reviews if r.round == round_id}
     avoided = {(a.reviewer, a.dossier) for a in (call.assignment.avoid if call.assignment else [])}
     count: dict[str, int] = dict.fromkeys(dossiers, 0)
@@ -327,8 +329,8 @@ def _file_problems(
         if reviewer is None:
             problem(
                 "E601",
-                f"reviewer {reviewer_id!r} is not declared in call.yaml (reviewers: "
-                f"{', '.join(sorted(reviewers)) or 'none'})",
+                f"reviewer {reviewer_id!r} is not declared in call.yaml"
+                f"{did_you_mean(reviewer_id, reviewers)} ({allowed(sorted(reviewers), 'call.yaml')})",
                 "reviewers",
                 reviewer_id,
             )
@@ -338,7 +340,12 @@ def _file_problems(
             where = ("reviewers", reviewer_id, index)
             dossier = dossiers.get(ident)
             if dossier is None:
-                problem("E601", f"dossier {ident!r} is not a dossier of round {round_id}", *where)
+                problem(
+                    "E601",
+                    f"dossier {ident!r} is not a dossier of round {round_id}"
+                    f"{did_you_mean(ident, dossiers)}",
+                    *where,
+                )
                 continue
             if ident in seen:
                 problem("E601", f"dossier {ident!r} is listed twice for {reviewer_id}", *where)

@@ -17,8 +17,10 @@ from gen_cli.errors import GenError
 from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, file_id, load_call_folder
 from gen_cli.models import (
     SIRET_COUNTRIES,
+    Budget,
     Call,
-    Dossier,
+    DossierParts,
+    Evaluation,
     IndicatorCriterion,
     RequestedAmountRule,
     Review,
@@ -27,6 +29,7 @@ from gen_cli.models import (
 from gen_cli.names import conflict_of_interest, scripts
 from gen_cli.reviewing import assignment_problems
 from gen_cli.sealing import IDENTITY_VARIABLE
+from gen_cli.suggest import allowed, did_you_mean
 from gen_cli.yamlload import locate
 
 
@@ -261,11 +264,25 @@ def call_problems(call: Call, display: str) -> list[Problem]:
 PLAUSIBLE_YEARS_BEFORE, PLAUSIBLE_YEARS_AFTER = 2, 10
 
 
-def _implausible_timeline(dossier: Dossier, display: str) -> list[Problem]:
-    """A warning for a start or end date far from the dossier's submission: a mistyped year."""
-    submitted = dossier.submitted
+def _timeline_problems(dossier: DossierParts, display: str) -> list[Problem]:
+    """E107 for an end before the start; W013 for dates far from the submission."""
+    timeline = dossier.timeline
+    if timeline is None:
+        return []
     problems = []
-    for field, day in (("start", dossier.timeline.start), ("end", dossier.timeline.end)):
+    if timeline.end < timeline.start:
+        problems.append(
+            Problem(
+                display,
+                "E107",
+                f"timeline.end {timeline.end} is before timeline.start {timeline.start}",
+                loc=("timeline", "end"),
+            )
+        )
+    submitted = dossier.submitted
+    if submitted is None:
+        return problems
+    for field, day in (("start", timeline.start), ("end", timeline.end)):
         years = (day - submitted).days / 365.25
         if -PLAUSIBLE_YEARS_BEFORE <= years <= PLAUSIBLE_YEARS_AFTER:
             continue
@@ -282,20 +299,11 @@ def _implausible_timeline(dossier: Dossier, display: str) -> list[Problem]:
     return problems
 
 
-def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
-    """Check one dossier's internal consistency (dates, budget)."""
+def _organisation_problems(dossier: DossierParts, display: str) -> list[Problem]:
+    """A French partner without its SIRET (E101); a name that mixes alphabets (W012)."""
     problems: list[Problem] = []
-    if dossier.timeline.end < dossier.timeline.start:
-        problems.append(
-            Problem(
-                display,
-                "E107",
-                f"timeline.end {dossier.timeline.end} is before timeline.start {dossier.timeline.start}",
-                loc=("timeline", "end"),
-            )
-        )
-    problems += _implausible_timeline(dossier, display)
-    for index, partner in enumerate(dossier.partners):
+    partners = dossier.partners or []
+    for index, partner in enumerate(partners):
         if partner.siret is None and partner.country in SIRET_COUNTRIES:
             # Without a SIRET, only the name could reveal a conflict of interest.
             problems.append(
@@ -308,10 +316,11 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
                     loc=("partners", index),
                 )
             )
-    organisations = [(("porteur", "name"), dossier.porteur.name)] + [
-        (("partners", index, "name"), partner.name)
-        for index, partner in enumerate(dossier.partners)
+    organisations: list[tuple[tuple[str | int, ...], str]] = [
+        (("partners", i, "name"), p.name) for i, p in enumerate(partners)
     ]
+    if dossier.porteur is not None:
+        organisations.insert(0, (("porteur", "name"), dossier.porteur.name))
     for loc, name in organisations:
         found = scripts(name)
         if len(found) > 1:
@@ -325,18 +334,24 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
                     loc=loc,
                 )
             )
-    budget = dossier.budget
+    return problems
+
+
+def _budget_problems(budget: Budget | None, display: str) -> list[Problem]:
+    """E108 for a request above the total cost; W001 for a budget that does not balance."""
+    if budget is None:
+        return []
     if budget.requested > budget.total_cost:
-        problems.append(
+        return [
             Problem(
                 display,
                 "E108",
                 f"budget.requested {budget.requested} is above budget.total_cost {budget.total_cost}",
                 loc=("budget", "requested"),
             )
-        )
-    elif budget.requested + budget.other_funding != budget.total_cost:
-        problems.append(
+        ]
+    if budget.requested + budget.other_funding != budget.total_cost:
+        return [
             Problem(
                 display,
                 "W001",
@@ -344,60 +359,112 @@ def dossier_problems(dossier: Dossier, display: str) -> list[Problem]:
                 loc=("budget",),
                 at_key=True,
             )
+        ]
+    return []
+
+
+def dossier_problems(dossier: DossierParts, display: str) -> list[Problem]:
+    """Check one dossier's internal consistency (dates, organisations, budget).
+
+    Each check runs when the parts it reads are valid, even if other parts are not.
+    """
+    return (
+        _timeline_problems(dossier, display)
+        + _organisation_problems(dossier, display)
+        + _budget_problems(dossier.budget, display)
+    )
+
+
+def _round_problems(call: Call, dossier: DossierParts, source: Source) -> list[Problem]:
+    """The dossier's round: declared in call.yaml, and the one of its folder (E204, E203)."""
+    if dossier.round is None:
+        return []
+    declared = [r.id for r in call.rounds]
+    folder = source.path.parent.name
+    if dossier.round == folder:
+        if call.round(dossier.round) is not None:
+            return []
+        return [
+            Problem(
+                source.display,
+                "E204",
+                f"round {dossier.round!r} is not declared in call.yaml"
+                f"{did_you_mean(dossier.round, declared, close=False)} ({allowed(declared, 'call.yaml')})",
+                loc=("round",),
+            )
+        ]
+    if folder in declared and call.round(dossier.round) is None:
+        fix = f"write round: {folder}, the round of the folder it is in"
+    elif folder not in declared and call.round(dossier.round) is not None:
+        fix = f"move the file to {dossier.round}/"
+    elif folder in declared:
+        fix = (
+            f"write round: {folder} to leave it in this round, or move the file to {dossier.round}/"
         )
+    else:
+        return [
+            Problem(
+                source.display,
+                "E204",
+                f"round {dossier.round!r} is not declared in call.yaml, nor is the folder "
+                f"{folder!r} ({allowed(declared, 'call.yaml')})",
+                loc=("round",),
+            )
+        ]
+    return [
+        Problem(
+            source.display,
+            "E203",
+            f"dossier of round {dossier.round!r} is in folder {folder!r}: {fix}",
+            loc=("round",),
+        )
+    ]
+
+
+def _placement_problems(call: Call | None, dossier: DossierParts, source: Source) -> list[Problem]:
+    """The dossier against its file and the call: id, round, themes (E202–E205)."""
+    problems: list[Problem] = []
+    if dossier.id is not None and dossier.id != source.path.stem:
+        problems.append(
+            Problem(
+                source.display,
+                "E202",
+                f"id {dossier.id!r} does not match the file name {source.path.name!r}: "
+                f"write id: {source.path.stem}, or rename the file {dossier.id}.yaml",
+                loc=("id",),
+            )
+        )
+    if call is None:
+        return problems
+    problems += _round_problems(call, dossier, source)
+    theme_ids = [t.id for t in call.themes]
+    for index, theme in enumerate(dossier.themes or []):
+        if theme not in theme_ids:
+            problems.append(
+                Problem(
+                    source.display,
+                    "E205",
+                    f"theme {theme!r} is not declared in call.yaml"
+                    f"{did_you_mean(theme, theme_ids)} ({allowed(theme_ids, 'call.yaml')})",
+                    loc=("themes", index),
+                )
+            )
     return problems
 
 
 def folder_problems(folder: CallFolder) -> list[Problem]:
-    """Check the rules that span files: ids, rounds, themes, reviews against grids."""
+    """Check the rules that span files: ids, rounds, themes, reviews against grids.
+
+    Every dossier file is checked for what is known of it, valid or not.
+    """
     problems: list[Problem] = []
     call = folder.call
-    by_id: dict[str, list[tuple[Source, Dossier]]] = defaultdict(list)
-    for source, dossier in folder.dossiers:
-        by_id[dossier.id].append((source, dossier))
-        problems.extend(dossier_problems(dossier, source.display))
-        stem, round_folder = source.path.stem, source.path.parent.name
-        if dossier.id != stem:
-            problems.append(
-                Problem(
-                    source.display,
-                    "E202",
-                    f"id {dossier.id!r} does not match the file name {source.path.name!r}",
-                    loc=("id",),
-                )
-            )
-        if call is None:
-            continue
-        round_ = call.round(dossier.round)
-        if round_ is None:
-            problems.append(
-                Problem(
-                    source.display,
-                    "E204",
-                    f"round {dossier.round!r} is not declared in call.yaml (rounds: {', '.join(r.id for r in call.rounds)})",
-                    loc=("round",),
-                )
-            )
-        if dossier.round != round_folder:
-            problems.append(
-                Problem(
-                    source.display,
-                    "E203",
-                    f"dossier of round {dossier.round!r} is in folder {round_folder!r}; move it to {dossier.round}/",
-                    loc=("round",),
-                )
-            )
-        theme_ids = {t.id for t in call.themes}
-        for index, theme in enumerate(dossier.themes):
-            if theme not in theme_ids:
-                problems.append(
-                    Problem(
-                        source.display,
-                        "E205",
-                        f"theme {theme!r} is not declared in call.yaml (themes: {', '.join(sorted(theme_ids))})",
-                        loc=("themes", index),
-                    )
-                )
+    by_id: dict[str, list[tuple[Source, DossierParts]]] = defaultdict(list)
+    for source, dossier in folder.dossier_parts:
+        if dossier.id is not None:
+            by_id[dossier.id].append((source, dossier))
+        problems += dossier_problems(dossier, source.display)
+        problems += _placement_problems(call, dossier, source)
     for ident, entries in by_id.items():
         if len(entries) > 1:
             others = [s.display for s, _ in entries]
@@ -411,14 +478,16 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
                         loc=("id",),
                     )
                 )
-    if call is not None:
-        dossiers = {d.id: d for entries in by_id.values() for _, d in entries[:1]}
-        for source, review in folder.reviews:
-            problems.extend(
-                review_problems(
-                    call, review, source, dossiers, frozenset(folder.unreadable_dossiers)
-                )
-            )
+    if call is None:
+        return problems
+    dossiers = {ident: entries[0][1] for ident, entries in by_id.items()}
+    known = {s.path.stem for s, _ in folder.dossier_parts}
+    unreadable = frozenset(folder.unreadable_dossiers - known) | frozenset(
+        s.path.stem for s, d in folder.dossier_parts if d.id is None
+    )
+    reviews = [(s, r, frozenset[str]()) for s, r in folder.reviews] + folder.partial_reviews
+    for source, review, incomplete in reviews:
+        problems += review_problems(call, review, source, dossiers, unreadable, incomplete)
     return problems
 
 
@@ -426,107 +495,177 @@ def review_problems(
     call: Call,
     review: Review,
     source: Source,
-    dossiers: dict[str, Dossier],
+    dossiers: dict[str, DossierParts],
     unreadable: frozenset[str] = frozenset(),
+    incomplete: frozenset[str] = frozenset(),
 ) -> list[Problem]:
-    """Check one reviewer's file against the call, its round and the dossiers."""
-    problems: list[Problem] = []
+    """Check one reviewer's file against the call, its round and the dossiers.
+
+    Args:
+        unreadable: file names of dossiers that could not be read (their files say why).
+        incomplete: dossiers whose evaluation lost a part that failed validation: a grade
+            it lacks is not reported as missing (its own error is).
+    """
     display = source.display
-
-    def add(code: str, message: str, *loc: str | int, at_key: bool = False) -> None:
-        problems.append(Problem(display, code, message, loc=loc, at_key=at_key))
-
-    if review.reviewer != file_id(source.path):
-        add(
-            "E212",
-            f"reviewer {review.reviewer!r} does not match the file name {source.path.name!r}",
-            "reviewer",
-        )
-    round_folder = source.path.parent.parent.name
-    if review.round != round_folder:
-        add("E212", f"review of round {review.round!r} is in folder {round_folder!r}", "round")
-    reviewers = {r.id: r for r in call.reviewers}
-    reviewer = reviewers.get(review.reviewer)
-    if reviewer is None:
-        add("E207", f"reviewer {review.reviewer!r} is not declared in call.yaml", "reviewer")
-    if call.round(review.round) is None:
-        add("E204", f"round {review.round!r} is not declared in call.yaml", "round")
+    problems = _review_header_problems(call, review, source)
+    reviewer = next((r for r in call.reviewers if r.id == review.reviewer), None)
+    in_round = [d for d, parts in dossiers.items() if parts.round == review.round]
     for dossier_id, evaluation in review.evaluations.items():
         where = ("evaluations", dossier_id)
         dossier = dossiers.get(dossier_id)
         if dossier is None and dossier_id in unreadable:
             continue  # the dossier's own file reports why it could not be read
         if dossier is None or dossier.round != review.round:
-            add(
-                "E206",
-                f"dossier {dossier_id!r} is not a dossier of round {review.round}",
-                *where,
-                at_key=True,
+            problems.append(
+                Problem(
+                    display,
+                    "E206",
+                    f"dossier {dossier_id!r} is not a dossier of round {review.round}"
+                    f"{did_you_mean(dossier_id, in_round)}",
+                    loc=where,
+                    at_key=True,
+                )
             )
             continue
         if evaluation.conflict is not None:
             if any(g is not None for g in evaluation.grades.values()):
-                add(
-                    "E213",
-                    f"dossier {dossier_id!r}: a declared conflict of interest excludes grades; remove them",
-                    *where,
-                    "grades",
-                    at_key=True,
+                problems.append(
+                    Problem(
+                        display,
+                        "E213",
+                        f"dossier {dossier_id!r}: a declared conflict of interest excludes grades; remove them",
+                        loc=(*where, "grades"),
+                        at_key=True,
+                    )
                 )
             continue
         if reviewer is not None:
             conflict = conflict_of_interest(reviewer, dossier)
             if conflict is not None:
-                add(
-                    "E210",
-                    f"reviewer {reviewer.id} is affiliated with {conflict}; declare the conflict (conflict: <why>) instead of grading",
-                    *where,
-                    at_key=True,
+                problems.append(
+                    Problem(
+                        display,
+                        "E210",
+                        f"reviewer {reviewer.id} is affiliated with {conflict}; declare the conflict (conflict: <why>) instead of grading",
+                        loc=where,
+                        at_key=True,
+                    )
                 )
-        grid = call.grids.get(dossier.principal_theme)
-        if grid is None:
-            continue
-        criteria = {c.id: c for c in grid.criteria}
-        for criterion_id, grade in evaluation.grades.items():
-            criterion = criteria.get(criterion_id)
-            if criterion is None:
-                add(
+        problems += _grade_problems(
+            call, dossier, dossier_id, evaluation, display, dossier_id in incomplete
+        )
+    return problems
+
+
+def _review_header_problems(call: Call, review: Review, source: Source) -> list[Problem]:
+    """The review's reviewer and round: its file's, and declared in call.yaml."""
+    display = source.display
+    problems = []
+    if review.reviewer != file_id(source.path):
+        problems.append(
+            Problem(
+                display,
+                "E212",
+                f"reviewer {review.reviewer!r} does not match the file name {source.path.name!r}",
+                loc=("reviewer",),
+            )
+        )
+    round_folder = source.path.parent.parent.name
+    if review.round != round_folder:
+        problems.append(
+            Problem(
+                display,
+                "E212",
+                f"review of round {review.round!r} is in folder {round_folder!r}",
+                loc=("round",),
+            )
+        )
+    reviewer_ids = [r.id for r in call.reviewers]
+    if review.reviewer not in reviewer_ids:
+        problems.append(
+            Problem(
+                display,
+                "E207",
+                f"reviewer {review.reviewer!r} is not declared in call.yaml"
+                f"{did_you_mean(review.reviewer, reviewer_ids)}",
+                loc=("reviewer",),
+            )
+        )
+    if call.round(review.round) is None:
+        declared = [r.id for r in call.rounds]
+        problems.append(
+            Problem(
+                display,
+                "E204",
+                f"round {review.round!r} is not declared in call.yaml"
+                f"{did_you_mean(review.round, declared, close=False)}",
+                loc=("round",),
+            )
+        )
+    return problems
+
+
+def _grade_problems(
+    call: Call,
+    dossier: DossierParts,
+    dossier_id: str,
+    evaluation: Evaluation,
+    display: str,
+    incomplete: bool,
+) -> list[Problem]:
+    """Grades against the grid of the dossier's principal theme (E208, E209, W003)."""
+    theme = dossier.principal_theme
+    grid = call.grids.get(theme) if theme is not None else None
+    if grid is None:
+        return []
+    problems = []
+    where = ("evaluations", dossier_id, "grades")
+    criteria = {c.id: c for c in grid.criteria}
+    graded = [c for c, k in criteria.items() if isinstance(k, ReviewCriterion)]
+    for criterion_id, grade in evaluation.grades.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            problems.append(
+                Problem(
+                    display,
                     "E208",
-                    f"dossier {dossier_id!r}: criterion {criterion_id!r} is not in the grid of theme {dossier.principal_theme!r} ({', '.join(c for c, k in criteria.items() if isinstance(k, ReviewCriterion))})",
-                    *where,
-                    "grades",
-                    criterion_id,
+                    f"dossier {dossier_id!r}: criterion {criterion_id!r} is not in the grid of "
+                    f"theme {theme!r}{did_you_mean(criterion_id, graded)} "
+                    f"({allowed(graded, f'the grid of {theme} in call.yaml')})",
+                    loc=(*where, criterion_id),
                     at_key=True,
                 )
-            elif isinstance(criterion, IndicatorCriterion):
-                add(
+            )
+        elif isinstance(criterion, IndicatorCriterion):
+            problems.append(
+                Problem(
+                    display,
                     "E208",
-                    f"dossier {dossier_id!r}: criterion {criterion_id!r} is computed from the dossier, not graded",
-                    *where,
-                    "grades",
-                    criterion_id,
+                    f"dossier {dossier_id!r}: criterion {criterion_id!r} is computed from the dossier, not graded; remove it",
+                    loc=(*where, criterion_id),
                     at_key=True,
                 )
-            elif grade is not None and not criterion.scale.min <= grade <= criterion.scale.max:
-                add(
+            )
+        elif grade is not None and not criterion.scale.min <= grade <= criterion.scale.max:
+            problems.append(
+                Problem(
+                    display,
                     "E209",
                     f"dossier {dossier_id!r}: grade {grade} for {criterion_id!r} is outside its scale {criterion.scale.min}–{criterion.scale.max}",
-                    *where,
-                    "grades",
-                    criterion_id,
+                    loc=(*where, criterion_id),
                 )
-        missing = [
-            c.id
-            for c in grid.criteria
-            if isinstance(c, ReviewCriterion) and evaluation.grades.get(c.id) is None
-        ]
-        if missing:
-            add(
+            )
+    missing = [c for c in graded if evaluation.grades.get(c) is None]
+    if missing and not incomplete:
+        problems.append(
+            Problem(
+                display,
                 "W003",
                 f"dossier {dossier_id!r}: no grade for {', '.join(missing)}",
-                *where,
+                loc=("evaluations", dossier_id),
                 at_key=True,
             )
+        )
     return problems
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
-from gen_cli.models import PLAIN_DECIMAL, NotANumber
+from gen_cli.models import PLAIN_DECIMAL, NotABoolean, NotANumber
 
 #: A dossier is a few kilobytes; anything this large is a mistake or an attack.
 MAX_BYTES = 1_000_000
@@ -73,16 +73,17 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             )
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
+        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError):
             # PyYAML's scalar constructors raise these for values that match a type's
             # pattern but are not valid (2022-02-30, !!int abc, !!bool maybe, !!int '').
-            value = str(node.value) if isinstance(node, yaml.ScalarNode) else str(node.tag)
+            value = str(node.value) if isinstance(node, yaml.ScalarNode) else "this"
             shown = value if len(value) <= 40 else value[:37] + "..."
+            kind = _KINDS.get(node.tag, "value of its type")
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"{_short_tag(node.tag)} value {shown!r} is not valid"
-                + (f": {error}" if isinstance(error, ValueError) else ""),
+                f"{shown!r} is not a valid {kind}: correct the value, or remove the type "
+                "written before it",
                 node.start_mark,
             ) from None
 
@@ -138,10 +139,35 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
         return str(loader.construct_scalar(node))
 
 
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # YAML 1.2, which editors and JSON Schema tools use, reads only true and false as
+    # booleans; yes, no, on and off are text there, and must not mean two things.
+    text = str(loader.construct_scalar(node))
+    if text.lower() in {"true", "false"}:
+        return text.lower() == "true"
+    if text.lower() in {"yes", "no", "on", "off"}:
+        return NotABoolean(text)
+    raise ValueError("write true or false")  # an explicit !!bool on another word
+
+
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+#: What each type YAML can be told a value has is called in plain words.
+_KINDS = {
+    "tag:yaml.org,2002:int": "whole number",
+    "tag:yaml.org,2002:float": "number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:timestamp": "date",
+    "tag:yaml.org,2002:str": "text",
+    "tag:yaml.org,2002:null": "empty value",
+    "tag:yaml.org,2002:map": "mapping",
+    "tag:yaml.org,2002:seq": "list",
+}
 
 
 def _short_tag(tag: str) -> str:
@@ -238,9 +264,9 @@ def parse_document(
         problem = Problem(display, error.code, error.message, mark=_mark(error.problem_mark))
         return None, None, [problem]
     except yaml.MarkedYAMLError as error:
-        return None, None, [_marked_problem(error, display)]
+        return None, None, [_marked_problem(error, display, text)]
     except yaml.YAMLError as error:
-        return None, None, [Problem(display, "E001", f"invalid YAML: {error}")]
+        return None, None, [Problem(display, "E001", syntax_words(str(error), None))]
     except RecursionError:
         return None, None, [Problem(display, "E001", "invalid YAML: nesting is too deep")]
     finally:
@@ -311,9 +337,11 @@ def _first_too_deep(text: str, limit: int, loader: type[yaml.SafeLoader]) -> tup
     return None
 
 
-def _marked_problem(error: yaml.MarkedYAMLError, display: str) -> Problem:
+def _marked_problem(error: yaml.MarkedYAMLError, display: str, text: str = "") -> Problem:
     mark = error.problem_mark or error.context_mark
     problem = error.problem or "syntax error"
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        problem = "found character '\\t' that cannot start any token"
     if isinstance(error, yaml.composer.ComposerError) and "single document" in (
         error.context or ""
     ):
@@ -325,8 +353,50 @@ def _marked_problem(error: yaml.MarkedYAMLError, display: str) -> Problem:
         # the tag itself may contain "tag" (tag:yaml.org,2002:...): take the quoted part
         tag = _short_tag(problem.removeprefix(unknown_tag).strip("'"))
         return Problem(display, "E006", f"YAML tag {tag} is not allowed", mark=_mark(mark))
-    context = f" {error.context}" if error.context else ""
-    return Problem(display, "E001", f"invalid YAML:{context} {problem}".strip(), mark=_mark(mark))
+    return Problem(display, "E001", syntax_words(problem, error.context), mark=_mark(mark))
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    if line < len(lines) and column < len(lines[line]):
+        return lines[line][column]
+    return ""
+
+
+#: PyYAML's words for a broken file, and what they mean to the person who wrote it.
+_SYNTAX = (
+    ("found character '\\t'", "a tab: indent with spaces, never tabs"),
+    ("cannot start any token", "this character cannot start a value: put the value in quotes"),
+    ("expected a mapping node", "a list where a mapping (key: value) belongs"),
+    ("unhashable key", "a key that is a list or mapping: a key is a plain word"),
+    (
+        "mapping values are not allowed",
+        "a colon where a value was expected: put the value in quotes if it holds ': ', "
+        "or indent the line like its neighbours",
+    ),
+    ("could not find expected ':'", "a key without its colon: write key: value"),
+    ("unknown escape character", "a backslash in double quotes: use single quotes instead"),
+    ("expected ',' or ']'", "a list written [a, b] is not closed: end it with ]"),
+    ("expected ',' or '}'", "a mapping written {a: 1} is not closed: end it with }"),
+    ("quoted scalar", "a quote is not closed: end the text with the same quote"),
+    ("unexpected end of stream", "the file ends too early: close the quotes or brackets"),
+    ("<block end>", "the indentation is not consistent: align this line with the keys above"),
+    ("block collection", "the indentation is not consistent: align this line with the keys above"),
+    ("block mapping", "the indentation is not consistent: align this line with the keys above"),
+    ("is not a valid", ""),  # gen's own words for a value of an explicit type
+)
+
+
+def syntax_words(problem: str, context: str | None) -> str:
+    """A YAML syntax error in plain words, with the fix."""
+    said = f"{context or ''} {problem}"
+    for fragment, words in _SYNTAX:
+        if fragment in said:
+            return f"this is not valid YAML: {words or problem}"
+    return (
+        "this is not valid YAML: check the indentation, the colons after keys and the "
+        "quotes around this point"
+    )
 
 
 def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:

@@ -97,8 +97,8 @@ def test_a_flood_of_unknown_fields_is_shown_as_twenty_and_counted(tmp_path: Path
     assert code == 1
     lines = [line for line in out.splitlines() if line.startswith(str(path))]
     assert lines[:2] == [
-        f"{path}:{first}:1: error E102 extra0: unknown field",
-        f"{path}:{first + 1}:1: error E102 extra1: unknown field",
+        f"{path}:{first}:1: error E102 extra0: unknown field; remove it, or correct its name",
+        f"{path}:{first + 1}:1: error E102 extra1: unknown field; remove it, or correct its name",
     ]
     assert len(lines) == 21
     assert lines[20] == (

@@ -162,7 +162,7 @@ CASES = [
                 3,
                 18,
                 "E001",
-                "invalid YAML: mapping values are not allowed in this context",
+                "this is not valid YAML: a colon where a value was expected: put the value in quotes if it holds ': ', or indent the line like its neighbours",
             )
         ],
     ),
@@ -175,7 +175,7 @@ CASES = [
                 31,
                 1,
                 "E001",
-                "invalid YAML: while scanning for the next token found character that cannot start any token",
+                "this is not valid YAML: a tab: indent with spaces, never tabs",
             )
         ],
     ),
@@ -380,7 +380,7 @@ CASES = [
     case(
         "E102-unknown-field-without-hint",
         [Append(BORDEAUX, "zzzz: 1\n")],
-        [(BORDEAUX, 33, 1, "E102", "zzzz: unknown field")],
+        [(BORDEAUX, 33, 1, "E102", "zzzz: unknown field; remove it, or correct its name")],
     ),
     case(
         "E103-wrong-type",
@@ -399,7 +399,7 @@ CASES = [
     case(
         "E103-list-for-boolean",
         [Replace(BORDEAUX, "  gen_labelled: false", "  gen_labelled: [non]")],
-        [(BORDEAUX, 12, 17, "E103", "porteur.gen_labelled: Input should be a valid boolean")],
+        [(BORDEAUX, 12, 17, "E103", "porteur.gen_labelled: write true or false here")],
     ),
     case(
         "E104-out-of-range",
@@ -410,7 +410,7 @@ CASES = [
                 23,
                 18,
                 "E104",
-                "beneficiaries.women_percent: Input should be less than or equal to 100",
+                "beneficiaries.women_percent: 135 is above the maximum 100",
             )
         ],
     ),
@@ -423,7 +423,7 @@ CASES = [
                 10,
                 9,
                 "E104",
-                "porteur.kind: got 'association'; input should be 'organisme-formation' or 'partenaire-organisme-formation'",
+                "porteur.kind: 'association' is not allowed here: write 'organisme-formation' or 'partenaire-organisme-formation'",
             )
         ],
     ),
@@ -513,7 +513,7 @@ CASES = [
                 1,
                 5,
                 "E202",
-                "id 'passerelle-bordeaux' does not match the file name 'passerelle-copie.yaml'",
+                "id 'passerelle-bordeaux' does not match the file name 'passerelle-copie.yaml': write id: passerelle-copie, or rename the file passerelle-bordeaux.yaml",
             ),
         ],
         checked="checked 1 call file, 2 rounds, 5 dossiers, 2 reviews",
@@ -527,7 +527,7 @@ CASES = [
                 1,
                 5,
                 "E202",
-                "id 'passerelle-gironde' does not match the file name 'passerelle-bordeaux.yaml'",
+                "id 'passerelle-gironde' does not match the file name 'passerelle-bordeaux.yaml': write id: passerelle-bordeaux, or rename the file passerelle-gironde.yaml",
             )
         ],
     ),
@@ -540,7 +540,7 @@ CASES = [
                 2,
                 8,
                 "E203",
-                "dossier of round '2022Q2' is in folder '2022Q1'; move it to 2022Q2/",
+                "dossier of round '2022Q2' is in folder '2022Q1': write round: 2022Q1 to leave it in this round, or move the file to 2022Q2/",
             )
         ],
     ),
@@ -556,7 +556,7 @@ CASES = [
                 2,
                 8,
                 "E204",
-                "round '2022Q3' is not declared in call.yaml (rounds: 2022Q1, 2022Q2)",
+                "round '2022Q3' is not declared in call.yaml (write '2022Q1' or '2022Q2')",
             )
         ],
     ),
@@ -569,7 +569,7 @@ CASES = [
                 7,
                 5,
                 "E205",
-                "theme 'robotique' is not declared in call.yaml (themes: inclusion, reconversion)",
+                "theme 'robotique' is not declared in call.yaml (write 'inclusion' or 'reconversion')",
             )
         ],
     ),
@@ -620,7 +620,7 @@ CASES = [
                 14,
                 7,
                 "E208",
-                "dossier 'atelier-clermont': criterion 'originalite' is not in the grid of theme 'inclusion' (qualite)",
+                "dossier 'atelier-clermont': criterion 'originalite' is not in the grid of theme 'inclusion' (write 'qualite')",
             )
         ],
     ),
@@ -633,7 +633,7 @@ CASES = [
                 14,
                 7,
                 "E208",
-                "dossier 'atelier-clermont': criterion 'part-femmes' is computed from the dossier, not graded",
+                "dossier 'atelier-clermont': criterion 'part-femmes' is computed from the dossier, not graded; remove it",
             )
         ],
     ),
@@ -1245,6 +1245,14 @@ def test_every_problem_in_every_file_is_reported_in_one_run(call_dir: Path) -> N
             "E209",
             "dossier 'atelier-clermont': grade 7 for 'qualite' is outside its scale 0–5",
         ),
+        line(
+            call_dir,
+            BORDEAUX,
+            19,
+            14,
+            "E108",
+            "budget.requested 175000 is above budget.total_cost 100000",
+        ),
         line(call_dir, BORDEAUX, 30, 1, "E101", "contact.email: missing required field"),
         line(
             call_dir, BORDEAUX, 32, 3, "E102", "contact.emial: unknown field; did you mean 'email'?"
@@ -1265,17 +1273,17 @@ def test_every_problem_in_every_file_is_reported_in_one_run(call_dir: Path) -> N
             "E307",
             "the rounds' envelopes add up to 800000, above the call's budget of 700000",
         ),
-        summary(5, 1),
+        summary(6, 1),
     ]
     assert result.code == 1
 
 
-def test_requested_above_cost_is_reported_once_the_schema_passes(call_dir: Path) -> None:
-    # E108 is a rule on a valid dossier: with a schema error in the same file it waits.
+def test_requested_above_cost_is_reported_beside_the_schema_errors(call_dir: Path) -> None:
+    # E108 reads the budget only: an error in the contact does not hide it (#11).
     replace(call_dir / BORDEAUX, "  requested: 75000", "  requested: 175000")
     replace(call_dir / BORDEAUX, "  email:", "  emial:")
     codes = [out.split()[2] for out in invoke("validate", "--call", call_dir).out.splitlines()[:-1]]
-    assert codes == ["E101", "E102"]
+    assert codes == ["E108", "E101", "E102"]
 
 
 # --- Paths as the user wrote them -------------------------------------------------------------
@@ -1502,7 +1510,12 @@ def test_control_characters_in_keys_are_escaped(call_dir: Path) -> None:
     )
     result = run_gen("validate", "--call", call_dir)
     assert result.out.splitlines()[0] == line(
-        call_dir, BORDEAUX, 33, 1, "E102", "\\x1b[2Jrouge: unknown field"
+        call_dir,
+        BORDEAUX,
+        33,
+        1,
+        "E102",
+        "\\x1b[2Jrouge: unknown field; remove it, or correct its name",
     )
     assert "\x1b" not in result.out
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gen_cli.diagnostics import CODES, Problem
-from gen_cli.models import NotANumber, field_names
+from gen_cli.models import NotABoolean, NotANumber, field_names
 from gen_cli.rules import Report, validate_call_folder
 from gen_cli.yamlload import (
     MAX_BYTES,
@@ -33,38 +33,53 @@ from gen_cli.yamlload import (
 
 REFUSED = [
     # (text, code, (line, col) or None, message)
-    ("a: b: c\n", "E001", (1, 5), "invalid YAML: mapping values are not allowed in this context"),
+    (
+        "a: b: c\n",
+        "E001",
+        (1, 5),
+        "this is not valid YAML: a colon where a value was expected: put the value in quotes if it holds ': ', or indent the line like its neighbours",
+    ),
     (
         "a:\n\tb: 1\n",
         "E001",
         (2, 1),
-        "invalid YAML: while scanning for the next token found character that cannot start any token",
+        "this is not valid YAML: a tab: indent with spaces, never tabs",
     ),
     (
         "title: 'pas fermé\nid: x\n",
         "E001",
         (3, 1),
-        "invalid YAML: while scanning a quoted scalar found unexpected end of stream",
+        "this is not valid YAML: a quote is not closed: end the text with the same quote",
     ),
     (
         "a: !!bool peut-être\n",
         "E001",
         (1, 4),
-        "invalid YAML: !!bool value 'peut-être' is not valid",
+        "this is not valid YAML: 'peut-être' is not a valid true or false: correct the value, or remove the type written before it",
     ),
     (
         "a: !!timestamp demain\n",
         "E001",
         (1, 4),
-        "invalid YAML: !!timestamp value 'demain' is not valid",
+        "this is not valid YAML: 'demain' is not a valid date: correct the value, or remove the type written before it",
     ),
-    ("a: !!map [1]\n", "E001", (1, 4), "invalid YAML: expected a mapping node, but found sequence"),
-    ("a: !!set [1]\n", "E001", (1, 4), "invalid YAML: expected a mapping node, but found sequence"),
+    (
+        "a: !!map [1]\n",
+        "E001",
+        (1, 4),
+        "this is not valid YAML: a list where a mapping (key: value) belongs",
+    ),
+    (
+        "a: !!set [1]\n",
+        "E001",
+        (1, 4),
+        "this is not valid YAML: a list where a mapping (key: value) belongs",
+    ),
     (
         "? [a]\n: 1\n",
         "E001",
         (1, 3),
-        "invalid YAML: while constructing a mapping found unhashable key",
+        "this is not valid YAML: a key that is a list or mapping: a key is a plain word",
     ),
     ("", "E003", None, "the file is empty"),
     ("# rien\n\n", "E003", None, "the file is empty"),
@@ -160,7 +175,8 @@ def test_nesting_at_the_limit_is_accepted() -> None:
         ("a: 2022-01-03\n", datetime.date(2022, 1, 3)),
         ("a: 2022-02-30\n", "2022-02-30"),  # no such day: text, which a date field refuses
         ("a: oui\n", "oui"),
-        ("a: yes\n", True),
+        ("a: yes\n", NotABoolean("yes")),  # YAML 1.2, as editors read it: a bool field refuses it
+        ("a: true\n", True),
         ("a: ~\n", None),
         ("a: 1:30\n", NotANumber("1:30")),  # not YAML 1.1's base 60
         ("a: 030000\n", 30000),  # not octal: plain decimal digits
@@ -422,7 +438,8 @@ def test_structured_garbage_as_a_dossier_is_reported_not_raised(
 ) -> None:
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     report = _check_report(fuzz_folder, text)
-    assert not report.ok
+    # an error; or, for a mapping with none of a dossier's fields, one warning (#11)
+    assert not report.ok or [d.code for d in report.diagnostics] == ["W002"]
 
 
 @settings(
@@ -442,7 +459,7 @@ def test_garbage_dossier_through_the_installed_gen(fuzz_folder: Path, raw: bytes
     result = run_gen("validate", "--call", fuzz_folder)
     assert "Traceback" not in result.err
     assert result.err == ""
-    assert result.code == 1
+    assert result.code == 1 or (result.code == 0 and " warning W002 " in result.out)
     assert result.out.splitlines()[-1].startswith("checked 1 call file, 2 rounds, 4 dossiers")
 
 
