@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from gen_cli import __version__, diagnostics
+from gen_cli import explain as catalogue
 from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
 from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
@@ -78,7 +79,7 @@ app = typer.Typer(
     name="gen",
     help="Run a call for projects from a git repository of YAML files.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings=HELP,
@@ -873,6 +874,26 @@ def new_review_command(
         typer.echo(
             f"this call seals its reviews: once graded, run gen seal {path} and commit the .age file"
         )
+
+
+@app.command()
+def explain(
+    code: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="CODE", help="A diagnostic code, such as E102 (any case); all when omitted."
+        ),
+    ] = None,
+) -> None:
+    """Say what a diagnostic code means, with an example that triggers it and the fix.
+
+    Example: gen explain E102. Without CODE, list every code with its meaning.
+
+    Exit status: 0 explained, 2 unknown code.
+    """
+    with _reporting_errors():
+        text = catalogue.explain(code) if code is not None else catalogue.code_list()
+    typer.echo(text)
 
 
 def _schema_document(kind: str | None) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""Diagnostics: the table of codes, located problems, and their text/JSON/GitHub output."""
+"""Diagnostics: the table of codes, located problems, and their text/JSON/CI output."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from pathlib import PurePath
 from typing import Literal, TextIO, TypeVar
+from urllib.parse import quote
+
+from gen_cli import __version__
 
 T = TypeVar("T")
 
@@ -197,6 +201,7 @@ class Format(StrEnum):
     json = "json"
     github = "github"
     gitlab = "gitlab"
+    sarif = "sarif"
 
 
 def counts(diagnostics: Iterable[Diagnostic]) -> tuple[int, int]:
@@ -295,6 +300,11 @@ def _github_escape(text: str, *, prop: bool = False) -> str:
     return text
 
 
+def _fingerprint(d: Diagnostic) -> str:
+    """What identifies a problem across runs: the same file, code and message."""
+    return hashlib.sha256(f"{d.path}\0{d.code}\0{d.message}".encode()).hexdigest()
+
+
 def code_quality(diagnostics: Sequence[Diagnostic]) -> list[dict[str, object]]:
     """The diagnostics as GitLab's Code Quality report (a subset of Code Climate's format).
 
@@ -302,17 +312,82 @@ def code_quality(diagnostics: Sequence[Diagnostic]) -> list[dict[str, object]]:
     """
     issues: list[dict[str, object]] = []
     for d in diagnostics:
-        identity = f"{d.path}\0{d.code}\0{d.message}".encode()
         issues.append(
             {
                 "description": f"{d.code} {d.message}",
                 "check_name": d.code,
-                "fingerprint": hashlib.sha256(identity).hexdigest(),
+                "fingerprint": _fingerprint(d),
                 "severity": {"error": "major", "warning": "minor"}.get(d.severity, "info"),
-                "location": {"path": d.path, "lines": {"begin": d.line}},
+                "location": {"path": d.path, "lines": {"begin": max(d.line, 1)}},
             }
         )
     return issues
+
+
+#: The SARIF 2.1.0 schema as OASIS publishes it (with its approved errata).
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+
+
+def _artifact_location(path: str) -> dict[str, str]:
+    """Where a file is, as SARIF says it: a URI reference, relative to the sources' root.
+
+    A relative path is percent-encoded (spaces, ``#``, ``%``, non-ASCII letters) and
+    resolved against ``%SRCROOT%``, the checkout; an absolute one becomes a ``file:`` URI.
+    """
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return {"uri": pure.as_uri()}
+    return {"uri": quote(pure.as_posix(), safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+def sarif(diagnostics: Sequence[Diagnostic]) -> dict[str, object]:
+    """The diagnostics as a SARIF 2.1.0 log, for code-scanning tools (GitHub's, among others).
+
+    One rule per code used, in code order; one result per diagnostic, in gen's order, with
+    a partial fingerprint (the same file, code and message) that tracks it across runs.
+    Columns count characters, as gen's do; lines and columns are at least 1.
+    """
+    codes = sorted({d.code for d in diagnostics})
+    index = {code: n for n, code in enumerate(codes)}
+    rules = [
+        {
+            "id": code,
+            "shortDescription": {"text": CODES[code][1]},
+            "defaultConfiguration": {"level": CODES[code][0]},
+        }
+        for code in codes
+    ]
+    results = [
+        {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": d.severity,
+            "message": {"text": d.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact_location(d.path),
+                        "region": {"startLine": max(d.line, 1), "startColumn": max(d.col, 1)},
+                    }
+                }
+            ],
+            "partialFingerprints": {"genProblemHash/v1": _fingerprint(d)},
+        }
+        for d in diagnostics
+    ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "gen", "version": __version__, "rules": rules}},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
 
 
 def write(
@@ -340,6 +415,9 @@ def write(
         return
     if fmt is Format.gitlab:
         stream.write(json.dumps(code_quality(diagnostics), ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Format.sarif:
+        stream.write(json.dumps(sarif(diagnostics), ensure_ascii=False, indent=2) + "\n")
         return
     if fmt is Format.github:
         for d in diagnostics:
