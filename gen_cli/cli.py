@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,22 +16,15 @@ import typer
 
 from gen_cli import __version__, diagnostics
 from gen_cli import explain as catalogue
+from gen_cli.clock import today
 from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
 from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
-from gen_cli.documents import export_round, show_dossier, write_letters
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
-from gen_cli.git import GitError, last_commit_time, repository_root, user_name
+from gen_cli.git import GitError, in_repository, repository_root, user_name
 from gen_cli.loading import find_call_folder, load_call_folder
 from gen_cli.locking import LOCK_FILE, locked
 from gen_cli.models import SCHEMAS, json_schema
-from gen_cli.publication import build_publication
-from gen_cli.publish import (
-    generation_date,
-    render_publication,
-    template_dirs,
-    write_publication,
-)
 from gen_cli.records import check_record_target, write_record
 from gen_cli.report import ranking
 from gen_cli.reviewing import (
@@ -48,10 +39,8 @@ from gen_cli.rounds import (
     Checked,
     InvalidCall,
     check_call,
-    check_publishable,
     check_records,
     load_checked,
-    records_for_publication,
     require,
     rounds_to_score,
     score_rounds,
@@ -167,6 +156,10 @@ def _checked(
     return load_checked(root, str(root), history, load_identities(identity))
 
 
+#: The formats read by CI tools, which place annotations by the file's path in the repository.
+_ANNOTATIONS = frozenset({Format.github, Format.gitlab, Format.sarif})
+
+
 @app.command()
 def validate(
     paths: Annotated[
@@ -198,7 +191,9 @@ def validate(
     """
     with _reporting_errors():
         root = find_call_folder(call)
-        folder = load_call_folder(root, str(root), load_identities(identity))
+        # CI tools place annotations by the path from the repository's top
+        shown = (in_repository(root) if fmt in _ANNOTATIONS else None) or str(root)
+        folder = load_call_folder(root, shown, load_identities(identity))
         folder.reveal_sealed = show_sealed
         checked = check_call(folder, submission_history(root, use_git))
         report = filtered(checked.report, folder, paths or ())
@@ -381,6 +376,8 @@ def letters(
     Exit status: 0 written, 2 the round is not closed, call.yaml lacks letters or a
     decision date, or the folder is not gen's to replace; 3 internal error.
     """
+    from gen_cli.documents import write_letters  # jinja2, Babel: only for documents
+
     target = out if out is not None else Path("private") / "letters" / round_id
     with _reporting_errors(), _locked_beside(target, "gen letters"):
         checked = _checked(call, use_git, identity)
@@ -420,6 +417,8 @@ def show(
     identity: IdentityOption = None,
 ) -> None:
     """Explain one dossier's decision to the person it concerns, from the decision record."""
+    from gen_cli.documents import show_dossier  # Babel: only for documents
+
     with _reporting_errors():
         checked = _checked(call, use_git, identity)
         explained = show_dossier(checked, dossier_id, lang.value, recompute=recompute)
@@ -462,6 +461,8 @@ def export(
 
     Exit status: 0 written, 2 the round has no record or the file exists, 3 internal error.
     """
+    from gen_cli.documents import export_round  # Babel: only for documents
+
     target = out if out is not None else Path("private") / f"{round_id}-jury.{fmt.value}"
     with _reporting_errors():
         checked = _checked(call, use_git, identity)
@@ -472,7 +473,7 @@ def export(
             fmt=fmt.value,
             lang=lang.value,
             private=private,
-            today=_today(),
+            today=today(),
             force=force,
         )
     typer.echo(
@@ -520,32 +521,24 @@ def publish(
     Exit status: 0 written, 1 errors concern a round to publish or a record is stale,
     2 usage error or an output folder gen will not replace, 3 internal error.
     """
+    from gen_cli.publish import publish_call  # jinja2, Babel: only when publishing
+
     with _reporting_errors(), _locked_beside(out, "gen publish"):
         checked = _checked(call, use_git, identity)
-        root = checked.folder.root
-        chosen = records_for_publication(checked, list(round_ids or []), draft=draft)
-        check_publishable(checked, chosen.records)
-        dossiers = {d.id: d for _, d in checked.folder.dossiers}
-        publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
-        stamp = os.environ.get("SOURCE_DATE_EPOCH")
-        if date_from_git and not stamp:
-            stamp = str(last_commit_time(root))
-        files = render_publication(
-            publication, lang.value, template_dirs(root, templates), generation_date(stamp)
-        )
-        notes = write_publication(
+        done = publish_call(
+            checked,
             out,
-            files,
-            protected=[root / r.id for r in checked.call.rounds]
-            + [root / "templates", root / "schemas", root / ".git"],
-            enclosing=[root],
+            round_ids=round_ids or [],
+            lang=lang.value,
+            templates=templates,
+            draft=draft,
+            date_from_git=date_from_git,
         )
-    for note in notes:
+    for note in done.notes:
         typer.echo(f"gen: {note}, beside {out}", err=True)
-    budget = publication.budget
     typer.echo(
-        f"published {budget.laureates} laureate(s) of {len(publication.rounds)} round(s), "
-        f"{len(files)} files in {out}; open {out / 'index.html'}"
+        f"published {done.laureates} laureate(s) of {done.rounds} round(s), "
+        f"{done.files} files in {out}; open {out / 'index.html'}"
     )
 
 
@@ -668,7 +661,7 @@ def close(
     with _reporting_errors(), _call_locked(call, "gen close"):
         checked = _checked(call, use_git, identity)
         who = _who(by, checked.folder.root)
-        path = close_round(checked, round_id, by=who, on=_today())
+        path = close_round(checked, round_id, by=who, on=today())
     typer.echo(f"closed round {round_id}: its decisions are final; commit {_shown(checked, path)}")
 
 
@@ -697,7 +690,7 @@ def amend(
             checked,
             round_id,
             by=who,
-            on=_today(),
+            on=today(),
             reason=_one_line(reason, "--reason"),
             late=list(accept_late or []),
         )
@@ -805,12 +798,6 @@ def schema(
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True))
 
 
-def _today() -> date:
-    """Today, or the day of SOURCE_DATE_EPOCH when set (for reproducible runs)."""
-    stamp = generation_date(os.environ.get("SOURCE_DATE_EPOCH"))
-    return stamp if stamp is not None else date.today()
-
-
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the call.")] = Path("."),
@@ -824,7 +811,7 @@ def init(
     Exit status: 0 created, 2 the folder is not empty (without --force) or cannot be written.
     """
     with _reporting_errors():
-        written = init_call(directory, force=force, today=_today())
+        written = init_call(directory, force=force, today=today())
     for path in written:
         typer.echo(f"wrote {path}")
     typer.echo(f"created a call in {directory}: edit call.yaml, then run gen validate there")
@@ -851,7 +838,7 @@ def new_dossier_command(
     """
     with _reporting_errors():
         folder = load_call_folder(find_call_folder(call))
-        path = new_dossier(folder, round_id, dossier_id, today=_today())
+        path = new_dossier(folder, round_id, dossier_id, today=today())
     typer.echo(f"wrote {path}")
 
 

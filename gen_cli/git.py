@@ -156,6 +156,20 @@ def repository_root(path: Path) -> Path | None:
     return Path(top) if completed.returncode == 0 and top else None
 
 
+def in_repository(path: Path) -> str | None:
+    """``path`` as the repository names it, or None outside a git work tree.
+
+    Relative to the top of its work tree, in POSIX form: ``calls/2022``, or ``.``.
+    """
+    top = repository_root(path)
+    if top is None:
+        return None
+    try:
+        return path.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
 def default_branch(path: Path) -> str | None:
     """The revision naming the default branch of the repository at ``path``.
 

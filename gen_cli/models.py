@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -321,6 +320,8 @@ SIRET_COUNTRIES = frozenset({"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF
 
 @functools.cache
 def _countries() -> frozenset[str]:
+    from babel import Locale  # CLDR's territories, loaded when a partner gives a country
+
     codes = (str(code) for code in Locale("en").territories)
     # CLDR also names groupings and placeholders that register no organisation.
     not_countries = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}

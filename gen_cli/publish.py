@@ -15,7 +15,8 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -27,7 +28,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from gen_cli import formatting, markdown, swap
+from gen_cli.clock import generation_date
 from gen_cli.errors import GenError
+from gen_cli.git import last_commit_time
 from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
 from gen_cli.publication import (
@@ -35,10 +38,12 @@ from gen_cli.publication import (
     SCDL_FIELDS,
     Publication,
     budget_document,
+    build_publication,
     laureate_rows,
     scdl_rows,
 )
 from gen_cli.regions import REGIONS
+from gen_cli.rounds import Checked, check_publishable, records_for_publication
 from gen_cli.tableschema import check_csv, scdl_schema
 
 #: A file at the root of every publication, so gen never replaces a folder it did not write.
@@ -240,16 +245,6 @@ def render_publication(
     return files
 
 
-def generation_date(epoch: str | None) -> date | None:
-    """The date to print as the publication date, from SOURCE_DATE_EPOCH (else none)."""
-    if not epoch:
-        return None
-    try:
-        return datetime.fromtimestamp(int(epoch), tz=UTC).date()
-    except (ValueError, OverflowError, OSError):
-        raise GenError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time") from None
-
-
 def write_publication(
     out: Path,
     files: dict[str, bytes],
@@ -353,3 +348,52 @@ def template_file(dirs: Sequence[Path], name: str) -> Path:
                 raise GenError(f"{path} is larger than gen accepts ({MAX_TEMPLATE_BYTES:,} bytes)")
             return path
     raise GenError(f"no template {name} in {', '.join(str(d) for d in dirs)}")
+
+
+@dataclass(frozen=True)
+class Published:
+    """What ``gen publish`` wrote: counts for its summary, and notes for the user."""
+
+    laureates: int
+    rounds: int
+    files: int
+    notes: list[str]
+
+
+def publish_call(
+    checked: Checked,
+    out: Path,
+    *,
+    round_ids: Sequence[str] = (),
+    lang: str = "fr",
+    templates: Path | None = None,
+    draft: bool = False,
+    date_from_git: bool = False,
+) -> Published:
+    """Publish the closed rounds (and with ``draft`` the scored ones) of a checked call.
+
+    The date is SOURCE_DATE_EPOCH's, else the last commit's with ``date_from_git``, else
+    today's. Nothing is written unless everything rendered and checked.
+
+    Raises:
+        GenError: a round cannot be published, or ``out`` is not a folder gen may replace.
+    """
+    root = checked.folder.root
+    chosen = records_for_publication(checked, list(round_ids), draft=draft)
+    check_publishable(checked, chosen.records)
+    dossiers = {d.id: d for _, d in checked.folder.dossiers}
+    publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
+    stamp = os.environ.get("SOURCE_DATE_EPOCH")
+    if date_from_git and not stamp:
+        stamp = str(last_commit_time(root))
+    files = render_publication(
+        publication, lang, template_dirs(root, templates), generation_date(stamp)
+    )
+    notes = write_publication(
+        out,
+        files,
+        protected=[root / r.id for r in checked.call.rounds]
+        + [root / "templates", root / "schemas", root / ".git"],
+        enclosing=[root],
+    )
+    return Published(publication.budget.laureates, len(publication.rounds), len(files), notes)

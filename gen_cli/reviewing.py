@@ -39,7 +39,7 @@ from gen_cli.sealing import (
     seal,
     unseal,
 )
-from gen_cli.suggest import allowed, did_you_mean
+from gen_cli.suggest import did_you_mean, hint
 from gen_cli.swap import replace_file
 from gen_cli.yamlload import dump, read_bytes
 
@@ -330,7 +330,7 @@ def _file_problems(
             problem(
                 "E601",
                 f"reviewer {reviewer_id!r} is not declared in call.yaml"
-                f"{did_you_mean(reviewer_id, reviewers)} ({allowed(sorted(reviewers), 'call.yaml')})",
+                f"{hint(reviewer_id, sorted(reviewers), 'call.yaml')}",
                 "reviewers",
                 reviewer_id,
             )

@@ -29,7 +29,7 @@ from gen_cli.models import (
 from gen_cli.names import conflict_of_interest, scripts
 from gen_cli.reviewing import assignment_problems
 from gen_cli.sealing import IDENTITY_VARIABLE
-from gen_cli.suggest import allowed, did_you_mean
+from gen_cli.suggest import allowed, did_you_mean, hint
 from gen_cli.yamlload import locate
 
 
@@ -389,7 +389,7 @@ def _round_problems(call: Call, dossier: DossierParts, source: Source) -> list[P
                 source.display,
                 "E204",
                 f"round {dossier.round!r} is not declared in call.yaml"
-                f"{did_you_mean(dossier.round, declared, close=False)} ({allowed(declared, 'call.yaml')})",
+                f"{hint(dossier.round, declared, 'call.yaml', close=False)}",
                 loc=("round",),
             )
         ]
@@ -445,7 +445,7 @@ def _placement_problems(call: Call | None, dossier: DossierParts, source: Source
                     source.display,
                     "E205",
                     f"theme {theme!r} is not declared in call.yaml"
-                    f"{did_you_mean(theme, theme_ids)} ({allowed(theme_ids, 'call.yaml')})",
+                    f"{hint(theme, theme_ids, 'call.yaml')}",
                     loc=("themes", index),
                 )
             )
@@ -630,8 +630,7 @@ def _grade_problems(
                     display,
                     "E208",
                     f"dossier {dossier_id!r}: criterion {criterion_id!r} is not in the grid of "
-                    f"theme {theme!r}{did_you_mean(criterion_id, graded)} "
-                    f"({allowed(graded, f'the grid of {theme} in call.yaml')})",
+                    f"theme {theme!r}{hint(criterion_id, graded, f'the grid of {theme} in call.yaml')}",
                     loc=(*where, criterion_id),
                     at_key=True,
                 )

@@ -55,6 +55,17 @@ def did_you_mean(word: str, candidates: Iterable[str], *, close: bool = True) ->
     return f"; did you mean {found!r}?" if found is not None else ""
 
 
+def hint(word: str, candidates: Iterable[str], where: str, *, close: bool = True) -> str:
+    """``"; did you mean 'x'?"`` when a candidate is close, else the allowed values.
+
+    Args:
+        where: where the full list is, such as ``"call.yaml"``.
+    """
+    pool = list(candidates)
+    found = did_you_mean(word, pool, close=close)
+    return found or f" ({allowed(pool, where)})"
+
+
 def allowed(values: Iterable[str], where: str) -> str:
     """The allowed values in a sentence: all of them if few, else a count and where to look.
 

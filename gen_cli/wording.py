@@ -8,6 +8,7 @@ is wrong in the terms of the file and how to fix it.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from gen_cli.diagnostics import Loc, Problem, capped, more_problems
 from gen_cli.models import SCHEMAS, field_names
-from gen_cli.suggest import allowed, did_you_mean, french_number, suggestion
+from gen_cli.suggest import allowed, did_you_mean, folded, french_number, hint, suggestion
 
 _ERROR_CODES = {
     "missing": "E101",
@@ -90,14 +91,17 @@ def present_loc(data: Any, loc: Loc) -> Loc:
     """The parts of pydantic's ``loc`` that name nodes of ``data`` (drops union tags)."""
     kept: list[str | int] = []
     node = data
+    tagged: object = None  # the node whose union tag was skipped: it has one tag
     for index, part in enumerate(loc):
         if (
             isinstance(node, dict)
+            and node is not tagged
             and index < len(loc) - 1
             and any(node.get(name) == part for name in _discriminators())
         ):
             # pydantic's tag of a tagged union, not a key: a criterion with
-            # source: indicator also has an ``indicator`` key.
+            # source: indicator also has an ``indicator`` key, named after the tag.
+            tagged = node
             continue
         if _has(node, part):
             node = node[part]
@@ -151,9 +155,7 @@ def _tag(error: dict[str, Any]) -> str:
     ctx = error.get("ctx", {})
     given = str(ctx.get("tag", error.get("input")))
     values = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",") if t]
-    field = str(ctx.get("discriminator", "")).strip("'")
-    hint = did_you_mean(given, values)
-    return f"{field}: {given!r} is not a known kind{hint or ''} ({allowed(values, 'README')})"
+    return f"{given!r} is not a known kind{hint(given, values, 'README')}"
 
 
 def _number(error: dict[str, Any]) -> str:
@@ -193,7 +195,10 @@ def _length(error: dict[str, Any]) -> str:
 def _pattern(error: dict[str, Any]) -> str:
     pattern = str(error.get("ctx", {}).get("pattern", ""))
     rule = _PATTERNS.get(pattern, "it holds characters that are not allowed here")
-    return f"{_shown(error.get('input'))} is not valid: {rule}"
+    given = error.get("input")
+    meant = folded(given).strip("-") if isinstance(given, str) else ""
+    close = f"; did you mean {meant!r}?" if meant and re.fullmatch(pattern, meant) else ""
+    return f"{_shown(given)} is not valid: {rule}{close}"
 
 
 def _decimals(error: dict[str, Any]) -> str:
@@ -296,6 +301,8 @@ def validation_problems(error: ValidationError, data: Any, display: str) -> list
 def _problem(item: Any, data: Any, display: str) -> Problem:
     code = code_for(item["type"])
     loc = present_loc(data, tuple(item["loc"]))
-    return Problem(
-        display, code, message(item, loc, code), loc=loc, at_key=code in {"E101", "E102"}
-    )
+    if item["type"] == "union_tag_invalid":
+        # pydantic places it at the mapping; the user wrote the wrong word at its key
+        loc = (*loc, str(item.get("ctx", {}).get("discriminator", "")).strip("'"))
+    at_key = code in {"E101", "E102"} or item["loc"][-1:] == ("[key]",)
+    return Problem(display, code, message(item, loc, code), loc=loc, at_key=at_key)

@@ -274,8 +274,9 @@ def parse_document(
     if data is None:
         return None, None, [Problem(display, "E003", "the file is empty")]
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
-        return None, None, [Problem(display, "E007", f"expected a mapping of fields, found {kind}")]
+        kind = "a list" if isinstance(data, list) else "a single value"
+        message = f"the file holds {kind}; it should hold fields, one key: value a line"
+        return None, None, [Problem(display, "E007", message)]
     return data, Locations(root), []
 
 
@@ -352,7 +353,12 @@ def _marked_problem(error: yaml.MarkedYAMLError, display: str, text: str = "") -
     if isinstance(error, yaml.constructor.ConstructorError) and problem.startswith(unknown_tag):
         # the tag itself may contain "tag" (tag:yaml.org,2002:...): take the quoted part
         tag = _short_tag(problem.removeprefix(unknown_tag).strip("'"))
-        return Problem(display, "E006", f"YAML tag {tag} is not allowed", mark=_mark(mark))
+        return Problem(
+            display,
+            "E006",
+            f"the type {tag} is not allowed: remove it, gen files hold plain values",
+            mark=_mark(mark),
+        )
     return Problem(display, "E001", syntax_words(problem, error.context), mark=_mark(mark))
 
 

@@ -318,11 +318,6 @@ def test_gitlab_report_maps_every_severity_to_a_documented_one() -> None:
 
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
 IN_REPOSITORY = f"calls/mycall/{BORDEAUX}"
-NOT_FROM_ROOT = (
-    "gen names files as --call is typed (or relative to the working folder), not relative to "
-    "the repository root: cli.validate passes str(root) as the display root to "
-    "load_call_folder, and loading._source joins it to each file's path"
-)
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -367,19 +362,16 @@ def _annotated_paths(result_out: str, fmt: str) -> list[str]:
             "calls/mycall",
             None,
             id="from-the-call-folder",
-            marks=pytest.mark.xfail(strict=True, reason=NOT_FROM_ROOT),
         ),
         pytest.param(
             "../elsewhere",
             "../repo/calls/mycall",
             id="from-outside",
-            marks=pytest.mark.xfail(strict=True, reason=NOT_FROM_ROOT),
         ),
         pytest.param(
             "../elsewhere",
             "ABSOLUTE",
             id="absolute-call",
-            marks=pytest.mark.xfail(strict=True, reason=NOT_FROM_ROOT),
         ),
     ],
 )

@@ -273,22 +273,54 @@ CASES = [
                 'title: !!python/object/apply:os.system ["echo pwned"]',
             )
         ],
-        [(BORDEAUX, 3, 8, "E006", "YAML tag !!python/object/apply:os.system is not allowed")],
+        [
+            (
+                BORDEAUX,
+                3,
+                8,
+                "E006",
+                "the type !!python/object/apply:os.system is not allowed: remove it, gen files hold plain values",
+            )
+        ],
     ),
     case(
         "E006-local-tag",
         [Replace(BORDEAUX, "  people: 20", "  people: !nombre 20")],
-        [(BORDEAUX, 22, 11, "E006", "YAML tag !nombre is not allowed")],
+        [
+            (
+                BORDEAUX,
+                22,
+                11,
+                "E006",
+                "the type !nombre is not allowed: remove it, gen files hold plain values",
+            )
+        ],
     ),
     case(
         "E007-list-at-top-level",
         [Write(BORDEAUX, "- id: passerelle-bordeaux\n- round: 2022Q2\n")],
-        [(BORDEAUX, 1, 1, "E007", "expected a mapping of fields, found a list")],
+        [
+            (
+                BORDEAUX,
+                1,
+                1,
+                "E007",
+                "the file holds a list; it should hold fields, one key: value a line",
+            )
+        ],
     ),
     case(
         "E007-scalar-at-top-level",
         [Write(BORDEAUX, "passerelle-bordeaux\n")],
-        [(BORDEAUX, 1, 1, "E007", "expected a mapping of fields, found a single str value")],
+        [
+            (
+                BORDEAUX,
+                1,
+                1,
+                "E007",
+                "the file holds a single value; it should hold fields, one key: value a line",
+            )
+        ],
     ),
     case(
         "E008-anchor-and-alias",
