@@ -24,6 +24,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -164,7 +165,7 @@ def _true_or_false(value: Any) -> Any:
     raise PydanticCustomError("bool_value", "write true or false here")
 
 
-Flag = Annotated[bool, BeforeValidator(_true_or_false)]
+Flag = Annotated[bool, BeforeValidator(_true_or_false), WithJsonSchema({"type": "boolean"})]
 """true or false, as YAML 1.2 and editors read them: never yes, no, on or off."""
 
 
@@ -201,7 +202,19 @@ def _plain_digits(value: Any) -> Any:
             "no 0x), not {value}",
             {"value": str(value)},
         )
+    if isinstance(value, str):
+        # '30500' in quotes is text to YAML and to editors: the format asks for a number
+        raise PydanticCustomError(
+            "decimal_type",
+            "write {value} without quotes: in quotes it is text, and a number goes here",
+            {"value": str(value)},
+        )
     return value
+
+
+def _schema(**keywords: Any) -> WithJsonSchema:
+    """What the exported JSON Schema says of a type, for editors (YAML 1.2) to check it."""
+    return WithJsonSchema(keywords)
 
 
 Money = Annotated[
@@ -209,21 +222,69 @@ Money = Annotated[
     BeforeValidator(_plain_digits),
     Field(max_digits=15, decimal_places=2, allow_inf_nan=False),
     AfterValidator(_not_negative),
+    _schema(type="number", minimum=0, multipleOf=0.01),
 ]
 """An amount in euros: an integer or at most two decimals, never a float."""
 
 Digits = BeforeValidator(_plain_digits)
-Percent = Annotated[Decimal, Digits, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
-Weight = Annotated[
-    Decimal, Digits, Field(allow_inf_nan=False, max_digits=9), AfterValidator(_positive_weight)
+Percent = Annotated[
+    Decimal,
+    Digits,
+    Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False),
+    _schema(type="number", minimum=0, maximum=100, multipleOf=0.01),
 ]
-Number = Annotated[Decimal, Digits, Field(allow_inf_nan=False, max_digits=15)]
-Mark20 = Annotated[Decimal, Digits, Field(ge=0, le=20, allow_inf_nan=False)]
-Count = Annotated[int, Digits, Field(ge=0, le=10_000_000)]
-Siret = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siret)]
-Siren = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siren)]
-Email = Annotated[str, AfterValidator(_email)]
-Day = Annotated[date, BeforeValidator(_date_input)]
+Weight = Annotated[
+    Decimal,
+    Digits,
+    Field(allow_inf_nan=False, max_digits=9),
+    AfterValidator(_positive_weight),
+    _schema(type="number", exclusiveMinimum=0),
+]
+Number = Annotated[
+    Decimal, Digits, Field(allow_inf_nan=False, max_digits=15), _schema(type="number")
+]
+Mark20 = Annotated[
+    Decimal,
+    Digits,
+    Field(ge=0, le=20, allow_inf_nan=False),
+    _schema(type="number", minimum=0, maximum=20),
+]
+Count = Annotated[
+    int, Digits, Field(ge=0, le=10_000_000), _schema(type="integer", minimum=0, maximum=10_000_000)
+]
+#: A SIRET in quotes, or unquoted (YAML reads 14 digits as a number: gen takes its digits).
+Siret = Annotated[
+    str,
+    BeforeValidator(_digits_as_text),
+    AfterValidator(_siret),
+    _schema(
+        anyOf=[
+            {"type": "string", "pattern": "^[0-9]{14}$"},
+            {"type": "integer", "minimum": 10**13, "maximum": 10**14 - 1},
+        ]
+    ),
+]
+Siren = Annotated[
+    str,
+    BeforeValidator(_digits_as_text),
+    AfterValidator(_siren),
+    _schema(
+        anyOf=[
+            {"type": "string", "pattern": "^[0-9]{9}$"},
+            {"type": "integer", "minimum": 10**8, "maximum": 10**9 - 1},
+        ]
+    ),
+]
+Email = Annotated[
+    str,
+    AfterValidator(_email),
+    _schema(type="string", format="email", pattern="^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", maxLength=254),
+]
+Day = Annotated[
+    date,
+    BeforeValidator(_date_input),
+    _schema(type="string", format="date", pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
 RoundId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
 #: Characters that can make text say something else than it shows: bidirectional
@@ -364,7 +425,12 @@ class Budget(Model):
 class Beneficiaries(Model):
     """Who the project is for."""
 
-    people: Annotated[int, Digits, Field(ge=1, le=10_000_000)]
+    people: Annotated[
+        int,
+        Digits,
+        Field(ge=1, le=10_000_000),
+        _schema(type="integer", minimum=1, maximum=10_000_000),
+    ]
     women_percent: Percent
     publics: Annotated[list[Public], Field(min_length=1)]
 
@@ -444,7 +510,12 @@ class DossierParts:
 # --- A reviewer's file ------------------------------------------------------------------
 
 
-Grade = Annotated[Decimal, Digits, Field(allow_inf_nan=False, max_digits=6, decimal_places=2)]
+Grade = Annotated[
+    Decimal,
+    Digits,
+    Field(allow_inf_nan=False, max_digits=6, decimal_places=2),
+    _schema(type="number", multipleOf=0.01),
+]
 
 
 class Evaluation(Model):

@@ -265,6 +265,8 @@ def parse_document(
         return None, None, [problem]
     except yaml.MarkedYAMLError as error:
         return None, None, [_marked_problem(error, display, text)]
+    except yaml.reader.ReaderError as error:
+        return None, None, [_forbidden_character(error, display, text)]
     except yaml.YAMLError as error:
         return None, None, [Problem(display, "E001", syntax_words(str(error), None))]
     except RecursionError:
@@ -360,6 +362,23 @@ def _marked_problem(error: yaml.MarkedYAMLError, display: str, text: str = "") -
             mark=_mark(mark),
         )
     return Problem(display, "E001", syntax_words(problem, error.context), mark=_mark(mark))
+
+
+def _forbidden_character(error: yaml.reader.ReaderError, display: str, text: str) -> Problem:
+    """A character YAML does not allow (NUL, other controls), at its line and column."""
+    before = text[: error.position]
+    if _BaseLoader is not yaml.SafeLoader:
+        # libyaml counts the position in bytes of UTF-8; the column is in characters
+        raw = text.encode("utf-8", "surrogatepass")
+        before = raw[: error.position].decode("utf-8", "ignore")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    code = error.character if isinstance(error.character, int) else ord(str(error.character))
+    message = (
+        f"the character U+{code:04X} (a control character) cannot be in a YAML file: "
+        "remove it (it is often pasted from another program)"
+    )
+    return Problem(display, "E001", message, mark=(line, column))
 
 
 def _char_at(text: str, line: int, column: int) -> str:

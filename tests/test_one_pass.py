@@ -291,3 +291,19 @@ def test_a_file_past_gen_s_limits_is_one_line(call_dir: Path) -> None:
         f"{BORDEAUX}:1:1: error E009 file is {path.stat().st_size:,} bytes; gen accepts at "
         "most 1,000,000"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "code", "column"),
+    [("Passerelle\x00 vers", 0x00, 18), ("Passerelle éé\x1b", 0x1B, 21)],
+)
+def test_a_forbidden_character_is_located_where_it_is(
+    call_dir: Path, written: str, code: int, column: int
+) -> None:
+    # libyaml counts bytes; the column is in characters, as an editor shows it
+    replace(call_dir / BORDEAUX, "title: Passerelle vers", f"title: {written}")
+    result = invoke("validate", "--call", call_dir)
+    assert _lines(call_dir, result.out)[0] == (
+        f"{BORDEAUX}:3:{column}: error E001 the character U+{code:04X} (a control character) "
+        "cannot be in a YAML file: remove it (it is often pasted from another program)"
+    )
