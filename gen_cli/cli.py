@@ -61,6 +61,10 @@ class Colour(StrEnum):
     never = "never"
 
 
+# An argument's help names what the user gives (ROUND, PATH), not a Python type after it
+# ("PATH <list[Path]>"): Typer has no setting for it.
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
 #: -h as well as --help, as in most command-line tools.
 HELP = {"help_option_names": ["-h", "--help"]}
 
@@ -97,6 +101,7 @@ CallOption = Annotated[
     Path | None,
     typer.Option(
         "--call",
+        metavar="DIR",
         envvar="GEN_CALL",
         help="The call folder (holds call.yaml); by default the current folder or the "
         "nearest parent holding call.yaml, else ./dossiers.",
@@ -133,6 +138,7 @@ IdentityOption = Annotated[
     Path | None,
     typer.Option(
         "--identity",
+        metavar="FILE",
         envvar=IDENTITY_VARIABLE,
         help="The secretariat's age identity file: sealed reviews are opened in memory.",
     ),
@@ -164,7 +170,9 @@ _ANNOTATIONS = frozenset({Format.github, Format.gitlab, Format.sarif})
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Report only on these files or folders (all rules still run)."),
+        typer.Argument(
+            metavar="PATH", help="Report only on these files or folders (all rules still run)."
+        ),
     ] = None,
     call: CallOption = None,
     fmt: FormatOption = Format.text,
@@ -185,6 +193,8 @@ def validate(
     ] = Colour.auto,
 ) -> None:
     """Check call.yaml, every dossier and every review; report every problem.
+
+    Example: gen validate --format github (in CI), or gen validate 2022Q1/ (one round).
 
     Exit status: 0 clean (warnings allowed), 1 problems found, 2 unreadable call folder
     or bad usage, 3 internal error.
@@ -211,7 +221,8 @@ class ScoreFormat(StrEnum):
 @app.command()
 def score(
     round_ids: Annotated[
-        list[str] | None, typer.Option("--round", help="The round to score (repeatable).")
+        list[str] | None,
+        typer.Option("--round", metavar="ROUND", help="The round to score (repeatable)."),
     ] = None,
     all_rounds: Annotated[
         bool, typer.Option("--all", help="Every round in review or scored (not open, not closed).")
@@ -231,6 +242,8 @@ def score(
     identity: IdentityOption = None,
 ) -> None:
     """Score rounds: eligibility, marks, ranking, selection; write <round>/results.yaml.
+
+    Example: gen score --round 2022Q1 --dry-run, then gen score --round 2022Q1.
 
     Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
     stale, 2 usage error (such as a closed or open round), 3 internal error.
@@ -358,20 +371,26 @@ def letters(
     ] = Language.fr,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="The folder to write (default: private/letters/ROUND)."),
+        typer.Option(
+            "--out", metavar="DIR", help="The folder to write (default: private/letters/ROUND)."
+        ),
     ] = None,
     templates: Annotated[
         Path | None,
-        typer.Option("--templates", help="Templates overriding the packaged ones by name."),
+        typer.Option(
+            "--templates", metavar="DIR", help="Templates overriding the packaged ones by name."
+        ),
     ] = None,
     sender: Annotated[
-        str, typer.Option("--from", help="The sender of the e-mails gen prepares.")
+        str, typer.Option("--from", metavar="EMAIL", help="The sender of the e-mails gen prepares.")
     ] = "secretariat@example.org",
     call: CallOption = None,
     use_git: GitOption = None,
     identity: IdentityOption = None,
 ) -> None:
     """Write one decision letter a dossier of a closed round: Markdown, PDF and e-mail.
+
+    Example: gen letters 2022Q1 --lang fr --from secretariat@example.org
 
     Exit status: 0 written, 2 the round is not closed, call.yaml lacks letters or a
     decision date, or the folder is not gen's to replace; 3 internal error.
@@ -399,7 +418,7 @@ class ShowFormat(StrEnum):
 
 @app.command()
 def show(
-    dossier_id: Annotated[str, typer.Argument(help="The dossier's id.")],
+    dossier_id: Annotated[str, typer.Argument(metavar="DOSSIER", help="The dossier's id.")],
     lang: Annotated[
         Language, typer.Option("--lang", help="Language of the explanation.")
     ] = Language.fr,
@@ -416,7 +435,13 @@ def show(
     use_git: GitOption = None,
     identity: IdentityOption = None,
 ) -> None:
-    """Explain one dossier's decision to the person it concerns, from the decision record."""
+    """Explain one dossier's decision to the person it concerns, from the decision record.
+
+    Example: gen show mon-projet --lang en
+
+    Exit status: 0 shown, 2 unknown dossier, a round without a record or unreadable call
+    folder, 3 internal error.
+    """
     from gen_cli.documents import show_dossier  # Babel: only for documents
 
     with _reporting_errors():
@@ -443,7 +468,9 @@ def export(
     ] = ExportFormat.xlsx,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="The file to write (default: private/ROUND-jury.FORMAT)."),
+        typer.Option(
+            "--out", metavar="FILE", help="The file to write (default: private/ROUND-jury.FORMAT)."
+        ),
     ] = None,
     private: Annotated[
         bool,
@@ -458,6 +485,8 @@ def export(
     identity: IdentityOption = None,
 ) -> None:
     """Write a round's full ranking for the jury meeting, from its decision record.
+
+    Example: gen export 2022Q1 --format csv --out private/2022Q1-jury.csv
 
     Exit status: 0 written, 2 the round has no record or the file exists, 3 internal error.
     """
@@ -487,18 +516,22 @@ def publish(
     round_ids: Annotated[
         list[str] | None,
         typer.Option(
-            "--round", help="A round to publish (repeatable); default: every closed round."
+            "--round",
+            metavar="ROUND",
+            help="A round to publish (repeatable); default: every closed round.",
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", help="The folder to write (replaced whole).")
+        Path, typer.Option("--out", metavar="DIR", help="The folder to write (replaced whole).")
     ] = Path("public"),
     lang: Annotated[
         Language, typer.Option("--lang", help="Language of the documents.")
     ] = Language.fr,
     templates: Annotated[
         Path | None,
-        typer.Option("--templates", help="Templates overriding the packaged ones by name."),
+        typer.Option(
+            "--templates", metavar="DIR", help="Templates overriding the packaged ones by name."
+        ),
     ] = None,
     draft: Annotated[
         bool,
@@ -517,6 +550,8 @@ def publish(
 
     Publishes the closed rounds (and, with --draft, the scored ones) from their committed
     decision records; it never writes a record.
+
+    Example: gen publish --out public --lang fr, then open public/index.html.
 
     Exit status: 0 written, 1 errors concern a round to publish or a record is stale,
     2 usage error or an output folder gen will not replace, 3 internal error.
@@ -544,7 +579,7 @@ def publish(
 
 ByOption = Annotated[
     str | None,
-    typer.Option("--by", help="Who does it (default: git config user.name)."),
+    typer.Option("--by", metavar="NAME", help="Who does it (default: git config user.name)."),
 ]
 
 
@@ -588,6 +623,8 @@ def assign(
 ) -> None:
     """Give each dossier of a round its reviewers; write <round>/assignments.yaml.
 
+    Example: gen assign 2022Q2 --dry-run, then gen assign 2022Q2.
+
     Exit status: 0 written, 1 errors concern the round, 2 the round is unknown, closed,
     empty or cannot be assigned (the message names the constraint), 3 internal error.
     """
@@ -609,6 +646,8 @@ def seal_command(
     call: CallOption = None,
 ) -> None:
     """Seal a review (FILE.age; FILE removed), or a dossier's private fields (<id>.private.yaml.age).
+
+    Example: gen seal 2022Q2/reviews/amelie-roux.yaml
 
     Exit status: 0 sealed, 2 the call seals nothing, or FILE is not a valid review.
     """
@@ -636,6 +675,8 @@ def unseal_command(
 ) -> None:
     """Print a sealed file's plaintext on stdout; nothing is written to disk.
 
+    Example: gen unseal 2022Q2/reviews/amelie-roux.yaml.age --identity ~/secretariat.key
+
     Exit status: 0 printed, 1 the identity does not open it (or it was altered), 2 no
     identity or unreadable file.
     """
@@ -655,6 +696,8 @@ def close(
 ) -> None:
     """Make a scored round's decision record final; later changes need gen amend.
 
+    Example: gen close 2022Q1 --by "Secrétariat GEN"
+
     Exit status: 0 closed, 1 errors concern the round or its record is stale, 2 the round
     is not scored or already closed, 3 internal error.
     """
@@ -668,10 +711,14 @@ def close(
 @app.command()
 def amend(
     round_id: Annotated[str, typer.Argument(metavar="ROUND", help="The closed round.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why the round is amended.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the round is amended.")
+    ],
     accept_late: Annotated[
         list[str] | None,
-        typer.Option("--accept-late", help="Accept this late dossier (repeatable)."),
+        typer.Option(
+            "--accept-late", metavar="DOSSIER", help="Accept this late dossier (repeatable)."
+        ),
     ] = None,
     by: ByOption = None,
     call: CallOption = None,
@@ -679,6 +726,8 @@ def amend(
     identity: IdentityOption = None,
 ) -> None:
     """Record a change to a closed round: who, when, why, which files, which decisions.
+
+    Example: gen amend 2021Q3 --reason "Désistement du lauréat" --accept-late projet-x
 
     Exit status: 0 amended, 1 other errors concern the round, 2 the round is not closed
     or nothing changed, 3 internal error.
@@ -712,7 +761,7 @@ class StatusFormat(StrEnum):
 @app.command()
 def status(
     round_ids: Annotated[
-        list[str] | None, typer.Argument(metavar="[ROUND]...", help="Rounds (default: all).")
+        list[str] | None, typer.Argument(metavar="ROUND", help="Rounds (default: all).")
     ] = None,
     call: CallOption = None,
     fmt: Annotated[StatusFormat, typer.Option("--format", help="Output format.")] = (
@@ -722,6 +771,8 @@ def status(
     identity: IdentityOption = None,
 ) -> None:
     """Say where each round stands: dossiers, reviews, and what blocks scoring or closing.
+
+    Example: gen status 2022Q2
 
     Exit status: 0 (it is a report), 2 unreadable call folder or unknown round.
     """
@@ -749,10 +800,14 @@ class DiffFormat(StrEnum):
 def diff(
     base: Annotated[
         str | None,
-        typer.Argument(help="A git revision (default: the merge base with the default branch)."),
+        typer.Argument(
+            metavar="[BASE]",
+            help="A git revision (default: the merge base with the default branch).",
+        ),
     ] = None,
     head: Annotated[
-        str | None, typer.Argument(help="A git revision (default: the working tree).")
+        str | None,
+        typer.Argument(metavar="[HEAD]", help="A git revision (default: the working tree)."),
     ] = None,
     call: CallOption = None,
     fmt: Annotated[
@@ -762,6 +817,8 @@ def diff(
     identity: IdentityOption = None,
 ) -> None:
     """Show what a change does to the call: files, decisions, envelopes.
+
+    Example: gen diff main HEAD --format md (a pull request's effect, as a comment).
 
     Exit status: 0 compared, 2 outside a git repository, an unknown revision, or a side
     that does not validate, 3 internal error.
@@ -789,10 +846,18 @@ def _shown(checked: Checked, path: Path) -> Path:
 @app.command()
 def schema(
     kind: Annotated[
-        str | None, typer.Argument(help="call, dossier, review or jury; all of them when omitted.")
+        str | None,
+        typer.Argument(
+            metavar="[KIND]", help="call, dossier, review, jury or assignments; all when omitted."
+        ),
     ] = None,
 ) -> None:
-    """Print the JSON Schema of the file formats, for editors and the YAML language server."""
+    """Print the JSON Schema of the file formats, for editors and the YAML language server.
+
+    Example: gen schema dossier > schemas/dossier.schema.json
+
+    Exit status: 0 printed, 2 unknown kind.
+    """
     with _reporting_errors():
         document = _schema_document(kind)
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True))
@@ -800,13 +865,17 @@ def schema(
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Where to create the call.")] = Path("."),
+    directory: Annotated[
+        Path, typer.Argument(metavar="[DIR]", help="Where to create the call.")
+    ] = Path("."),
     force: Annotated[
         bool,
         typer.Option("--force", help="Use a folder that is not empty (no file is overwritten)."),
     ] = False,
 ) -> None:
     """Start a new call repository: call.yaml, a first round, CI, hooks, CONTRIBUTING.md.
+
+    Example: gen init mon-appel
 
     Exit status: 0 created, 2 the folder is not empty (without --force) or cannot be written.
     """
@@ -834,6 +903,8 @@ def new_dossier_command(
 ) -> None:
     """Write <round>/<id>.yaml: a dossier skeleton with a comment on each field.
 
+    Example: gen new dossier 2022Q2 mon-projet
+
     Exit status: 0 written, 2 unknown round, bad id, or the file exists.
     """
     with _reporting_errors():
@@ -849,6 +920,8 @@ def new_review_command(
     call: CallOption = None,
 ) -> None:
     """Write <round>/reviews/<reviewer>.yaml: every dossier to grade, every criterion.
+
+    Example: gen new review 2022Q2 amelie-roux
 
     Exit status: 0 written, 2 unknown round or reviewer, or the file exists.
     """

@@ -1,0 +1,50 @@
+"""Every command's help says how to use it: an example, the exit statuses, metavars in the
+user's words (#11)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import invoke, run_gen
+from typer.main import get_command
+
+from gen_cli.cli import app
+
+
+def _commands() -> list[list[str]]:
+    group = get_command(app)
+    found: list[list[str]] = []
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            found += [[name, sub] for sub in subcommands]
+        else:
+            found.append([name])
+    return sorted(found)
+
+
+def test_every_command_is_listed() -> None:
+    assert [" ".join(c) for c in _commands()] == [
+        "amend", "assign", "close", "diff", "explain", "export", "init", "letters",
+        "new dossier", "new review", "publish", "schema", "score", "seal", "show", "status",
+        "unseal", "validate",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_every_command_s_help_has_an_example_and_its_exit_statuses(command: list[str]) -> None:
+    result = invoke(*command, "-h")
+    assert result.code == 0
+    text = " ".join(result.out.split())
+    assert re.search(rf"Example: gen {' '.join(command)}\b", text), text
+    assert "Exit status: 0 " in text
+    # metavars name what the user gives, never a Python type
+    assert not re.search(r"<(list\[|path>|str>|int>|float>)", result.out), result.out
+
+
+def test_options_are_accepted_in_the_order_users_type_them() -> None:
+    before = run_gen("score", "--dry-run", "--round", "2021Q3", "--call", "dossiers")
+    after = run_gen("score", "--call", "dossiers", "--round", "2021Q3", "--dry-run")
+    assert before.code == after.code
+    assert before.out == after.out
