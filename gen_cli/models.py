@@ -169,6 +169,15 @@ Flag = Annotated[bool, BeforeValidator(_true_or_false), WithJsonSchema({"type": 
 """true or false, as YAML 1.2 and editors read them: never yes, no, on or off."""
 
 
+class QuotedNumber(str):
+    """Digits the file wrote in quotes (``'30500'``): text to YAML and to editors.
+
+    A text field takes it as the text it is; a number field refuses it and says why.
+    """
+
+    __slots__ = ()
+
+
 class NotANumber(str):
     """Text the reader found written as a number, but not with plain decimal digits.
 
@@ -202,7 +211,7 @@ def _plain_digits(value: Any) -> Any:
             "no 0x), not {value}",
             {"value": str(value)},
         )
-    if isinstance(value, str):
+    if isinstance(value, QuotedNumber):
         # '30500' in quotes is text to YAML and to editors: the format asks for a number
         raise PydanticCustomError(
             "decimal_type",

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from gen_cli.deliberation import deliberation_problems
 from gen_cli.diagnostics import Diagnostic, Problem, cap_problems
@@ -19,6 +20,7 @@ from gen_cli.models import (
     SIRET_COUNTRIES,
     Budget,
     Call,
+    Criterion,
     DossierParts,
     Evaluation,
     IndicatorCriterion,
@@ -54,6 +56,11 @@ def _duplicates(ids: Iterable[str]) -> Iterator[tuple[int, str]]:
         seen.add(ident)
 
 
+class _Add(Protocol):
+    def __call__(self, code: str, message: str, *loc: str | int, at_key: bool = False) -> None:
+        """Report a problem at a key path of call.yaml."""
+
+
 def call_problems(call: Call, display: str) -> list[Problem]:
     """Check call.yaml's own consistency: ids, grids, bounds, envelopes."""
     problems: list[Problem] = []
@@ -61,6 +68,21 @@ def call_problems(call: Call, display: str) -> list[Problem]:
     def add(code: str, message: str, *loc: str | int, at_key: bool = False) -> None:
         problems.append(Problem(display, code, message, loc=loc, at_key=at_key))
 
+    for step in (
+        _duplicate_ids,
+        _reviewer_settings,
+        _grids,
+        _calibration,
+        _tie_breaks,
+        _envelopes,
+        _eligibility_bounds,
+    ):
+        step(call, add)
+    return problems
+
+
+def _duplicate_ids(call: Call, add: _Add) -> None:
+    """Two themes, rounds, reviewers or rules with one id (E301)."""
     for section, ids in (
         ("themes", [t.id for t in call.themes]),
         ("rounds", [r.id for r in call.rounds]),
@@ -70,6 +92,9 @@ def call_problems(call: Call, display: str) -> list[Problem]:
         for index, ident in _duplicates(ids):
             add("E301", f"{section}: id {ident!r} is declared twice", section, index, "id")
 
+
+def _reviewer_settings(call: Call, add: _Add) -> None:
+    """Reviewers' themes and the pairs to avoid name what call.yaml declares (E603)."""
     theme_ids = {t.id for t in call.themes}
     for index, reviewer in enumerate(call.reviewers):
         for position, theme_id in enumerate(reviewer.themes):
@@ -77,7 +102,7 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                 add(
                     "E603",
                     f"reviewer {reviewer.id!r}: theme {theme_id!r} is not declared under "
-                    f"'themes' ({', '.join(sorted(theme_ids))})",
+                    f"'themes'{hint(theme_id, sorted(theme_ids), 'themes')}",
                     "reviewers",
                     index,
                     "themes",
@@ -88,12 +113,18 @@ def call_problems(call: Call, display: str) -> list[Problem]:
         if pair.reviewer not in reviewer_ids:
             add(
                 "E603",
-                f"avoid: reviewer {pair.reviewer!r} is not declared under 'reviewers'",
+                f"avoid: reviewer {pair.reviewer!r} is not declared under 'reviewers'"
+                f"{did_you_mean(pair.reviewer, reviewer_ids)}",
                 "assignment",
                 "avoid",
                 index,
                 "reviewer",
             )
+
+
+def _grids(call: Call, add: _Add) -> None:
+    """A grid for each theme and a theme for each grid (E305); criteria's ids and bounds."""
+    theme_ids = {t.id for t in call.themes}
     for index, theme in enumerate(call.themes):
         if theme.id not in call.grids:
             add(
@@ -123,41 +154,48 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                 "id",
             )
         for index, criterion in enumerate(grid.criteria):
-            where: tuple[str | int, ...] = ("grids", theme_id, "criteria", index)
-            if isinstance(criterion, ReviewCriterion):
-                if criterion.scale.min >= criterion.scale.max:
-                    add(
-                        "E304",
-                        f"criterion {criterion.id!r}: scale min {criterion.scale.min} is not below max {criterion.scale.max}",
-                        *where,
-                        "scale",
-                    )
-                elif (
-                    criterion.minimum is not None
-                    and not criterion.scale.min <= criterion.minimum <= criterion.scale.max
-                ):
-                    add(
-                        "E304",
-                        f"criterion {criterion.id!r}: minimum {criterion.minimum} is outside the scale {criterion.scale.min}–{criterion.scale.max}",
-                        *where,
-                        "minimum",
-                    )
-            elif criterion.indicator.low == criterion.indicator.high:
-                add(
-                    "E304",
-                    f"criterion {criterion.id!r}: indicator bounds low and high are both {criterion.indicator.low}",
-                    *where,
-                    "indicator",
-                )
-            elif criterion.indicator.low > criterion.indicator.high:
-                add(
-                    "E304",
-                    f"criterion {criterion.id!r}: indicator low {criterion.indicator.low} is above high {criterion.indicator.high} (use better: lower to reverse the direction)",
-                    *where,
-                    "indicator",
-                    "low",
-                )
+            _criterion_bounds(criterion, ("grids", theme_id, "criteria", index), add)
 
+
+def _criterion_bounds(criterion: Criterion, where: tuple[str | int, ...], add: _Add) -> None:
+    """A scale's, a minimum's and an indicator's bounds in order (E304)."""
+    if isinstance(criterion, ReviewCriterion):
+        if criterion.scale.min >= criterion.scale.max:
+            add(
+                "E304",
+                f"criterion {criterion.id!r}: scale min {criterion.scale.min} is not below max {criterion.scale.max}",
+                *where,
+                "scale",
+            )
+        elif (
+            criterion.minimum is not None
+            and not criterion.scale.min <= criterion.minimum <= criterion.scale.max
+        ):
+            add(
+                "E304",
+                f"criterion {criterion.id!r}: minimum {criterion.minimum} is outside the scale {criterion.scale.min}–{criterion.scale.max}",
+                *where,
+                "minimum",
+            )
+    elif criterion.indicator.low == criterion.indicator.high:
+        add(
+            "E304",
+            f"criterion {criterion.id!r}: indicator bounds low and high are both {criterion.indicator.low}",
+            *where,
+            "indicator",
+        )
+    elif criterion.indicator.low > criterion.indicator.high:
+        add(
+            "E304",
+            f"criterion {criterion.id!r}: indicator low {criterion.indicator.low} is above high {criterion.indicator.high} (use better: lower to reverse the direction)",
+            *where,
+            "indicator",
+            "low",
+        )
+
+
+def _calibration(call: Call, add: _Add) -> None:
+    """A criterion id means one thing across the call's grids (E309)."""
     # Calibration pools a reviewer's grades on a criterion across themes: see #3.
     first_seen: dict[str, tuple[str, object]] = {}
     for theme_id, grid in call.grids.items():
@@ -177,6 +215,9 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                     "id",
                 )
 
+
+def _tie_breaks(call: Call, add: _Add) -> None:
+    """A tie-break on a criterion names one every grid has (E302)."""
     for index, key in enumerate(call.scoring.tie_break):
         if key.startswith("criterion:"):
             criterion_id = key.removeprefix("criterion:")
@@ -192,6 +233,10 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                     index,
                 )
 
+
+def _envelopes(call: Call, add: _Add) -> None:
+    """Rounds' dates and envelopes, against each other and the call's budget."""
+    theme_ids = {t.id for t in call.themes}
     total = Decimal(0)
     for index, round_ in enumerate(call.rounds):
         place: tuple[str | int, ...] = ("rounds", index)
@@ -248,6 +293,9 @@ def call_problems(call: Call, display: str) -> list[Problem]:
             "budget",
         )
 
+
+def _eligibility_bounds(call: Call, add: _Add) -> None:
+    """An eligibility rule's bounds in order (E304)."""
     for index, rule in enumerate(call.eligibility):
         if isinstance(rule, RequestedAmountRule) and rule.max is not None and rule.min > rule.max:
             add(
@@ -257,7 +305,6 @@ def call_problems(call: Call, display: str) -> list[Problem]:
                 index,
                 "min",
             )
-    return problems
 
 
 #: How far from its submission a project's dates may plausibly lie, in years.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from gen_cli.models import (
@@ -310,90 +310,21 @@ def evaluate(
     incomplete = None
     if len(gradings) < needed:
         incomplete = f"{len(gradings)} review(s), {needed} required"
-    total_weight = sum((c.weight for c in grid.criteria), ZERO)
-    exact: list[Decimal] = []
-    parts: list[
-        tuple[
-            str,
-            Decimal,
-            tuple[Decimal, ...],
-            Decimal | None,
-            Decimal,
-            Decimal | None,
-            Decimal | None,
-        ]
-    ] = []
-    calibrated: list[tuple[Decimal, ...]] = []
-    zscore = call.scoring.normalise == "zscore"
+    scores: list[CriterionScore] = []
     for criterion in grid.criteria:
         if isinstance(criterion, ReviewCriterion):
-            values = [g.grades[criterion.id] for g in gradings if criterion.id in g.grades]
-            # calibrate() keeps the gradings' order: pair each raw grade with its calibrated one
-            pairs = sorted(
-                (r.grades[criterion.id], g.grades[criterion.id])
-                for r, g in zip(raw, gradings, strict=True)
-                if criterion.id in g.grades
-            )
-            raw_values = tuple(r for r, _ in pairs)
-            calibrated.append(tuple(g for _, g in pairs) if zscore else ())
-            if not values:
-                incomplete = incomplete or f"no grade for criterion {criterion.id}"
-                value, normalised, spread = None, ZERO, None
-            else:
-                value = aggregate(values, call.scoring.aggregation, call.scoring.trim_percent)
-                span = criterion.scale.max - criterion.scale.min
-                normalised = (value - criterion.scale.min) / span
-                spread = q2(pstdev(list(raw_values)))
-                value = q2(value)
-            parts.append(
-                (
-                    criterion.id,
-                    criterion.weight,
-                    raw_values,
-                    value,
-                    normalised,
-                    spread,
-                    criterion.minimum,
-                )
-            )
+            score, missing = _review_score(call, criterion, gradings, raw)
+            incomplete = incomplete or missing
         else:
-            value, normalised = indicator_value(dossier, criterion)
-            calibrated.append(())
-            parts.append((criterion.id, criterion.weight, (), value, normalised, None, None))
-        exact.append(parts[-1][4] * criterion.weight * TWENTY / total_weight)
-    points = apportion(exact)
+            score = _indicator_score(criterion, dossier)
+        scores.append(score)
+    total_weight = sum((c.weight for c in grid.criteria), ZERO)
+    exact = [s.normalised * s.weight * TWENTY / total_weight for s in scores]
     criteria = tuple(
-        CriterionScore(
-            c.id,
-            c.source,
-            weight,
-            grades,
-            value,
-            normalised,
-            pts,
-            spread,
-            minimum,
-            unrounded,
-            cal,
-        )
-        for c, (_, weight, grades, value, normalised, spread, minimum), pts, unrounded, cal in zip(
-            grid.criteria, parts, points, exact, calibrated, strict=True
-        )
+        replace(score, points=points, exact=unrounded)
+        for score, points, unrounded in zip(scores, apportion(exact), exact, strict=True)
     )
-    mark = None if incomplete else sum(points, ZERO)
-    below: list[str] = []
-    disagreements: list[str] = []
-    if mark is not None:
-        if mark < call.scoring.threshold:
-            below.append(f"mark {mark} below the threshold {call.scoring.threshold}")
-        for c in criteria:
-            if c.minimum is not None and c.value is not None and c.value < c.minimum:
-                below.append(f"{c.id} {c.value} below its minimum {c.minimum}")
-    limit = call.scoring.spread_limit
-    if limit is not None:
-        for c in criteria:
-            if c.spread is not None and c.spread > limit:
-                disagreements.append(f"{c.id}: spread {c.spread} above {limit}")
+    mark = None if incomplete else sum((c.points for c in criteria), ZERO)
     return Evaluated(
         dossier=dossier,
         ineligible=failures,
@@ -401,9 +332,75 @@ def evaluate(
         mark=mark,
         criteria=criteria,
         reviews=len(gradings),
-        below=tuple(below),
-        disagreements=tuple(disagreements),
+        below=tuple(_below(call, mark, criteria)),
+        disagreements=tuple(_disagreements(call, criteria)),
     )
+
+
+def _review_score(
+    call: Call, criterion: ReviewCriterion, gradings: Sequence[Grading], raw: Sequence[Grading]
+) -> tuple[CriterionScore, str | None]:
+    """A graded criterion's value, before its points; and why it is incomplete, if it is."""
+    values = [g.grades[criterion.id] for g in gradings if criterion.id in g.grades]
+    # calibrate() keeps the gradings' order: pair each raw grade with its calibrated one
+    pairs = sorted(
+        (r.grades[criterion.id], g.grades[criterion.id])
+        for r, g in zip(raw, gradings, strict=True)
+        if criterion.id in g.grades
+    )
+    raw_values = tuple(r for r, _ in pairs)
+    calibrated = tuple(g for _, g in pairs) if call.scoring.normalise == "zscore" else ()
+    score = CriterionScore(
+        criterion.id,
+        criterion.source,
+        criterion.weight,
+        raw_values,
+        None,
+        ZERO,
+        ZERO,
+        None,
+        criterion.minimum,
+        calibrated=calibrated,
+    )
+    if not values:
+        return score, f"no grade for criterion {criterion.id}"
+    value = aggregate(values, call.scoring.aggregation, call.scoring.trim_percent)
+    normalised = (value - criterion.scale.min) / (criterion.scale.max - criterion.scale.min)
+    spread = q2(pstdev(list(raw_values)))
+    return replace(score, value=q2(value), normalised=normalised, spread=spread), None
+
+
+def _indicator_score(criterion: IndicatorCriterion, dossier: Dossier) -> CriterionScore:
+    """A criterion computed from the dossier, before its points."""
+    value, normalised = indicator_value(dossier, criterion)
+    return CriterionScore(
+        criterion.id, criterion.source, criterion.weight, (), value, normalised, ZERO, None, None
+    )
+
+
+def _below(call: Call, mark: Decimal | None, criteria: Sequence[CriterionScore]) -> list[str]:
+    """Why a complete mark keeps the dossier out of the ranking: the threshold, a minimum."""
+    if mark is None:
+        return []
+    below = []
+    if mark < call.scoring.threshold:
+        below.append(f"mark {mark} below the threshold {call.scoring.threshold}")
+    for c in criteria:
+        if c.minimum is not None and c.value is not None and c.value < c.minimum:
+            below.append(f"{c.id} {c.value} below its minimum {c.minimum}")
+    return below
+
+
+def _disagreements(call: Call, criteria: Sequence[CriterionScore]) -> list[str]:
+    """The criteria whose reviewers disagree beyond the call's spread limit."""
+    limit = call.scoring.spread_limit
+    if limit is None:
+        return []
+    return [
+        f"{c.id}: spread {c.spread} above {limit}"
+        for c in criteria
+        if c.spread is not None and c.spread > limit
+    ]
 
 
 def evaluate_round(

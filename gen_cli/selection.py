@@ -17,7 +17,7 @@ A theme's cap (``max``) bounds what its dossiers get in both passes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
@@ -77,6 +77,43 @@ def _floor(call: Call) -> Decimal:
     return max(floors, default=ZERO)
 
 
+@dataclass
+class _Purse:
+    """The round's money while it is spent: the common pot, theme reserves and caps."""
+
+    common: Decimal
+    reserves: dict[str, Decimal]
+    caps: dict[str, Decimal]
+    spent_by_theme: dict[str, Decimal] = field(default_factory=dict)
+    granted: dict[str, Decimal] = field(default_factory=dict)
+    #: Why a ranked dossier was not funded.
+    blocked: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, round_: Round, envelope: Decimal) -> _Purse:
+        """The envelope split into theme reserves (rounded down to the cent) and the rest."""
+        themes = round_.envelope.themes
+        reserves = {
+            theme: (envelope * spec.min_share / 100).quantize(CENT, rounding=ROUND_DOWN)
+            for theme, spec in themes.items()
+            if spec.min_share is not None
+        }
+        caps = {theme: spec.max for theme, spec in themes.items() if spec.max is not None}
+        return cls(envelope - sum(reserves.values(), ZERO), reserves, caps)
+
+    def cap_left(self, theme: str) -> Decimal | None:
+        """What a capped theme may still receive; None for a theme without a cap."""
+        if theme not in self.caps:
+            return None
+        return self.caps[theme] - self.spent_by_theme.get(theme, ZERO)
+
+    def fund(self, item: Evaluated, amount: Decimal) -> None:
+        """Grant ``amount`` to a dossier."""
+        theme = item.dossier.principal_theme
+        self.granted[item.dossier.id] = amount
+        self.spent_by_theme[theme] = self.spent_by_theme.get(theme, ZERO) + amount
+
+
 def select(
     call: Call, round_: Round, evaluated: Sequence[Evaluated], available: Decimal | None = None
 ) -> Outcome:
@@ -95,80 +132,81 @@ def select(
         (e for e in evaluated if not e.ineligible and not e.incomplete and not e.below),
         key=lambda e: tie_key(call, e),
     )
-    reserves: dict[str, Decimal] = {
-        theme: (envelope * spec.min_share / 100).quantize(CENT, rounding=ROUND_DOWN)
-        for theme, spec in round_.envelope.themes.items()
-        if spec.min_share is not None
-    }
-    caps = {
-        theme: spec.max for theme, spec in round_.envelope.themes.items() if spec.max is not None
-    }
-    spent_by_theme: dict[str, Decimal] = {}
-    common = envelope - sum(reserves.values(), ZERO)
-    granted: dict[str, Decimal] = {}
-    blocked: dict[str, str] = {}
+    purse = _Purse.of(round_, envelope)
+    _fund_from_reserves(purse, ranked)
+    lapsed = _release_reserves(purse, round_)
+    _fund_in_rank_order(call, purse, ranked)
+    decisions = _ranked_decisions(call, purse, ranked) + _unranked_decisions(evaluated, ranked)
+    total = sum(purse.granted.values(), ZERO)
+    return Outcome(tuple(decisions), envelope, total, lapsed)
 
-    def cap_left(theme: str) -> Decimal | None:
-        if theme not in caps:
-            return None
-        return caps[theme] - spent_by_theme.get(theme, ZERO)
 
-    def fund(item: Evaluated, amount: Decimal) -> None:
-        theme = item.dossier.principal_theme
-        granted[item.dossier.id] = amount
-        spent_by_theme[theme] = spent_by_theme.get(theme, ZERO) + amount
-
-    for theme in sorted(reserves):
+def _fund_from_reserves(purse: _Purse, ranked: Sequence[Evaluated]) -> None:
+    """Pass 1: each theme's reserve funds its own dossiers in rank order, while they fit."""
+    for theme in sorted(purse.reserves):
         for item in ranked:
-            if item.dossier.principal_theme != theme or item.dossier.id in granted:
+            if item.dossier.principal_theme != theme or item.dossier.id in purse.granted:
                 continue
             need = item.dossier.budget.requested
-            room = cap_left(theme)
-            if need <= reserves[theme] and (room is None or need <= room):
-                reserves[theme] -= need
-                fund(item, need)
+            room = purse.cap_left(theme)
+            if need <= purse.reserves[theme] and (room is None or need <= room):
+                purse.reserves[theme] -= need
+                purse.fund(item, need)
+
+
+def _release_reserves(purse: _Purse, round_: Round) -> Decimal:
+    """What the reserves leave goes to the common pot (pool) or lapses; returns the lapsed."""
     lapsed = ZERO
-    for left in reserves.values():
+    for left in purse.reserves.values():
         if round_.envelope.unspent_theme == "pool":
-            common += left
+            purse.common += left
         else:
             lapsed += left
+    return lapsed
+
+
+def _fund_in_rank_order(call: Call, purse: _Purse, ranked: Sequence[Evaluated]) -> None:
+    """Pass 2: the common pot funds the dossiers not yet funded, in rank order."""
     floor = _floor(call)
     stopped_at: int | None = None
     for rank, item in enumerate(ranked, start=1):
-        if item.dossier.id in granted:
+        if item.dossier.id in purse.granted:
             continue
         if stopped_at is not None:
-            blocked[item.dossier.id] = f"selection stopped at rank {stopped_at}"
+            purse.blocked[item.dossier.id] = f"selection stopped at rank {stopped_at}"
             continue
         need = item.dossier.budget.requested
         theme = item.dossier.principal_theme
-        room = cap_left(theme)
-        limit = common if room is None else min(common, room)
+        room = purse.cap_left(theme)
+        limit = purse.common if room is None else min(purse.common, room)
         if need <= limit:
-            common -= need
-            fund(item, need)
+            purse.common -= need
+            purse.fund(item, need)
             continue
-        if room is not None and room < need and room < common:
-            blocked[item.dossier.id] = (
+        if room is not None and room < need and room < purse.common:
+            purse.blocked[item.dossier.id] = (
                 f"theme {theme} envelope exhausted ({q2(room)} left) at rank {rank}"
             )
             continue
         if call.selection.partial_funding and limit > 0 and limit >= floor:
-            common -= limit
-            fund(item, limit)
+            purse.common -= limit
+            purse.fund(item, limit)
             continue
-        blocked[item.dossier.id] = (
-            f"envelope exhausted at rank {rank} ({q2(common)} left, {need} requested)"
+        purse.blocked[item.dossier.id] = (
+            f"envelope exhausted at rank {rank} ({q2(purse.common)} left, {need} requested)"
         )
         if call.selection.when_too_large == "stop":
             stopped_at = rank
+
+
+def _ranked_decisions(call: Call, purse: _Purse, ranked: Sequence[Evaluated]) -> list[Decision]:
+    """Laureates, the waiting list, and the ranked dossiers not selected, in rank order."""
     decisions: list[Decision] = []
     waiting = call.selection.waiting_list
     for rank, item in enumerate(ranked, start=1):
         ident = item.dossier.id
-        if ident in granted:
-            amount = granted[ident]
+        if ident in purse.granted:
+            amount = purse.granted[ident]
             reasons: tuple[str, ...] = (f"rank {rank}, mark {item.mark}",)
             if amount < item.dossier.budget.requested:
                 reasons += (
@@ -177,11 +215,21 @@ def select(
             decisions.append(Decision(item, "laureat", rank, amount, reasons))
         elif waiting > 0:
             waiting -= 1
-            decisions.append(Decision(item, "liste-complementaire", rank, ZERO, (blocked[ident],)))
+            decisions.append(
+                Decision(item, "liste-complementaire", rank, ZERO, (purse.blocked[ident],))
+            )
         else:
-            decisions.append(Decision(item, "non-retenu", rank, ZERO, (blocked[ident],)))
+            decisions.append(Decision(item, "non-retenu", rank, ZERO, (purse.blocked[ident],)))
+    return decisions
+
+
+def _unranked_decisions(
+    evaluated: Sequence[Evaluated], ranked: Sequence[Evaluated]
+) -> list[Decision]:
+    """The dossiers that did not compete (ineligible, incomplete, below a minimum), by id."""
     ranked_ids = {e.dossier.id for e in ranked}
     unranked = (e for e in evaluated if e.dossier.id not in ranked_ids)
+    decisions: list[Decision] = []
     for item in sorted(unranked, key=lambda e: e.dossier.id):
         if item.ineligible:
             reasons = tuple(f"{rule}: {message}" for rule, message in item.ineligible)
@@ -190,8 +238,7 @@ def select(
             decisions.append(Decision(item, "incomplet", None, ZERO, (item.incomplete,)))
         else:
             decisions.append(Decision(item, "non-retenu", None, ZERO, item.below))
-    total = sum(granted.values(), ZERO)
-    return Outcome(tuple(decisions), envelope, total, lapsed)
+    return decisions
 
 
 def round_closed(round_: Round, today: date) -> bool:

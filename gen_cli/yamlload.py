@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
-from gen_cli.models import PLAIN_DECIMAL, NotABoolean, NotANumber
+from gen_cli.models import PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
 
 #: A dossier is a few kilobytes; anything this large is a mistake or an attack.
 MAX_BYTES = 1_000_000
@@ -60,6 +60,8 @@ def _construct_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
         and not PLAIN_DECIMAL.fullmatch(text)
     ):
         return NotANumber(text)
+    if node.style in {"'", '"'} and PLAIN_DECIMAL.fullmatch(text):
+        return QuotedNumber(text)  # text, which a number field refuses saying so
     return text
 
 

@@ -1077,7 +1077,7 @@ CASES = [
                 25,
                 "E603",
                 "reviewer 'yannick-le-goff': theme 'cuisine' is not declared under 'themes' "
-                "(inclusion, reconversion)",
+                "(write 'inclusion' or 'reconversion')",
             )
         ],
     ),

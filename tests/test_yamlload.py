@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gen_cli.diagnostics import CODES, Problem
-from gen_cli.models import NotABoolean, NotANumber, field_names
+from gen_cli.models import NotABoolean, NotANumber, QuotedNumber, field_names
 from gen_cli.rules import Report, validate_call_folder
 from gen_cli.yamlload import (
     MAX_BYTES,
@@ -196,7 +196,7 @@ def test_nesting_at_the_limit_is_accepted() -> None:
         ("a: 1.5e+3\n", NotANumber("1.5e+3")),
         ("a: '3.8e4'\n", "3.8e4"),  # quoted: text, as it says
         ("a: 12\n", 12),
-        ("a: '12'\n", "12"),
+        ("a: '12'\n", QuotedNumber("12")),  # text: a number field refuses it, saying why
         ("a: 2022-01-03\n", datetime.date(2022, 1, 3)),
         ("a: 2022-02-30\n", "2022-02-30"),  # no such day: text, which a date field refuses
         ("a: oui\n", "oui"),
