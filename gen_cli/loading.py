@@ -94,6 +94,9 @@ class CallFolder:
     sealed_sources: list[Source] = field(default_factory=list)
     #: Sealed review files gen could not open, for want of the identity.
     sealed: list[Source] = field(default_factory=list)
+    #: The text of each file read, by display path: problems are located in it, so a file
+    #: is read once (one that changed meanwhile cannot give wrong lines).
+    texts: dict[str, str] = field(default_factory=dict)
     #: The plaintext of the sealed files gen opened, by display path: in memory only.
     opened: dict[str, str] = field(default_factory=dict)
     #: Whether diagnostics in sealed files say what is wrong (CI logs may be public).
@@ -435,7 +438,7 @@ def load_call_folder(
         raise GenError(f"no {CALL_FILE} in {shown}: is this a call folder?")
     folder = CallFolder(root=root, call_source=_source(root, shown, call_path))
     folder.sources[folder.call_source.display] = folder.call_source
-    folder.call, problems = load_model(folder.call_source, Call)
+    folder.call, problems = _load_one(folder, folder.call_source, Call)
     folder.problems.extend(problems)
 
     declared = frozenset(r.id for r in folder.call.rounds) if folder.call else frozenset()
@@ -462,7 +465,7 @@ def load_call_folder(
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
     for source in review_files:
         folder.sources[source.display] = source
-        review, partial, problems = _read_review(source)
+        review, partial, problems = _read_review(folder, source)
         folder.problems.extend(problems)
         if review is not None:
             folder.reviews.append((source, review))
@@ -524,7 +527,7 @@ def _load_dossiers(
         folder.sources[source.display] = source
         part = parts.pop((source.path.parent, source.path.stem), None)
         if part is None:
-            item, known, problems = _read_dossier(source)
+            item, known, problems = _read_dossier(folder, source)
         else:
             folder.sources[part.display] = part
             item, known, problems = _load_with_private(folder, source, part, identities)
@@ -546,12 +549,20 @@ def _load_dossiers(
     return loaded
 
 
+def _read(folder: CallFolder, source: Source) -> tuple[str | None, list[Problem]]:
+    """A file's text, kept in the folder to locate its problems later."""
+    text, problems = read_text(source.path, source.display)
+    if text is not None:
+        folder.texts[source.display] = text
+    return text, problems
+
+
 DossierRead = tuple[Dossier | None, DossierParts | None, list[Problem]]
 
 
-def _read_dossier(source: Source) -> DossierRead:
+def _read_dossier(folder: CallFolder, source: Source) -> DossierRead:
     """Read one dossier file: the dossier, what is known of it, and its problems."""
-    text, problems = read_text(source.path, source.display)
+    text, problems = _read(folder, source)
     if text is None:
         return None, None, problems
     data, where, problems = parse_document(text, source.display, MAX_VALUES)
@@ -586,13 +597,13 @@ def _dossier_from(data: dict[str, Any], where: Locations | None, display: str) -
 
 
 def _read_review(
-    source: Source,
+    folder: CallFolder, source: Source
 ) -> tuple[Review | None, tuple[Review, frozenset[str]] | None, list[Problem]]:
     """Read one review file: the review; or, when it fails, its valid evaluations and grades.
 
     The partial review comes with the dossiers whose evaluation lost a part.
     """
-    text, problems = read_text(source.path, source.display)
+    text, problems = _read(folder, source)
     if text is None:
         return None, None, problems
     data, where, problems = parse_document(text, source.display, MAX_VALUES)
@@ -614,7 +625,7 @@ def _load_with_private(
     folder: CallFolder, source: Source, part: Source, identities: Sequence[Any]
 ) -> DossierRead:
     """A dossier whose private fields are sealed beside it, opened in memory if possible."""
-    text, problems = read_text(source.path, source.display)
+    text, problems = _read(folder, source)
     if text is None:
         return None, None, problems
     data, where, problems = parse_document(text, source.display, MAX_VALUES)
@@ -705,11 +716,19 @@ def validated_data(
         ]
 
 
+def _load_one(folder: CallFolder, source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
+    """Read, parse and validate one file against its model, keeping its text."""
+    text, problems = _read(folder, source)
+    if text is None:
+        return None, problems
+    return validated(text, source, model)
+
+
 def _load_all(folder: CallFolder, sources: list[Source], model: type[M]) -> list[tuple[Source, M]]:
     loaded = []
     for source in sources:
         folder.sources[source.display] = source
-        item, problems = load_model(source, model)
+        item, problems = _load_one(folder, source, model)
         folder.problems.extend(problems)
         if item is not None:
             loaded.append((source, item))

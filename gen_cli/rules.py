@@ -823,22 +823,8 @@ def report(folder: CallFolder, problems: list[Problem]) -> Report:
         problems = [
             replace(p, message=WITHHELD) if p.path in folder.opened else p for p in problems
         ]
-    texts = {}
-    for problem in problems:
-        source = folder.sources.get(problem.path)
-        if (
-            problem.loc
-            and problem.mark is None
-            and source is not None
-            and problem.path not in texts
-        ):
-            opened = folder.opened.get(problem.path)
-            texts[problem.path] = (
-                opened
-                if opened is not None
-                else source.path.read_text(encoding="utf-8").removeprefix("\ufeff")
-            )
-    diagnostics = sorted(set(locate(problems, texts)))
+    # Located in the text gen read: no file is read twice.
+    diagnostics = sorted(set(locate(problems, {**folder.texts, **folder.opened})))
     checked = {
         "call file": 1,
         "round": len(folder.call.rounds) if folder.call else 0,
