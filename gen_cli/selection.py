@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from gen_cli.models import Call, RequestedAmountRule, Round
@@ -239,8 +238,3 @@ def _unranked_decisions(
         else:
             decisions.append(Decision(item, "non-retenu", None, ZERO, item.below))
     return decisions
-
-
-def round_closed(round_: Round, today: date) -> bool:
-    """True once the round's submission window has ended."""
-    return round_.closes < today

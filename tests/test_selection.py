@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from gen_cli.models import Call, Dossier, Review, Round
 from gen_cli.scoring import Evaluated, evaluate_round
-from gen_cli.selection import STATUSES, Outcome, round_closed, select, tie_key
+from gen_cli.selection import STATUSES, Outcome, select, tie_key
 
 D = Decimal
 ZERO = D(0)
@@ -545,15 +545,6 @@ def test_reserves_never_add_up_to_more_than_the_envelope() -> None:
         "a": ("liste-complementaire", 2, D("12.00"), ZERO),
     }
     assert (outcome.envelope, outcome.granted) == (D(1), D("0.50"))
-
-
-@pytest.mark.parametrize(
-    ("today", "closed"),
-    [(date(2023, 3, 30), False), (date(2023, 3, 31), False), (date(2023, 4, 1), True)],
-)
-def test_round_closed(today: date, closed: bool) -> None:
-    call = _one_criterion_call()
-    assert round_closed(call.rounds[0], today) is closed
 
 
 def test_a_criterion_tie_break_compares_exact_points_not_the_rounded_cent() -> None:
