@@ -89,7 +89,8 @@ def amend_round(
             f"{round_id}; fix them first",
         )
     old = checked.records[round_id]
-    assert old is not None
+    if old is None:
+        raise GenError(f"round {round_id} has no decision record to amend")
     known_late = checked.late.get(round_id, {})
     for ident in late:
         if ident not in known_late:

@@ -50,7 +50,8 @@ def show_dossier(checked: Checked, dossier_id: str, lang: str, *, recompute: boo
         record, note = fresh, "recomputed"
     elif fresh is not None and fresh.get("decisions") != record.get("decisions"):
         note = "stale"
-    assert record is not None
+    if record is None:
+        raise GenError(f"round {round_id} has no decision record: run gen score")
     if dossier_id not in record.get("decisions", {}):
         raise GenError(f"the record of round {round_id} has no decision for {dossier_id!r}")
     return explain_record(checked.call, round_id, record, dossier, lang, note)
@@ -93,7 +94,8 @@ def write_letters(
     reviews = [r for _, r in checked.folder.reviews if r.round == round_id]
     written = build_letters(checked.call, round_id, record, dossiers, reviews, lang)
     dirs = template_dirs(root, templates)
-    assert round_.decision_date is not None  # build_letters checked it
+    if round_.decision_date is None:  # build_letters refuses it first
+        raise GenError(f"round {round_id} has no decision_date in call.yaml")
     files = letter_files(
         written,
         lambda letter: render_template(dirs, "letter.md", letter=letter),

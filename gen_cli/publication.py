@@ -307,18 +307,18 @@ def scdl_rows(publication: Publication) -> list[dict[str, str]]:
     rows = []
     for published in publication.rounds:
         round_ = published.round
-        if published.projects and round_.decision_date is None:
+        decided = round_.decision_date
+        if published.projects and decided is None:
             raise ValueError(
                 f"round {round_.id} has laureates but no decision_date in call.yaml: "
                 "the SCDL file needs the date of the grant decision"
             )
         for project in sorted(published.projects, key=lambda p: p.rank):
-            assert round_.decision_date is not None
             rows.append(
                 {
                     "nomAttribuant": call.funder.name,
                     "idAttribuant": call.funder.siret,
-                    "dateConvention": round_.decision_date.isoformat(),
+                    "dateConvention": decided.isoformat() if decided else "",
                     "referenceDecision": round_.decision_reference or "",
                     "nomBeneficiaire": project.lead_name,
                     "idBeneficiaire": project.lead_siret,

@@ -40,6 +40,7 @@ from gen_cli.lifecycle import (
 )
 from gen_cli.loading import (
     CALL_FILE,
+    JURY_FILE,
     RECORD_FILE,
     REVIEWS_DIR,
     CallFolder,
@@ -117,8 +118,7 @@ class Checked:
     @property
     def call(self) -> Call:
         """The call (only a Checked whose call.yaml loaded is ever built)."""
-        assert self.folder.call is not None
-        return self.folder.call
+        return loaded_call(self.folder)
 
     def state(self, round_id: str) -> State:
         """Where a round stands."""
@@ -170,6 +170,17 @@ class InvalidCall(GenError):
         self.report = report
 
 
+def loaded_call(folder: CallFolder) -> Call:
+    """The folder's call; the commands that need it stop first when call.yaml is invalid.
+
+    Raises:
+        GenError: call.yaml could not be read (exit status 2).
+    """
+    if folder.call is None:
+        raise GenError(f"{folder.call_source.display} could not be read: run gen validate")
+    return folder.call
+
+
 def round_of(call: Call, round_id: str) -> Round:
     """The round of call.yaml with this id; a usage error naming the known ones if none."""
     round_ = call.round(round_id)
@@ -180,11 +191,11 @@ def round_of(call: Call, round_id: str) -> Round:
 
 
 def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None], list[Problem]]:
-    assert folder.call is not None
+    call = loaded_call(folder)
     records: dict[str, dict[str, Any] | None] = {}
     problems = []
     prefix = folder.call_source.display.removesuffix(CALL_FILE)
-    for index, round_ in enumerate(folder.call.rounds):
+    for index, round_ in enumerate(call.rounds):
         path = record_path(folder.root, round_.id)
         shown = f"{prefix}{round_.id}/{path.name}"
         try:
@@ -266,8 +277,7 @@ def _lateness(
     default branch that first brought its file in: the funder's merge, which the
     applicant does not control (the author date, and the ``submitted`` field, they do).
     """
-    call = folder.call
-    assert call is not None
+    call = loaded_call(folder)
     late: dict[str, dict[str, str]] = {}
     problems: list[Problem] = []
     if history is None or not any(isinstance(r, SubmissionWindowRule) for r in call.eligibility):
@@ -325,8 +335,7 @@ def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> li
 
     The applicant sees it in the pull request, while the dossier can still be fixed.
     """
-    call = folder.call
-    assert call is not None
+    call = loaded_call(folder)
     problems = []
     for source, dossier in folder.dossiers:
         round_ = call.round(dossier.round)
@@ -454,8 +463,7 @@ def _anchored(
     folder: CallFolder, records: Mapping[str, Mapping[str, Any] | None], history: History
 ) -> list[Problem]:
     """A round closed on the default branch stays closed, with its closing and amendments."""
-    call = folder.call
-    assert call is not None
+    call = loaded_call(folder)
     problems = []
     prefix = folder.call_source.display.removesuffix(CALL_FILE)
     where = f"on the default branch ({history.branch})"
@@ -725,9 +733,9 @@ def score_round(
     jury = folder.deliberations.get(round_id)
     try:
         outcome, departures = deliberate(outcome, jury[1] if jury else None)
-    except Refused as refused:
-        assert jury is not None
-        raise JuryRefused(refused, jury[0].display) from None
+    except Refused as refused:  # only a deliberation refuses
+        shown = jury[0].display if jury else f"{round_id}/{JURY_FILE}"
+        raise JuryRefused(refused, shown) from None
     inputs = {
         folder.relative(s): sha256_file(s.path)
         for s in folder.round_files(round_id)

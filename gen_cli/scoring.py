@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Literal
 
 from gen_cli.models import (
     Call,
@@ -185,7 +186,7 @@ class CriterionScore:
     """One criterion of a dossier's mark."""
 
     id: str
-    source: str  # "reviews" or "indicator"
+    source: Literal["reviews", "indicator"]
     weight: Decimal
     grades: tuple[Decimal, ...]  # raw grades, sorted (reviews) or () (indicator)
     value: Decimal | None  # aggregated grade, or the indicator's value

@@ -19,11 +19,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
+from typing import Literal, get_args
 
 from gen_cli.models import Call, RequestedAmountRule, Round
 from gen_cli.scoring import CENT, ZERO, Evaluated, q2
 
-STATUSES = ("laureat", "liste-complementaire", "non-retenu", "ineligible", "incomplet", "desiste")
+Status = Literal[
+    "laureat", "liste-complementaire", "non-retenu", "ineligible", "incomplet", "desiste"
+]
+"""A dossier's decision: the words of decision records, in the order they are shown."""
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class Decision:
     """The outcome for one dossier."""
 
     evaluated: Evaluated
-    status: str
+    status: Status
     rank: int | None
     granted: Decimal
     reasons: tuple[str, ...]

@@ -10,7 +10,7 @@ from gen_cli.loading import file_id
 from gen_cli.models import Review, ReviewCriterion, ReviewsRule
 from gen_cli.records import record_text, same_record
 from gen_cli.reviewing import assigned_to
-from gen_cli.rounds import Checked, describe_state, score_rounds
+from gen_cli.rounds import Checked, describe_state, round_of, score_rounds
 from gen_cli.scoring import failed_rules
 
 
@@ -86,8 +86,7 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
     """Count a round's dossiers and reviews and say what blocks scoring and closing."""
     call = checked.call
     folder = checked.folder
-    round_ = call.round(round_id)
-    assert round_ is not None
+    round_ = round_of(call, round_id)
     state = checked.state(round_id)
     files = {s.display for s in folder.round_files(round_id)}
     received = sum(1 for s in folder.dossier_sources if s.path.parent.name == round_id)
