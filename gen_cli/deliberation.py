@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from gen_cli.diagnostics import Problem
+from gen_cli.diagnostics import Problem, listed
 from gen_cli.models import (
     Call,
     Deliberation,
@@ -202,7 +202,7 @@ class OverEnvelope(Refused):
     ) -> None:
         super().__init__(
             f"after the jury's decisions the round grants {q2(granted)}, more than the "
-            f"{q2(envelope)} it could spend; the decisions that add to it: {', '.join(adding)}",
+            f"{q2(envelope)} it could spend; the decisions that add to it: {listed(adding)}",
             where,
         )
 
@@ -308,7 +308,7 @@ def _withdraw(
             granted=need,
             reasons=(
                 *decision.reasons,
-                f"promoted from the waiting list after {', '.join(gone)} withdrew",
+                f"promoted from the waiting list after {listed(gone)} withdrew",
             ),
         )
     return decisions

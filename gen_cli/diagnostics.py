@@ -264,6 +264,18 @@ def more_problems(first: Problem, count: int) -> Problem:
     )
 
 
+#: Items of a list shown in one message; the rest are counted.
+LISTED = 8
+
+
+def listed(items: Iterable[str], limit: int = LISTED) -> str:
+    """Items for a message, comma-separated: the first ``limit``, then how many more."""
+    shown = list(items)
+    if len(shown) <= limit:
+        return ", ".join(shown)
+    return f"{', '.join(shown[:limit])} and {len(shown) - limit:,} more"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

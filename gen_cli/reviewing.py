@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from gen_cli.assignment import Assignment, Move, moves, pairing, solve
-from gen_cli.diagnostics import Problem
+from gen_cli.diagnostics import Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.lifecycle import is_final
 from gen_cli.loading import (
@@ -136,8 +136,8 @@ def summary(assigned: Assigned, round_id: str) -> list[str]:
     if not assigned.moves:
         lines.append("every pair of the previous assignment is kept")
     for move in assigned.moves:
-        removed = ", ".join(move.removed) or "nobody"
-        added = ", ".join(move.added) or "nobody"
+        removed = listed(move.removed) or "nobody"
+        added = listed(move.added) or "nobody"
         lines.append(f"  {move.dossier}: {removed} -> {added}")
     if assigned.moves:
         lines.append(f"{len(assigned.moves)} dossier(s) changed reviewers")

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
 from gen_cli.deliberation import Refused, deliberate
-from gen_cli.diagnostics import Diagnostic, Problem
+from gen_cli.diagnostics import Diagnostic, Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.git import (
     Arrival,
@@ -954,7 +954,7 @@ def records_for_publication(
         if not same_record(record_text(one.path), one.text):
             committed = checked.records[one.result.round.id] or {}
             changed = changed_decisions(committed, one.record)
-            stale.append(f"{one.result.round.id} ({', '.join(changed) or 'inputs changed'})")
+            stale.append(f"{one.result.round.id} ({listed(changed) or 'inputs changed'})")
     if stale:
         raise GenError(
             "decision records are stale for round(s) "

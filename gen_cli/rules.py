@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gen_cli.deliberation import deliberation_problems
-from gen_cli.diagnostics import Diagnostic, Problem, cap_problems
+from gen_cli.diagnostics import Diagnostic, Problem, cap_problems, listed
 from gen_cli.errors import GenError
 from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, file_id, load_call_folder
 from gen_cli.models import (
@@ -516,7 +516,7 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
         if len(entries) > 1:
             others = [s.display for s, _ in entries]
             for source, _ in entries:
-                elsewhere = ", ".join(o for o in others if o != source.display)
+                elsewhere = listed(o for o in others if o != source.display)
                 problems.append(
                     Problem(
                         source.display,
@@ -707,7 +707,7 @@ def _grade_problems(
             Problem(
                 display,
                 "W003",
-                f"dossier {dossier_id!r}: no grade for {', '.join(missing)}",
+                f"dossier {dossier_id!r}: no grade for {listed(missing)}",
                 loc=("evaluations", dossier_id),
                 at_key=True,
             )

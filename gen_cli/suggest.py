@@ -35,6 +35,8 @@ def suggestion(word: str, candidates: Iterable[str], *, close: bool = True) -> s
     if not key:
         return None
     pool = sorted(set(candidates))
+    if word in pool:
+        return None
     by_key = {folded(c): c for c in pool}
     if key in by_key and by_key[key] != word:
         return by_key[key]
