@@ -557,15 +557,22 @@ def _read(folder: CallFolder, source: Source) -> tuple[str | None, list[Problem]
     return text, problems
 
 
+def _parsed(
+    folder: CallFolder, source: Source
+) -> tuple[dict[str, Any] | None, Locations | None, list[Problem]]:
+    """A file's data and locations, or why it cannot be read or parsed."""
+    text, problems = _read(folder, source)
+    if text is None:
+        return None, None, problems
+    return parse_document(text, source.display, MAX_VALUES)
+
+
 DossierRead = tuple[Dossier | None, DossierParts | None, list[Problem]]
 
 
 def _read_dossier(folder: CallFolder, source: Source) -> DossierRead:
     """Read one dossier file: the dossier, what is known of it, and its problems."""
-    text, problems = _read(folder, source)
-    if text is None:
-        return None, None, problems
-    data, where, problems = parse_document(text, source.display, MAX_VALUES)
+    data, where, problems = _parsed(folder, source)
     if data is None:
         return None, None, problems
     return _dossier_from(data, where, source.display)
@@ -603,10 +610,7 @@ def _read_review(
 
     The partial review comes with the dossiers whose evaluation lost a part.
     """
-    text, problems = _read(folder, source)
-    if text is None:
-        return None, None, problems
-    data, where, problems = parse_document(text, source.display, MAX_VALUES)
+    data, where, problems = _parsed(folder, source)
     if data is None:
         return None, None, problems
     review, problems = validated_data(data, where, source.display, Review)
@@ -625,10 +629,7 @@ def _load_with_private(
     folder: CallFolder, source: Source, part: Source, identities: Sequence[Any]
 ) -> DossierRead:
     """A dossier whose private fields are sealed beside it, opened in memory if possible."""
-    text, problems = _read(folder, source)
-    if text is None:
-        return None, None, problems
-    data, where, problems = parse_document(text, source.display, MAX_VALUES)
+    data, where, problems = _parsed(folder, source)
     if data is None:
         return None, None, problems
     call = folder.call

@@ -261,29 +261,21 @@ Mark20 = Annotated[
 Count = Annotated[
     int, Digits, Field(ge=0, le=10_000_000), _schema(type="integer", minimum=0, maximum=10_000_000)
 ]
+
+
+def _digits_schema(digits: int) -> WithJsonSchema:
+    """An identifier of ``digits`` digits, in quotes or not (YAML reads it as a number)."""
+    return _schema(
+        anyOf=[
+            {"type": "string", "pattern": f"^[0-9]{{{digits}}}$"},
+            {"type": "integer", "minimum": 10 ** (digits - 1), "maximum": 10**digits - 1},
+        ]
+    )
+
+
 #: A SIRET in quotes, or unquoted (YAML reads 14 digits as a number: gen takes its digits).
-Siret = Annotated[
-    str,
-    BeforeValidator(_digits_as_text),
-    AfterValidator(_siret),
-    _schema(
-        anyOf=[
-            {"type": "string", "pattern": "^[0-9]{14}$"},
-            {"type": "integer", "minimum": 10**13, "maximum": 10**14 - 1},
-        ]
-    ),
-]
-Siren = Annotated[
-    str,
-    BeforeValidator(_digits_as_text),
-    AfterValidator(_siren),
-    _schema(
-        anyOf=[
-            {"type": "string", "pattern": "^[0-9]{9}$"},
-            {"type": "integer", "minimum": 10**8, "maximum": 10**9 - 1},
-        ]
-    ),
-]
+Siret = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siret), _digits_schema(14)]
+Siren = Annotated[str, BeforeValidator(_digits_as_text), AfterValidator(_siren), _digits_schema(9)]
 Email = Annotated[
     str,
     AfterValidator(_email),
