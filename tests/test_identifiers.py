@@ -72,7 +72,10 @@ def test_la_poste_rules() -> None:
         ),
         ("5249912050001", "SIRET '5249912050001' must be 14 digits"),
         ("524991205000130", "SIRET '524991205000130' must be 14 digits"),
-        ("524 991 205 00013", "SIRET '524 991 205 00013' must be 14 digits"),
+        (
+            "524 991 205 00013",
+            "SIRET '524 991 205 00013' must be 14 digits: remove the spaces, and write 52499120500013",
+        ),
         ("5249912050001A", "SIRET '5249912050001A' must be 14 digits"),
         ("5249912050001٣", "SIRET '5249912050001٣' must be 14 digits"),  # an Arabic-Indic digit
         ("", "SIRET '' must be 14 digits"),
