@@ -4,6 +4,8 @@ user's words (#11)."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from conftest import invoke, run_gen
@@ -48,3 +50,29 @@ def test_options_are_accepted_in_the_order_users_type_them() -> None:
     after = run_gen("score", "--call", "dossiers", "--round", "2021Q3", "--dry-run")
     assert before.code == after.code
     assert before.out == after.out
+
+
+def _imported(statement: str) -> set[str]:
+    """The modules a fresh interpreter imports to run ``statement``."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+
+
+def test_the_command_line_starts_without_the_publication_libraries() -> None:
+    # jinja2, Babel and markdown-it are imported by the commands that render documents
+    loaded = _imported("import gen_cli.cli")
+    assert "gen_cli.cli" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in {"jinja2", "babel", "markdown_it"}}
+
+
+def test_the_pure_core_reads_no_file() -> None:
+    # scoring and selection take models and return values: no YAML, no git, no folder
+    loaded = _imported("import gen_cli.scoring, gen_cli.selection")
+    assert {"gen_cli.scoring", "gen_cli.selection"} <= loaded
+    readers = {"yaml", "gen_cli.yamlload", "gen_cli.loading", "gen_cli.git", "subprocess"}
+    assert not loaded & readers
