@@ -319,15 +319,34 @@ def _multi_line(value: str) -> str:
     return _honest(value, lines=True)
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _not_a_formula(value: str) -> str:
+    # A name or title is published as is in CSV files (SCDL's must not be altered): one
+    # that a spreadsheet would run as a formula is refused at the source.
+    if value.startswith(FORMULA_STARTS):
+        raise PydanticCustomError(
+            "formula",
+            "{value} begins with {sign}, which makes a spreadsheet run the cell as a formula "
+            "when the published data is opened: begin with a letter or a digit",
+            {"value": repr(value if len(value) <= 40 else value[:37] + "..."), "sign": value[0]},
+        )
+    return value
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_one_line),
+    AfterValidator(_not_a_formula),
 ]
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
     AfterValidator(_one_line),
+    AfterValidator(_not_a_formula),
 ]
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_multi_line)]
 

@@ -33,6 +33,7 @@ from gen_cli.errors import GenError
 from gen_cli.git import last_commit_time
 from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
+from gen_cli.models import FORMULA_STARTS
 from gen_cli.publication import (
     LAUREATE_FIELDS,
     SCDL_FIELDS,
@@ -166,12 +167,22 @@ def _template_frame(error: BaseException, dirs: Sequence[Path]) -> str | None:
     return found
 
 
-def _csv(fields: Sequence[str], rows: list[dict[str, str]]) -> str:
+def _csv(fields: Sequence[str], rows: list[dict[str, str]], *, defused: bool = False) -> str:
+    """Rows as CSV text; ``defused``: a cell that would start a formula gets a ' first.
+
+    gen validate refuses names and titles that start one, so this is the second line of
+    defence (OWASP's rule); SCDL's file is written as is, its values must not change.
+    """
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        writer.writerow({k: _defused(v) for k, v in row.items()} if defused else row)
     return buffer.getvalue()
+
+
+def _defused(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
 def render_publication(
@@ -227,7 +238,7 @@ def render_publication(
     files["laureats.md"] = render("laureats.md")
     files["budget.md"] = render("budget.md")
     rows = laureate_rows(publication)
-    files["laureats.csv"] = _csv(LAUREATE_FIELDS, rows).encode("utf-8")
+    files["laureats.csv"] = _csv(LAUREATE_FIELDS, rows, defused=True).encode("utf-8")
     files["laureats.json"] = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     files["budget.json"] = (
         json.dumps(budget_document(publication), ensure_ascii=False, indent=2, sort_keys=True)

@@ -28,6 +28,7 @@ _ERROR_CODES = {
     "weight": "E303",
     "negative_amount": "E306",
     "text_character": "E104",
+    "formula": "E104",
     "date_value": "E104",
     "country": "E104",
 }
@@ -266,6 +267,7 @@ _OWN = frozenset(
         "country",
         "time_zone",
         "bool_value",
+        "formula",
     }
 )
 
