@@ -913,6 +913,39 @@ class Letters(Model):
     )
 
 
+def _web_address(value: str) -> str:
+    # A link on the published site: only to a web page, never javascript: or a file.
+    if not re.fullmatch(r"https://[^\s<>\"']+", value):
+        raise PydanticCustomError(
+            "web_address",
+            "{value} is not a web address: write it in full, starting with https://",
+            {"value": repr(value)},
+        )
+    return value
+
+
+WebAddress = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(_web_address),
+    _schema(type="string", pattern="^https://", maxLength=500),
+]
+
+
+class Licence(Model):
+    """The licence of the published data: Licence Ouverte 2.0 unless the call says otherwise."""
+
+    id: Slug = Field(default="etalab-2.0", description="A short name, such as etalab-2.0.")
+    title: Name = "Licence Ouverte / Open Licence version 2.0"
+    url: WebAddress = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+
+
+class Publishing(Model):
+    """What the published site and open data say of themselves."""
+
+    licence: Licence = Licence()
+
+
 class Call(Model):
     """The call for projects: themes, rounds, rules, grids, reviewers."""
 
@@ -942,6 +975,9 @@ class Call(Model):
     )
     jury: Jury | None = None
     letters: Letters | None = None
+    publication: Publishing = Field(
+        default=Publishing(), description="The licence of the published data."
+    )
 
     def round(self, round_id: str) -> Round | None:
         """The round with this id, or None."""

@@ -364,7 +364,8 @@ def laureate_rows(publication: Publication) -> list[dict[str, str]]:
     rows = []
     for published in publication.rounds:
         round_ = published.round
-        for p in published.projects:
+        # by rank, as subventions.csv: row n of one file is row n of the other
+        for p in sorted(published.projects, key=lambda p: p.rank):
             rows.append(
                 {
                     "round": p.round,

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from gen_cli import formatting, markdown, swap
 from gen_cli.clock import generation_date
+from gen_cli.datapackage import LABELS_FILE, data_package, labels_csv, licence_text
 from gen_cli.errors import GenError
 from gen_cli.git import last_commit_time
 from gen_cli.loading import PUBLICATION_MARKER
@@ -252,6 +253,10 @@ def render_publication(
     if problems:
         raise GenError("subventions.csv does not match the SCDL schema: " + "; ".join(problems[:5]))
     files["subventions.csv"] = scdl.encode("utf-8")
+    files[LABELS_FILE] = labels_csv(publication).encode("utf-8")
+    package = data_package(publication, generated)
+    files["datapackage.json"] = (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode()
+    files["LICENCE"] = licence_text(publication, lang).encode("utf-8")
     files[MARKER] = b"Written by gen publish; the whole folder is replaced at each run.\n"
     return files
 

@@ -29,6 +29,7 @@ _ERROR_CODES = {
     "negative_amount": "E306",
     "text_character": "E104",
     "formula": "E104",
+    "web_address": "E104",
     "date_value": "E104",
     "country": "E104",
 }
@@ -268,6 +269,7 @@ _OWN = frozenset(
         "time_zone",
         "bool_value",
         "formula",
+        "web_address",
     }
 )
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import invoke, replace
+from conftest import invoke, replace, run_gen
+from frictionless import validate
 
 from gen_cli.publish import _csv
 
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
 
 
 @pytest.mark.parametrize("sign", ["=", "+", "-", "@"])
@@ -32,3 +37,54 @@ def test_laureats_csv_defuses_a_cell_that_would_start_a_formula() -> None:
     assert text == "a,b\n'=1+1,'@SUM(A1)\nok,'-2\n"
     # SCDL's file keeps its values as they are
     assert _csv(["a"], [{"a": "=1"}]) == "a\n=1\n"
+
+
+def test_the_published_data_package_validates_with_frictionless(tmp_path: Path) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    done = run_gen(
+        "publish", "--call", call, "--out", tmp_path / "public", SOURCE_DATE_EPOCH="1700000000"
+    )
+    assert done.code == 0, done.err
+    out = tmp_path / "public"
+    report = validate(out / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert [r["path"] for r in package["resources"]] == [
+        "laureats.csv",
+        "subventions.csv",
+        "libelles.csv",
+    ]
+    assert package["licenses"] == [
+        {
+            "name": "etalab-2.0",
+            "title": "Licence Ouverte / Open Licence version 2.0",
+            "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+        }
+    ]
+    assert package["created"] == "2023-11-14T00:00:00Z"
+    assert package["contributors"] == [{"title": "Grande école du numérique", "role": "publisher"}]
+    # every code the laureates use has its label
+    with (out / "libelles.csv").open(encoding="utf-8") as handle:
+        labelled = {(r["type"], r["code"]) for r in csv.DictReader(handle)}
+    with (out / "laureats.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    used = {("region", r["region"]) for r in rows}
+    used |= {("theme", t) for r in rows for t in r["themes"].split(";")}
+    used |= {("public", p) for r in rows for p in r["publics"].split(";")}
+    assert used <= labelled
+    # row n of laureats.csv is row n of subventions.csv
+    with (out / "subventions.csv").open(encoding="utf-8") as handle:
+        grants = list(csv.DictReader(handle))
+    assert [(r["lead_siret"], r["title"], r["granted"]) for r in rows] == [
+        (g["idBeneficiaire"], g["objet"], g["montant"]) for g in grants
+    ]
+    assert (out / "LICENCE").read_text(encoding="utf-8") == (
+        "Les données et documents publiés ici par Grande école du numérique sont mis à "
+        "disposition sous la Licence Ouverte / Open Licence version 2.0.\n"
+        "Texte de la licence\u00a0: https://www.etalab.gouv.fr/licence-ouverte-open-licence/\n"
+    )
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert (
+        '<a href="https://www.etalab.gouv.fr/licence-ouverte-open-licence/">Licence Ouverte / '
+        'Open Licence version 2.0</a> (<a href="LICENCE">LICENCE</a>)'
+    ) in index

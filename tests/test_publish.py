@@ -192,6 +192,9 @@ def test_every_file_is_written(published: Published) -> None:
         "laureats.json",
         "budget.json",
         "subventions.csv",
+        "libelles.csv",
+        "datapackage.json",
+        "LICENCE",
         *(f"rounds/{r}.html" for r in ROUNDS),
         *(f"projects/{i}.html" for i in ids),
     }
@@ -879,7 +882,7 @@ def test_by_default_only_closed_rounds_are_published(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = publish_closed(call, out)
     assert result.output == (
-        f"published 47 laureate(s) of 2 round(s), 59 files in {out}; open {out}/index.html\n"
+        f"published 47 laureate(s) of 2 round(s), 62 files in {out}; open {out}/index.html\n"
     )
     assert sorted(p.name for p in (out / "rounds").iterdir()) == ["2021Q3.html", "2021Q4.html"]
     everything = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
