@@ -8,6 +8,8 @@ from decimal import Decimal
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from gen_cli.models import Call, Round
+
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
@@ -36,5 +38,27 @@ def percent(value: Decimal, lang: str) -> str:
 
 
 def day(value: date, lang: str) -> str:
-    """A date in words: ``18 novembre 2021`` / ``18 November 2021``."""
-    return format_date(value, format="long", locale=LOCALES[lang])
+    """A date in words: ``18 novembre 2021``, ``1er juin 2022`` / ``18 November 2021``."""
+    text = format_date(value, format="long", locale=LOCALES[lang])
+    if lang == "fr" and value.day == 1:
+        return "1er" + text.removeprefix("1")  # French writes the first of a month 1er
+    return text
+
+
+def capitalised(text: str) -> str:
+    """``text`` with a capital first letter."""
+    return text[:1].upper() + text[1:]
+
+
+def round_name(call: Call, round_: Round | None, lang: str) -> str:
+    """How the publication names a round: its label, else the call's word and its closing day.
+
+    ``Relevé du 30 septembre 2021`` / ``Round of 30 September 2021``.
+    """
+    if round_ is None:
+        return ""
+    if round_.label is not None:
+        return str(getattr(round_.label, lang))
+    word = getattr(call.round_word, lang)
+    on = day(round_.closes, lang)
+    return capitalised(f"{word} du {on}" if lang == "fr" else f"{word} of {on}")

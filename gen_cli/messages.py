@@ -6,9 +6,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "fr": {
         "colon": "\u00a0:",
         "laureates": "Lauréats",
-        "laureates_of": "Lauréats du relevé",
-        "round": "Relevé",
-        "rounds": "Relevés",
         "budget": "Budget",
         "budget_summary": "Synthèse budgétaire",
         "home": "Accueil",
@@ -81,9 +78,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "colon": ":",
         "laureates": "Laureates",
-        "laureates_of": "Laureates of round",
-        "round": "Round",
-        "rounds": "Rounds",
         "budget": "Budget",
         "budget_summary": "Budget summary",
         "home": "Home",

@@ -628,6 +628,11 @@ class Round(Model):
     )
     decision_date: Day | None = None
     decision_reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    label: Label | None = Field(
+        default=None,
+        description="How the publication names the round; by default the call's word for a "
+        "round and its closing date, such as « Relevé du 30 septembre 2021 ».",
+    )
 
 
 class Funder(Model):
@@ -977,6 +982,10 @@ class Call(Model):
     letters: Letters | None = None
     publication: Publishing = Field(
         default=Publishing(), description="The licence of the published data."
+    )
+    round_word: Label = Field(
+        default=Label(fr="relevé", en="round"),
+        description="The call's word for a round, such as relevé, relève, vague or session.",
     )
 
     def round(self, round_id: str) -> Round | None:

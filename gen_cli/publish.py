@@ -124,7 +124,11 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     )
     call = publication.call
     themes = {t.id: getattr(t.label, lang) for t in call.themes}
+    word = getattr(call.round_word, lang)
     env.filters.update(
+        round_name=lambda r: formatting.round_name(
+            call, call.round(r) if isinstance(r, str) else r, lang
+        ),
         money=lambda v: formatting.money(Decimal(v), lang),
         number=lambda v: formatting.number(v, lang),
         percent=lambda v: "—" if v is None else formatting.percent(Decimal(v), lang),
@@ -146,6 +150,8 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
         lang=lang,
         call=call,
         call_name=getattr(call.name, lang),
+        round_word=formatting.capitalised(word),
+        rounds_word=formatting.capitalised(word if word.endswith(("s", "x")) else word + "s"),
         publication=publication,
     )
     return env

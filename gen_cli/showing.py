@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from gen_cli.formatting import money, number
+from gen_cli.formatting import money, number, round_name
 from gen_cli.models import Call, Dossier, ReviewCriterion
 
 WORDS: dict[str, dict[str, str]] = {
     "fr": {
         "dossier": "Dossier",
-        "round": "Relevé",
         "theme": "thématique principale",
         "lead": "porteur",
         "requested": "Montant demandé",
@@ -77,7 +76,6 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "dossier": "Dossier",
-        "round": "Round",
         "theme": "principal theme",
         "lead": "lead",
         "requested": "Requested",
@@ -182,11 +180,9 @@ def explain_record(
         out.lines += [w[note], ""]
     out.lines += [
         f"{w['dossier']} {dossier.id} — {dossier.title}",
-        f"{w['round']} {round_id} · {w['theme']} : {themes.get(theme, theme)} · "
-        f"{w['lead']} : {dossier.porteur.name}"
-        if lang == "fr"
-        else f"{w['round']} {round_id} · {w['theme']}: {themes.get(theme, theme)} · "
-        f"{w['lead']}: {dossier.porteur.name}",
+        f"{round_name(call, call.round(round_id), lang)} · {w['theme']}"
+        f"{_colon(lang)}{themes.get(theme, theme)} · {w['lead']}{_colon(lang)}"
+        f"{dossier.porteur.name}",
         f"{w['requested']}{_colon(lang)}{amount(mine['requested'])} "
         f"({w['total_cost']} {amount(dossier.budget.total_cost)})",
         "",

@@ -93,9 +93,9 @@ def test_click_through_offline(site: Path, watched: Watched) -> None:
     assert page.title() == "Appel à projets innovation de la Grande école du numérique"
     assert page.locator("h1").inner_text() == page.title()
 
-    page.get_by_role("link", name="2021Q3", exact=True).click()
+    page.get_by_role("link", name="Relevé du 30 septembre 2021", exact=True).first.click()
     assert page.url == url(site, "rounds/2021Q3.html")
-    assert page.locator("h1").inner_text() == "Lauréats du relevé 2021Q3"
+    assert page.locator("h1").inner_text() == "Lauréats — Relevé du 30 septembre 2021"
     row = page.locator("tr", has=page.get_by_role("link", name="Lovelace", exact=True))
     assert row.locator("td").all_inner_texts() == [
         "Ada Tech School",
