@@ -647,6 +647,10 @@ class Goal(Model):
 
     people: Annotated[int, Digits, Field(ge=1)]
     by: Day
+    what: Label = Field(
+        default=Label(fr="personnes formées", en="people trained"),
+        description="What the goal counts, as the call says it (after the number).",
+    )
 
 
 class _Rule(Model):

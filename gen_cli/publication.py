@@ -131,6 +131,12 @@ class Publication:
         return tuple(p for r in self.rounds for p in r.projects)
 
     @property
+    def pending(self) -> tuple[Round, ...]:
+        """The call's rounds not published: no decision yet to show (never « 0 lauréats »)."""
+        shown = {r.round.id for r in self.rounds}
+        return tuple(r for r in self.call.rounds if r.id not in shown)
+
+    @property
     def draft(self) -> bool:
         """True when a published round is provisional."""
         return any(r.draft for r in self.rounds)

@@ -126,6 +126,7 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     themes = {t.id: getattr(t.label, lang) for t in call.themes}
     word = getattr(call.round_word, lang)
     env.filters.update(
+        label=lambda v: getattr(v, lang),
         round_name=lambda r: formatting.round_name(
             call, call.round(r) if isinstance(r, str) else r, lang
         ),

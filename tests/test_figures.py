@@ -1,0 +1,84 @@
+"""Figures that cannot be misread (#12): undecided rounds, named remainders, defined indicators."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SECRETARIAT_KEY, run_gen
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+
+
+def _text(page: str) -> str:
+    """A page's visible text, on one line."""
+    body = re.sub(r"<(style|title)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example call published with its provisional round (2022Q1) by the installed gen."""
+    base = tmp_path_factory.mktemp("figures")
+    call = Path(shutil.copytree(EXAMPLE, base / "call"))
+    done = run_gen(
+        "publish", "--call", call, "--out", base / "public", "--draft",
+        GEN_AGE_IDENTITY=str(SECRETARIAT_KEY),
+    )  # fmt: skip
+    assert done.code == 0, done.err
+    return base / "public"
+
+
+def _page(site: Path, name: str) -> str:
+    return (site / name).read_text(encoding="utf-8")
+
+
+def test_a_round_not_decided_is_a_decision_to_come_not_zero_laureates(site: Path) -> None:
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", _page(site, "index.html"))
+    pending = [_text(r) for r in rows if "30 juin 2022" in r]
+    assert pending == ["Relevé du 30 juin 2022 30 juin 2022 décision à venir"]
+    assert not (site / "rounds" / "2022Q2.html").exists()
+    # its envelope is counted nowhere: 730,000 + 870,000 + 600,000 for the three decided
+    text = _text(_page(site, "index.html"))
+    assert "Enveloppes des relevés publiés 2 200 000 €" in text.replace("\u202f", " ").replace(
+        "\u00a0", " "
+    )
+
+
+def test_every_remainder_says_what_it_is_the_remainder_of(site: Path) -> None:
+    index = _text(_page(site, "index.html")).replace("\u202f", " ").replace("\u00a0", " ")
+    assert "Reste des enveloppes publiées 2 45 500 €" in index  # 2: its footnote
+    budget = _text(_page(site, "budget.html")).replace("\u202f", " ").replace("\u00a0", " ")
+    assert (
+        "Budget de l'appel non attribué : 1 845 500 € (budget de l'appel moins les montants "
+        "accordés dans les relevés publiés)."
+    ) in budget
+    assert "Reste de l'enveloppe 2 6 500 €" in budget  # the round of 30 September 2021
+    assert not re.search(r"\bReste \d", index + budget)  # never a bare « Reste »
+
+
+@pytest.mark.parametrize("page", ["index.html", "budget.html", "rounds/2021Q3.html"])
+def test_every_indicator_is_defined_where_it_is_shown(site: Path, page: str) -> None:
+    content = _page(site, page)
+    for anchor, words in [
+        ("def-rate", "Taux de sélection : nombre de lauréats rapporté au nombre de dossiers reçus."),
+        ("def-women", "Lauréats visant le public féminin : part des lauréats dont les publics "
+         "visés comprennent les femmes."),
+        ("def-people", "Personnes visées : somme des personnes que les projets lauréats "
+         "prévoient de former, d'après leurs dossiers ; ce n'est pas un nombre de personnes "
+         "formées."),
+    ]:  # fmt: skip
+        assert f'href="#{anchor}"' in content
+        (item,) = re.findall(rf'<li id="{anchor}">(.*?)</li>', content)
+        assert _text(item).replace("\u202f", " ").replace("\u00a0", " ") == words
+
+
+def test_people_targeted_are_not_set_against_the_goal_of_people_trained(site: Path) -> None:
+    budget = _text(_page(site, "budget.html")).replace("\u00a0", " ")
+    assert "(objectif" not in budget
+    assert "Objectif de l'appel : 10 000 personnes formées d'ici le 31 décembre 2022." in (
+        budget.replace("\u202f", " ")
+    )
