@@ -225,15 +225,14 @@ def render_publication(
             raise GenError(f"template {where}: {message}") from None
 
     files: dict[str, bytes] = {}
-    files["index.html"] = render("index.html", root="")
-    files["budget.html"] = render("budget.html", root="")
+    files["index.html"] = render("index.html", root="", page="index.html")
+    files["budget.html"] = render("budget.html", root="", page="budget.html")
     for published in publication.rounds:
-        files[f"rounds/{published.round.id}.html"] = render(
-            "round.html", root="../", published=published
-        )
+        page = f"rounds/{published.round.id}.html"
+        files[page] = render("round.html", root="../", published=published, page=page)
         for project in published.projects:
             files[f"projects/{project.id}.html"] = render(
-                "project.html", root="../", project=project, published=published
+                "project.html", root="../", project=project, published=published, page=""
             )
     for name in STATIC:
         try:

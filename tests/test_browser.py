@@ -210,3 +210,61 @@ def test_axe_reports_what_it_should(watched: Watched) -> None:
     found = {v["id"]: v["impact"] for v in Axe().run(watched.page).response["violations"]}
     assert found["html-has-lang"] == "serious"
     assert found["label"] == "critical"
+
+
+PAGES = ["index.html", "budget.html", "rounds/2021Q3.html", "rounds/2022Q1.html",
+         "projects/lovelace.html", "projects/tech-my-ge.html"]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_every_page_reads_at_every_width(site: Path, watched: Watched, width: int) -> None:
+    page = watched.page
+    page.set_viewport_size({"width": width, "height": 800})
+    problems = {}
+    for path in sorted(site.rglob("*.html")):
+        page.goto(path.as_uri())
+        found = page.evaluate(
+            """(width) => {
+              const out = [];
+              if (document.documentElement.scrollWidth > width) out.push("scrolls sideways");
+              for (const cell of document.querySelectorAll("td.num, .figures td, .bar-value")) {
+                const box = cell.getBoundingClientRect();
+                if (box.right > width + 0.5 || box.width === 0)
+                  out.push("amount out of sight: " + cell.textContent);
+              }
+              const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+              while (walker.nextNode()) {
+                const node = walker.currentNode;
+                const owner = node.parentElement;
+                if (!node.textContent.trim() || owner.closest(".visually-hidden, .skip")) continue;
+                const size = parseFloat(getComputedStyle(owner).fontSize);
+                if (size < 12) out.push(size + "px: " + node.textContent.trim());
+              }
+              return out;
+            }""",
+            width,
+        )
+        if found:
+            problems[path.relative_to(site).as_posix()] = found[:3]
+    assert problems == {}
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_no_violation_of_any_impact(
+    site: Path, watched: Watched, name: str, width: int
+) -> None:
+    page = watched.page
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(url(site, name))
+    violations = Axe().run(page).response["violations"]
+    assert violations == [], describe(violations)
+
+
+def test_the_navigation_marks_the_current_page(site: Path, watched: Watched) -> None:
+    page = watched.page
+    page.goto(url(site, "rounds/2021Q3.html"))
+    current = page.locator('nav a[aria-current="page"]')
+    assert current.all_inner_texts() == ["Relevé du 30 septembre 2021"]
+    page.goto(url(site, "budget.html"))
+    assert page.locator('nav a[aria-current="page"]').all_inner_texts() == ["Budget"]
