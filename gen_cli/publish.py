@@ -9,8 +9,10 @@ then replaced in one rename, so an error leaves the previous publication intact.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -48,6 +50,7 @@ from gen_cli.regions import REGIONS
 from gen_cli.rounds import Checked, check_publishable, records_for_publication
 from gen_cli.tableschema import check_csv, scdl_schema
 
+MAP_FILE = "data/map/regions.json"
 #: A file at the root of every publication, so gen never replaces a folder it did not write.
 MARKER = PUBLICATION_MARKER
 STATIC = ("style.css",)
@@ -127,6 +130,7 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     word = getattr(call.round_word, lang)
     env.filters.update(
         label=lambda v: getattr(v, lang),
+        step=_step,
         round_name=lambda r: formatting.round_name(
             call, call.round(r) if isinstance(r, str) else r, lang
         ),
@@ -151,11 +155,27 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
         lang=lang,
         call=call,
         call_name=getattr(call.name, lang),
+        regions_map=_regions_map(),
         round_word=formatting.capitalised(word),
         rounds_word=formatting.capitalised(word if word.endswith(("s", "x")) else word + "s"),
         publication=publication,
     )
     return env
+
+
+def _step(amount: Decimal, top: Decimal) -> int:
+    """The colour class (1 to 5) of an amount on a map whose largest amount is ``top``."""
+    if not top or amount <= 0:
+        return 0
+    return max(1, min(5, math.ceil(Decimal(amount) * 5 / Decimal(top))))
+
+
+@functools.cache
+def _regions_map() -> dict[str, Any]:
+    """The regions' outlines shipped with gen (see gen_cli/data/map/SOURCE.md)."""
+    text = resources.files("gen_cli").joinpath(MAP_FILE).read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def _template_frame(error: BaseException, dirs: Sequence[Path]) -> str | None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import SECRETARIAT_KEY, run_gen
 
+from gen_cli.regions import REGIONS
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
 
 
@@ -82,3 +84,47 @@ def test_people_targeted_are_not_set_against_the_goal_of_people_trained(site: Pa
     assert "Objectif de l'appel : 10 000 personnes formées d'ici le 31 décembre 2022." in (
         budget.replace("\u202f", " ")
     )
+
+
+@pytest.mark.parametrize("page", ["budget.html", "rounds/2021Q3.html"])
+def test_the_map_colours_every_region_with_a_laureate_and_its_table_gives_the_amount(
+    site: Path, page: str
+) -> None:
+    content = _page(site, page)
+    figure = re.findall(r'<figure class="map">(.*?)</figure>', content, flags=re.S)[0]
+    regions = {
+        region: (int(step), _text(title))
+        for step, region, title in re.findall(
+            r'class="region step-(\d)" data-region="([a-z-]+)"[^>]*><title>(.*?)</title>', figure
+        )
+    }
+    assert len(regions) == 18  # the 13 metropolitan regions and the 5 overseas
+    # the table beside the map: region, laureates, amount
+    after = content[content.index(figure) :]
+    rows = re.findall(r"<caption>Par région</caption>(.*?)</table>", after, flags=re.S)[0]
+    granted = {
+        _slug(_text(name)): _text(amount)
+        for name, amount in re.findall(
+            r'<th scope="row">(.*?)</th><td[^>]*>.*?</td><td[^>]*>(.*?)</td>', rows
+        )
+    }
+    assert granted, "the table lists the regions with a laureate"
+    for region, (step, title) in regions.items():
+        if region in granted:
+            assert step >= 1, region
+            assert title.startswith(f"{REGIONS[region].fr} : {granted[region]} ("), title
+        else:
+            assert (step, title) == (0, f"{REGIONS[region].fr} : aucun lauréat"), region
+
+
+def _slug(name: str) -> str:
+    return next(slug for slug, region in REGIONS.items() if region.fr == name)
+
+
+def test_the_map_s_geometry_ships_with_its_source_and_licence() -> None:
+    from importlib import resources
+
+    folder = resources.files("gen_cli").joinpath("data/map")
+    source = folder.joinpath("SOURCE.md").read_text(encoding="utf-8")
+    assert "Licence Ouverte" in source and "GEOFLA" in source
+    assert len(folder.joinpath("regions.json").read_bytes()) < 40_000
