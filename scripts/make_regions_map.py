@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gen_cli.regions import REGIONS  # noqa: E402
+from gen_cli.regions import REGIONS
 
 OUT = Path(__file__).resolve().parent.parent / "gen_cli" / "data" / "map" / "regions.json"
 OVERSEAS = ["guadeloupe", "martinique", "guyane", "la-reunion", "mayotte"]
@@ -83,7 +83,15 @@ def _distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, fl
 
 
 def _area(ring: Ring) -> float:
-    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]))) / 2
+    return (
+        abs(
+            sum(
+                x1 * y2 - x2 * y1
+                for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)
+            )
+        )
+        / 2
+    )
 
 
 def _path(rings: list[Ring]) -> str:
