@@ -35,12 +35,18 @@ class Project:
     region: str
     partners: tuple[tuple[str, str], ...]  # (name, role)
     granted: Decimal
+    total_cost: Decimal
     people: int
     women_percent: Decimal
     publics: tuple[str, ...]
     start: date
     end: date
     rank: int
+
+    @property
+    def grant_share(self) -> Decimal | None:
+        """The share of the project's total cost the grant covers (0 to 1)."""
+        return self.granted / self.total_cost if self.total_cost else None
 
     @property
     def targets_women(self) -> bool:
@@ -117,6 +123,14 @@ class PublishedRound:
 
 
 @dataclass(frozen=True)
+class Consumed:
+    """What the call had granted once a round was decided, that round's included."""
+
+    round: Round
+    granted: Decimal
+
+
+@dataclass(frozen=True)
 class Publication:
     """Everything the templates and open-data files are made from."""
 
@@ -129,6 +143,15 @@ class Publication:
     def projects(self) -> tuple[Project, ...]:
         """Every laureate of the published rounds."""
         return tuple(p for r in self.rounds for p in r.projects)
+
+    @property
+    def consumed(self) -> tuple[Consumed, ...]:
+        """The call's budget granted round after round: cumulative, in the rounds' order."""
+        out, total = [], ZERO
+        for published in self.rounds:
+            total += published.budget.granted
+            out.append(Consumed(published.round, total))
+        return tuple(out)
 
     @property
     def pending(self) -> tuple[Round, ...]:
@@ -155,6 +178,7 @@ def _project(dossier: Dossier, decision: Mapping[str, Any]) -> Project:
         region=dossier.porteur.region,
         partners=tuple((p.name, p.role) for p in dossier.partners),
         granted=Decimal(str(decision["granted"])),
+        total_cost=dossier.budget.total_cost,
         people=dossier.beneficiaries.people,
         women_percent=dossier.beneficiaries.women_percent,
         publics=tuple(dossier.beneficiaries.publics),

@@ -130,6 +130,9 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     word = getattr(call.round_word, lang)
     env.filters.update(
         label=lambda v: getattr(v, lang),
+        worded=lambda text: text.replace("{Word}", formatting.capitalised(word)).replace(
+            "{word}", word
+        ),
         step=_step,
         round_name=lambda r: formatting.round_name(
             call, call.round(r) if isinstance(r, str) else r, lang

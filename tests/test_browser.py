@@ -109,7 +109,7 @@ def test_click_through_offline(site: Path, watched: Watched) -> None:
     assert heading.inner_text() == "Lovelace"
     assert heading.is_visible()
     lead = page.locator("tr", has=page.locator("th", has_text="Porteur")).locator("td")
-    assert lead.inner_text() == "Ada Tech School"
+    assert lead.inner_text() == "Ada Tech School (SIRET 34652218809976)"
     assert lead.is_visible()
     amount = page.locator("tr", has=page.locator("th", has_text="Montant accordé")).locator("td")
     assert amount.inner_text() == f"38{NNBSP}000{NBSP}€"

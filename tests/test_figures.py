@@ -58,7 +58,8 @@ def test_every_remainder_says_what_it_is_the_remainder_of(site: Path) -> None:
         "Budget de l'appel non attribué : 1 845 500 € (budget de l'appel moins les montants "
         "accordés dans les relevés publiés)."
     ) in budget
-    assert "Reste de l'enveloppe 2 6 500 €" in budget  # the round of 30 September 2021
+    # round by round, then the whole call: 6,500 + 13,500 + 25,500 = 45,500
+    assert "Reste de l'enveloppe 2 6 500 € 13 500 € 25 500 € 45 500 €" in budget
     assert not re.search(r"\bReste \d", index + budget)  # never a bare « Reste »
 
 
