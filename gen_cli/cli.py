@@ -540,8 +540,13 @@ def publish(
         ),
     ] = False,
     date_from_git: Annotated[
-        bool, typer.Option("--date-from-git", help="Date the publication with the last commit.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--date-from-git/--no-date",
+            help="Date the publication with the last commit that changed the call (the "
+            "default inside git; required with --date-from-git), or not at all.",
+        ),
+    ] = None,
     call: CallOption = None,
     use_git: GitOption = None,
     identity: IdentityOption = None,

@@ -33,7 +33,7 @@ from gen_cli import formatting, markdown, swap
 from gen_cli.clock import generation_date
 from gen_cli.datapackage import LABELS_FILE, data_package, labels_csv, licence_text
 from gen_cli.errors import GenError
-from gen_cli.git import last_commit_time
+from gen_cli.git import GitError, last_commit_time
 from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
 from gen_cli.models import FORMULA_STARTS
@@ -413,12 +413,14 @@ def publish_call(
     lang: str = "fr",
     templates: Path | None = None,
     draft: bool = False,
-    date_from_git: bool = False,
+    date_from_git: bool | None = None,
 ) -> Published:
     """Publish the closed rounds (and with ``draft`` the scored ones) of a checked call.
 
-    The date is SOURCE_DATE_EPOCH's, else the last commit's with ``date_from_git``, else
-    today's. Nothing is written unless everything rendered and checked.
+    The publication's date is SOURCE_DATE_EPOCH's; else the date of the last commit that
+    changed the call folder (``date_from_git`` None: when there is one; True: required;
+    False: no date). Never the time of the run, so the same inputs give the same bytes.
+    Nothing is written unless everything rendered and checked.
 
     Raises:
         GenError: a round cannot be published, or ``out`` is not a folder gen may replace.
@@ -429,8 +431,13 @@ def publish_call(
     dossiers = {d.id: d for _, d in checked.folder.dossiers}
     publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
     stamp = os.environ.get("SOURCE_DATE_EPOCH")
-    if date_from_git and not stamp:
-        stamp = str(last_commit_time(root))
+    if not stamp and date_from_git is not False:
+        try:
+            stamp = str(last_commit_time(root))
+        except GitError:
+            if date_from_git:
+                raise
+            stamp = None  # not in git: undated rather than dated by the clock
     files = render_publication(
         publication, lang, template_dirs(root, templates), generation_date(stamp)
     )

@@ -663,6 +663,15 @@ def test_date_from_git(tmp_path: Path) -> None:
     publish(call, tmp_path / "out", "--date-from-git")
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "· Publié le 3 juin 2022</p>" in index
+    # the default inside git: the last commit that changed the call, not the clock
+    publish(call, tmp_path / "default")
+    assert "· Publié le 3 juin 2022</p>" in (tmp_path / "default" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    package = (tmp_path / "default" / "datapackage.json").read_text(encoding="utf-8")
+    assert '"created": "2022-06-03T00:00:00Z"' in package
+    publish(call, tmp_path / "undated", "--no-date")
+    assert "Publié le" not in (tmp_path / "undated" / "index.html").read_text(encoding="utf-8")
     # SOURCE_DATE_EPOCH wins over the commit
     publish(call, tmp_path / "out", "--date-from-git", SOURCE_DATE_EPOCH=EPOCH)
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
