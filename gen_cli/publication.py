@@ -423,6 +423,31 @@ def laureate_rows(publication: Publication) -> list[dict[str, str]]:
     return rows
 
 
+def laureate_items(publication: Publication) -> list[dict[str, Any]]:
+    """laureats.json: the rows of laureats.csv, typed (laureats.schema.json).
+
+    Counts are numbers, lists are arrays, amounts and percentages decimal strings (exact).
+    """
+    items = []
+    for row, project in zip(
+        laureate_rows(publication),
+        (p for r in publication.rounds for p in sorted(r.projects, key=lambda p: p.rank)),
+        strict=True,
+    ):
+        items.append(
+            {
+                **row,
+                "themes": list(project.themes),
+                "partners": [{"name": name, "role": role} for name, role in project.partners],
+                "people_targeted": project.people,
+                "publics": list(project.publics),
+                "decision_date": row["decision_date"] or None,
+                "decision_reference": row["decision_reference"] or None,
+            }
+        )
+    return items
+
+
 def _budget_document(budget: Budget) -> dict[str, Any]:
     return {
         "dossiers_received": budget.received,

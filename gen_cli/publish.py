@@ -43,6 +43,7 @@ from gen_cli.publication import (
     Publication,
     budget_document,
     build_publication,
+    laureate_items,
     laureate_rows,
     scdl_rows,
 )
@@ -51,6 +52,8 @@ from gen_cli.rounds import Checked, check_publishable, records_for_publication
 from gen_cli.tableschema import check_csv, scdl_schema
 
 MAP_FILE = "data/map/regions.json"
+#: The JSON Schemas of the published JSON files, shipped with gen and published beside them.
+JSON_SCHEMAS = ("laureats.schema.json", "budget.schema.json")
 #: A file at the root of every publication, so gen never replaces a folder it did not write.
 MARKER = PUBLICATION_MARKER
 STATIC = ("style.css",)
@@ -269,7 +272,10 @@ def render_publication(
     files["budget.md"] = render("budget.md")
     rows = laureate_rows(publication)
     files["laureats.csv"] = _csv(LAUREATE_FIELDS, rows, defused=True).encode("utf-8")
-    files["laureats.json"] = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    items = laureate_items(publication)
+    files["laureats.json"] = (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode()
+    for name in JSON_SCHEMAS:
+        files[name] = resources.files("gen_cli").joinpath(f"data/schemas/{name}").read_bytes()
     files["budget.json"] = (
         json.dumps(budget_document(publication), ensure_ascii=False, indent=2, sort_keys=True)
         + "\n"

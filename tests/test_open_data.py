@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 from conftest import invoke, replace, run_gen
 from frictionless import validate
@@ -88,3 +89,31 @@ def test_the_published_data_package_validates_with_frictionless(tmp_path: Path) 
         '<a href="https://www.etalab.gouv.fr/licence-ouverte-open-licence/">Licence Ouverte / '
         'Open Licence version 2.0</a> (<a href="LICENCE">LICENCE</a>)'
     ) in index
+
+
+def test_the_json_files_validate_against_their_published_schemas(tmp_path: Path) -> None:
+
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    done = run_gen("publish", "--call", call, "--out", tmp_path / "public")
+    assert done.code == 0, done.err
+    out = tmp_path / "public"
+    for name in ("laureats", "budget"):
+        schema = json.loads((out / f"{name}.schema.json").read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        document = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        assert [e.message for e in validator.iter_errors(document)] == [], name
+    (lovelace,) = [
+        item
+        for item in json.loads((out / "laureats.json").read_text(encoding="utf-8"))
+        if item["id"] == "lovelace"
+    ]
+    assert (lovelace["people_targeted"], lovelace["granted"], lovelace["themes"]) == (
+        150,
+        "38000.00",
+        ["ingenierie-pedagogique", "recrutement"],
+    )
+    budget = json.loads((out / "budget.json").read_text(encoding="utf-8"))
+    assert (budget["call"]["laureates"], budget["call"]["granted"]) == (47, "1580000.00")

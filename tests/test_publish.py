@@ -195,6 +195,8 @@ def test_every_file_is_written(published: Published) -> None:
         "libelles.csv",
         "datapackage.json",
         "LICENCE",
+        "laureats.schema.json",
+        "budget.schema.json",
         *(f"rounds/{r}.html" for r in ROUNDS),
         *(f"projects/{i}.html" for i in ids),
     }
@@ -204,7 +206,7 @@ def test_every_file_is_written(published: Published) -> None:
         "open public/index.html\n"
     )
     assert published.stdout == (
-        "published 64 laureate(s) of 3 round(s), 80 files in public; open public/index.html\n"
+        "published 64 laureate(s) of 3 round(s), 82 files in public; open public/index.html\n"
     )
     assert published.files[".gen-publication"] == (
         b"Written by gen publish; the whole folder is replaced at each run.\n"
@@ -236,7 +238,20 @@ def test_laureates_csv_and_json_hold_the_same_rows(published: Published) -> None
     text = published.files["laureats.csv"].decode("utf-8")
     assert text.splitlines()[0] == ",".join(LAUREATE_FIELDS)
     rows = csv_rows(published.out / "laureats.csv")
-    assert json.loads(published.files["laureats.json"]) == rows
+    items = json.loads(published.files["laureats.json"])
+    # the same rows, typed: arrays for lists, numbers for counts, null for nothing
+    assert [
+        {
+            **item,
+            "themes": ";".join(item["themes"]),
+            "partners": ";".join(p["name"] for p in item["partners"]),
+            "publics": ";".join(item["publics"]),
+            "people_targeted": str(item["people_targeted"]),
+            "decision_date": item["decision_date"] or "",
+            "decision_reference": item["decision_reference"] or "",
+        }
+        for item in items
+    ] == rows
     (lovelace,) = [r for r in rows if r["id"] == "lovelace"]
     assert lovelace == {
         "round": "2021Q3",
@@ -488,7 +503,7 @@ def test_private_fields_are_never_published(tmp_path: Path) -> None:
     publish(call, tmp_path / "out")
 
     files = tree(tmp_path / "out")
-    assert len(files) == 80
+    assert len(files) == 82
     everything = b"\n".join(files.values())
     assert b"PRIVATEMARKER" in (call / "2021Q3" / "lovelace.yaml").read_bytes()
     assert b"PUBLICMARKER000Z" in files["projects/lovelace.html"]
@@ -894,7 +909,7 @@ def test_by_default_only_closed_rounds_are_published(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = publish_closed(call, out)
     assert result.output == (
-        f"published 47 laureate(s) of 2 round(s), 62 files in {out}; open {out}/index.html\n"
+        f"published 47 laureate(s) of 2 round(s), 64 files in {out}; open {out}/index.html\n"
     )
     assert sorted(p.name for p in (out / "rounds").iterdir()) == ["2021Q3.html", "2021Q4.html"]
     everything = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
@@ -932,7 +947,7 @@ def test_one_round(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
     result = publish(call, tmp_path / "out", "--round", "2022Q1")
     out = tmp_path / "out"
-    assert f"published 17 laureate(s) of 1 round(s), 31 files in {out}" in result.output
+    assert f"published 17 laureate(s) of 1 round(s), 33 files in {out}" in result.output
     assert sorted(p.name for p in (out / "rounds").iterdir()) == ["2022Q1.html"]
     assert {r["round"] for r in csv_rows(out / "laureats.csv")} == {"2022Q1"}
     assert len(csv_rows(out / "subventions.csv")) == 17
