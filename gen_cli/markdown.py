@@ -30,8 +30,9 @@ _PARSER.validateLink = lambda url: True  # type: ignore[method-assign]
 _RENDERER = MarkdownIt("commonmark", {"html": False}).disable("image")
 _RENDERER.validateLink = lambda url: is_safe_link(url)  # type: ignore[method-assign]
 
-_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
-_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|~"} | _HTML)
+_HTML = {"<": "&lt;", ">": "&gt;"}
+#: An ampersand is literal in Markdown unless it starts a character reference (&amp; &#38;).
+_REFERENCE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 # Inside a summary's text, only what could start markup where it stands is escaped, so the
 # Markdown file stays readable; what matters only at the start of a line is handled there.
 _INLINE_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | _HTML)
@@ -47,8 +48,17 @@ def is_safe_link(url: str) -> bool:
 
 
 def escape(text: object) -> str:
-    """Text written into a Markdown document so that it shows as itself: no markup, no HTML."""
-    return str(text).translate(_SPECIAL)
+    """Text written into a Markdown document so that it shows as itself: no markup, no HTML.
+
+    Only what could start markup where it stands is escaped (``Île-de-France`` stays as it
+    is), so that the file reads as well raw as rendered.
+    """
+    return "\n".join(_line(line) for line in _as_text(str(text)).split("\n"))
+
+
+def _as_text(text: str) -> str:
+    """Text with what would be markup or HTML where it stands escaped."""
+    return _REFERENCE.sub("&amp;", text).translate(_INLINE_SPECIAL)
 
 
 def safe_markdown(text: str) -> str:
@@ -201,7 +211,7 @@ def _span(node: SyntaxTreeNode) -> str:
     if kind == "strong":
         return "**" + _spans(node.children) + "**"
     if kind == "code_inline":
-        return _flat(node.content).translate(_INLINE_SPECIAL)  # shown as text, like code blocks
+        return _as_text(_flat(node.content))  # shown as text, like code blocks
     if kind == "link":
         words = _spans(node.children)
         href = str(node.attrs.get("href", ""))
@@ -210,7 +220,7 @@ def _span(node: SyntaxTreeNode) -> str:
         return words
     if kind == "image":
         return _spans(node.children)
-    return _flat(node.content).translate(_INLINE_SPECIAL)
+    return _as_text(_flat(node.content))
 
 
 def _escape_line_start(match: re.Match[str]) -> str:

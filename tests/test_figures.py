@@ -129,3 +129,18 @@ def test_the_map_s_geometry_ships_with_its_source_and_licence() -> None:
     source = folder.joinpath("SOURCE.md").read_text(encoding="utf-8")
     assert "Licence Ouverte" in source and "GEOFLA" in source
     assert len(folder.joinpath("regions.json").read_bytes()) < 40_000
+
+
+def test_the_markdown_reads_cleanly_raw_and_has_a_table_per_round(site: Path) -> None:
+    for name in ("laureats.md", "budget.md"):
+        text = _page(site, name)
+        assert "\\" not in text, name  # no escape where Markdown does not need one
+        assert not re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+);", text), name  # no entity
+    laureats = _page(site, "laureats.md")
+    assert (
+        "## Relevé du 30 septembre 2021\n\n"
+        "| Dossiers reçus | Lauréats | Montant accordé | Enveloppe | Liste complémentaire |\n"
+        "|---:|---:|---:|---:|---:|\n"
+        "| 41 | 21 | 723\u202f500\u00a0€ | 730\u202f000\u00a0€ | 4 |\n"
+    ) in laureats
+    assert "- Région\u00a0: Île-de-France\n" in laureats
