@@ -137,6 +137,8 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
             "{word}", word
         ),
         step=_step,
+        # French counts 0 and 1 in the singular (« 1 lauréat », « 0 dossier »), English 1 only
+        plural=lambda n, one, many: one if (n < 2 if lang == "fr" else n == 1) else many,
         round_name=lambda r: formatting.round_name(
             call, call.round(r) if isinstance(r, str) else r, lang
         ),
