@@ -950,9 +950,21 @@ class Licence(Model):
 
 
 class Publishing(Model):
-    """What the published site and open data say of themselves."""
+    """What the published site and open data say of themselves: licence and identity."""
 
     licence: Licence = Licence()
+    legal_notice: WebAddress | None = Field(default=None, description="Mentions légales.")
+    personal_data: WebAddress | None = Field(
+        default=None, description="How the funder handles personal data."
+    )
+    accessibility: WebAddress | None = Field(
+        default=None, description="The accessibility statement (déclaration d'accessibilité)."
+    )
+    accessibility_status: Literal["full", "partial", "none"] | None = Field(
+        default=None,
+        description="RGAA compliance the statement declares: full, partial or none.",
+    )
+    contact: Email | None = Field(default=None, description="Where the public may write.")
 
 
 class Call(Model):

@@ -144,3 +144,19 @@ def test_the_markdown_reads_cleanly_raw_and_has_a_table_per_round(site: Path) ->
         "| 41 | 21 | 723\u202f500\u00a0€ | 730\u202f000\u00a0€ | 4 |\n"
     ) in laureats
     assert "- Région\u00a0: Île-de-France\n" in laureats
+
+
+def test_every_page_says_who_publishes_and_links_the_legal_pages(site: Path) -> None:
+    for name in ("index.html", "budget.html", "rounds/2021Q3.html", "projects/lovelace.html"):
+        page = _page(site, name)
+        assert '<p class="funder">Grande école du numérique</p>' in page, name
+        footer = page[page.index("<footer") :]
+        assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', footer) == [
+            ("https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+             "Licence Ouverte / Open Licence version 2.0"),
+            ("https://example.org/mentions-legales", "Mentions légales"),
+            ("https://example.org/donnees-personnelles", "Données personnelles"),
+            ("https://example.org/accessibilite", "Accessibilité"),
+            ("mailto:contact@example.org", "contact@example.org"),
+        ], name  # fmt: skip
+        assert "Accessibilité</a>\u00a0: partiellement conforme" in footer

@@ -1010,7 +1010,9 @@ def test_every_page_is_valid_html5(published: Published) -> None:
             for attribute in ("href", "src"):
                 value = element.get(attribute)
                 if element.tag == "a" and attribute == "href" and value:
-                    assert not re.match(r"[a-z]+:", value) or value.startswith("https://")
+                    assert not re.match(r"[a-z]+:", value) or value.startswith(
+                        ("https://", "mailto:")
+                    )
                 else:
                     assert value is None or not re.match(r"[a-z]+:", value), (name, value)
         assert not list(root.iter("script")), name
