@@ -286,11 +286,25 @@ def _sheet_name(label: str) -> str:
 
 def write_xlsx(path: Path, sheets: list[Sheet], created: datetime) -> None:
     """Write the sheets as an xlsx workbook; the same sheets give the same bytes."""
-    import xlsxwriter  # a heavy import, for this command only
+    path.write_bytes(xlsx_bytes(sheets, created))
 
+
+def xlsx_bytes(sheets: list[Sheet], created: datetime) -> bytes:
+    """The sheets as an xlsx workbook, in memory; the same sheets give the same bytes.
+
+    Text is always text: a cell that looks like a formula, a number or a link stays as written.
+    """
+    import xlsxwriter  # a heavy import, for the commands that write spreadsheets only
+
+    buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
     )
     book.set_properties({"created": created})
     header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
@@ -331,6 +345,7 @@ def write_xlsx(path: Path, sheets: list[Sheet], created: datetime) -> None:
         page.freeze_panes(1, 0)
         page.autofilter(0, 0, max(len(sheet.rows), 1), max(len(sheet.columns) - 1, 0))
     book.close()
+    return buffer.getvalue()
 
 
 def csv_text(sheet: Sheet, lang: str = "fr") -> str:

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -33,6 +33,7 @@ from gen_cli import formatting, markdown, swap
 from gen_cli.clock import generation_date
 from gen_cli.datapackage import LABELS_FILE, data_package, labels_csv, licence_text
 from gen_cli.errors import GenError
+from gen_cli.export import INTEGER, MONEY, NUMBER, TEXT, Sheet, xlsx_bytes
 from gen_cli.git import GitError, last_commit_time
 from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
@@ -171,6 +172,48 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
     return env
 
 
+_KINDS = {"granted": MONEY, "people_targeted": INTEGER, "women_percent": NUMBER}
+
+
+def _workbook(publication: Publication, lang: str) -> list[Sheet]:
+    """laureats.xlsx: the laureates as laureats.csv, and the budget round by round."""
+    t = MESSAGES[lang]
+    laureates = Sheet(t["laureates"], [(name, _KINDS.get(name, TEXT)) for name in LAUREATE_FIELDS])
+    for row in laureate_rows(publication):
+        laureates.rows.append(
+            [
+                Decimal(value) if _KINDS.get(name) in {MONEY, NUMBER} else
+                int(value) if _KINDS.get(name) == INTEGER else value
+                for name, value in row.items()
+            ]
+        )  # fmt: skip
+    names = [formatting.round_name(publication.call, r.round, lang) for r in publication.rounds]
+    budget = Sheet(
+        t["budget"],
+        [(t["figure"], TEXT)] + [(n, MONEY) for n in names] + [(t["all_rounds"], MONEY)],
+    )
+    # the columns are amounts; a count is a whole number in them
+    for label, attr in (
+        (t["received"], "received"),
+        (t["eligible"], "eligible"),
+        (t["laureates"], "laureates"),
+        (t["requested"], "requested"),
+        (t["granted"], "granted"),
+        (t["envelope"], "envelope"),
+        (t["left"], "left"),
+        (t["people"], "people"),
+    ):
+        values = [getattr(r.budget, attr) for r in publication.rounds]
+        budget.rows.append([label, *values, getattr(publication.budget, attr)])
+    return [laureates, budget]
+
+
+def _created(generated: date | None) -> datetime:
+    """The workbook's creation date: the publication's, or a fixed one (same bytes)."""
+    day = generated or date(2000, 1, 1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def _step(amount: Decimal, top: Decimal) -> int:
     """The colour class (1 to 5) of an amount on a map whose largest amount is ``top``."""
     if not top or amount <= 0:
@@ -276,6 +319,7 @@ def render_publication(
     files["laureats.csv"] = _csv(LAUREATE_FIELDS, rows, defused=True).encode("utf-8")
     items = laureate_items(publication)
     files["laureats.json"] = (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode()
+    files["laureats.xlsx"] = xlsx_bytes(_workbook(publication, lang), _created(generated))
     for name in JSON_SCHEMAS:
         files[name] = resources.files("gen_cli").joinpath(f"data/schemas/{name}").read_bytes()
     files["budget.json"] = (

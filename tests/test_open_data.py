@@ -117,3 +117,30 @@ def test_the_json_files_validate_against_their_published_schemas(tmp_path: Path)
     )
     budget = json.loads((out / "budget.json").read_text(encoding="utf-8"))
     assert (budget["call"]["laureates"], budget["call"]["granted"]) == (47, "1580000.00")
+
+
+def test_laureats_xlsx_holds_the_rows_of_laureats_csv(tmp_path: Path) -> None:
+    import openpyxl
+
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    done = run_gen("publish", "--call", call, "--out", tmp_path / "public")
+    assert done.code == 0, done.err
+    out = tmp_path / "public"
+    book = openpyxl.load_workbook(out / "laureats.xlsx")
+    assert book.sheetnames == ["Lauréats", "Budget"]
+    sheet = book["Lauréats"]
+    with (out / "laureats.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    cells = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert cells[0] == rows[0]
+    assert len(cells) == len(rows) == 48  # a header and the 47 laureates
+    (lovelace,) = [row for row in cells if row[1] == "lovelace"]
+    assert (lovelace[10], lovelace[11]) == (38000, 150)  # numbers, not text
+    budget = book["Budget"]
+    assert [c.value for c in budget[1]] == [
+        "Indicateur",
+        "Relevé du 30 septembre 2021",
+        "Relevé du 31 décembre 2021",
+        "Ensemble de l'appel",
+    ]
+    assert [c.value for c in budget[6]] == ["Montant accordé", 723500, 856500, 1580000]

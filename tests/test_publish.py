@@ -197,6 +197,7 @@ def test_every_file_is_written(published: Published) -> None:
         "LICENCE",
         "laureats.schema.json",
         "budget.schema.json",
+        "laureats.xlsx",
         *(f"rounds/{r}.html" for r in ROUNDS),
         *(f"projects/{i}.html" for i in ids),
     }
@@ -206,7 +207,7 @@ def test_every_file_is_written(published: Published) -> None:
         "open public/index.html\n"
     )
     assert published.stdout == (
-        "published 64 laureate(s) of 3 round(s), 82 files in public; open public/index.html\n"
+        "published 64 laureate(s) of 3 round(s), 83 files in public; open public/index.html\n"
     )
     assert published.files[".gen-publication"] == (
         b"Written by gen publish; the whole folder is replaced at each run.\n"
@@ -503,7 +504,7 @@ def test_private_fields_are_never_published(tmp_path: Path) -> None:
     publish(call, tmp_path / "out")
 
     files = tree(tmp_path / "out")
-    assert len(files) == 82
+    assert len(files) == 83
     everything = b"\n".join(files.values())
     assert b"PRIVATEMARKER" in (call / "2021Q3" / "lovelace.yaml").read_bytes()
     assert b"PUBLICMARKER000Z" in files["projects/lovelace.html"]
@@ -629,6 +630,8 @@ def test_source_date_epoch_dates_the_site(tmp_path: Path) -> None:
         if name.endswith(".html"):
             assert "· Publié le 12 mai 2022</p>" in content.decode("utf-8"), name
             assert "Publié le" not in undated[name].decode("utf-8"), name
+        elif name == "laureats.xlsx":  # the workbook's creation date is the publication's
+            assert content != undated[name]
         elif name == "datapackage.json":  # and the data package's metadata
             assert b'"created": "2022-05-12T00:00:00Z"' in content
             assert b'"created"' not in undated[name]
@@ -909,7 +912,7 @@ def test_by_default_only_closed_rounds_are_published(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = publish_closed(call, out)
     assert result.output == (
-        f"published 47 laureate(s) of 2 round(s), 64 files in {out}; open {out}/index.html\n"
+        f"published 47 laureate(s) of 2 round(s), 65 files in {out}; open {out}/index.html\n"
     )
     assert sorted(p.name for p in (out / "rounds").iterdir()) == ["2021Q3.html", "2021Q4.html"]
     everything = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
@@ -947,7 +950,7 @@ def test_one_round(tmp_path: Path) -> None:
     call = copy_call(tmp_path)
     result = publish(call, tmp_path / "out", "--round", "2022Q1")
     out = tmp_path / "out"
-    assert f"published 17 laureate(s) of 1 round(s), 33 files in {out}" in result.output
+    assert f"published 17 laureate(s) of 1 round(s), 34 files in {out}" in result.output
     assert sorted(p.name for p in (out / "rounds").iterdir()) == ["2022Q1.html"]
     assert {r["round"] for r in csv_rows(out / "laureats.csv")} == {"2022Q1"}
     assert len(csv_rows(out / "subventions.csv")) == 17
