@@ -138,6 +138,10 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
             "{word}", word
         ),
         step=_step,
+        # a dossier is written in French: on an English page, say so to screen readers
+        french=lambda text: Markup('<span lang="fr">{}</span>').format(text)
+        if lang != "fr"
+        else text,
         # French counts 0 and 1 in the singular (« 1 lauréat », « 0 dossier »), English 1 only
         plural=lambda n, one, many: one if (n < 2 if lang == "fr" else n == 1) else many,
         round_name=lambda r: formatting.round_name(

@@ -160,3 +160,14 @@ def test_every_page_says_who_publishes_and_links_the_legal_pages(site: Path) -> 
             ("mailto:contact@example.org", "contact@example.org"),
         ], name  # fmt: skip
         assert "Accessibilité</a>\u00a0: partiellement conforme" in footer
+
+
+def test_english_pages_mark_the_dossiers_french_words(tmp_path: Path) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    done = run_gen("publish", "--call", call, "--out", tmp_path / "en", "--lang", "en")
+    assert done.code == 0, done.err
+    page = (tmp_path / "en" / "projects" / "lovelace.html").read_text(encoding="utf-8")
+    assert '<h1><span lang="fr">Lovelace</span></h1>' in page
+    assert '<div lang="fr">\n<p>La plateforme pédagogique' in page
+    assert '<td><span lang="fr">Ada Tech School</span> (SIRET' in page
+    assert "Round of 30 September 2021" in page
