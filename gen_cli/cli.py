@@ -524,9 +524,15 @@ def publish(
     out: Annotated[
         Path, typer.Option("--out", metavar="DIR", help="The folder to write (replaced whole).")
     ] = Path("public"),
-    lang: Annotated[
-        Language, typer.Option("--lang", help="Language of the documents.")
-    ] = Language.fr,
+    langs: Annotated[
+        list[Language] | None,
+        typer.Option(
+            "--lang",
+            metavar="LANG",
+            help="Language of the documents, fr or en; repeat it for one folder a language "
+            "(--lang fr --lang en), each page linking to its translation.",
+        ),
+    ] = None,
     templates: Annotated[
         Path | None,
         typer.Option(
@@ -569,7 +575,7 @@ def publish(
             checked,
             out,
             round_ids=round_ids or [],
-            lang=lang.value,
+            langs=[lang.value for lang in dict.fromkeys(langs or [Language.fr])],
             templates=templates,
             draft=draft,
             date_from_git=date_from_git,

@@ -27,7 +27,7 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from gen_cli import formatting, markdown, swap
 from gen_cli.clock import generation_date
@@ -53,6 +53,9 @@ from gen_cli.rounds import Checked, check_publishable, records_for_publication
 from gen_cli.tableschema import check_csv, scdl_schema
 
 MAP_FILE = "data/map/regions.json"
+_MARKER_TEXT = b"Written by gen publish; the whole folder is replaced at each run.\n"
+#: The names of the languages, each in itself, for the page that links them.
+_LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 #: The JSON Schemas of the published JSON files, shipped with gen and published beside them.
 JSON_SCHEMAS = ("laureats.schema.json", "budget.schema.json")
 #: A file at the root of every publication, so gen never replaces a folder it did not write.
@@ -139,9 +142,9 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
         ),
         step=_step,
         # a dossier is written in French: on an English page, say so to screen readers
-        french=lambda text: Markup('<span lang="fr">{}</span>').format(text)
-        if lang != "fr"
-        else text,
+        french=lambda text: (
+            Markup('<span lang="fr">{}</span>').format(text) if lang != "fr" else text
+        ),
         # French counts 0 and 1 in the singular (« 1 lauréat », « 0 dossier »), English 1 only
         plural=lambda n, one, many: one if (n < 2 if lang == "fr" else n == 1) else many,
         round_name=lambda r: formatting.round_name(
@@ -218,6 +221,25 @@ def _created(generated: date | None) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def _languages_page(publication: Publication, langs: Sequence[str]) -> bytes:
+    """The top page of a publication in several languages: a link to each (no script)."""
+    call = publication.call
+    items = "\n".join(
+        f'<li lang="{lang}"><a href="{lang}/index.html" hreflang="{lang}">'
+        f"{escape(getattr(call.name, lang))} — {_LANGUAGE_NAMES[lang]}</a></li>"
+        for lang in langs
+    )
+    first = langs[0]
+    return (
+        f'<!DOCTYPE html>\n<html lang="{first}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(getattr(call.name, first))}</title>\n"
+        f'<link rel="stylesheet" href="{first}/style.css">\n</head>\n<body>\n'
+        f"<main>\n<h1>{escape(getattr(call.name, first))}</h1>\n<ul>\n{items}\n</ul>\n"
+        "</main>\n</body>\n</html>\n"
+    ).encode()
+
+
 def _step(amount: Decimal, top: Decimal) -> int:
     """The colour class (1 to 5) of an amount on a map whose largest amount is ``top``."""
     if not top or amount <= 0:
@@ -269,7 +291,11 @@ def _defused(cell: str) -> str:
 
 
 def render_publication(
-    publication: Publication, lang: str, dirs: Sequence[Path], generated: date | None
+    publication: Publication,
+    lang: str,
+    dirs: Sequence[Path],
+    generated: date | None,
+    languages: Sequence[str] = (),
 ) -> dict[str, bytes]:
     """Render every file of the publication in memory: relative path -> bytes.
 
@@ -277,6 +303,7 @@ def render_publication(
         GenError: a template is missing or broken, or the SCDL file fails its schema.
     """
     env = _environment(dirs, lang, publication)
+    env.globals["translations"] = [other for other in languages if other != lang]
 
     def render(name: str, **context: Any) -> bytes:
         try:
@@ -306,8 +333,9 @@ def render_publication(
         page = f"rounds/{published.round.id}.html"
         files[page] = render("round.html", root="../", published=published, page=page)
         for project in published.projects:
-            files[f"projects/{project.id}.html"] = render(
-                "project.html", root="../", project=project, published=published, page=""
+            page = f"projects/{project.id}.html"
+            files[page] = render(
+                "project.html", root="../", project=project, published=published, page=page
             )
     for name in STATIC:
         try:
@@ -342,7 +370,7 @@ def render_publication(
     package = data_package(publication, generated)
     files["datapackage.json"] = (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode()
     files["LICENCE"] = licence_text(publication, lang).encode("utf-8")
-    files[MARKER] = b"Written by gen publish; the whole folder is replaced at each run.\n"
+    files[MARKER] = _MARKER_TEXT
     return files
 
 
@@ -466,7 +494,7 @@ def publish_call(
     out: Path,
     *,
     round_ids: Sequence[str] = (),
-    lang: str = "fr",
+    langs: Sequence[str] = ("fr",),
     templates: Path | None = None,
     draft: bool = False,
     date_from_git: bool | None = None,
@@ -494,9 +522,16 @@ def publish_call(
             if date_from_git:
                 raise
             stamp = None  # not in git: undated rather than dated by the clock
-    files = render_publication(
-        publication, lang, template_dirs(root, templates), generation_date(stamp)
-    )
+    dirs, day = template_dirs(root, templates), generation_date(stamp)
+    if len(langs) == 1:
+        files = render_publication(publication, langs[0], dirs, day)
+    else:  # one folder a language, each page linking to its translations
+        files = {MARKER: _MARKER_TEXT, "index.html": _languages_page(publication, langs)}
+        for lang in langs:
+            rendered = render_publication(publication, lang, dirs, day, langs)
+            files.update(
+                {f"{lang}/{name}": data for name, data in rendered.items() if name != MARKER}
+            )
     notes = write_publication(
         out,
         files,

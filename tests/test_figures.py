@@ -195,3 +195,26 @@ def test_the_nu_html_checker_finds_no_error_on_any_page(site: Path, tmp_path: Pa
         "<!DOCTYPE html><html lang=fr><title>t</title><p><div></p></div>", encoding="utf-8"
     )
     assert _nu_checker(tmp_path).returncode != 0
+
+
+def test_several_languages_publish_one_folder_each_linked_page_to_page(tmp_path: Path) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    out = tmp_path / "public"
+    done = run_gen("publish", "--call", call, "--out", out, "--lang", "fr", "--lang", "en")
+    assert done.code == 0, done.err
+    assert sorted(p.name for p in out.iterdir()) == [".gen-publication", "en", "fr", "index.html"]
+    top = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="fr/index.html" hreflang="fr">' in top
+    assert '<a href="en/index.html" hreflang="en">' in top
+    links = 0
+    for page in (out / "fr").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        (target,) = re.findall(r'<li lang="en"><a href="([^"]+)" hreflang="en">English</a>', text)
+        assert (page.parent / target).resolve() == (
+            out / "en" / page.relative_to(out / "fr")
+        ).resolve(), page
+        links += 1
+    assert links == len(list((out / "en").rglob("*.html"))) == 2 + 2 + 47  # index, budget
+    english = (out / "en" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english
+    assert '<li lang="fr"><a href="../fr/index.html" hreflang="fr">Français</a></li>' in english
