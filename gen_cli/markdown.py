@@ -33,6 +33,10 @@ _RENDERER.validateLink = lambda url: is_safe_link(url)  # type: ignore[method-as
 _HTML = {"<": "&lt;", ">": "&gt;"}
 #: An ampersand is literal in Markdown unless it starts a character reference (&amp; &#38;).
 _REFERENCE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+#: Markdown ends a line at any of these, not only at \n.
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+#: What GitHub would turn into a live link in plain text: « https:// », « www. ».
+_NO_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www)(:(?=//)|\.)")
 # Inside a summary's text, only what could start markup where it stands is escaped, so the
 # Markdown file stays readable; what matters only at the start of a line is handled there.
 _INLINE_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | _HTML)
@@ -53,7 +57,8 @@ def escape(text: object) -> str:
     Only what could start markup where it stands is escaped (``Île-de-France`` stays as it
     is), so that the file reads as well raw as rendered.
     """
-    return "\n".join(_line(line) for line in _as_text(str(text)).split("\n"))
+    lines = _LINE_ENDS.split(_as_text(str(text)))
+    return "\n".join(_line(_NO_AUTOLINK.sub(r"\1\\\2", line)) for line in lines)
 
 
 def _as_text(text: str) -> str:

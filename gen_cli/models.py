@@ -81,7 +81,7 @@ _EMAIL = re.compile(
 
 
 def _email(value: str) -> str:
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
         raise PydanticCustomError(
             "email", "{value} is not a valid email address", {"value": repr(value)}
         )
@@ -323,15 +323,25 @@ def _multi_line(value: str) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def starts_a_formula(value: str) -> bool:
+    """Whether a spreadsheet could run ``value`` as a formula.
+
+    At its start, or after a ; (French spreadsheets split a CSV file on ;).
+    """
+    parts = [value, *(part.strip() for part in value.split(";"))]
+    return any(part.startswith(FORMULA_STARTS) for part in parts)
+
+
 def _not_a_formula(value: str) -> str:
     # A name or title is published as is in CSV files (SCDL's must not be altered): one
     # that a spreadsheet would run as a formula is refused at the source.
-    if value.startswith(FORMULA_STARTS):
+    if starts_a_formula(value):
         raise PydanticCustomError(
             "formula",
-            "{value} begins with {sign}, which makes a spreadsheet run the cell as a formula "
-            "when the published data is opened: begin with a letter or a digit",
-            {"value": repr(value if len(value) <= 40 else value[:37] + "..."), "sign": value[0]},
+            "{value} begins with =, +, - or @ (at its start or after a ;), which makes a "
+            "spreadsheet run the cell as a formula when the published data is opened: begin "
+            "with a letter or a digit",
+            {"value": repr(value if len(value) <= 40 else value[:37] + "...")},
         )
     return value
 
@@ -627,7 +637,15 @@ class Round(Model):
         description="Dossiers merged after the round closed that are accepted all the same.",
     )
     decision_date: Day | None = None
-    decision_reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    decision_reference: (
+        Annotated[
+            str,
+            StringConstraints(max_length=200),
+            AfterValidator(_one_line),
+            AfterValidator(_not_a_formula),
+        ]
+        | None
+    ) = None
     label: Label | None = Field(
         default=None,
         description="How the publication names the round; by default the call's word for a "

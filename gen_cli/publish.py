@@ -37,7 +37,7 @@ from gen_cli.export import INTEGER, MONEY, NUMBER, TEXT, Sheet, xlsx_bytes
 from gen_cli.git import GitError, last_commit_time
 from gen_cli.loading import PUBLICATION_MARKER
 from gen_cli.messages import MESSAGES
-from gen_cli.models import FORMULA_STARTS
+from gen_cli.models import starts_a_formula
 from gen_cli.publication import (
     LAUREATE_FIELDS,
     SCDL_FIELDS,
@@ -287,7 +287,7 @@ def _csv(fields: Sequence[str], rows: list[dict[str, str]], *, defused: bool = F
 
 
 def _defused(cell: str) -> str:
-    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+    return f"'{cell}" if starts_a_formula(cell) else cell
 
 
 def render_publication(

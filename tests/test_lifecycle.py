@@ -265,7 +265,7 @@ def test_a_changed_dossier_is_e401_then_amended_and_published(
     )
     assert published == Result(
         0,
-        f"published 4 laureate(s) of 1 round(s), 15 files in {out}; open {out}/index.html\n",
+        f"published 4 laureate(s) of 1 round(s), 21 files in {out}; open {out}/index.html\n",
         "",
     )
     page = (out / "rounds/2023Q1.html").read_text(encoding="utf-8")

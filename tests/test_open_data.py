@@ -28,8 +28,9 @@ def test_a_title_that_would_run_as_a_formula_is_refused(call_dir: Path, sign: st
     result = invoke("validate", "--call", call_dir)
     assert result.out.splitlines()[0] == (
         f"{call_dir / BORDEAUX}:3:8: error E104 title: '{sign}HYPERLINK(\"http://example.com\")' "
-        f"begins with {sign}, which makes a spreadsheet run the cell as a formula when the "
-        "published data is opened: begin with a letter or a digit"
+        "begins with =, +, - or @ (at its start or after a ;), which makes a spreadsheet run "
+        "the cell as a formula when the published data is opened: begin with a letter or a "
+        "digit"
     )
 
 
@@ -144,3 +145,41 @@ def test_laureats_xlsx_holds_the_rows_of_laureats_csv(tmp_path: Path) -> None:
         "Ensemble de l'appel",
     ]
     assert [c.value for c in budget[6]] == ["Montant accordé", 723500, 856500, 1580000]
+
+
+def test_a_formula_after_a_semicolon_is_refused_too(call_dir: Path) -> None:
+    # French spreadsheets split a CSV file on ;: the cell after it would run
+    replace(
+        call_dir / BORDEAUX,
+        "title: Passerelle vers le développement logiciel",
+        "title: \"Passerelle;=cmd|' /C calc'!A0\"",
+    )
+    result = invoke("validate", "--call", call_dir)
+    assert " error E104 title: " in result.out.splitlines()[0]
+    assert _csv(["a"], [{"a": "Lovelace; =1+1"}], defused=True) == "a\n'Lovelace; =1+1\n"
+
+
+def test_labels_from_call_yaml_are_text_in_the_published_markdown(tmp_path: Path) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    path = call / "call.yaml"
+    text = path.read_text(encoding="utf-8")
+    hostile = "'Relevé <img src=x> [clic](https://evil.example) | x'"
+    text = text.replace(
+        "  - id: 2021Q3\n", f"  - id: 2021Q3\n    label: {{fr: {hostile}, en: x}}\n", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    done = run_gen("publish", "--call", call, "--out", tmp_path / "public")
+    assert done.code == 0, done.err
+    for name in ("laureats.md", "budget.md"):
+        markdown = (tmp_path / "public" / name).read_text(encoding="utf-8")
+        assert "<img" not in markdown and "](https://" not in markdown, name
+        assert "Relevé &lt;img src=x&gt; \\[clic\\](https\\://evil.example) \\| x" in markdown
+
+
+def test_a_web_address_or_a_lone_carriage_return_in_a_title_makes_no_markup() -> None:
+    from gen_cli.markdown import escape
+
+    assert escape("voir https://evil.example et www.evil.example") == (
+        "voir https\\://evil.example et www\\.evil.example"
+    )
+    assert escape("Correction\r# FAUX TITRE") == "Correction\n\\# FAUX TITRE"

@@ -680,6 +680,6 @@ def test_the_publish_job_of_a_new_call_works(tmp_path: Path) -> None:
     published = run_gen("publish", "--out", "public", cwd=call)
     assert published.code == 0, published.err
     assert published.out == (
-        "published 0 laureate(s) of 0 round(s), 10 files in public; open public/index.html\n"
+        "published 0 laureate(s) of 0 round(s), 16 files in public; open public/index.html\n"
     )
     assert run_gen("validate", cwd=call).code == 0  # public/ is not taken for a round

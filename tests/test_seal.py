@@ -423,10 +423,10 @@ def test_letters_in_a_call_run_in_the_open(call: Path, tmp_path: Path) -> None:
     done = run_gen("letters", first, "--call", call, "--out", out, *key)
     assert done.code == 0, done.err
     letters = {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
-    assert contact.replace(".", "\\.") in letters[dossier.stem]
+    assert contact in letters[dossier.stem]
     for ident, text in letters.items():
         if ident != dossier.stem:
-            assert contact.replace(".", "\\.") not in text
+            assert contact not in text
     everything_written = "\n".join(letters.values())
     for name in ("bruno-keller", "Bruno Keller", "amelie-roux", "Amélie Roux"):
         assert name not in everything_written
