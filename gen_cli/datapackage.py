@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from gen_cli.messages import MESSAGES
+from gen_cli.models import Public
 from gen_cli.publication import LAUREATE_FIELDS, Publication
 from gen_cli.regions import REGIONS
 from gen_cli.tableschema import scdl_schema
@@ -21,16 +22,8 @@ from gen_cli.tableschema import scdl_schema
 LABELS_FILE = "libelles.csv"
 LABEL_FIELDS = ("type", "code", "libelle_fr", "libelle_en", "code_insee")
 
-_PUBLICS = (
-    "demandeurs-emploi",
-    "femmes",
-    "personnes-handicapees",
-    "refugies",
-    "residents-qpv",
-    "jeunes-sans-qualification",
-    "seniors",
-    "residents-zones-rurales",
-)
+#: The target publics, in the order the format declares them.
+_PUBLICS: tuple[str, ...] = get_args(Public)
 
 #: The columns of laureats.csv: (type, description, extra Table Schema keys).
 _LAUREATE_COLUMNS: dict[str, tuple[str, str, dict[str, Any]]] = {
