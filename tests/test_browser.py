@@ -249,16 +249,27 @@ def test_every_page_reads_at_every_width(site: Path, watched: Watched, width: in
     assert problems == {}
 
 
-@pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("name", PAGES)
-def test_axe_finds_no_violation_of_any_impact(
-    site: Path, watched: Watched, name: str, width: int
+def test_axe_finds_no_violation_of_any_impact_on_a_phone(
+    site: Path, watched: Watched, name: str
 ) -> None:
     page = watched.page
-    page.set_viewport_size({"width": width, "height": 800})
+    page.set_viewport_size({"width": 375, "height": 800})
     page.goto(url(site, name))
     violations = Axe().run(page).response["violations"]
     assert violations == [], describe(violations)
+
+
+def test_axe_finds_no_violation_of_any_impact_on_any_page(site: Path, watched: Watched) -> None:
+    page = watched.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    axe, found = Axe(), {}
+    for path in sorted(site.rglob("*.html")):
+        page.goto(path.as_uri())
+        violations = axe.run(page).response["violations"]
+        if violations:
+            found[path.relative_to(site).as_posix()] = describe(violations)
+    assert found == {}
 
 
 def test_the_navigation_marks_the_current_page(site: Path, watched: Watched) -> None:
