@@ -16,6 +16,7 @@ import typer
 
 from gen_cli import __version__, diagnostics
 from gen_cli import explain as catalogue
+from gen_cli.checking import check_committed
 from gen_cli.clock import today
 from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
@@ -39,12 +40,10 @@ from gen_cli.rounds import (
     Checked,
     InvalidCall,
     check_call,
-    check_records,
     load_checked,
     require,
     rounds_to_score,
     score_rounds,
-    sealed_changes,
     submission_history,
 )
 from gen_cli.rules import filtered
@@ -289,71 +288,14 @@ def score(
 
 
 def _check(checked: Checked) -> None:
-    """Check each round with a record; one with errors is named, not checked (validate lists them)."""
-    unreadable = {d.round for d in checked.report.diagnostics if d.code in {"E403", "E404", "E406"}}
-    recorded = [
-        r.id for r in checked.call.rounds if checked.records.get(r.id) or r.id in unreadable
-    ]
-    errors = {r: len(checked.blocking(r)) for r in recorded}
-    blocked = {r: n for r, n in errors.items() if n}
-    for round_id, count in blocked.items():
-        typer.echo(
-            f"round {round_id}: not checked: gen validate finds {count} error(s) that concern it",
-            err=True,
-        )
-    sealed = {
-        r: len(checked.folder.sealed_in(r))
-        for r in recorded
-        if r not in blocked and checked.folder.sealed_in(r)
-    }
-    changed_sealed = {}
-    for round_id, count in sealed.items():
-        changes = sealed_changes(checked, round_id)
-        if changes:
-            changed_sealed[round_id] = changes
-            typer.echo(
-                f"round {round_id}: stale record: its inputs changed since it was scored "
-                f"({', '.join(changes)}); the secretariat scores it again with its identity"
-            )
-            continue
-        typer.echo(
-            f"round {round_id}: not checked: it holds {count} sealed review(s), which the "
-            f"secretariat opens with its identity (--identity FILE or {IDENTITY_VARIABLE}); "
-            "its inputs are those it was scored from",
-            err=True,
-        )
-    stale = check_records(checked, skip=set(blocked) | set(sealed))
-    shown_root = Path(checked.folder.call_source.display).parent
-    for item in stale:
-        shown = shown_root / item.path.relative_to(checked.folder.root)
-        if item.changed:
-            detail = f"decisions differ for {', '.join(item.changed)}"
-        elif item.inputs_changed:
-            detail = "no decision differs, but its inputs do"
-        elif item.budget_before:
-            detail = "no decision differs, but the call's budget left before it does"
-        else:
-            detail = "it differs from what its inputs give (edited by hand, or by another gen)"
-        typer.echo(f"{shown}: stale record for round {item.round_id}: {detail}")
-        if item.budget_before:
-            was, now = item.budget_before
-            cause = (
-                f"the result of round {', '.join(item.earlier)} changed"
-                if item.earlier
-                else "an earlier round's result changed"
-            )
-            typer.echo(f"  call budget left before it: recorded {was}, now {now}: {cause}")
-        if item.inputs_changed:
-            typer.echo(f"  inputs changed: {', '.join(item.inputs_changed)}")
-    if stale:
-        again = "--all" if len(stale) > 1 else f"--round {stale[0].round_id}"
-        typer.echo(f"{len(stale)} stale record(s); run gen score {again} and commit the result")
-    elif blocked or sealed:
-        typer.echo("every other decision record matches its inputs")
-    if stale or blocked or changed_sealed:
+    """Print what gen score --check finds; exit 1 when a record is stale or not checkable."""
+    report = check_committed(checked)
+    for line in report.notes:
+        typer.echo(line, err=True)
+    for line in report.lines:
+        typer.echo(line)
+    if report.failed:
         raise typer.Exit(EXIT_PROBLEMS)
-    if not sealed:
-        typer.echo("every decision record matches its inputs")
 
 
 class Language(StrEnum):
