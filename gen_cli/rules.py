@@ -556,13 +556,15 @@ def review_problems(
     display = source.display
     problems = _review_header_problems(call, review, source)
     reviewer = next((r for r in call.reviewers if r.id == review.reviewer), None)
-    in_round = [d for d, parts in dossiers.items() if parts.round == review.round]
+    in_round: list[str] | None = None  # for "did you mean": listed once, and only if needed
     for dossier_id, evaluation in review.evaluations.items():
         where = ("evaluations", dossier_id)
         dossier = dossiers.get(dossier_id)
         if dossier is None and dossier_id in unreadable:
             continue  # the dossier's own file reports why it could not be read
         if dossier is None or dossier.round != review.round:
+            if in_round is None:
+                in_round = [d for d, parts in dossiers.items() if parts.round == review.round]
             problems.append(
                 Problem(
                     display,
