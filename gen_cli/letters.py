@@ -30,19 +30,19 @@ from gen_cli.showing import explain_record
 
 WORDS = {
     "fr": {
-        "subject": "{call} — relevé {round} : décision sur le dossier « {title} »",
+        "subject": "{call} — relevé {round}\u00a0: décision sur le dossier «\u00a0{title}\u00a0»",
         "greeting": "Madame, Monsieur,",
-        "intro": "Votre dossier « {title} » a été examiné lors du relevé {round}. "
-        "Voici la décision et ce qui l'a fondée.",
+        "intro": "Votre dossier «\u00a0{title}\u00a0» a été examiné lors du relevé {round}. "
+        "Voici la décision et ce qui l’a fondée.",
         "comments": "Commentaires des évaluateurs",
         "place_date": "Le {date}",
-        "appeal": "Voies et délais de recours : cette décision peut faire l'objet d'un recours "
+        "appeal": "Voies et délais de recours\u00a0: cette décision peut faire l’objet d’un recours "
         "gracieux auprès de {funder} dans un délai de deux mois à compter de sa notification, "
-        "puis d'un recours contentieux devant le {court} dans un délai de deux mois à compter "
+        "puis d’un recours contentieux devant le {court} dans un délai de deux mois à compter "
         "de la réponse, ou du rejet implicite né du silence gardé pendant deux mois. Le "
         "recours contentieux peut aussi être formé directement, dans les deux mois de la "
         "notification.",
-        "reference": "Référence de la décision : {reference}",
+        "reference": "Référence de la décision\u00a0: {reference}",
     },
     "en": {
         "subject": "{call} — round {round}: decision on the dossier “{title}”",

@@ -34,44 +34,44 @@ WORDS: dict[str, dict[str, str]] = {
         "granted": "subvention accordée",
         "place": "{n} position",
         "ranked": "Classé {rank} sur {ranked} dossiers classés, {in_theme} de sa thématique.",
-        "funded": "La demande tenait dans l'enveloppe restante du relevé.",
-        "partial": "La subvention est partielle : {granted} sur {requested} demandés.",
-        "envelope": "L'enveloppe restante ({left}) ne couvrait pas la demande de {requested}.",
-        "theme_envelope": "L'enveloppe de la thématique ({left} restants) ne couvrait pas la "
+        "funded": "La demande tenait dans l’enveloppe restante du relevé.",
+        "partial": "La subvention est partielle\u00a0: {granted} sur {requested} demandés.",
+        "envelope": "L’enveloppe restante ({left}) ne couvrait pas la demande de {requested}.",
+        "theme_envelope": "L’enveloppe de la thématique ({left} restants) ne couvrait pas la "
         "demande de {requested}.",
-        "stopped": "La sélection s'est arrêtée au {rank}e dossier classé, qui ne tenait pas "
-        "dans l'enveloppe.",
+        "stopped": "La sélection s’est arrêtée au {rank}e dossier classé, qui ne tenait pas "
+        "dans l’enveloppe.",
         "beyond_list": "La liste complémentaire était déjà complète.",
-        "threshold": "La note {mark} est sous le seuil de {threshold} sur 20 : le dossier n'est "
+        "threshold": "La note {mark} est sous le seuil de {threshold} sur 20\u00a0: le dossier n’est "
         "pas classé.",
-        "minimum": "{criterion} : {value} est sous le minimum de {minimum} : le dossier n'est "
+        "minimum": "{criterion}\u00a0: {value} est sous le minimum de {minimum}\u00a0: le dossier n’est "
         "pas classé.",
-        "ineligible_rule": "Le dossier ne remplit pas une condition d'éligibilité : {message}",
-        "incomplete_why": "Le dossier n'a pas pu être noté : {why}.",
-        "no_grade": "aucune note pour le critère « {criterion} »",
+        "ineligible_rule": "Le dossier ne remplit pas une condition d’éligibilité\u00a0: {message}",
+        "incomplete_why": "Le dossier n’a pas pu être noté\u00a0: {why}.",
+        "no_grade": "aucune note pour le critère «\u00a0{criterion}\u00a0»",
         "too_few": "{got} évaluation(s) pour {needed} requises",
-        "tie": "À égalité de note ({mark}) avec {others} ; départagé par {key}.",
+        "tie": "À égalité de note ({mark}) avec {others}\u202f; départagé par {key}.",
         "tie_other": "un autre dossier",
         "tie_others": "{n} autres dossiers",
         "key_requested": "le montant demandé (le plus faible passe devant)",
         "key_submitted": "la date de dépôt (la plus ancienne passe devant)",
-        "key_id": "l'identifiant du dossier (ordre alphabétique)",
-        "key_criterion": "les points du critère « {label} » (le plus de points passe devant)",
-        "jury": "Le jury s'est écarté du classement calculé ({computed}) : {why}",
-        "conditions": "Conditions : {conditions}",
-        "withdrawn": "Le porteur a renoncé le {date} : {reason}",
-        "promoted": "Promu de la liste complémentaire après le désistement d'un lauréat.",
-        "mark": "Note : {mark} / 20, sur {reviews} évaluation(s)",
-        "excluded": " ({n} écartée(s) pour conflit d'intérêts)",
-        "no_mark": "Pas de note : le dossier n'a pas concouru.",
-        "criterion": "{label} : {value} / {scale} → {points} points sur {out_of}",
-        "indicator": "{label} (indicateur) : {value} → {points} points sur {out_of}",
-        "threshold_line": "Seuil de classement : {threshold} / 20.",
-        "stale": "Les fichiers ont changé depuis la décision enregistrée : voici la décision "
+        "key_id": "l’identifiant du dossier (ordre alphabétique)",
+        "key_criterion": "les points du critère «\u00a0{label}\u00a0» (le plus de points passe devant)",
+        "jury": "Le jury s’est écarté du classement calculé ({computed})\u00a0: {why}",
+        "conditions": "Conditions\u00a0: {conditions}",
+        "withdrawn": "Le porteur a renoncé le {date}\u00a0: {reason}",
+        "promoted": "Promu de la liste complémentaire après le désistement d’un lauréat.",
+        "mark": "Note\u00a0: {mark} / 20, sur {reviews} évaluation(s)",
+        "excluded": " ({n} écartée(s) pour conflit d’intérêts)",
+        "no_mark": "Pas de note\u00a0: le dossier n’a pas concouru.",
+        "criterion": "{label}\u00a0: {value} / {scale} → {points} points sur {out_of}",
+        "indicator": "{label} (indicateur)\u00a0: {value} → {points} points sur {out_of}",
+        "threshold_line": "Seuil de classement\u00a0: {threshold} / 20.",
+        "stale": "Les fichiers ont changé depuis la décision enregistrée\u00a0: voici la décision "
         "enregistrée (gen show --recompute montre ce que donneraient les fichiers).",
         "recomputed": "Calcul à partir des fichiers actuels, qui diffèrent de la décision "
-        "enregistrée : ce n'est pas la décision.",
-        "unscored": "Aucune décision n'est encore enregistrée pour ce relevé : voici ce que "
+        "enregistrée\u00a0: ce n’est pas la décision.",
+        "unscored": "Aucune décision n’est encore enregistrée pour ce relevé\u00a0: voici ce que "
         "donnent les fichiers actuels.",
     },
     "en": {

@@ -201,7 +201,7 @@ def test_show_says_why_an_ungraded_dossier_has_no_mark(example: Path, secretaria
     result = invoke("show", "--call", example, dossier)
     assert result.code == 0
     assert "Décision\u00a0: incomplet" in result.out
-    assert "Le dossier n'a pas pu être noté : 1 évaluation(s) pour 2 requises." in result.out
+    assert "Le dossier n’a pas pu être noté\u00a0: 1 évaluation(s) pour 2 requises." in result.out
     assert "None" not in result.out
 
 

@@ -56,11 +56,11 @@ def test_every_remainder_says_what_it_is_the_remainder_of(site: Path) -> None:
     assert "Reste des enveloppes publiées 2 45 500 €" in index  # 2: its footnote
     budget = _text(_page(site, "budget.html")).replace("\u202f", " ").replace("\u00a0", " ")
     assert (
-        "Budget de l'appel non attribué : 1 845 500 € (budget de l'appel moins les montants "
+        "Budget de l’appel non attribué : 1 845 500 € (budget de l’appel moins les montants "
         "accordés dans les relevés publiés)."
     ) in budget
     # round by round, then the whole call: 6,500 + 13,500 + 25,500 = 45,500
-    assert "Reste de l'enveloppe 2 6 500 € 13 500 € 25 500 € 45 500 €" in budget
+    assert "Reste de l’enveloppe 2 6 500 € 13 500 € 25 500 € 45 500 €" in budget
     assert not re.search(r"\bReste \d", index + budget)  # never a bare « Reste »
 
 
@@ -72,7 +72,7 @@ def test_every_indicator_is_defined_where_it_is_shown(site: Path, page: str) -> 
         ("def-women", "Lauréats visant le public féminin : part des lauréats dont les publics "
          "visés comprennent les femmes."),
         ("def-people", "Personnes visées : somme des personnes que les projets lauréats "
-         "prévoient de former, d'après leurs dossiers ; ce n'est pas un nombre de personnes "
+         "prévoient de former, d’après leurs dossiers ; ce n’est pas un nombre de personnes "
          "formées."),
     ]:  # fmt: skip
         assert f'href="#{anchor}"' in content
@@ -83,7 +83,7 @@ def test_every_indicator_is_defined_where_it_is_shown(site: Path, page: str) -> 
 def test_people_targeted_are_not_set_against_the_goal_of_people_trained(site: Path) -> None:
     budget = _text(_page(site, "budget.html")).replace("\u00a0", " ")
     assert "(objectif" not in budget
-    assert "Objectif de l'appel : 10 000 personnes formées d'ici le 31 décembre 2022." in (
+    assert "Objectif de l’appel : 10 000 personnes formées d’ici le 31 décembre 2022." in (
         budget.replace("\u202f", " ")
     )
 

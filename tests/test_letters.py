@@ -23,7 +23,7 @@ letters:
   court: tribunal administratif de Paris
 """
 APPEAL = (
-    "Voies et délais de recours : cette décision peut faire l'objet d'un recours gracieux "
+    "Voies et délais de recours : cette décision peut faire l’objet d’un recours gracieux "
     "auprès de Grande école du numérique dans un délai de deux mois"
 )
 

@@ -44,7 +44,7 @@ R1, R2 = "2023Q1", "2023Q2"
 
 
 def gen(*args: str | Path) -> Result:
-    """Run gen in this process through Typer's CliRunner."""
+    """Run gen in this process through Typer’s CliRunner."""
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
@@ -72,13 +72,13 @@ def table(record: dict[str, Any]) -> list[tuple[str, str, int | None, str | None
 
 
 def decision(record: dict[str, Any], dossier: str) -> dict[str, Any]:
-    """One dossier's decision in a record."""
+    """One dossier’s decision in a record."""
     found: dict[str, Any] = record["decisions"][dossier]
     return found
 
 
 def points(record: dict[str, Any], dossier: str) -> dict[str, tuple[str | None, str]]:
-    """A dossier's breakdown: criterion -> (value, points)."""
+    """A dossier’s breakdown: criterion -> (value, points)."""
     return {
         criterion: (entry["value"], entry["points"])
         for criterion, entry in decision(record, dossier)["criteria"].items()
@@ -717,11 +717,11 @@ def scored_handcall(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [
                 "Décision\u00a0: non retenu",
                 "Classé 5e sur 7 dossiers classés, 3e de sa thématique.",
-                "L'enveloppe restante (15\u202f000\u00a0€) ne couvrait pas la demande de "
+                "L’enveloppe restante (15\u202f000\u00a0€) ne couvrait pas la demande de "
                 "30\u202f000\u00a0€.",
                 "La liste complémentaire était déjà complète.",
-                "À égalité de note (13,60) avec un autre dossier ; départagé par les points du "
-                "critère « Impact » (le plus de points passe devant).",
+                "À égalité de note (13,60) avec un autre dossier\u202f; départagé par les points du "
+                "critère «\u00a0Impact\u00a0» (le plus de points passe devant).",
             ],
         ),
         (  # a laureate
@@ -729,7 +729,7 @@ def scored_handcall(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [
                 "Décision\u00a0: lauréat, subvention accordée 20\u202f000\u00a0€",
                 "Classé 2e sur 7 dossiers classés, 1er de sa thématique.",
-                "La demande tenait dans l'enveloppe restante du relevé.",
+                "La demande tenait dans l’enveloppe restante du relevé.",
             ],
         ),
         (  # the waiting list, by the theme's envelope
@@ -737,7 +737,7 @@ def scored_handcall(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [
                 "Décision\u00a0: liste complémentaire, 1re position",
                 "Classé 3e sur 7 dossiers classés, 2e de sa thématique.",
-                "L'enveloppe de la thématique (15\u202f000\u00a0€ restants) ne couvrait pas la "
+                "L’enveloppe de la thématique (15\u202f000\u00a0€ restants) ne couvrait pas la "
                 "demande de 20\u202f000\u00a0€.",
             ],
         ),
@@ -745,14 +745,14 @@ def scored_handcall(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "ecole-ouverte-pau",
             [
                 "Décision\u00a0: non retenu",
-                "La note 7,47 est sous le seuil de 10,00 sur 20 : le dossier n'est pas classé.",
+                "La note 7,47 est sous le seuil de 10,00 sur 20\u00a0: le dossier n’est pas classé.",
             ],
         ),
         (  # below a criterion's minimum
             "maison-du-code-lens",
             [
                 "Décision\u00a0: non retenu",
-                "Qualité du projet : 1,67 est sous le minimum de 2,00 : le dossier n'est pas "
+                "Qualité du projet\u00a0: 1,67 est sous le minimum de 2,00\u00a0: le dossier n’est pas "
                 "classé.",
             ],
         ),
@@ -760,19 +760,19 @@ def scored_handcall(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "grand-campus-lyon",
             [
                 "Décision\u00a0: inéligible",
-                "Le dossier ne remplit pas une condition d'éligibilité : La subvention demandée "
+                "Le dossier ne remplit pas une condition d’éligibilité\u00a0: La subvention demandée "
                 "est comprise entre 5 000 et 50 000 euros.",
                 "",
-                "Pas de note : le dossier n'a pas concouru.",
+                "Pas de note\u00a0: le dossier n’a pas concouru.",
             ],
         ),
         (  # incomplete
             "petit-fablab-gap",
             [
                 "Décision\u00a0: incomplet",
-                "Le dossier n'a pas pu être noté : 1 évaluation(s) pour 2 requises.",
+                "Le dossier n’a pas pu être noté\u00a0: 1 évaluation(s) pour 2 requises.",
                 "",
-                "Pas de note : le dossier n'a pas concouru.",
+                "Pas de note\u00a0: le dossier n’a pas concouru.",
             ],
         ),
     ],
@@ -791,11 +791,11 @@ def test_show_says_what_decided_in_french(
 def test_show_gives_labels_scales_and_weights(scored_handcall: Path) -> None:
     result = gen("show", "fabrique-lille", "--call", scored_handcall)
     assert result.stdout.splitlines()[-5:] == [
-        "Note : 18,29 / 20, sur 2 évaluation(s) (1 écartée(s) pour conflit d'intérêts)",
-        "  Qualité du projet : 4,50 / 5 → 7,72 points sur 8,57",
-        "  Impact : 5,00 / 5 → 8,57 points sur 8,57",
-        "  Subvention par personne (indicateur) : 400,00 → 2,00 points sur 2,86",
-        "Seuil de classement : 10,00 / 20.",
+        "Note\u00a0: 18,29 / 20, sur 2 évaluation(s) (1 écartée(s) pour conflit d’intérêts)",
+        "  Qualité du projet\u00a0: 4,50 / 5 → 7,72 points sur 8,57",
+        "  Impact\u00a0: 5,00 / 5 → 8,57 points sur 8,57",
+        "  Subvention par personne (indicateur)\u00a0: 400,00 → 2,00 points sur 2,86",
+        "Seuil de classement\u00a0: 10,00 / 20.",
     ]
     assert "camille" not in result.stdout.lower()  # the reviewer set aside is not named
 
@@ -831,15 +831,15 @@ def test_show_reads_the_record_and_says_when_the_files_moved(tmp_path: Path) -> 
     )
     recorded = gen("show", "numerique-metz", "--call", call)
     assert recorded.stdout.splitlines()[0] == (
-        "Les fichiers ont changé depuis la décision enregistrée : voici la décision "
+        "Les fichiers ont changé depuis la décision enregistrée\u00a0: voici la décision "
         "enregistrée (gen show --recompute montre ce que donneraient les fichiers)."
     )
-    assert "Note : 11,14 / 20, sur 3 évaluation(s)" in recorded.stdout.splitlines()
+    assert "Note\u00a0: 11,14 / 20, sur 3 évaluation(s)" in recorded.stdout.splitlines()
     fresh = gen("show", "numerique-metz", "--call", call, "--recompute")
     assert fresh.stdout.splitlines()[0].startswith("Calcul à partir des fichiers actuels")
-    assert "Note : 11,71 / 20, sur 3 évaluation(s)" in fresh.stdout.splitlines()
+    assert "Note\u00a0: 11,71 / 20, sur 3 évaluation(s)" in fresh.stdout.splitlines()
     unscored = gen("show", "numerique-metz", "--call", HANDCALL)
-    assert unscored.stdout.splitlines()[0].startswith("Aucune décision n'est encore enregistrée")
+    assert unscored.stdout.splitlines()[0].startswith("Aucune décision n’est encore enregistrée")
 
 
 def test_show_an_unknown_dossier() -> None:
