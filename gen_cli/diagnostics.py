@@ -74,6 +74,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "E308": ("error", "a theme envelope exceeds the round's, or theme shares exceed 100%"),
     "E309": ("error", "a criterion id has a different source or scale in another grid"),
     "E310": ("error", "a round with laureates has no decision_date, which publishing needs"),
+    "E311": ("error", "the logo call.yaml declares is missing, a link, too large or not an image"),
     # Decision records and the rounds' lifecycle.
     "E401": ("error", "a file of a closed round changed since the round was closed"),
     "E402": ("error", "call.yaml changed what decided a closed round"),

@@ -866,6 +866,23 @@ EXPLANATIONS: dict[str, Explanation] = {
             Recipe("publish-draft", "gen score --round 2022Q1, then gen publish --draft"),
         ),
     ),
+    "E311": Explanation(
+        example=(
+            "# call.yaml\npublication:\n  logo: logo.png     # no such file next to call.yaml"
+        ),
+        fix=(
+            "Put the funder's logo in the call folder as a PNG, JPEG or WebP file of at most "
+            "512 KB (not a link, not an SVG), and give its path from the folder holding "
+            "call.yaml; or remove publication.logo to publish without one."
+        ),
+        trigger=(
+            Edit(
+                CALL,
+                "  contact: contact@example.org\n",
+                "  contact: contact@example.org\n  logo: logo.png\n",
+            ),
+        ),
+    ),
     # Decision records and the rounds' lifecycle.
     "E401": Explanation(
         example=(

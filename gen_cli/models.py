@@ -942,7 +942,7 @@ class Letters(Model):
 
 def _web_address(value: str) -> str:
     # A link on the published site: only to a web page, never javascript: or a file.
-    if not re.fullmatch(r"https://[^\s<>\"']+", value):
+    if not re.fullmatch(r"https://[^\s<>\"'\x00-\x1f\x7f]+", value):
         raise PydanticCustomError(
             "web_address",
             "{value} is not a web address: write it in full, starting with https://",
@@ -956,6 +956,38 @@ WebAddress = Annotated[
     StringConstraints(max_length=500),
     AfterValidator(_web_address),
     _schema(type="string", pattern="^https://", maxLength=500),
+]
+
+
+def _logo_file(value: str) -> str:
+    # A file of the call folder, named so that it cannot climb out of it or pass for a page.
+    parts = value.split("/")
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*", value) or (
+        ".." in parts
+    ):
+        raise PydanticCustomError(
+            "logo_file",
+            "{value} is not a file of the call folder: write its path from the folder holding "
+            "call.yaml, such as logo.png (letters, digits, - _ . and /)",
+            {"value": repr(value)},
+        )
+    if not value.endswith(LOGO_SUFFIXES):
+        raise PydanticCustomError(
+            "logo_file",
+            "{value} is not a PNG, JPEG or WebP image: export the logo as logo.png",
+            {"value": repr(value)},
+        )
+    return value
+
+
+#: The images a logo may be: no SVG, which can carry scripts.
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+LogoFile = Annotated[
+    str,
+    StringConstraints(max_length=200),
+    AfterValidator(_logo_file),
+    _schema(type="string", pattern=r"\.(png|jpe?g|webp)$", maxLength=200),
 ]
 
 
@@ -983,6 +1015,11 @@ class Publishing(Model):
         description="RGAA compliance the statement declares: full, partial or none.",
     )
     contact: Email | None = Field(default=None, description="Where the public may write.")
+    logo: LogoFile | None = Field(
+        default=None,
+        description="The funder's logo, a PNG, JPEG or WebP file of the call folder "
+        "(at most 512 KB), shown in the site's header.",
+    )
 
 
 class Call(Model):

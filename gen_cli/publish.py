@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
@@ -36,6 +36,7 @@ from gen_cli.errors import GenError
 from gen_cli.export import INTEGER, MONEY, NUMBER, TEXT, Sheet, xlsx_bytes
 from gen_cli.git import GitError, last_commit_time
 from gen_cli.loading import PUBLICATION_MARKER
+from gen_cli.logo import LogoError, read_logo
 from gen_cli.messages import MESSAGES
 from gen_cli.models import starts_a_formula
 from gen_cli.publication import (
@@ -296,14 +297,18 @@ def render_publication(
     dirs: Sequence[Path],
     generated: date | None,
     languages: Sequence[str] = (),
+    logo: tuple[str, bytes] | None = None,
 ) -> dict[str, bytes]:
     """Render every file of the publication in memory: relative path -> bytes.
+
+    ``logo`` is the funder's logo, as the file name to publish it under and its bytes.
 
     Raises:
         GenError: a template is missing or broken, or the SCDL file fails its schema.
     """
     env = _environment(dirs, lang, publication)
     env.globals["translations"] = [other for other in languages if other != lang]
+    env.globals["logo"] = logo[0] if logo else None
 
     def render(name: str, **context: Any) -> bytes:
         try:
@@ -327,6 +332,8 @@ def render_publication(
             raise GenError(f"template {where}: {message}") from None
 
     files: dict[str, bytes] = {}
+    if logo:
+        files[logo[0]] = logo[1]
     files["index.html"] = render("index.html", root="", page="index.html")
     files["budget.html"] = render("budget.html", root="", page="budget.html")
     for published in publication.rounds:
@@ -479,6 +486,20 @@ def template_file(dirs: Sequence[Path], name: str) -> Path:
     raise GenError(f"no template {name} in {', '.join(str(d) for d in dirs)}")
 
 
+def _logo(root: Path, name: str | None) -> tuple[str, bytes] | None:
+    """The declared logo, as published: ``logo`` and the file's own suffix, and its bytes.
+
+    Raises:
+        GenError: the logo cannot be published (gen validate says why, as E311).
+    """
+    if name is None:
+        return None
+    try:
+        return "logo" + PurePosixPath(name).suffix, read_logo(root, name)
+    except LogoError as error:
+        raise GenError(str(error)) from None
+
+
 @dataclass(frozen=True)
 class Published:
     """What ``gen publish`` wrote: counts for its summary, and notes for the user."""
@@ -523,12 +544,13 @@ def publish_call(
                 raise
             stamp = None  # not in git: undated rather than dated by the clock
     dirs, day = template_dirs(root, templates), generation_date(stamp)
+    logo = _logo(root, checked.call.publication.logo)
     if len(langs) == 1:
-        files = render_publication(publication, langs[0], dirs, day)
+        files = render_publication(publication, langs[0], dirs, day, logo=logo)
     else:  # one folder a language, each page linking to its translations
         files = {MARKER: _MARKER_TEXT, "index.html": _languages_page(publication, langs)}
         for lang in langs:
-            rendered = render_publication(publication, lang, dirs, day, langs)
+            rendered = render_publication(publication, lang, dirs, day, langs, logo)
             files.update(
                 {f"{lang}/{name}": data for name, data in rendered.items() if name != MARKER}
             )

@@ -16,6 +16,7 @@ from gen_cli.deliberation import deliberation_problems
 from gen_cli.diagnostics import Diagnostic, Problem, cap_problems, listed
 from gen_cli.errors import GenError
 from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, file_id, load_call_folder
+from gen_cli.logo import logo_problem
 from gen_cli.models import (
     SIRET_COUNTRIES,
     Budget,
@@ -737,6 +738,7 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
     problems = list(folder.problems)
     if folder.call is not None:
         problems.extend(call_problems(folder.call, folder.call_source.display))
+        problems.extend(logo_problems(folder.call, folder.root, folder.call_source.display))
     problems.extend(folder_problems(folder))
     if folder.call is not None:
         for round_id, (source, deliberation) in sorted(folder.deliberations.items()):
@@ -747,6 +749,15 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
     problems += assignment_problems(folder)
     problems += sealing_problems(folder)
     return filtered(report(folder, problems), folder, only)
+
+
+def logo_problems(call: Call, root: Path, display: str) -> list[Problem]:
+    """A declared logo gen cannot publish: missing, a link, too large, not an image (E311)."""
+    name = call.publication.logo
+    problem = logo_problem(root, name) if name is not None else None
+    if problem is None:
+        return []
+    return [Problem(display, "E311", problem, loc=("publication", "logo"))]
 
 
 def sealing_problems(folder: CallFolder) -> list[Problem]:

@@ -30,6 +30,7 @@ _ERROR_CODES = {
     "text_character": "E104",
     "formula": "E104",
     "web_address": "E104",
+    "logo_file": "E104",
     "date_value": "E104",
     "country": "E104",
 }
@@ -270,6 +271,7 @@ _OWN = frozenset(
         "bool_value",
         "formula",
         "web_address",
+        "logo_file",
     }
 )
 
