@@ -472,7 +472,8 @@ def publish(
             "--lang",
             metavar="LANG",
             help="Language of the documents, fr or en; repeat it for one folder a language "
-            "(--lang fr --lang en), each page linking to its translation.",
+            "(--lang fr --lang en), each page linking to its translation. Default: the "
+            "languages call.yaml declares (publication.languages), else fr.",
         ),
     ] = None,
     templates: Annotated[
@@ -517,7 +518,7 @@ def publish(
             checked,
             out,
             round_ids=round_ids or [],
-            langs=[lang.value for lang in dict.fromkeys(langs or [Language.fr])],
+            langs=[lang.value for lang in dict.fromkeys(langs or [])],
             templates=templates,
             draft=draft,
             date_from_git=date_from_git,

@@ -1015,6 +1015,11 @@ class Publishing(Model):
         description="RGAA compliance the statement declares: full, partial or none.",
     )
     contact: Email | None = Field(default=None, description="Where the public may write.")
+    languages: Annotated[list[Literal["fr", "en"]], Field(min_length=1)] = Field(
+        default=["fr"],
+        description="The languages gen publish writes, one folder each when there are "
+        "several (the first is the one the top page names first).",
+    )
     logo: LogoFile | None = Field(
         default=None,
         description="The funder's logo, a PNG, JPEG or WebP file of the call folder "

@@ -515,7 +515,7 @@ def publish_call(
     out: Path,
     *,
     round_ids: Sequence[str] = (),
-    langs: Sequence[str] = ("fr",),
+    langs: Sequence[str] = (),
     templates: Path | None = None,
     draft: bool = False,
     date_from_git: bool | None = None,
@@ -525,7 +525,8 @@ def publish_call(
     The publication's date is SOURCE_DATE_EPOCH's; else the date of the last commit that
     changed the call folder (``date_from_git`` None: when there is one; True: required;
     False: no date). Never the time of the run, so the same inputs give the same bytes.
-    Nothing is written unless everything rendered and checked.
+    Nothing is written unless everything rendered and checked. Without ``langs``, the
+    languages the call declares.
 
     Raises:
         GenError: a round cannot be published, or ``out`` is not a folder gen may replace.
@@ -545,6 +546,7 @@ def publish_call(
             stamp = None  # not in git: undated rather than dated by the clock
     dirs, day = template_dirs(root, templates), generation_date(stamp)
     logo = _logo(root, checked.call.publication.logo)
+    langs = list(dict.fromkeys(langs or checked.call.publication.languages))
     if len(langs) == 1:
         files = render_publication(publication, langs[0], dirs, day, logo=logo)
     else:  # one folder a language, each page linking to its translations

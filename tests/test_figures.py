@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SECRETARIAT_KEY, run_gen
+from conftest import SECRETARIAT_KEY, invoke, replace, run_gen
 
 from gen_cli.regions import REGIONS
 
@@ -218,3 +218,17 @@ def test_several_languages_publish_one_folder_each_linked_page_to_page(tmp_path:
     english = (out / "en" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in english
     assert '<li lang="fr"><a href="../fr/index.html" hreflang="fr">Français</a></li>' in english
+
+
+def test_the_languages_call_yaml_declares_are_published_unless_lang_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    replace(call / "call.yaml", "publication:\n", "publication:\n  languages: [en, fr]\n")
+    out = tmp_path / "public"
+    assert invoke("publish", "--call", call, "--out", out).code == 0
+    assert sorted(p.name for p in out.iterdir()) == [".gen-publication", "en", "fr", "index.html"]
+    assert '<html lang="fr">' in (out / "fr" / "budget.html").read_text(encoding="utf-8")
+    assert invoke("publish", "--call", call, "--out", out, "--lang", "en").code == 0
+    assert not (out / "fr").exists()
+    assert '<html lang="en">' in (out / "budget.html").read_text(encoding="utf-8")
