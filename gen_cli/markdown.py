@@ -30,7 +30,6 @@ _PARSER.validateLink = lambda url: True  # type: ignore[method-assign]
 _RENDERER = MarkdownIt("commonmark", {"html": False}).disable("image")
 _RENDERER.validateLink = lambda url: is_safe_link(url)  # type: ignore[method-assign]
 
-_HTML = {"<": "&lt;", ">": "&gt;"}
 #: An ampersand is literal in Markdown unless it starts a character reference (&amp; &#38;).
 _REFERENCE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 #: Markdown ends a line at any of these, not only at \n.
@@ -39,8 +38,12 @@ _LINE_ENDS = re.compile(r"\r\n|\r|\n")
 _NO_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www)(:(?=//)|\.)")
 # Inside a summary's text, only what could start markup where it stands is escaped, so the
 # Markdown file stays readable; what matters only at the start of a line is handled there.
-_INLINE_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | _HTML)
-_LINE_START = re.compile(r"^(\d{1,9}(?=[.)])|(?=[#+=-]))")
+# "<" as an entity: a lax reader (Python-Markdown) does not honour a backslash before it, and
+# would pass an HTML tag through. ">" is harmless but at a line's start (a quote).
+_INLINE_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | {"<": "&lt;"})
+_LINE_START = re.compile(r"^(\d{1,9}(?=[.)])|(?=[#+=>-]))")
+#: A run of # at the end of a line would close a heading, and vanish from it.
+_CLOSING_HASHES = re.compile(r"(?<= )(?=#+ *$)")
 _URL_ESCAPES = str.maketrans(
     {"(": "%28", ")": "%29", "\\": "%5C", " ": "%20", "<": "%3C", ">": "%3E"}
 )
@@ -58,7 +61,9 @@ def escape(text: object) -> str:
     is), so that the file reads as well raw as rendered.
     """
     lines = _LINE_ENDS.split(_as_text(str(text)))
-    return "\n".join(_line(_NO_AUTOLINK.sub(r"\1\\\2", line)) for line in lines)
+    return "\n".join(
+        _CLOSING_HASHES.sub("\\\\", _line(_NO_AUTOLINK.sub(r"\1\\\2", line))) for line in lines
+    )
 
 
 def _as_text(text: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,9 @@ HOSTILE = [
     ("- [voir][r]\n\n  [r]: https://ok.example\n- b", "- [voir](https://ok.example)\n- b"),
     ("- un\n\n  [r]: http://t.example/p.png\n- ![x][r]", "- un\n- x"),
     # raw HTML, entities and headings
-    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
-    ("&lt;img src=x&gt;", "&lt;img src=x&gt;"),
+    ("<script>alert(1)</script>", "&lt;script>alert(1)&lt;/script>"),
+    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)>"),
+    ("&lt;img src=x&gt;", "&lt;img src=x>"),
     ("# Gros titre", "**Gros titre**"),
     ("Titre\n===", "**Titre**"),
     # what only looks like markup stays text
@@ -83,22 +84,22 @@ REVIEWED = [
     # a code block whose fence an empty heading and a list numbered 5 used to break
     (
         "- a\n  #\n  5. ```\n\n     <img src=x onerror=alert(1)>\n     ```\n",
-        "- a\n\n  5. &lt;img src=x onerror=alert(1)&gt;",
+        "- a\n\n  5. &lt;img src=x onerror=alert(1)>",
     ),
     # a list numbered past nine digits is no list for the next reader
     (
         "999999999. a\n1. ```\n\n   <img src=x onerror=alert(1)>\n   ```\n",
-        "1. a\n2. &lt;img src=x onerror=alert(1)&gt;",
+        "1. a\n2. &lt;img src=x onerror=alert(1)>",
     ),
     # a | inside a code span that a GitHub table would split
     (
         "| a |\n:--\n`<img src=x onerror=alert(1)>|`",
-        "\\| a \\|\n:--\n&lt;img src=x onerror=alert(1)&gt;\\|",
+        "\\| a \\|\n:--\n&lt;img src=x onerror=alert(1)>\\|",
     ),
     # a bare URL that swallows a code span's backtick
     (
         "See http://a.com/`<x]![y](<http://evil/t.png>)`",
-        "See http://a.com/&lt;x\\]!\\[y\\](&lt;http://evil/t.png&gt;)",
+        "See http://a.com/&lt;x\\]!\\[y\\](&lt;http://evil/t.png>)",
     ),
     # line breaks written as entities
     ("Intro&#13;# Forged heading&#13;text", "Intro # Forged heading text"),
@@ -143,7 +144,7 @@ def test_what_a_summary_needs_is_kept() -> None:
 
 def test_a_title_is_text_in_any_place() -> None:
     title = "1. [Projet](javascript:x) <b>#1</b> *a*"
-    assert escape(title) == "1\\. \\[Projet\\](javascript:x) &lt;b&gt;#1&lt;/b&gt; \\*a\\*"
+    assert escape(title) == "1\\. \\[Projet\\](javascript:x) &lt;b>#1&lt;/b> \\*a\\*"
     assert PERMISSIVE.renderInline(escape(title)) == (
         "1. [Projet](javascript:x) &lt;b&gt;#1&lt;/b&gt; *a*"
     )
@@ -223,3 +224,20 @@ def test_published_markdown_and_site_hold_no_image_or_unsafe_link(tmp_path: Path
                 and (page.parent / target).is_file()
             ), (page, href)
         assert "tracker.example" not in html and "passwd" not in html
+
+
+@pytest.mark.parametrize(
+    ("title", "written"),
+    [
+        ("Projet ###", "Projet \\###"),  # would close the heading, and vanish from it
+        ("C# pour tous #2", "C# pour tous #2"),
+        ("Avant -> après", "Avant -> après"),  # no entity where nothing needs one
+        ("> cité", "\\> cité"),
+    ],
+)
+def test_a_title_keeps_every_character_in_a_heading_and_reads_cleanly_raw(
+    title: str, written: str
+) -> None:
+    assert escape(title) == written
+    rendered = MarkdownIt("commonmark").render(f"#### {escape(title)}\n")
+    assert rendered == f"<h4>{html_escape(title, quote=False)}</h4>\n"
