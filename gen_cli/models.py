@@ -296,6 +296,10 @@ _DECEPTIVE = frozenset(
 
 
 def _honest(value: str, *, lines: bool) -> str:
+    # Every character refused below is a control, format or surrogate one, which
+    # isprintable() refuses too: most text is cleared without a loop in Python.
+    if (value.replace("\n", " ").replace("\t", " ") if lines else value).isprintable():
+        return value
     for char in value:
         code = ord(char)
         if lines and char in "\n\t":

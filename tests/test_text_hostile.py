@@ -5,10 +5,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, child_env, invoke, line_of, replace
+from conftest import MINIMAL, child_env, examples, invoke, line_of, replace
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError
+
+from gen_cli.models import _DECEPTIVE, _honest
 
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
 
@@ -143,3 +149,21 @@ def test_a_one_megabyte_file_of_100000_bad_items_is_refused_at_once(
     )
     assert out.splitlines()[-1].endswith(": 1 error, 0 warnings")
     assert megabytes < 200
+
+
+@given(st.text(), st.booleans())
+@examples(500)
+def test_the_fast_check_of_text_refuses_exactly_what_the_character_rule_refuses(
+    text: str, lines: bool
+) -> None:
+    refused = any(
+        not (lines and c in "\n\t")
+        and (ord(c) in _DECEPTIVE or unicodedata.category(c) in {"Cc", "Cf", "Cs"})
+        for c in text
+    )
+    try:
+        _honest(text, lines=lines)
+    except PydanticCustomError:
+        assert refused
+    else:
+        assert not refused

@@ -21,6 +21,8 @@ from gen_cli.rules import Report, validate_call_folder
 from gen_cli.yamlload import (
     MAX_BYTES,
     MAX_DEPTH,
+    _first_too_deep,
+    _node_beyond,
     dump,
     locate,
     locations,
@@ -398,7 +400,8 @@ FUZZ_SLOW = settings(
 @given(st.text())
 def test_any_text_as_a_dossier_is_reported_not_raised(fuzz_folder: Path, text: str) -> None:
     report = _check_report(fuzz_folder, text)
-    assert not report.ok  # no text of this kind is a valid dossier
+    # no text of this kind is a valid dossier: an error, or ignored as not one (W002)
+    assert not report.ok or [d.code for d in report.diagnostics] == ["W002"]
 
 
 @FUZZ
@@ -510,3 +513,98 @@ def test_structured_garbage_as_call_or_review_is_reported_not_raised(
         if diagnostic.path == str(fuzz_folder / rel):
             assert 1 <= diagnostic.line <= _line_count(text), str(diagnostic)
             assert diagnostic.col >= 1
+
+
+def test_a_file_of_many_flow_blocks_is_composed_once_and_its_depth_measured_on_the_nodes() -> None:
+    blocks = "".join(f"d{i}: {{grades: {{a: [1, 2], b: 3}}}}\n" for i in range(200))
+    assert parse_yaml(blocks, "f")[1] == []  # 600 brackets, 3 levels deep: accepted
+    deep = blocks + "x: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n"
+    assert parse_yaml(deep, "f")[1] == [
+        Problem("f", "E001", "nesting deeper than 100 levels", mark=(201, 3 + MAX_DEPTH))
+    ]
+
+
+_FLOW = st.recursive(
+    st.just("1"),
+    lambda inner: (
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]")
+        | st.lists(inner, max_size=3).map(
+            lambda xs: "{" + ", ".join(f"k{i}: {x}" for i, x in enumerate(xs)) + "}"
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@given(st.lists(_FLOW, min_size=1, max_size=4), st.integers(1, 6))
+@examples(200)
+def test_depth_on_the_nodes_is_depth_on_the_events(values: list[str], limit: int) -> None:
+    text = "".join(f"v{i}: {v}\n" for i, v in enumerate(values))
+    root = yaml.compose(text, Loader=yaml.CSafeLoader)
+    assert _node_beyond(root, limit) == _first_too_deep(text, limit, yaml.CSafeLoader)
+
+
+# --- the fast walk gives PyYAML's data -----------------------------------------------------
+
+
+def _typed(value: object) -> object:
+    """A value with the type of everything in it, so that 1 and Decimal(1) differ."""
+    if isinstance(value, dict):
+        return ("dict", [(_typed(k), _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
+def _both_ways(text: str) -> tuple[object, object]:
+    """parse_document's data and problems by the fast walk, then by PyYAML's constructor."""
+    from gen_cli import yamlload
+
+    def parsed() -> object:
+        data, _, problems = yamlload.parse_document(text, "f")
+        return _typed(data), problems
+
+    fast = parsed()
+    with pytest.MonkeyPatch.context() as patch:
+
+        def unusual(*args: object) -> object:
+            raise yamlload._Unusual
+
+        patch.setattr(yamlload, "_walk", unusual)
+        slow = parsed()
+    return fast, slow
+
+
+_PROJECT = Path(__file__).resolve().parent.parent
+_ALL_YAML = sorted(
+    p
+    for folder in ("dossiers", "tests/fixtures", "gen_cli/data")
+    for p in (_PROJECT / folder).rglob("*.y*ml")
+)
+
+
+def test_the_fast_walk_reads_every_yaml_file_of_the_project_as_pyyaml_does() -> None:
+    assert len(_ALL_YAML) > 100
+    for path in _ALL_YAML:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        fast, slow = _both_ways(text)
+        assert fast == slow, path
+
+
+_SCALAR_TEXT = st.sampled_from(
+    [
+        "1", "030000", "0x1F", "1_000", "1.5", "1e3", "3.8e4", ".inf", "-.nan", "10:30:00",
+        "true", "False", "yes", "off", "~", "null", "", "2022-02-30", "2022-03-31",
+        "2022-03-31 10:00:00", "'12'", '"1.50"', "texte", "l'appel", "!!str 12", "!!int 12",
+        "!!bool maybe", "!!float x", "!!set {a}", "!!binary aGk=", "&x 1", "*x", "[1, 2]",
+        "{a: 1, a: 2}", "{yes: 1, true: 2}", "{<<: {a: 1}}", "{[1]: 2}", "!custom x",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "1", "yes", "<<", "c"]), _SCALAR_TEXT)))
+@examples(300)
+def test_the_fast_walk_gives_pyyaml_data_and_problems(pairs: list[tuple[str, str]]) -> None:
+    text = "".join(f"{key}: {value}\n" for key, value in pairs)
+    fast, slow = _both_ways(text)
+    assert fast == slow
