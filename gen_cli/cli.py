@@ -16,6 +16,7 @@ import typer
 
 from gen_cli import __version__, diagnostics
 from gen_cli import explain as catalogue
+from gen_cli.batch import Batch
 from gen_cli.checking import check_committed
 from gen_cli.clock import today
 from gen_cli.closing import amend_round, close_round
@@ -158,7 +159,7 @@ def _checked(
 ) -> Checked:
     root = find_call_folder(call)
     history = submission_history(root, use_git)
-    return load_checked(root, str(root), history, load_identities(identity))
+    return load_checked(root, str(root), history, load_identities(identity), Batch.default())
 
 
 #: The formats read by CI tools, which place annotations by the file's path in the repository.
@@ -190,6 +191,23 @@ def validate(
             "--color", help="auto (a terminal, FORCE_COLOR, not NO_COLOR), always or never."
         ),
     ] = Colour.auto,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Read every file again, not the results kept from earlier runs (see "
+            "GEN_CACHE_DIR).",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            metavar="N",
+            min=1,
+            help="Processes reading files (default: one per core).",
+        ),
+    ] = None,
 ) -> None:
     """Check call.yaml, every dossier and every review; report every problem.
 
@@ -202,7 +220,10 @@ def validate(
         root = find_call_folder(call)
         # CI tools place annotations by the path from the repository's top
         shown = (in_repository(root) if fmt in _ANNOTATIONS else None) or str(root)
-        folder = load_call_folder(root, shown, load_identities(identity))
+        batch = Batch.default()
+        batch.jobs = jobs or batch.jobs
+        batch.cache = None if no_cache else batch.cache
+        folder = load_call_folder(root, shown, load_identities(identity), batch)
         folder.reveal_sealed = show_sealed
         checked = check_call(folder, submission_history(root, use_git))
         report = filtered(checked.report, folder, paths or ())

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from gen_cli.batch import Batch, Work
 from gen_cli.diagnostics import Problem
 from gen_cli.errors import GenError
 from gen_cli.models import (
@@ -422,18 +423,22 @@ def find_call_folder(given: Path | None, cwd: Path | None = None) -> Path:
 
 
 def load_call_folder(
-    root: Path, shown_root: str | None = None, identities: Sequence[Any] = ()
+    root: Path,
+    shown_root: str | None = None,
+    identities: Sequence[Any] = (),
+    batch: Batch | None = None,
 ) -> CallFolder:
     """Read every file of the call folder at ``root``; never raises for bad content.
 
     Args:
         identities: age identities that open sealed reviews (none: they stay sealed).
+        batch: how dossier and review files are read (default: in this process, no cache).
 
     Raises:
         GenError: the folder or its call.yaml does not exist (exit status 2).
     """
     with collection_paused():
-        return _load_call_folder(root, shown_root, identities)
+        return _load_call_folder(root, shown_root, identities, batch or Batch())
 
 
 @contextmanager
@@ -454,7 +459,9 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_call_folder(root: Path, shown_root: str | None, identities: Sequence[Any]) -> CallFolder:
+def _load_call_folder(
+    root: Path, shown_root: str | None, identities: Sequence[Any], batch: Batch
+) -> CallFolder:
     shown = shown_root if shown_root is not None else str(root)
     if not root.is_dir():
         raise GenError(f"call folder {shown} not found (give --call DIR or set GEN_CALL)")
@@ -485,12 +492,15 @@ def _load_call_folder(root: Path, shown_root: str | None, identities: Sequence[A
     folder.review_files = len(review_files) + len(found.sealed_reviews)
     folder.dossier_sources, folder.review_sources = dossier_files, review_files
     folder.private_sources = found.private_parts
-    folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities)
+    folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities, batch)
     loaded = {source.display for source, _ in folder.dossiers}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
-    for source in review_files:
+    for source, (review, partial, problems) in zip(
+        review_files,
+        _read_all(folder, review_files, review_from_bytes, "review", batch),
+        strict=True,
+    ):
         folder.sources[source.display] = source
-        review, partial, problems = _read_review(folder, source)
         folder.problems.extend(problems)
         if review is not None:
             folder.reviews.append((source, review))
@@ -544,15 +554,19 @@ def _load_dossiers(
     sources: list[Source],
     private_parts: list[Source],
     identities: Sequence[Any],
+    batch: Batch,
 ) -> list[tuple[Source, Dossier]]:
     """Load the dossiers, each with its sealed private part when it has one."""
     parts = {(p.path.parent, p.path.name.removesuffix(PRIVATE_SUFFIX)): p for p in private_parts}
+    public = [s for s in sources if (s.path.parent, s.path.stem) not in parts]
+    results = _read_all(folder, public, dossier_from_bytes, "dossier", batch)
+    read = dict(zip(public, results, strict=True))
     loaded = []
     for source in sources:
         folder.sources[source.display] = source
         part = parts.pop((source.path.parent, source.path.stem), None)
         if part is None:
-            item, known, problems = _read_dossier(folder, source)
+            item, known, problems = read[source]
         else:
             folder.sources[part.display] = part
             item, known, problems = _load_with_private(folder, source, part, identities)
@@ -593,14 +607,42 @@ def _parsed(
 
 
 DossierRead = tuple[Dossier | None, DossierParts | None, list[Problem]]
+ReviewRead = tuple[Review | None, tuple[Review, frozenset[str]] | None, list[Problem]]
 
 
-def _read_dossier(folder: CallFolder, source: Source) -> DossierRead:
-    """Read one dossier file: the dossier, what is known of it, and its problems."""
-    data, where, problems = _parsed(folder, source)
+def _read_all(
+    folder: CallFolder, sources: list[Source], work: Work, kind: str, batch: Batch
+) -> list[Any]:
+    """``work`` on each file's bytes, through the batch (cache, cores); texts kept to locate."""
+    files: list[tuple[bytes, str]] = []
+    unread: dict[int, list[Problem]] = {}
+    for index, source in enumerate(sources):
+        raw, problems = read_bytes(source.path, source.display)
+        if raw is None:
+            unread[index] = problems
+        else:
+            files.append((raw, source.display))
+            text, _ = decode(raw, source.display)
+            if text is not None:
+                folder.texts[source.display] = text
+    results = iter(batch.run(work, kind, files))
+    return [(None, None, unread[i]) if i in unread else next(results) for i in range(len(sources))]
+
+
+def _parsed_bytes(raw: bytes, display: str) -> tuple[Any, Locations | None, list[Problem]]:
+    """A file's data and locations from its bytes, or why they cannot be read as YAML."""
+    text, problems = decode(raw, display)
+    if text is None:
+        return None, None, problems
+    return parse_document(text, display, MAX_VALUES)
+
+
+def dossier_from_bytes(raw: bytes, display: str) -> DossierRead:
+    """One dossier file's bytes read: the dossier, what is known of it, and its problems."""
+    data, where, problems = _parsed_bytes(raw, display)
     if data is None:
         return None, None, problems
-    return _dossier_from(data, where, source.display)
+    return _dossier_from(data, where, display)
 
 
 #: The fields of a dossier: a file in a round folder that has none of them is not one.
@@ -628,17 +670,15 @@ def _dossier_from(data: dict[str, Any], where: Locations | None, display: str) -
     return None, DossierParts.known(salvage(Dossier, data)), problems
 
 
-def _read_review(
-    folder: CallFolder, source: Source
-) -> tuple[Review | None, tuple[Review, frozenset[str]] | None, list[Problem]]:
-    """Read one review file: the review; or, when it fails, its valid evaluations and grades.
+def review_from_bytes(raw: bytes, display: str) -> ReviewRead:
+    """One review file's bytes read: the review; or, when it fails, its valid evaluations.
 
     The partial review comes with the dossiers whose evaluation lost a part.
     """
-    data, where, problems = _parsed(folder, source)
+    data, where, problems = _parsed_bytes(raw, display)
     if data is None:
         return None, None, problems
-    review, problems = validated_data(data, where, source.display, Review)
+    review, problems = validated_data(data, where, display, Review)
     if review is not None:
         return review, None, problems
     values = salvage(Review, data)

@@ -53,13 +53,14 @@ def name_key(name: str) -> str:
     return "".join(kept)
 
 
-def scripts(name: str) -> set[str]:
+@lru_cache(maxsize=65_536)
+def scripts(name: str) -> frozenset[str]:
     """The alphabets of a name's letters (``LATIN``, ``CYRILLIC``, ``GREEK``...)."""
     found = set()
     for char in unicodedata.normalize("NFKC", name):
         if char.isalpha():
             found.add(unicodedata.name(char, "UNKNOWN").split(" ", 1)[0])
-    return found
+    return frozenset(found)
 
 
 def conflict_of_interest(reviewer: Person, dossier: Dossier | DossierParts) -> str | None:

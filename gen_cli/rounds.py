@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
+from gen_cli.batch import Batch
 from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError
@@ -561,6 +562,7 @@ def load_checked(
     shown_root: str | None = None,
     history: History | None = None,
     identities: Sequence[Any] = (),
+    batch: Batch | None = None,
 ) -> Checked:
     """Load and check a call folder, opening sealed reviews with ``identities``.
 
@@ -568,7 +570,7 @@ def load_checked(
         GenError: the folder or its call.yaml cannot be read (exit 2).
         InvalidCall: call.yaml itself does not load (nothing can be computed).
     """
-    folder = load_call_folder(root, shown_root, identities)
+    folder = load_call_folder(root, shown_root, identities, batch)
     checked = check_call(folder, history)
     if folder.call is None:
         raise InvalidCall(checked.report, "call.yaml has errors: fix them first")

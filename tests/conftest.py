@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -21,6 +22,9 @@ from gen_cli.cli import main
 from gen_cli.models import Dossier
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
+
+# gen keeps per-file results in the user's cache folder: the tests keep theirs apart.
+os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-test-cache-")
 
 #: The projects announced as laureates of the real call (and kept so in the example).
 ANNOUNCED = (

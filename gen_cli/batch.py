@@ -1,0 +1,82 @@
+"""Reading many files at once: from the cache of earlier runs, then on every core.
+
+The work done on one file is a plain function of its bytes and displayed path (parse,
+validate, keep what is valid), so it can run in another process and its result be stored:
+the results come back in the order of the files, the same whichever way they were made.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from gen_cli.resultcache import ResultCache, result_key
+
+#: Below this many files to work on, starting processes costs more than it saves.
+PARALLEL_FROM = 400
+
+Work = Callable[[bytes, str], Any]
+
+
+@dataclass
+class Batch:
+    """How files are read: on how many processes, and with which cache (None: no cache)."""
+
+    jobs: int = 1
+    cache: ResultCache | None = None
+    hits: int = field(default=0, init=False)
+    misses: int = field(default=0, init=False)
+
+    @classmethod
+    def default(cls) -> Batch:
+        """Every core this process may use, and the user's cache unless GEN_NO_CACHE is set."""
+        use_cache = os.environ.get("GEN_NO_CACHE", "") in {"", "0"}
+        return cls(jobs=available_cores(), cache=ResultCache() if use_cache else None)
+
+    def run(self, work: Work, kind: str, files: Sequence[tuple[bytes, str]]) -> list[Any]:
+        """``work(raw, display)`` for each file, in order; from the cache when it holds it.
+
+        ``work`` must be a module-level function, so that other processes can run it.
+        """
+        keys = [result_key(kind, display, raw) for raw, display in files]
+        stored = self.cache.get_many(keys) if self.cache is not None else {}
+        missing = [i for i, key in enumerate(keys) if key not in stored]
+        blobs = _made(work, [files[i] for i in missing], self.jobs)
+        self.hits += len(files) - len(missing)
+        self.misses += len(missing)
+        if self.cache is not None:
+            self.cache.put_many(
+                ((keys[i], blob) for i, blob in zip(missing, blobs, strict=True)), keys
+            )
+        made = dict(zip(missing, blobs, strict=True))
+        return [pickle.loads(made[i] if i in made else stored[keys[i]]) for i in range(len(keys))]
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def _made(work: Work, files: list[tuple[bytes, str]], jobs: int) -> list[bytes]:
+    """The pickled results of ``work`` on ``files``, on up to ``jobs`` processes."""
+    if jobs <= 1 or len(files) < PARALLEL_FROM:
+        return [_pickled(work, raw, display) for raw, display in files]
+    workers = min(jobs, len(files) // (PARALLEL_FROM // 2))
+    # fork shares the loaded modules: a worker starts in milliseconds, not half a second
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, len(files) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(
+            pool.map(_pickled, [work] * len(files), *zip(*files, strict=True), chunksize=chunk)
+        )
+
+
+def _pickled(work: Work, raw: bytes, display: str) -> bytes:
+    return pickle.dumps(work(raw, display), protocol=pickle.HIGHEST_PROTOCOL)

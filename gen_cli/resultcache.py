@@ -1,0 +1,168 @@
+"""A cache of per-file results, keyed by what they depend on: the file's bytes, its name, gen.
+
+A result is what reading one dossier or review file gives (its data, what is known of it,
+its problems). Its key is a hash of the file's exact bytes, its displayed path, the kind
+of file and gen's own code (every source file of the package, and the versions of the
+libraries that parse and validate), so the same key can only ever mean the same result:
+a cache cannot make a changed file pass, whatever its size or modification time.
+
+The cache is a SQLite file in the user's cache folder (``$GEN_CACHE_DIR``, else
+``$XDG_CACHE_HOME/gen``, else ``~/.cache/gen``), never in the call's repository, where an
+outsider's pull request could plant one. Results are pickled, so a cache file is trusted
+only when it belongs to the user running gen and no one else may write it or its folder;
+one that is truncated, corrupt or from another format is set aside and rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import stat
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+
+#: Changes when the layout of the cache file does.
+FORMAT = "1"
+#: The cache file's name in the cache folder.
+CACHE_FILE = "results.sqlite3"
+#: Entries kept beyond those of the last run, before older ones are dropped.
+SPARE = 10_000
+
+
+def cache_dir() -> Path:
+    """Where gen keeps its cache for this user."""
+    chosen = os.environ.get("GEN_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gen"
+
+
+@cache
+def code_fingerprint() -> str:
+    """A hash of gen's own code and of the libraries its results depend on."""
+    digest = hashlib.blake2b(digest_size=16)
+    package = resources.files("gen_cli")
+    for entry in sorted(package.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".py"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
+    for library in ("pydantic", "pydantic-core", "PyYAML"):
+        digest.update(f"{library}={metadata.version(library)}\0".encode())
+    return digest.hexdigest()
+
+
+def result_key(kind: str, display: str, raw: bytes) -> bytes:
+    """The key of one file's result: its kind, displayed path, exact bytes and gen's code."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (FORMAT, code_fingerprint(), kind, display):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(raw)
+    return digest.digest()
+
+
+class ResultCache:
+    """Results of earlier runs, looked up and stored by key; every failure means a miss."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder if folder is not None else cache_dir()
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
+
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The stored results of those keys that have one."""
+        db = self._connection()
+        if db is None or not keys:
+            return {}
+        found: dict[bytes, bytes] = {}
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(f"SELECT key, value FROM results WHERE key IN ({marks})", chunk)
+                found.update((bytes(k), bytes(v)) for k, v in rows)
+        except sqlite3.Error:
+            self._set_aside()
+            return {}
+        return found
+
+    def put_many(self, items: Iterable[tuple[bytes, bytes]], used: Sequence[bytes]) -> None:
+        """Store new results; then drop old entries if the cache holds far more than ``used``."""
+        db = self._connection()
+        if db is None:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)", items)
+            (count,) = db.execute("SELECT count(*) FROM results").fetchone()
+            if count > len(used) + SPARE:
+                with db:
+                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key BLOB PRIMARY KEY)")
+                    db.execute("DELETE FROM used")
+                    db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in used))
+                    db.execute("DELETE FROM results WHERE key NOT IN (SELECT key FROM used)")
+        except sqlite3.Error:
+            pass  # another gen holds the file, the disk is full: the next run fills it
+
+    def close(self) -> None:
+        """Close the cache file."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if not self._opened:
+            self._opened = True
+            self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection | None:
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            return None
+        path = self.folder / CACHE_FILE
+        if not _private(self.folder) or (path.exists() and not _private(path)):
+            return None  # another user could have written it: never unpickle it
+        for _attempt in range(2):
+            try:
+                db = sqlite3.connect(path, timeout=10, isolation_level=None)
+                os.chmod(path, 0o600)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS results (key BLOB PRIMARY KEY, value BLOB) "
+                    "WITHOUT ROWID"
+                )
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+                (stored,) = db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+                if stored == FORMAT:
+                    db.isolation_level = "DEFERRED"  # transactions again, for `with db`
+                    return db
+                db.close()
+            except (sqlite3.Error, OSError):
+                pass
+            self._set_aside()
+        return None
+
+    def _set_aside(self) -> None:
+        """Drop a cache file that cannot be read: the next open builds a new one."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                (self.folder / (CACHE_FILE + suffix)).unlink()
+
+
+def _private(path: Path) -> bool:
+    """Whether ``path`` is the user's own, and no one else may write it."""
+    getuid = getattr(os, "getuid", None)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if getuid is None or stat.S_ISLNK(info.st_mode) or info.st_uid != getuid():
+        return False
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)

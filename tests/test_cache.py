@@ -1,0 +1,164 @@
+"""Per-file results kept between runs, and files read on several cores (#13).
+
+A kept result is found by a hash of the file's exact bytes, its path and gen's code, so it
+can only ever be the result of those bytes; a cache file gen cannot trust is set aside.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL, child_env, line_of, replace, run_gen
+
+from gen_cli.batch import Batch
+from gen_cli.loading import dossier_from_bytes, load_call_folder
+from gen_cli.resultcache import CACHE_FILE, ResultCache, result_key
+from gen_cli.rules import validate_folder
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
+SAINT_PIERRE = "2022Q2/accompagnement-renforce-saint-pierre.yaml"
+
+
+def validated(call: Path, cache_dir: Path, jobs: int = 1) -> tuple[list[str], Batch]:
+    """The diagnostics of gen validate's rules on ``call``, read through a cache in ``cache_dir``."""
+    batch = Batch(jobs=jobs, cache=ResultCache(cache_dir))
+    report = validate_folder(load_call_folder(call, batch=batch))
+    assert batch.cache is not None
+    batch.cache.close()
+    return [str(d) for d in report.diagnostics], batch
+
+
+@pytest.fixture
+def call(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+
+
+def test_a_second_run_reads_every_result_from_the_cache(call: Path, tmp_path: Path) -> None:
+    first, cold = validated(call, tmp_path / "cache")
+    again, warm = validated(call, tmp_path / "cache")
+    assert again == first
+    assert (cold.hits, warm.misses) == (0, 0)
+    assert warm.hits == cold.misses > 0
+
+
+def test_a_changed_byte_with_the_same_size_and_time_is_caught(call: Path, tmp_path: Path) -> None:
+    dossier = call / BORDEAUX
+    before = os.stat(dossier)
+    assert validated(call, tmp_path / "cache")[0] == []
+    replace(dossier, "  requested: 75000", "  requested: 95000")  # same length
+    os.utime(dossier, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(dossier)
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    found, batch = validated(call, tmp_path / "cache")
+    assert batch.misses == 1
+    assert found == [
+        f"{dossier}:{line_of(dossier, 'budget:')}:1: warning W001 budget.requested 95000 + "
+        "budget.other_funding 25000 = 120000, not budget.total_cost 100000"
+    ]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "other format"])
+def test_a_damaged_cache_is_set_aside_and_rebuilt(call: Path, tmp_path: Path, damage: str) -> None:
+    cache = tmp_path / "cache"
+    expected, _ = validated(call, cache)
+    path = cache / CACHE_FILE
+    if damage == "truncated":
+        with path.open("r+b") as file:
+            file.truncate(path.stat().st_size // 3)
+    elif damage == "garbage":
+        path.write_bytes(b"SQLite format 3\0" + os.urandom(4096))
+    else:
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE meta SET value = '0' WHERE name = 'format'")
+    assert validated(call, cache)[0] == expected
+    found, batch = validated(call, cache)
+    assert found == expected and batch.misses == 0  # rebuilt, then used
+
+
+def test_a_cache_others_may_write_is_never_read(call: Path, tmp_path: Path) -> None:
+    """A poisoned entry saying a dossier with an error is valid: ignored, not unpickled."""
+    cache = tmp_path / "cache"
+    validated(call, cache)
+    dossier = call / BORDEAUX
+    replace(dossier, "  requested: 75000", "  requested: -75000")
+    raw = dossier.read_bytes()
+    honest = dossier_from_bytes(raw, str(dossier))
+    assert honest[2], "the changed dossier has a problem"
+    poisoned = pickle.dumps((honest[0], honest[1], []))
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        db.execute(
+            "INSERT OR REPLACE INTO results VALUES (?, ?)",
+            (result_key("dossier", str(dossier), raw), poisoned),
+        )
+    (cache / CACHE_FILE).chmod(0o666)  # anyone may write it now
+    found, batch = validated(call, cache)
+    assert batch.hits == 0
+    assert any(d.startswith(f"{dossier}:") and "E306" in d for d in found), found
+    (cache / CACHE_FILE).chmod(0o600)
+    cache.chmod(0o777)  # the folder, too
+    _, batch = validated(call, cache)
+    assert batch.hits == 0
+    cache.chmod(0o700)
+
+
+def test_two_processes_filling_the_cache_at_once_leave_it_valid(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    calls = [Path(shutil.copytree(EXAMPLE, tmp_path / f"call{n}")) for n in range(2)]
+    env = child_env(GEN_CACHE_DIR=str(cache))
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gen_cli", "validate", "--call", str(c), "--jobs", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for c in calls
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    for call in calls:
+        _, batch = validated(call, cache)
+        assert batch.misses == 0 and batch.hits > 100
+
+
+def test_no_cache_reads_every_file(tmp_path: Path) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    env = {"GEN_CACHE_DIR": str(tmp_path / "cache")}
+    assert run_gen("validate", "--call", call, "--no-cache", **env).code == 0
+    assert not (tmp_path / "cache" / CACHE_FILE).exists()
+    assert run_gen("validate", "--call", call, **env).code == 0
+    assert (tmp_path / "cache" / CACHE_FILE).exists()
+
+
+def _many_dossiers(tmp_path: Path, count: int) -> Path:
+    """The example call with ``count`` more dossiers in 2022Q2, one in seven with a mistake."""
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    model = (call / SAINT_PIERRE).read_text(encoding="utf-8")
+    for n in range(count):
+        text = model.replace("accompagnement-renforce-saint-pierre", f"copie-{n:04d}")
+        if n % 7 == 0:
+            text = text.replace("  requested: 34000", f"  requested: -{n + 1}")
+        (call / "2022Q2" / f"copie-{n:04d}.yaml").write_text(text, encoding="utf-8")
+    return call
+
+
+def test_several_processes_give_the_same_bytes_as_one(tmp_path: Path) -> None:
+    call = _many_dossiers(tmp_path, 600)
+    serial = run_gen("validate", "--call", call, "--no-cache", "--jobs", "1")
+    parallel = run_gen("validate", "--call", call, "--no-cache", "--jobs", "2")
+    assert serial.code == parallel.code == 1
+    assert serial.out.count("E306") == 86  # 0, 7, ..., 595
+    assert parallel.out == serial.out and parallel.err == serial.err
+    warm = run_gen("validate", "--call", call, "--jobs", "2")
+    again = run_gen("validate", "--call", call, "--jobs", "2")
+    assert warm.out == again.out == serial.out
