@@ -7,11 +7,9 @@ the results come back in the order of the files, the same whichever way they wer
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +65,9 @@ def _made(work: Work, files: list[tuple[bytes, str]], jobs: int) -> list[bytes]:
     """The pickled results of ``work`` on ``files``, on up to ``jobs`` processes."""
     if jobs <= 1 or len(files) < PARALLEL_FROM:
         return [_pickled(work, raw, display) for raw, display in files]
+    import multiprocessing  # only for large calls: 60 ms of start-up
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = min(jobs, len(files) // (PARALLEL_FROM // 2))
     # fork shares the loaded modules: a worker starts in milliseconds, not half a second
     methods = multiprocessing.get_all_start_methods()

@@ -10,47 +10,21 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from gen_cli.rounds import Checked
+
 from gen_cli import __version__, diagnostics
 from gen_cli import explain as catalogue
-from gen_cli.batch import Batch
-from gen_cli.checking import check_committed
 from gen_cli.clock import today
-from gen_cli.closing import amend_round, close_round
 from gen_cli.diagnostics import Format
-from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
 from gen_cli.git import GitError, in_repository, repository_root, user_name
-from gen_cli.loading import find_call_folder, load_call_folder
 from gen_cli.locking import LOCK_FILE, locked
-from gen_cli.models import SCHEMAS, json_schema
-from gen_cli.records import check_record_target, write_record
-from gen_cli.report import ranking
-from gen_cli.reviewing import (
-    assign_round,
-    open_sealed,
-    seal_private,
-    seal_review,
-    summary,
-    write_assignments,
-)
-from gen_cli.rounds import (
-    Checked,
-    InvalidCall,
-    check_call,
-    load_checked,
-    require,
-    rounds_to_score,
-    score_rounds,
-    submission_history,
-)
-from gen_cli.rules import filtered
-from gen_cli.scaffold import init_call, new_dossier, new_review
 from gen_cli.sealing import IDENTITY_VARIABLE, load_identities
-from gen_cli.status import call_status, render_status
 
 
 class Colour(StrEnum):
@@ -117,6 +91,8 @@ def _reporting_errors(brief: bool = False) -> Iterator[None]:
     Args:
         brief: do not list the diagnostics of an InvalidCall (gen validate shows them).
     """
+    from gen_cli.rounds import InvalidCall
+
     try:
         yield
     except InvalidCall as error:
@@ -157,6 +133,10 @@ GitOption = Annotated[
 def _checked(
     call: Path | None, use_git: bool | None = None, identity: Path | None = None
 ) -> Checked:
+    from gen_cli.batch import Batch
+    from gen_cli.loading import find_call_folder
+    from gen_cli.rounds import load_checked, submission_history
+
     root = find_call_folder(call)
     history = submission_history(root, use_git)
     return load_checked(root, str(root), history, load_identities(identity), Batch.default())
@@ -216,6 +196,11 @@ def validate(
     Exit status: 0 clean (warnings allowed), 1 problems found, 2 unreadable call folder
     or bad usage, 3 internal error.
     """
+    from gen_cli.batch import Batch
+    from gen_cli.loading import find_call_folder, load_call_folder
+    from gen_cli.rounds import check_call, submission_history
+    from gen_cli.rules import filtered
+
     with _reporting_errors():
         root = find_call_folder(call)
         # CI tools place annotations by the path from the repository's top
@@ -268,6 +253,10 @@ def score(
     Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
     stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
+    from gen_cli.records import check_record_target, write_record
+    from gen_cli.report import ranking
+    from gen_cli.rounds import require, rounds_to_score, score_rounds
+
     writing = nullcontext() if check or dry_run else _call_locked(call, "gen score")
     with _reporting_errors(brief=check), writing:
         checked = _checked(call, use_git, identity)
@@ -310,6 +299,8 @@ def score(
 
 def _check(checked: Checked) -> None:
     """Print what gen score --check finds; exit 1 when a record is stale or not checkable."""
+    from gen_cli.checking import check_committed
+
     report = check_committed(checked)
     for line in report.notes:
         typer.echo(line, err=True)
@@ -560,6 +551,8 @@ ByOption = Annotated[
 
 def _call_locked(call: Path | None, doing: str) -> AbstractContextManager[None]:
     """The call folder's lock, held while its records are written (none if no folder)."""
+    from gen_cli.loading import find_call_folder
+
     root = find_call_folder(call)
     return locked(root / LOCK_FILE, doing) if root.is_dir() else nullcontext()
 
@@ -603,6 +596,8 @@ def assign(
     Exit status: 0 written, 1 errors concern the round, 2 the round is unknown, closed,
     empty or cannot be assigned (the message names the constraint), 3 internal error.
     """
+    from gen_cli.reviewing import assign_round, summary, write_assignments
+
     writing = nullcontext() if dry_run else _call_locked(call, "gen assign")
     with _reporting_errors(), writing:
         checked = _checked(call, use_git, identity)
@@ -626,6 +621,9 @@ def seal_command(
 
     Exit status: 0 sealed, 2 the call seals nothing, or FILE is not a valid review.
     """
+    from gen_cli.loading import find_call_folder, load_call_folder
+    from gen_cli.reviewing import seal_private, seal_review
+
     with _reporting_errors():
         folder = load_call_folder(find_call_folder(call))
         if folder.call is None:
@@ -655,6 +653,8 @@ def unseal_command(
     Exit status: 0 printed, 1 the identity does not open it (or it was altered), 2 no
     identity or unreadable file.
     """
+    from gen_cli.reviewing import open_sealed
+
     with _reporting_errors():
         plaintext = open_sealed(path, load_identities(identity))
     sys.stdout.buffer.write(plaintext)
@@ -676,6 +676,8 @@ def close(
     Exit status: 0 closed, 1 errors concern the round or its record is stale, 2 the round
     is not scored or already closed, 3 internal error.
     """
+    from gen_cli.closing import close_round
+
     with _reporting_errors(), _call_locked(call, "gen close"):
         checked = _checked(call, use_git, identity)
         who = _who(by, checked.folder.root)
@@ -707,6 +709,8 @@ def amend(
     Exit status: 0 amended, 1 other errors concern the round, 2 the round is not closed
     or nothing changed, 3 internal error.
     """
+    from gen_cli.closing import amend_round
+
     with _reporting_errors(), _call_locked(call, "gen amend"):
         checked = _checked(call, use_git, identity)
         who = _who(by, checked.folder.root)
@@ -751,6 +755,8 @@ def status(
 
     Exit status: 0 (it is a report), 2 unreadable call folder or unknown round.
     """
+    from gen_cli.status import call_status, render_status
+
     with _reporting_errors():
         checked = _checked(call, use_git, identity)
         for round_id in round_ids or []:
@@ -798,6 +804,9 @@ def diff(
     Exit status: 0 compared, 2 outside a git repository, an unknown revision, or a side
     that does not validate, 3 internal error.
     """
+    from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
+    from gen_cli.loading import find_call_folder
+
     with _reporting_errors():
         comparison = compare_revisions(
             find_call_folder(call),
@@ -854,6 +863,8 @@ def init(
 
     Exit status: 0 created, 2 the folder is not empty (without --force) or cannot be written.
     """
+    from gen_cli.scaffold import init_call
+
     with _reporting_errors():
         written = init_call(directory, force=force, today=today())
     for path in written:
@@ -882,6 +893,9 @@ def new_dossier_command(
 
     Exit status: 0 written, 2 unknown round, bad id, or the file exists.
     """
+    from gen_cli.loading import find_call_folder, load_call_folder
+    from gen_cli.scaffold import new_dossier
+
     with _reporting_errors():
         folder = load_call_folder(find_call_folder(call))
         path = new_dossier(folder, round_id, dossier_id, today=today())
@@ -900,6 +914,9 @@ def new_review_command(
 
     Exit status: 0 written, 2 unknown round or reviewer, or the file exists.
     """
+    from gen_cli.loading import find_call_folder, load_call_folder
+    from gen_cli.scaffold import new_review
+
     with _reporting_errors():
         folder = load_call_folder(find_call_folder(call))
         path = new_review(folder, round_id, reviewer_id)
@@ -932,6 +949,8 @@ def explain(
 
 
 def _schema_document(kind: str | None) -> dict[str, object]:
+    from gen_cli.models import SCHEMAS, json_schema
+
     if kind is None:
         return {name: json_schema(name) for name in SCHEMAS}
     if kind in SCHEMAS:

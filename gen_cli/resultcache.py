@@ -22,7 +22,7 @@ import sqlite3
 import stat
 from collections.abc import Iterable, Sequence
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 #: Changes when the layout of the cache file does.
@@ -45,6 +45,8 @@ def cache_dir() -> Path:
 @cache
 def code_fingerprint() -> str:
     """A hash of gen's own code and of the libraries its results depend on."""
+    from importlib import metadata  # 25 ms of start-up: only when files are read
+
     digest = hashlib.blake2b(digest_size=16)
     package = resources.files("gen_cli")
     for entry in sorted(package.iterdir(), key=lambda e: e.name):

@@ -70,6 +70,14 @@ def test_the_command_line_starts_without_the_publication_libraries() -> None:
     assert not {m for m in loaded if m.split(".")[0] in {"jinja2", "babel", "markdown_it"}}
 
 
+def test_help_starts_without_the_models_or_the_yaml_reader() -> None:
+    # gen --help, and the shell's completion, need the commands' options, not the models:
+    # each command imports what it needs when it runs (#13)
+    loaded = _imported("import gen_cli.cli")
+    assert not {m for m in loaded if m.split(".")[0] in {"pydantic", "yaml", "multiprocessing"}}
+    assert "gen_cli.models" not in loaded
+
+
 def test_the_pure_core_reads_no_file() -> None:
     # scoring and selection take models and return values: no YAML, no git, no folder
     loaded = _imported("import gen_cli.scoring, gen_cli.selection")
