@@ -19,6 +19,8 @@ from gen_cli.resultcache import ResultCache, result_key
 PARALLEL_FROM = 400
 
 Work = Callable[[bytes, str], Any]
+#: Told, as the work goes, the kind of files, how many more are done and of how many.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Batch:
 
     jobs: int = 1
     cache: ResultCache | None = None
+    progress: Progress | None = None
     hits: int = field(default=0, init=False)
     misses: int = field(default=0, init=False)
 
@@ -44,7 +47,10 @@ class Batch:
         keys = [result_key(kind, display, raw) for raw, display in files]
         stored = self.cache.get_many(keys) if self.cache is not None else {}
         missing = [i for i, key in enumerate(keys) if key not in stored]
-        blobs = _made(work, [files[i] for i in missing], self.jobs)
+        tell = self.progress or (lambda kind, done, total: None)
+        tell(kind, len(files) - len(missing), len(files))
+        todo = [files[i] for i in missing]
+        blobs = _made(work, todo, self.jobs, lambda done: tell(kind, done, len(files)))
         self.hits += len(files) - len(missing)
         self.misses += len(missing)
         if self.cache is not None:
@@ -61,10 +67,16 @@ def available_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def _made(work: Work, files: list[tuple[bytes, str]], jobs: int) -> list[bytes]:
+def _made(
+    work: Work, files: list[tuple[bytes, str]], jobs: int, tick: Callable[[int], None]
+) -> list[bytes]:
     """The pickled results of ``work`` on ``files``, on up to ``jobs`` processes."""
+    made: list[bytes] = []
     if jobs <= 1 or len(files) < PARALLEL_FROM:
-        return [_pickled(work, raw, display) for raw, display in files]
+        for raw, display in files:
+            made.append(_pickled(work, raw, display))
+            tick(1)
+        return made
     import multiprocessing  # only for large calls: 60 ms of start-up
     from concurrent.futures import ProcessPoolExecutor
 
@@ -74,9 +86,12 @@ def _made(work: Work, files: list[tuple[bytes, str]], jobs: int) -> list[bytes]:
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     chunk = max(1, len(files) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(
-            pool.map(_pickled, [work] * len(files), *zip(*files, strict=True), chunksize=chunk)
-        )
+        for blob in pool.map(
+            _pickled, [work] * len(files), *zip(*files, strict=True), chunksize=chunk
+        ):
+            made.append(blob)
+            tick(1)
+    return made
 
 
 def _pickled(work: Work, raw: bytes, display: str) -> bytes:

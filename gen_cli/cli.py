@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from gen_cli.batch import Batch
     from gen_cli.rounds import Checked
 
 from gen_cli import __version__, diagnostics
@@ -133,13 +136,46 @@ GitOption = Annotated[
 def _checked(
     call: Path | None, use_git: bool | None = None, identity: Path | None = None
 ) -> Checked:
-    from gen_cli.batch import Batch
     from gen_cli.loading import find_call_folder
     from gen_cli.rounds import load_checked, submission_history
 
     root = find_call_folder(call)
     history = submission_history(root, use_git)
-    return load_checked(root, str(root), history, load_identities(identity), Batch.default())
+    with _batch() as batch:
+        return load_checked(root, str(root), history, load_identities(identity), batch)
+
+
+#: Fewer files than this are read too fast for a progress bar to be more than a flicker.
+PROGRESS_FROM = 2_000
+
+
+@contextmanager
+def _batch(jobs: int | None = None, no_cache: bool = False) -> Iterator[Batch]:
+    """How files are read: every core, the user's cache, a progress bar on a terminal."""
+    from gen_cli.batch import Batch
+
+    batch = Batch.default()
+    batch.jobs = jobs or batch.jobs
+    batch.cache = None if no_cache else batch.cache
+    if not sys.stderr.isatty():
+        yield batch
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("reading {task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tell(kind: str, done: int, total: int) -> None:
+            if total < PROGRESS_FROM:
+                return
+            if kind not in tasks:
+                tasks[kind] = bar.add_task(f"{kind} files", total=total)
+            bar.advance(tasks[kind], done)
+
+        batch.progress = tell
+        yield batch
 
 
 #: The formats read by CI tools, which place annotations by the file's path in the repository.
@@ -196,7 +232,6 @@ def validate(
     Exit status: 0 clean (warnings allowed), 1 problems found, 2 unreadable call folder
     or bad usage, 3 internal error.
     """
-    from gen_cli.batch import Batch
     from gen_cli.loading import find_call_folder, load_call_folder
     from gen_cli.rounds import check_call, submission_history
     from gen_cli.rules import filtered
@@ -205,10 +240,8 @@ def validate(
         root = find_call_folder(call)
         # CI tools place annotations by the path from the repository's top
         shown = (in_repository(root) if fmt in _ANNOTATIONS else None) or str(root)
-        batch = Batch.default()
-        batch.jobs = jobs or batch.jobs
-        batch.cache = None if no_cache else batch.cache
-        folder = load_call_folder(root, shown, load_identities(identity), batch)
+        with _batch(jobs, no_cache) as batch:
+            folder = load_call_folder(root, shown, load_identities(identity), batch)
         folder.reveal_sealed = show_sealed
         checked = check_call(folder, submission_history(root, use_git))
         report = filtered(checked.report, folder, paths or ())

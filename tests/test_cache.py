@@ -162,3 +162,47 @@ def test_several_processes_give_the_same_bytes_as_one(tmp_path: Path) -> None:
     warm = run_gen("validate", "--call", call, "--jobs", "2")
     again = run_gen("validate", "--call", call, "--jobs", "2")
     assert warm.out == again.out == serial.out
+
+
+def _in_a_terminal(*args: str | Path) -> str:
+    """What gen writes to its standard error when that is a terminal (a pseudo-terminal)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gen_cli", *map(str, args)],
+        stdin=slave,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env=child_env(TERM="xterm"),
+    )
+    os.close(slave)
+    written = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            written += chunk
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=120)
+    os.close(master)
+    return written.decode("utf-8", "replace")
+
+
+def test_a_long_run_shows_its_progress_on_a_terminal_and_nothing_otherwise(
+    tmp_path: Path,
+) -> None:
+    call = _many_dossiers(tmp_path, 2_100)
+    shown = _in_a_terminal("validate", "--call", call, "--no-cache")
+    assert "reading dossier files" in shown
+    assert "2225/2225" in shown  # the example's 125 dossiers and the copies
+    piped = run_gen("validate", "--call", call, "--no-cache")
+    assert piped.err == ""
+    assert "reading" not in piped.out
