@@ -10,6 +10,7 @@ Layout of a call folder::
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 from collections.abc import Iterator, Sequence
@@ -192,8 +193,18 @@ def _located(problem: Problem, where: Locations | None) -> Problem:
 
 
 def _source(root: Path, shown_root: str, path: Path) -> Source:
-    relative = path.relative_to(root)
-    return Source(path, str(Path(shown_root) / relative))
+    # string work, not pathlib's: this runs once a file, 100,000 times in a large call
+    full, base = str(path), str(root)
+    if not full.startswith(base + os.sep):
+        return Source(path, str(Path(shown_root) / path.relative_to(root)))
+    shown = _shown_prefix(shown_root)
+    relative = full[len(base) + 1 :]
+    return Source(path, relative if shown == "." else f"{shown}{os.sep}{relative}")
+
+
+@functools.lru_cache(maxsize=16)
+def _shown_prefix(shown_root: str) -> str:
+    return str(Path(shown_root))
 
 
 RECORD_HEADER = "# Decision record written by `gen score"
@@ -333,7 +344,7 @@ class Found:
     def listing(self, folder: Path) -> list[Path]:
         """The entries of ``folder``, sorted; none (and a located error) if it cannot be read."""
         try:
-            return sorted(folder.iterdir())
+            return [folder / name for name in sorted(os.listdir(folder))]
         except OSError as error:
             if folder == self.root:
                 raise GenError(

@@ -1615,12 +1615,12 @@ def test_internal_error_exits_3_with_one_line_and_a_log(
     # The crash handler itself: any unexpected exception becomes one line and a log file.
     import tempfile
 
-    from gen_cli import cli
+    from gen_cli import rounds
 
     def explode(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cli, "check_call", explode)
+    monkeypatch.setattr(rounds, "check_call", explode)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     result = invoke("validate", "--call", MINIMAL)
     (log,) = tmp_path.glob("gen-crash-*.log")
