@@ -157,8 +157,19 @@ def _batch(jobs: int | None = None, no_cache: bool = False) -> Iterator[Batch]:
     batch = Batch.default()
     batch.jobs = jobs or batch.jobs
     batch.cache = None if no_cache else batch.cache
+    try:
+        with _progress_shown(batch):
+            yield batch
+    finally:
+        if batch.cache is not None:
+            batch.cache.close()
+
+
+@contextmanager
+def _progress_shown(batch: Batch) -> Iterator[None]:
+    """A progress bar of the files the batch reads, on the standard error if a terminal."""
     if not sys.stderr.isatty():
-        yield batch
+        yield
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -175,7 +186,7 @@ def _batch(jobs: int | None = None, no_cache: bool = False) -> Iterator[Batch]:
             bar.advance(tasks[kind], done)
 
         batch.progress = tell
-        yield batch
+        yield
 
 
 #: The formats read by CI tools, which place annotations by the file's path in the repository.
@@ -242,8 +253,8 @@ def validate(
         shown = (in_repository(root) if fmt in _ANNOTATIONS else None) or str(root)
         with _batch(jobs, no_cache) as batch:
             folder = load_call_folder(root, shown, load_identities(identity), batch)
-        folder.reveal_sealed = show_sealed
-        checked = check_call(folder, submission_history(root, use_git))
+            folder.reveal_sealed = show_sealed
+            checked = check_call(folder, submission_history(root, use_git))
         report = filtered(checked.report, folder, paths or ())
     diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout, color.value)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)

@@ -108,6 +108,8 @@ class CallFolder:
     #: Sealed private parts of dossiers, opened or not; and those gen could not open.
     private_sources: list[Source] = field(default_factory=list)
     private_sealed: list[Source] = field(default_factory=list)
+    #: How the folder's files were read: the records are read the same way.
+    batch: Batch = field(default_factory=Batch)
 
     def private_sealed_in(self, round_id: str) -> list[Source]:
         """The sealed private parts of a round's dossiers that gen could not open."""
@@ -479,7 +481,7 @@ def _load_call_folder(
     call_path = root / CALL_FILE
     if not call_path.exists() and not call_path.is_symlink():
         raise GenError(f"no {CALL_FILE} in {shown}: is this a call folder?")
-    folder = CallFolder(root=root, call_source=_source(root, shown, call_path))
+    folder = CallFolder(root=root, call_source=_source(root, shown, call_path), batch=batch)
     folder.sources[folder.call_source.display] = folder.call_source
     folder.call, problems = _load_one(folder, folder.call_source, Call)
     folder.problems.extend(problems)

@@ -6,6 +6,7 @@ bytes and a pull request that changes a record shows exactly which decisions mov
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gen_cli import __version__
+from gen_cli.batch import Batch
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
 from gen_cli.loading import RECORD_FILE, RECORD_HEADER, is_record_file
@@ -363,17 +365,31 @@ def record_text(path: Path) -> str | None:
     return "" if text is None else text
 
 
-def read_record(path: Path, max_values: int | None = None) -> dict[str, Any] | None:
+def read_record(
+    path: Path, max_values: int | None = None, batch: Batch | None = None
+) -> dict[str, Any] | None:
     """A committed record as plain data, or None when absent, unreadable or too large.
 
     Args:
         max_values: how many values a record of this round may hold at most (a record
             grows with its round, so the caller who knows the round sets the bound).
+        batch: how to read it (a cache keeps a large round's record from being parsed
+            again while it has not changed).
     """
     text = record_text(path)
     if not text:
         return None
-    data, _, _ = parse_document(text, str(path), max_values)
+    work = functools.partial(record_data, max_values=max_values)
+    if batch is None:
+        return work(text.encode("utf-8"), str(path))
+    kind = f"record with at most {max_values} values"
+    data: dict[str, Any] | None = batch.run(work, kind, [(text.encode("utf-8"), str(path))])[0]
+    return data
+
+
+def record_data(raw: bytes, display: str, max_values: int | None = None) -> dict[str, Any] | None:
+    """A record's bytes as plain data, or None when they are not one mapping."""
+    data, _, _ = parse_document(raw.decode("utf-8"), display, max_values)
     return data if isinstance(data, dict) else None
 
 

@@ -73,6 +73,7 @@ class ResultCache:
         self.folder = folder if folder is not None else cache_dir()
         self._db: sqlite3.Connection | None = None
         self._opened = False
+        self._used: set[bytes] = set()
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """The stored results of those keys that have one."""
@@ -92,27 +93,34 @@ class ResultCache:
         return found
 
     def put_many(self, items: Iterable[tuple[bytes, bytes]], used: Sequence[bytes]) -> None:
-        """Store new results; then drop old entries if the cache holds far more than ``used``."""
+        """Store new results; ``used`` are the keys this run needed, kept when pruning."""
+        self._used.update(used)
         db = self._connection()
         if db is None:
             return
         try:
             with db:
                 db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?)", items)
-            (count,) = db.execute("SELECT count(*) FROM results").fetchone()
-            if count > len(used) + SPARE:
-                with db:
-                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key BLOB PRIMARY KEY)")
-                    db.execute("DELETE FROM used")
-                    db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in used))
-                    db.execute("DELETE FROM results WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.Error:
             pass  # another gen holds the file, the disk is full: the next run fills it
 
     def close(self) -> None:
-        """Close the cache file."""
-        if self._db is not None:
-            self._db.close()
+        """Drop old entries if the cache holds far more than this run used; close the file."""
+        db = self._db
+        if db is not None and self._used:
+            try:
+                (count,) = db.execute("SELECT count(*) FROM results").fetchone()
+                if count > len(self._used) + SPARE:
+                    with db:
+                        db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key BLOB PRIMARY KEY)")
+                        db.execute("DELETE FROM used")
+                        rows = ((key,) for key in self._used)
+                        db.executemany("INSERT OR IGNORE INTO used VALUES (?)", rows)
+                        db.execute("DELETE FROM results WHERE key NOT IN (SELECT key FROM used)")
+            except sqlite3.Error:
+                pass  # pruned by a later run
+        if db is not None:
+            db.close()
             self._db = None
 
     def _connection(self) -> sqlite3.Connection | None:
@@ -152,7 +160,9 @@ class ResultCache:
 
     def _set_aside(self) -> None:
         """Drop a cache file that cannot be read: the next open builds a new one."""
-        self.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 (self.folder / (CACHE_FILE + suffix)).unlink()

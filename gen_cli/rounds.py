@@ -207,7 +207,8 @@ def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None],
         if text is None or not is_record_file(path):
             records[round_.id] = None  # a file gen did not write is reported as W002
             continue
-        record = read_record(path, record_values_limit(len(folder.round_files(round_.id))))
+        limit = record_values_limit(len(folder.round_files(round_.id)))
+        record = read_record(path, limit, folder.batch)
         if record is None or record.get("format") not in FORMATS or "decisions" not in record:
             if "\nclosed:" in text or "\nseal:" in text:
                 # a final record: never rewrite it, whatever happened to it

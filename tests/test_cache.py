@@ -206,3 +206,29 @@ def test_a_long_run_shows_its_progress_on_a_terminal_and_nothing_otherwise(
     piped = run_gen("validate", "--call", call, "--no-cache")
     assert piped.err == ""
     assert "reading" not in piped.out
+
+
+def test_records_are_kept_too_and_pruning_keeps_every_kind_a_run_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gen_cli import resultcache
+    from gen_cli.rounds import load_checked
+
+    monkeypatch.setattr(resultcache, "SPARE", 0)  # prune whatever this run did not use
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    stale = ResultCache(tmp_path / "cache")
+    stale.put_many([(b"k" * 20, pickle.dumps("an old result"))], [])
+    stale.close()
+    runs = []
+    for _ in range(2):
+        batch = Batch(cache=ResultCache(tmp_path / "cache"))
+        checked = load_checked(call, batch=batch)
+        assert batch.cache is not None
+        batch.cache.close()
+        runs.append((batch.hits, batch.misses, checked.records))
+    (cold_hits, cold_misses, cold), (warm_hits, warm_misses, warm) = runs
+    assert (cold_hits, warm_misses) == (0, 0)
+    assert warm_hits == cold_misses == 125 + 19 + 2  # dossiers, reviews, the two records
+    assert warm == cold
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
+        assert db.execute("SELECT count(*) FROM results").fetchone() == (146,)
