@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -13,6 +14,7 @@ from gen_cli.models import Call, Round
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
+@lru_cache(maxsize=65_536)  # equal amounts print alike (30000 and 30000.0): Babel is slow
 def money(value: Decimal, lang: str) -> str:
     """An amount in euros: ``1 600 000 €`` in French, ``€1,600,000`` in English."""
     whole = value == value.to_integral_value()
