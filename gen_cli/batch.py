@@ -15,8 +15,9 @@ from typing import Any
 
 from gen_cli.resultcache import ResultCache, result_key
 
-#: Below this many files to work on, starting processes costs more than it saves.
-PARALLEL_FROM = 400
+#: Below this many bytes to read, starting processes costs more than it saves (a dossier
+#: is about a kilobyte, a review file of 750 evaluations about a hundred).
+PARALLEL_FROM = 500_000
 
 Work = Callable[[bytes, str], Any]
 #: Told, as the work goes, the kind of files, how many more are done and of how many.
@@ -72,7 +73,7 @@ def _made(
 ) -> list[bytes]:
     """The pickled results of ``work`` on ``files``, on up to ``jobs`` processes."""
     made: list[bytes] = []
-    if jobs <= 1 or len(files) < PARALLEL_FROM:
+    if jobs <= 1 or len(files) < 2 or sum(len(raw) for raw, _ in files) < PARALLEL_FROM:
         for raw, display in files:
             made.append(_pickled(work, raw, display))
             tick(1)
@@ -80,7 +81,7 @@ def _made(
     import multiprocessing  # only for large calls: 60 ms of start-up
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = min(jobs, len(files) // (PARALLEL_FROM // 2))
+    workers = min(jobs, len(files))
     # fork shares the loaded modules: a worker starts in milliseconds, not half a second
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
