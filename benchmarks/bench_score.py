@@ -49,7 +49,7 @@ SUMMARY = (
 )
 
 
-def _call_yaml(rounds: list[str], envelope: int, reviewers: int) -> str:
+def _call_yaml(rounds: list[str], envelope: int, reviewers: int, decided: bool = False) -> str:
     criteria = "".join(
         f"      - id: {c}\n"
         f"        label: {{fr: {c}, en: {c}}}\n"
@@ -82,6 +82,11 @@ def _call_yaml(rounds: list[str], envelope: int, reviewers: int) -> str:
             f"  - id: {round_id}",
             f"    opens: {year}-{month:02d}-01",
             f"    closes: {closes}",
+            *(
+                ["    submissions: closed", f"    decision_date: {year}-{month + 2:02d}-28"]
+                if decided
+                else []
+            ),
             "    envelope:",
             f"      amount: {envelope}",
             "      themes:",
@@ -142,13 +147,28 @@ def _dossier_yaml(ident: str, round_id: str, opens: str, rng: random.Random, sir
     )
 
 
-def generate(root: Path, dossiers: int, rounds: int, reviewers: int, seed: int = 12) -> list[str]:
-    """Write the call folder; return its round ids."""
+def generate(
+    root: Path,
+    dossiers: int,
+    rounds: int,
+    reviewers: int,
+    seed: int = 12,
+    *,
+    decided: bool = False,
+) -> list[str]:
+    """Write the call folder; return its round ids.
+
+    With ``decided``, every round no longer takes dossiers (``submissions: closed``) and has
+    a ``decision_date``: ``gen score --all`` scores it, then ``gen publish --draft`` publishes
+    it. By default the rounds are open: only ``gen score --dry-run`` scores them.
+    """
     rng = random.Random(seed)
     round_ids = [f"{2020 + i // 4}Q{1 + i % 4}" for i in range(rounds)]
     per_round = dossiers // rounds
     envelope = per_round * 10_000  # about 40 % of the amounts requested
-    (root / "call.yaml").write_text(_call_yaml(round_ids, envelope, reviewers), encoding="utf-8")
+    (root / "call.yaml").write_text(
+        _call_yaml(round_ids, envelope, reviewers, decided), encoding="utf-8"
+    )
     sirets = [complete_siret(complete_siren(f"{80000000 + i}") + "0001") for i in range(97)]
     for index, round_id in enumerate(round_ids):
         folder = root / round_id

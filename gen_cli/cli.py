@@ -281,7 +281,10 @@ def score(
         typer.Option("--check", help="Recompute every committed record; exit 1 if one is stale."),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print without writing (open rounds too).")
+        bool,
+        typer.Option(
+            "--dry-run", help="Print without writing (an open round too, named with --round)."
+        ),
     ] = False,
     call: CallOption = None,
     fmt: Annotated[
@@ -311,6 +314,12 @@ def score(
             wanted = list(round_ids)
         else:
             wanted = rounds_to_score(checked, list(round_ids or []), all_rounds=all_rounds)
+        if not wanted and all_rounds:
+            raise GenError(
+                "no round to score: --all scores the rounds whose submissions are closed and "
+                "that are not closed themselves (gen status says where each stands); "
+                "gen score --round ROUND --dry-run shows an open round's outcome so far"
+            )
         if not wanted:
             raise GenError("say which round to score: --round ID (repeatable) or --all")
         require(checked, wanted, ignore=["E404", "E406"])

@@ -962,3 +962,19 @@ def test_score_in_a_git_repository_adds_only_the_record(tmp_path: Path) -> None:
     assert git("status", "--porcelain") == ""  # byte-identical: nothing to commit
     check = run_gen("score", "--check", "--call", ".", script=True, cwd=repo, **env)
     assert (check.code, check.out) == (0, "every decision record matches its inputs\n")
+
+
+def test_all_says_why_no_round_is_scored_when_every_round_takes_dossiers(
+    call_dir: Path,
+) -> None:
+    text = (call_dir / "call.yaml").read_text(encoding="utf-8")
+    (call_dir / "call.yaml").write_text(
+        text.replace("submissions: closed", "submissions: open"), encoding="utf-8"
+    )
+    result = run_gen("score", "--all", "--dry-run", "--call", call_dir)
+    assert result.code == 2
+    assert result.err == (
+        "gen: error: no round to score: --all scores the rounds whose submissions are closed "
+        "and that are not closed themselves (gen status says where each stands); gen score "
+        "--round ROUND --dry-run shows an open round's outcome so far\n"
+    )
