@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from gen_cli.resultcache import ResultCache, result_key
+from gen_cli.resultcache import ResultCache, loads, result_key
 
 #: Below this many bytes to read, starting processes costs more than it saves (a dossier
 #: is about a kilobyte, a review file of 750 evaluations about a hundred).
@@ -35,10 +37,15 @@ class Batch:
     misses: int = field(default=0, init=False)
 
     @classmethod
-    def default(cls) -> Batch:
-        """Every core this process may use, and the user's cache unless GEN_NO_CACHE is set."""
+    def default(cls, outside: Sequence[Path] = ()) -> Batch:
+        """Every core this process may use, and the user's cache unless GEN_NO_CACHE is set.
+
+        Args:
+            outside: folders the cache may not lie in (the call folder, its repository).
+        """
         use_cache = os.environ.get("GEN_NO_CACHE", "") in {"", "0"}
-        return cls(jobs=available_cores(), cache=ResultCache() if use_cache else None)
+        cache = ResultCache(outside=outside) if use_cache else None
+        return cls(jobs=available_cores(), cache=cache)
 
     def run(self, work: Work, kind: str, files: Sequence[tuple[bytes, str]]) -> list[Any]:
         """``work(raw, display)`` for each file, in order; from the cache when it holds it.
@@ -59,7 +66,18 @@ class Batch:
                 ((keys[i], blob) for i, blob in zip(missing, blobs, strict=True)), keys
             )
         made = dict(zip(missing, blobs, strict=True))
-        return [pickle.loads(made[i] if i in made else stored[keys[i]]) for i in range(len(keys))]
+        results = []
+        for index, key in enumerate(keys):
+            if index in made:
+                results.append(pickle.loads(made[index]))  # made by this run, just now
+                continue
+            try:
+                results.append(loads(stored[key]))
+            except pickle.UnpicklingError:  # a damaged entry: made again, and forgotten
+                if self.cache is not None:
+                    self.cache.forget(key)
+                results.append(pickle.loads(_pickled(work, *files[index])))
+        return results
 
 
 def available_cores() -> int:
@@ -83,8 +101,9 @@ def _made(
 
     workers = min(jobs, len(files))
     # fork shares the loaded modules: a worker starts in milliseconds, not half a second
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # (not on macOS, where fork is unsafe, nor where there is none)
+    linux = sys.platform.startswith("linux")
+    context = multiprocessing.get_context("fork" if linux else None)
     chunk = max(1, len(files) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for blob in pool.map(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -141,7 +143,7 @@ def _checked(
 
     root = find_call_folder(call)
     history = submission_history(root, use_git)
-    with _batch() as batch:
+    with _batch(root) as batch:
         return load_checked(root, str(root), history, load_identities(identity), batch)
 
 
@@ -150,11 +152,18 @@ PROGRESS_FROM = 2_000
 
 
 @contextmanager
-def _batch(jobs: int | None = None, no_cache: bool = False) -> Iterator[Batch]:
-    """How files are read: every core, the user's cache, a progress bar on a terminal."""
+def _batch(root: Path, jobs: int | None = None, no_cache: bool = False) -> Iterator[Batch]:
+    """How files are read: every core, the user's cache, a progress bar on a terminal.
+
+    The cache is refused inside the call folder or its repository, where a pull request
+    could have planted one.
+    """
     from gen_cli.batch import Batch
 
-    batch = Batch.default()
+    top = None
+    with contextlib.suppress(GitError):
+        top = repository_root(root)
+    batch = Batch.default(outside=[root, *([top] if top else [])])
     batch.jobs = jobs or batch.jobs
     batch.cache = None if no_cache else batch.cache
     try:
@@ -175,8 +184,12 @@ def _progress_shown(batch: Batch) -> Iterator[None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     columns = (TextColumn("reading {task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    # refreshed by hand, with no thread of its own: the reading processes fork from this one
+    with Progress(
+        *columns, console=Console(stderr=True), transient=True, auto_refresh=False
+    ) as bar:
         tasks: dict[str, TaskID] = {}
+        shown = [0.0]  # when the bar was last drawn
 
         def tell(kind: str, done: int, total: int) -> None:
             if total < PROGRESS_FROM:
@@ -184,6 +197,10 @@ def _progress_shown(batch: Batch) -> Iterator[None]:
             if kind not in tasks:
                 tasks[kind] = bar.add_task(f"{kind} files", total=total)
             bar.advance(tasks[kind], done)
+            now = time.monotonic()
+            if now - shown[0] > 0.1:
+                shown[0] = now
+                bar.refresh()
 
         batch.progress = tell
         yield
@@ -251,7 +268,7 @@ def validate(
         root = find_call_folder(call)
         # CI tools place annotations by the path from the repository's top
         shown = (in_repository(root) if fmt in _ANNOTATIONS else None) or str(root)
-        with _batch(jobs, no_cache) as batch:
+        with _batch(root, jobs, no_cache) as batch:
             folder = load_call_folder(root, shown, load_identities(identity), batch)
             folder.reveal_sealed = show_sealed
             checked = check_call(folder, submission_history(root, use_git))

@@ -62,8 +62,17 @@ def read_logo(root: Path, name: str) -> bytes:
             f"publication.logo: {name} weighs {size // 1024} KB, more than a header logo needs "
             f"(at most {MAX_LOGO_BYTES // 1024} KB): export it smaller, about 200 pixels high"
         )
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    # no link, and never wait on a pipe put there since: what is opened is checked again
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        message = f"publication.logo: {name} cannot be read: put the image itself there"
+        raise LogoError(message) from None
     with os.fdopen(descriptor, "rb") as file:
+        opened = os.fstat(file.fileno())
+        if not stat.S_ISREG(opened.st_mode) or opened.st_size > MAX_LOGO_BYTES:
+            raise LogoError(f"publication.logo: {name} changed while gen read it: try again")
         data = file.read(MAX_LOGO_BYTES + 1)
     suffix = Path(name).suffix
     kind = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}.get(suffix, "")

@@ -42,8 +42,9 @@ _NO_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www)(:(?=//)|\.)")
 # would pass an HTML tag through. ">" is harmless but at a line's start (a quote).
 _INLINE_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | {"<": "&lt;"})
 _LINE_START = re.compile(r"^(\d{1,9}(?=[.)])|(?=[#+=>-]))")
-#: A run of # at the end of a line would close a heading, and vanish from it.
-_CLOSING_HASHES = re.compile(r"(?<= )(?=#+ *$)")
+#: A run of # at the end of a line would close a heading, and vanish from it (in
+#: Python-Markdown even without a space before it): each is escaped.
+_CLOSING_HASHES = re.compile(r"(?<!\\)#(?=#* *$)")
 _URL_ESCAPES = str.maketrans(
     {"(": "%28", ")": "%29", "\\": "%5C", " ": "%20", "<": "%3C", ">": "%3E"}
 )
@@ -62,7 +63,7 @@ def escape(text: object) -> str:
     """
     lines = _LINE_ENDS.split(_as_text(str(text)))
     return "\n".join(
-        _CLOSING_HASHES.sub("\\\\", _line(_NO_AUTOLINK.sub(r"\1\\\2", line))) for line in lines
+        _CLOSING_HASHES.sub(r"\\#", _line(_NO_AUTOLINK.sub(r"\1\\\2", line))) for line in lines
     )
 
 

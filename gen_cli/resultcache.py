@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
+import pickle
 import sqlite3
 import stat
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 #: Changes when the layout of the cache file does.
 FORMAT = "1"
@@ -33,12 +36,15 @@ CACHE_FILE = "results.sqlite3"
 SPARE = 10_000
 
 
-def cache_dir() -> Path:
-    """Where gen keeps its cache for this user."""
+def cache_dir() -> Path | None:
+    """Where gen keeps its cache for this user (None: this user has no home folder)."""
     chosen = os.environ.get("GEN_CACHE_DIR")
     if chosen:
         return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError:  # no HOME, and a user id without a passwd entry (docker --user)
+        return None
     return Path(base) / "gen"
 
 
@@ -54,6 +60,13 @@ def code_fingerprint() -> str:
             digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
     for library in ("pydantic", "pydantic-core", "PyYAML"):
         digest.update(f"{library}={metadata.version(library)}\0".encode())
+    import sys
+    import unicodedata
+
+    import yaml
+
+    libyaml = hasattr(yaml, "CSafeLoader")
+    digest.update(f"{sys.version}\0{unicodedata.unidata_version}\0{libyaml}".encode())
     return digest.hexdigest()
 
 
@@ -69,8 +82,15 @@ def result_key(kind: str, display: str, raw: bytes) -> bytes:
 class ResultCache:
     """Results of earlier runs, looked up and stored by key; every failure means a miss."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, outside: Sequence[Path] = ()) -> None:
+        """A cache in ``folder`` (default: the user's), refused if it lies in ``outside``'s.
+
+        Args:
+            outside: folders the cache must not be in: the call folder and its repository,
+                where a pull request could plant a cache file.
+        """
         self.folder = folder if folder is not None else cache_dir()
+        self.outside = tuple(outside)
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._used: set[bytes] = set()
@@ -87,10 +107,20 @@ class ResultCache:
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(f"SELECT key, value FROM results WHERE key IN ({marks})", chunk)
                 found.update((bytes(k), bytes(v)) for k, v in rows)
+        except sqlite3.OperationalError:
+            return {}  # locked by another gen: read every file this time
         except sqlite3.Error:
             self._set_aside()
             return {}
         return found
+
+    def forget(self, key: bytes) -> None:
+        """Drop one entry that could not be read back."""
+        db = self._connection()
+        if db is None:
+            return
+        with contextlib.suppress(sqlite3.Error), db:
+            db.execute("DELETE FROM results WHERE key = ?", (key,))
 
     def put_many(self, items: Iterable[tuple[bytes, bytes]], used: Sequence[bytes]) -> None:
         """Store new results; ``used`` are the keys this run needed, kept when pruning."""
@@ -130,17 +160,20 @@ class ResultCache:
         return self._db
 
     def _open(self) -> sqlite3.Connection | None:
+        folder = self.folder
+        if folder is None or _inside(folder, self.outside):
+            return None  # in the repository, a pull request could have planted it
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError:
             return None
-        path = self.folder / CACHE_FILE
-        if not _private(self.folder) or (path.exists() and not _private(path)):
-            return None  # another user could have written it: never unpickle it
+        path = folder / CACHE_FILE
+        if not _private(folder) or (os.path.lexists(path) and not _private(path)):
+            return None  # someone else could have written it: never unpickle it
         for _attempt in range(2):
             try:
                 db = sqlite3.connect(path, timeout=10, isolation_level=None)
-                os.chmod(path, 0o600)
+                os.chmod(path, 0o600, follow_symlinks=False)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
                 db.execute(
@@ -153,6 +186,8 @@ class ResultCache:
                     db.isolation_level = "DEFERRED"  # transactions again, for `with db`
                     return db
                 db.close()
+            except sqlite3.OperationalError:
+                return None  # locked by another gen, a full disk: no cache this time
             except (sqlite3.Error, OSError):
                 pass
             self._set_aside()
@@ -164,8 +199,50 @@ class ResultCache:
             self._db.close()
             self._db = None
         for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                (self.folder / (CACHE_FILE + suffix)).unlink()
+            with contextlib.suppress(OSError, TypeError):  # TypeError: no folder at all
+                (self.folder / (CACHE_FILE + suffix)).unlink()  # type: ignore[operator]
+
+
+#: What a cached result may be made of; anything else is refused, never built.
+_ALLOWED = {
+    "decimal": {"Decimal"},
+    "datetime": {"date", "datetime", "time", "timedelta", "timezone"},
+    "gen_cli.diagnostics": {"Problem"},
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "gen_cli.models" and not name.startswith("_"):
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        elif name in _ALLOWED.get(module, ()):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a result")
+
+
+def loads(blob: bytes) -> Any:
+    """A result stored by gen, rebuilt from gen's own types only.
+
+    Raises:
+        pickle.UnpicklingError: the blob is damaged or holds something else.
+    """
+    try:
+        return _Unpickler(io.BytesIO(blob)).load()
+    except pickle.UnpicklingError:
+        raise
+    except Exception as error:  # a damaged blob fails in many ways
+        raise pickle.UnpicklingError(str(error)) from None
+
+
+def _inside(folder: Path, outside: Sequence[Path]) -> bool:
+    """Whether ``folder`` is one of ``outside`` or lies within one."""
+    try:
+        resolved = folder.resolve()
+        return any(resolved.is_relative_to(other.resolve()) for other in outside)
+    except (OSError, RuntimeError):
+        return True
 
 
 def _private(path: Path) -> bool:
@@ -177,4 +254,10 @@ def _private(path: Path) -> bool:
         return False
     if getuid is None or stat.S_ISLNK(info.st_mode) or info.st_uid != getuid():
         return False
-    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if info.st_mode & 0o022:
+        return False  # someone else may have put a file in it, or changed this one
+    if stat.S_ISDIR(info.st_mode) and info.st_mode & 0o077:
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700, follow_symlinks=False)  # the user's own: make it private
+            info = os.lstat(path)
+    return not info.st_mode & 0o077  # no one else may even read it (as git never leaves it)

@@ -232,3 +232,52 @@ def test_records_are_kept_too_and_pruning_keeps_every_kind_a_run_used(
     assert warm == cold
     with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
         assert db.execute("SELECT count(*) FROM results").fetchone() == (146,)
+
+
+def test_a_cache_planted_in_the_repository_is_never_opened(tmp_path: Path) -> None:
+    """A pull request could commit .gen-cache/results.sqlite3: gen refuses a cache there."""
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    planted = call / ".gen-cache"
+    done = run_gen("validate", "--call", call, GEN_CACHE_DIR=str(planted))
+    assert done.code == 0, done.out
+    assert not (planted / CACHE_FILE).exists()
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    beside = tmp_path / ".gen-cache"  # in the repository, beside the call folder
+    assert run_gen("validate", "--call", call, GEN_CACHE_DIR=str(beside)).code == 0
+    assert not (beside / CACHE_FILE).exists()
+
+
+def test_a_damaged_entry_is_made_again_and_forgotten(call: Path, tmp_path: Path) -> None:
+    expected, _ = validated(call, tmp_path / "cache")
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
+        db.execute("UPDATE results SET value = substr(value, 1, 10)")
+    found, batch = validated(call, tmp_path / "cache")
+    assert found == expected and batch.hits > 0  # each damaged entry made again
+    assert validated(call, tmp_path / "cache")[0] == expected
+
+
+def test_only_gens_own_types_are_rebuilt_from_the_cache() -> None:
+    from gen_cli.resultcache import loads
+
+    assert loads(pickle.dumps((None, [], ["E101"]))) == (None, [], ["E101"])
+    for foreign in (os.system, subprocess.Popen, sqlite3.connect):
+        with pytest.raises(pickle.UnpicklingError):
+            loads(pickle.dumps(foreign))
+
+
+def test_without_a_home_folder_gen_reads_every_file(
+    call: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gen_cli import resultcache
+
+    for name in ("GEN_CACHE_DIR", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert resultcache.cache_dir() is None
+    batch = Batch.default()
+    report = validate_folder(load_call_folder(call, batch=batch))
+    assert report.ok and batch.hits == 0
