@@ -26,7 +26,7 @@ from gen_cli import __version__, diagnostics
 from gen_cli import explain as catalogue
 from gen_cli.clock import today
 from gen_cli.diagnostics import Format
-from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError
+from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError, InvalidCall
 from gen_cli.git import GitError, in_repository, repository_root, user_name
 from gen_cli.locking import LOCK_FILE, locked
 from gen_cli.sealing import IDENTITY_VARIABLE, load_identities
@@ -96,8 +96,6 @@ def _reporting_errors(brief: bool = False) -> Iterator[None]:
     Args:
         brief: do not list the diagnostics of an InvalidCall (gen validate shows them).
     """
-    from gen_cli.rounds import InvalidCall
-
     try:
         yield
     except InvalidCall as error:
@@ -138,8 +136,9 @@ GitOption = Annotated[
 def _checked(
     call: Path | None, use_git: bool | None = None, identity: Path | None = None
 ) -> Checked:
-    from gen_cli.loading import find_call_folder
-    from gen_cli.rounds import load_checked, submission_history
+    from gen_cli.history import submission_history
+    from gen_cli.layout import find_call_folder
+    from gen_cli.rounds import load_checked
 
     root = find_call_folder(call)
     history = submission_history(root, use_git)
@@ -260,21 +259,24 @@ def validate(
     Exit status: 0 clean (warnings allowed), 1 problems found, 2 unreadable call folder
     or bad usage, 3 internal error.
     """
-    from gen_cli.loading import find_call_folder, load_call_folder
-    from gen_cli.rounds import check_call, submission_history
-    from gen_cli.rules import filtered
+    from gen_cli.diagnostics import diagnostics_within
+    from gen_cli.history import submission_history
+    from gen_cli.layout import find_call_folder, require_call_folder
+    from gen_cli.memo import checked_report
 
     with _reporting_errors():
         root = find_call_folder(call)
         # CI tools place annotations by the path from the repository's top
         shown = (in_repository(root) if fmt in _ANNOTATIONS else None) or str(root)
+        require_call_folder(root, shown)
+        identities = load_identities(identity)
+        history = submission_history(root, use_git)
         with _batch(root, jobs, no_cache) as batch:
-            folder = load_call_folder(root, shown, load_identities(identity), batch)
-            folder.reveal_sealed = show_sealed
-            checked = check_call(folder, submission_history(root, use_git))
-        report = filtered(checked.report, folder, paths or ())
-    diagnostics.write(report.diagnostics, report.checked, fmt, sys.stdout, color.value)
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_PROBLEMS)
+            whole = checked_report(root, shown, identities, show_sealed, history, batch)
+        shown_diagnostics = diagnostics_within(whole.diagnostics, root, whole.paths, paths or ())
+    diagnostics.write(shown_diagnostics, whole.checked, fmt, sys.stdout, color.value)
+    failed = any(d.severity == "error" for d in shown_diagnostics)
+    raise typer.Exit(EXIT_PROBLEMS if failed else EXIT_OK)
 
 
 class ScoreFormat(StrEnum):
@@ -621,7 +623,7 @@ ByOption = Annotated[
 
 def _call_locked(call: Path | None, doing: str) -> AbstractContextManager[None]:
     """The call folder's lock, held while its records are written (none if no folder)."""
-    from gen_cli.loading import find_call_folder
+    from gen_cli.layout import find_call_folder
 
     root = find_call_folder(call)
     return locked(root / LOCK_FILE, doing) if root.is_dir() else nullcontext()
@@ -691,7 +693,8 @@ def seal_command(
 
     Exit status: 0 sealed, 2 the call seals nothing, or FILE is not a valid review.
     """
-    from gen_cli.loading import find_call_folder, load_call_folder
+    from gen_cli.layout import find_call_folder
+    from gen_cli.loading import load_call_folder
     from gen_cli.reviewing import seal_private, seal_review
 
     with _reporting_errors():
@@ -875,7 +878,7 @@ def diff(
     that does not validate, 3 internal error.
     """
     from gen_cli.diffing import compare_revisions, render_json, render_markdown, render_text
-    from gen_cli.loading import find_call_folder
+    from gen_cli.layout import find_call_folder
 
     with _reporting_errors():
         comparison = compare_revisions(
@@ -963,7 +966,8 @@ def new_dossier_command(
 
     Exit status: 0 written, 2 unknown round, bad id, or the file exists.
     """
-    from gen_cli.loading import find_call_folder, load_call_folder
+    from gen_cli.layout import find_call_folder
+    from gen_cli.loading import load_call_folder
     from gen_cli.scaffold import new_dossier
 
     with _reporting_errors():
@@ -984,7 +988,8 @@ def new_review_command(
 
     Exit status: 0 written, 2 unknown round or reviewer, or the file exists.
     """
-    from gen_cli.loading import find_call_folder, load_call_folder
+    from gen_cli.layout import find_call_folder
+    from gen_cli.loading import load_call_folder
     from gen_cli.scaffold import new_review
 
     with _reporting_errors():

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from gen_cli import __version__
-from gen_cli.errors import EXIT_PROBLEMS, GenError
+from gen_cli.errors import EXIT_PROBLEMS, GenError, InvalidCall
 from gen_cli.lifecycle import State, accepted_late, amend_record, changed_inputs, close_record
 from gen_cli.records import (
     computed_part,
@@ -18,7 +18,6 @@ from gen_cli.records import (
 )
 from gen_cli.rounds import (
     Checked,
-    InvalidCall,
     describe_state,
     require,
     score_round,

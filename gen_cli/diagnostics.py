@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Literal, TextIO, TypeVar
 from urllib.parse import quote
 
 from gen_cli import __version__
+from gen_cli.errors import GenError
 
 T = TypeVar("T")
 
@@ -470,3 +471,35 @@ def write(
     for d in diagnostics:
         stream.write(f"{d}\n")
     stream.write(summary_line(diagnostics, checked) + "\n")
+
+
+def diagnostics_within(
+    diagnostics: list[Diagnostic], root: Path, places: Mapping[str, Path], paths: Iterable[Path]
+) -> list[Diagnostic]:
+    """The diagnostics of files within ``paths`` (all when none is given).
+
+    Args:
+        places: where each diagnostic's file lies on disk, by its displayed path.
+
+    Raises:
+        GenError: a path does not exist or is outside the call folder (exit 2).
+    """
+    selected = [_selected(root, p) for p in paths]
+    if not selected:
+        return diagnostics
+    return [d for d in diagnostics if _within(places.get(d.path, Path(d.path)), selected)]
+
+
+def _selected(root: Path, path: Path) -> Path:
+    if not path.exists():
+        raise GenError(f"{path}: no such file or folder")
+    resolved = path.resolve()
+    top = root.resolve()
+    if resolved != top and top not in resolved.parents:
+        raise GenError(f"{path} is not inside the call folder {root}")
+    return resolved
+
+
+def _within(path: Path, selected: list[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved == s or s in resolved.parents for s in selected)

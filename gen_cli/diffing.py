@@ -19,16 +19,15 @@ from typing import Any
 
 from gen_cli.errors import EXIT_USAGE, GenError
 from gen_cli.git import default_branch, export_folder, merge_base, repository_root, resolve
+from gen_cli.history import History, submission_history
+from gen_cli.layout import CALL_FILE, RECORD_FILE
 from gen_cli.lifecycle import State
-from gen_cli.loading import CALL_FILE, RECORD_FILE
 from gen_cli.records import decisions_of
 from gen_cli.rounds import (
     NOT_BLOCKING,
     Checked,
-    History,
     load_checked,
     score_rounds,
-    submission_history,
 )
 
 _OUTCOME = ("status", "rank", "mark", "granted")

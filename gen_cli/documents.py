@@ -13,8 +13,8 @@ from typing import Any
 
 from gen_cli.errors import GenError
 from gen_cli.export import jury_sheets, write_export
+from gen_cli.history import is_final
 from gen_cli.letters import LETTERS_MARKER, build_letters, letter_files
-from gen_cli.lifecycle import is_final
 from gen_cli.publish import render_template, template_dirs, template_file, write_publication
 from gen_cli.rounds import Checked, require, round_of, score_rounds
 from gen_cli.sealing import IDENTITY_VARIABLE

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gen_cli.rules import Report
+
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -21,3 +26,15 @@ class GenError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+class InvalidCall(GenError):
+    """The call folder has errors that stop what was asked."""
+
+    def __init__(self, report: Report, message: str | None = None) -> None:
+        errors = sum(1 for d in report.diagnostics if d.severity == "error")
+        super().__init__(
+            message or f"refusing to score: gen validate finds {errors} error(s); fix them first",
+            EXIT_PROBLEMS,
+        )
+        self.report = report

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from gen_cli.diagnostics import Problem
+from gen_cli.history import is_final
 from gen_cli.records import LIFECYCLE_KEYS, changed_decisions, seal_of
 
 
@@ -26,11 +27,6 @@ class State(StrEnum):
     review = "review"  # submissions closed, reviews coming in, not scored
     scored = "scored"  # a decision record exists, not final
     closed = "closed"  # the record is final (gen close)
-
-
-def is_final(record: Mapping[str, Any] | None) -> bool:
-    """True when the record was made final by ``gen close``."""
-    return record is not None and isinstance(record.get("closed"), dict)
 
 
 def state_of(submissions: str, record: Mapping[str, Any] | None) -> State:

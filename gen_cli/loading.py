@@ -24,6 +24,17 @@ from pydantic import BaseModel, ValidationError
 from gen_cli.batch import Batch, Work
 from gen_cli.diagnostics import Problem
 from gen_cli.errors import GenError
+from gen_cli.layout import (
+    ASSIGNMENTS_FILE,
+    CALL_FILE,
+    JURY_FILE,
+    NOT_ROUNDS,
+    PUBLICATION_MARKER,
+    RECORD_FILE,
+    RECORD_HEADER,
+    REVIEWS_DIR,
+    require_call_folder,
+)
 from gen_cli.models import (
     Assignments,
     Call,
@@ -45,18 +56,6 @@ from gen_cli.yamlload import (
     read_bytes,
     read_text,
 )
-
-CALL_FILE = "call.yaml"
-RECORD_FILE = "results.yaml"
-#: A round's deliberation file, written by the secretariat after the jury meets.
-JURY_FILE = "jury.yaml"
-#: Who reviews what in a round, written by gen assign (not an input of the decision).
-ASSIGNMENTS_FILE = "assignments.yaml"
-REVIEWS_DIR = "reviews"
-#: Folders of a call folder that are not rounds.
-NOT_ROUNDS = frozenset({"templates"})
-#: The file gen publish leaves at the root of what it writes: such a folder is no round.
-PUBLICATION_MARKER = ".gen-publication"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -207,9 +206,6 @@ def _source(root: Path, shown_root: str, path: Path) -> Source:
 @functools.lru_cache(maxsize=16)
 def _shown_prefix(shown_root: str) -> str:
     return str(Path(shown_root))
-
-
-RECORD_HEADER = "# Decision record written by `gen score"
 
 
 def file_id(path: Path) -> str:
@@ -415,24 +411,6 @@ class Found:
 
 
 #: Where gen looks for a call folder when none is given and none holds the current folder.
-DEFAULT_CALL = Path("dossiers")
-
-
-def find_call_folder(given: Path | None, cwd: Path | None = None) -> Path:
-    """The call folder to use, found the way git finds ``.git``.
-
-    ``--call`` (or ``GEN_CALL``) first; then the current folder or the nearest of its
-    parents that holds a call.yaml; then ``./dossiers``. The path is returned relative
-    to ``cwd`` when it lies inside it, so that diagnostics name files as the user sees them.
-    """
-    if given is not None:
-        return given
-    here = (cwd or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CALL_FILE).is_file():
-            relative = os.path.relpath(folder, here)
-            return Path(relative)
-    return DEFAULT_CALL
 
 
 def load_call_folder(
@@ -476,11 +454,8 @@ def _load_call_folder(
     root: Path, shown_root: str | None, identities: Sequence[Any], batch: Batch
 ) -> CallFolder:
     shown = shown_root if shown_root is not None else str(root)
-    if not root.is_dir():
-        raise GenError(f"call folder {shown} not found (give --call DIR or set GEN_CALL)")
+    require_call_folder(root, shown)
     call_path = root / CALL_FILE
-    if not call_path.exists() and not call_path.is_symlink():
-        raise GenError(f"no {CALL_FILE} in {shown}: is this a call folder?")
     folder = CallFolder(root=root, call_source=_source(root, shown, call_path), batch=batch)
     folder.sources[folder.call_source.display] = folder.call_source
     folder.call, problems = _load_one(folder, folder.call_source, Call)

@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from gen_cli.identifiers import siren_problem, siret_problem
 from gen_cli.regions import RegionSlug
+from gen_cli.scalars import PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
 
 
 class Model(BaseModel):
@@ -141,16 +142,6 @@ def _date_input(value: Any) -> Any:
     return value
 
 
-class NotABoolean(str):
-    """Text YAML 1.1 reads as a boolean but YAML 1.2, which editors use, reads as text.
-
-    ``yes``, ``no``, ``on``, ``off``: gen keeps them as text, as editors do, so that a
-    field that takes true or false refuses them and says so (see #11).
-    """
-
-    __slots__ = ()
-
-
 def _true_or_false(value: Any) -> Any:
     if isinstance(value, bool):
         return value
@@ -167,29 +158,6 @@ def _true_or_false(value: Any) -> Any:
 
 Flag = Annotated[bool, BeforeValidator(_true_or_false), WithJsonSchema({"type": "boolean"})]
 """true or false, as YAML 1.2 and editors read them: never yes, no, on or off."""
-
-
-class QuotedNumber(str):
-    """Digits the file wrote in quotes (``'30500'``): text to YAML and to editors.
-
-    A text field takes it as the text it is; a number field refuses it and says why.
-    """
-
-    __slots__ = ()
-
-
-class NotANumber(str):
-    """Text the reader found written as a number, but not with plain decimal digits.
-
-    ``1_000``, ``3.8e4``, ``0x9470``, ``1:30``: YAML (or pydantic, from text) would read
-    them as numbers; README promises that only plain decimal digits make one (see #8).
-    """
-
-    __slots__ = ()
-
-
-#: A number as README promises it: plain decimal digits, a sign, a decimal point.
-PLAIN_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 def _plain_digits(value: Any) -> Any:

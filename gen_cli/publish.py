@@ -35,7 +35,7 @@ from gen_cli.datapackage import LABELS_FILE, data_package, labels_csv, licence_t
 from gen_cli.errors import GenError
 from gen_cli.export import INTEGER, MONEY, NUMBER, TEXT, Sheet, xlsx_bytes
 from gen_cli.git import GitError, last_commit_time
-from gen_cli.loading import PUBLICATION_MARKER
+from gen_cli.layout import PUBLICATION_MARKER
 from gen_cli.logo import LogoError, read_logo
 from gen_cli.messages import MESSAGES
 from gen_cli.models import starts_a_formula

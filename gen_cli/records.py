@@ -20,12 +20,13 @@ from gen_cli import __version__
 from gen_cli.batch import Batch
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
-from gen_cli.loading import RECORD_FILE, RECORD_HEADER, is_record_file
+from gen_cli.layout import RECORD_FILE, RECORD_HEADER
+from gen_cli.loading import is_record_file
 from gen_cli.models import Call, Deliberation, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
 from gen_cli.swap import replace_file
-from gen_cli.yamlload import dump, parse_document, parse_yaml, read_text
+from gen_cli.yamlload import dump, parse_document, read_text
 
 #: The format gen writes. Format 3 added the version of gen, the decision's date and
 #: reference, the rules in clear, calibrated grades, and no mark for an ineligible dossier.
@@ -400,18 +401,6 @@ def record_values_limit(files: int) -> int:
     is several times what gen writes, and bounds what a forged record can cost to read.
     """
     return 2_000 + 400 * files
-
-
-def parse_record(raw: bytes) -> dict[str, Any] | None:
-    """A record's bytes (read from git) as plain data, or None when they are not a record."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if not text.startswith(RECORD_HEADER):
-        return None
-    data, _ = parse_yaml(text, RECORD_FILE)
-    return data if isinstance(data, dict) else None
 
 
 #: No grant total is ever this large; a record saying so has been tampered with.

@@ -208,6 +208,7 @@ _ALLOWED = {
     "decimal": {"Decimal"},
     "datetime": {"date", "datetime", "time", "timedelta", "timezone"},
     "gen_cli.diagnostics": {"Problem"},
+    "gen_cli.scalars": {"NotABoolean", "NotANumber", "QuotedNumber"},
 }
 
 

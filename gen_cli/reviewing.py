@@ -20,15 +20,9 @@ import yaml
 from gen_cli.assignment import Assignment, Move, moves, pairing, solve
 from gen_cli.diagnostics import Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError
-from gen_cli.lifecycle import is_final
-from gen_cli.loading import (
-    ASSIGNMENTS_FILE,
-    PRIVATE_SUFFIX,
-    REVIEWS_DIR,
-    CallFolder,
-    Source,
-    load_model,
-)
+from gen_cli.history import is_final
+from gen_cli.layout import ASSIGNMENTS_FILE, REVIEWS_DIR
+from gen_cli.loading import PRIVATE_SUFFIX, CallFolder, Source, load_model
 from gen_cli.models import Assignments, Call, Review
 from gen_cli.names import conflict_of_interest
 from gen_cli.sealing import (

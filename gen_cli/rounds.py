@@ -20,35 +20,19 @@ from gen_cli import __version__
 from gen_cli.batch import Batch
 from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem, listed
-from gen_cli.errors import EXIT_PROBLEMS, GenError
-from gen_cli.git import (
-    Arrival,
-    arrivals,
-    changed_files,
-    default_branch,
-    files_named,
-    repository_root,
-)
+from gen_cli.errors import EXIT_PROBLEMS, GenError, InvalidCall
+from gen_cli.history import History, is_final
+from gen_cli.layout import CALL_FILE, JURY_FILE, RECORD_FILE, REVIEWS_DIR
 from gen_cli.lifecycle import (
     State,
     accepted_late,
     amendments_of,
     decided_part,
     frozen_problems,
-    is_final,
     malformed,
     state_of,
 )
-from gen_cli.loading import (
-    CALL_FILE,
-    JURY_FILE,
-    RECORD_FILE,
-    REVIEWS_DIR,
-    CallFolder,
-    file_id,
-    is_record_file,
-    load_call_folder,
-)
+from gen_cli.loading import CallFolder, file_id, is_record_file, load_call_folder
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.records import (
     FORMAT,
@@ -59,7 +43,6 @@ from gen_cli.records import (
     decision_of,
     decisions_of,
     granted_in,
-    parse_record,
     read_record,
     record_format,
     record_path,
@@ -89,21 +72,6 @@ _RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "submission-window": ("submitted",),
     "themes": ("themes",),
 }
-
-
-@dataclass(frozen=True)
-class History:
-    """What the default branch says about the call: when each file arrived, what is closed.
-
-    Both are anchored in the branch the funder controls, so that a pull request can
-    neither back-date a dossier nor reopen a closed round by editing its record away.
-    """
-
-    branch: str | None
-    arrivals: Mapping[str, Arrival]  # path in the call folder -> first-parent arrival
-    closed: Mapping[str, Mapping[str, Any]]  # round id -> its final record on the branch
-    templates_changed: tuple[str, ...] = ()  # templates/ files that differ from the branch
-    scored: frozenset[str] = frozenset()  # rounds with a decision record on the branch
 
 
 @dataclass
@@ -157,18 +125,6 @@ class Checked:
         if diagnostic.path in self.declared:
             found.add(self.declared[diagnostic.path])
         return found
-
-
-class InvalidCall(GenError):
-    """The call folder has errors that stop what was asked."""
-
-    def __init__(self, report: Report, message: str | None = None) -> None:
-        errors = sum(1 for d in report.diagnostics if d.severity == "error")
-        super().__init__(
-            message or f"refusing to score: gen validate finds {errors} error(s); fix them first",
-            EXIT_PROBLEMS,
-        )
-        self.report = report
 
 
 def loaded_call(folder: CallFolder) -> Call:
@@ -523,39 +479,6 @@ def _anchored(
                 )
             )
     return problems
-
-
-def submission_history(root: Path, use_git: bool | None) -> History | None:
-    """What the default branch says about the call folder, or None without git.
-
-    Args:
-        use_git: True to require git, False to leave it out, None to use it inside a
-            git repository.
-
-    Raises:
-        GenError: git asked for outside a git repository.
-        GitError: the repository is a shallow clone, or git failed.
-    """
-    if use_git is False:
-        return None
-    if repository_root(root) is None:
-        if use_git:
-            raise GenError(f"{root} is not inside a git repository: run without --git")
-        return None
-    branch = default_branch(root)
-    if branch is None:
-        return History(None, {}, {})  # no default branch yet: every file is still to come
-    closed, scored = {}, set()
-    for relative, raw in files_named(root, branch, RECORD_FILE).items():
-        round_id, _, rest = relative.partition("/")
-        if rest != RECORD_FILE:
-            continue
-        scored.add(round_id)
-        record = parse_record(raw)
-        if record is not None and is_final(record):
-            closed[round_id] = record
-    changed = tuple(p for p in changed_files(root, branch, None) if p.startswith("templates/"))
-    return History(branch, arrivals(root, branch), closed, changed, frozenset(scored))
 
 
 def load_checked(

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 from gen_cli.deliberation import deliberation_problems
-from gen_cli.diagnostics import Diagnostic, Problem, cap_problems, listed
-from gen_cli.errors import GenError
-from gen_cli.loading import NOT_ROUNDS, CallFolder, Source, file_id, load_call_folder
+from gen_cli.diagnostics import Diagnostic, Problem, cap_problems, diagnostics_within, listed
+from gen_cli.layout import NOT_ROUNDS
+from gen_cli.loading import CallFolder, Source, file_id, load_call_folder
 from gen_cli.logo import logo_problem
 from gen_cli.models import (
     SIRET_COUNTRIES,
@@ -804,21 +804,8 @@ def filtered(full: Report, folder: CallFolder, paths: Iterable[Path]) -> Report:
     Raises:
         GenError: a path does not exist or is outside the call folder (exit 2).
     """
-    selected = [_selected(folder, p) for p in paths]
-    if not selected:
-        return full
-    kept = [d for d in full.diagnostics if _within(folder.sources.get(d.path), d.path, selected)]
-    return Report(kept, full.checked)
-
-
-def _selected(folder: CallFolder, path: Path) -> Path:
-    if not path.exists():
-        raise GenError(f"{path}: no such file or folder")
-    resolved = path.resolve()
-    root = folder.root.resolve()
-    if resolved != root and root not in resolved.parents:
-        raise GenError(f"{path} is not inside the call folder {folder.root}")
-    return resolved
+    places = {display: source.path for display, source in folder.sources.items()}
+    return Report(diagnostics_within(full.diagnostics, folder.root, places, paths), full.checked)
 
 
 #: What a diagnostic in a sealed file says unless asked to reveal it: its message may quote
@@ -845,8 +832,3 @@ def report(folder: CallFolder, problems: list[Problem]) -> Report:
         "review": folder.review_files,
     }
     return Report(diagnostics, checked)
-
-
-def _within(source: Source | None, display: str, selected: list[Path]) -> bool:
-    path = (source.path if source else Path(display)).resolve()
-    return any(path == s or s in path.parents for s in selected)

@@ -26,7 +26,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 import gen_cli
 from gen_cli import models
 from gen_cli.errors import GenError
-from gen_cli.loading import CALL_FILE, REVIEWS_DIR, CallFolder
+from gen_cli.layout import CALL_FILE, REVIEWS_DIR
+from gen_cli.loading import CallFolder
 from gen_cli.models import (
     SCHEMAS,
     Call,

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
-from gen_cli.models import PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
+from gen_cli.scalars import PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
 
 #: A dossier is a few kilobytes; anything this large is a mistake or an attack.
 MAX_BYTES = 1_000_000

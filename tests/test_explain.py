@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from gen_cli.cli import app
 from gen_cli.diagnostics import CODES, Diagnostic
+from gen_cli.errors import InvalidCall
 from gen_cli.explain import (
     DOSSIER,
     EXPLANATIONS,
@@ -38,15 +39,14 @@ from gen_cli.explain import (
     codes_table,
     explain,
 )
+from gen_cli.history import submission_history
 from gen_cli.loading import load_call_folder
 from gen_cli.reviewing import seal_private
 from gen_cli.rounds import (
-    InvalidCall,
     check_call,
     check_publishable,
     load_checked,
     records_for_publication,
-    submission_history,
 )
 from gen_cli.sealing import load_identities
 

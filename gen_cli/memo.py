@@ -1,0 +1,272 @@
+"""A check that was already made is not made again: gen validate on an unchanged folder.
+
+Checking a call folder is a function of gen's code, how it was asked (the displayed path,
+whether sealed problems are shown), what the default branch says (the history) and every
+byte of the call folder. The report of a check is stored under a hash of all of these, so
+that a second ``gen validate`` with nothing changed reads and hashes the files, finds the
+report and prints it, without parsing a file or running a rule.
+
+The hash covers the whole call folder, not only the files gen reads: a file gen ignores
+today cannot make a stale report tomorrow. Left out are what gen never reads there: the
+folders ``gen publish`` wrote (unless call.yaml declares a round by that name) and
+``.git``, whose own state reaches the check through the history only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import operator
+import os
+import stat
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gen_cli.diagnostics import Diagnostic
+from gen_cli.layout import CALL_FILE, PUBLICATION_MARKER
+from gen_cli.resultcache import FORMAT, ResultCache, code_fingerprint
+from gen_cli.yamlload import read_yaml
+
+if TYPE_CHECKING:
+    from gen_cli.batch import Batch
+    from gen_cli.history import History
+
+#: Changes when what a stored report holds does.
+REPORT_FORMAT = "1"
+#: Files are read in pieces of this size: most fit in one, and a larger buffer costs more
+#: to allocate than the reading (a megabyte made hashing 100,000 small files three times
+#: slower).
+_PIECE = 1 << 16
+
+
+@dataclasses.dataclass(frozen=True)
+class WholeReport:
+    """A whole call folder's check, as printed, and where each file lies on disk.
+
+    The places let a report on some files only be drawn from it.
+    """
+
+    diagnostics: list[Diagnostic]
+    checked: dict[str, int]
+    paths: dict[str, Path]
+
+
+def checked_report(
+    root: Path,
+    shown: str,
+    identities: Sequence[Any],
+    reveal_sealed: bool,
+    history: History | None,
+    batch: Batch,
+) -> WholeReport:
+    """Check the whole call folder at ``root``, or recall the check of it as it stands.
+
+    Sealed files opened with an identity never reach the cache: their report is made
+    each time.
+    """
+    cache = batch.cache if not identities else None
+    jobs = batch.jobs
+    key = check_key(root, shown, reveal_sealed, history, jobs) if cache is not None else None
+    known = recall(cache, key) if cache is not None and key is not None else None
+    if known is not None:
+        return known
+    from gen_cli.loading import load_call_folder  # builds every model: only when needed
+    from gen_cli.rounds import check_call
+
+    folder = load_call_folder(root, shown, identities, batch)
+    folder.reveal_sealed = reveal_sealed
+    report = check_call(folder, history).report
+    paths = {display: source.path for display, source in folder.sources.items()}
+    if cache is not None and key == check_key(root, shown, reveal_sealed, history, jobs):
+        # unchanged while it was read: the report is the one of what the key says
+        remember(cache, key, report.diagnostics, report.checked, paths)
+    return WholeReport(report.diagnostics, report.checked, paths)
+
+
+def check_key(
+    root: Path, shown: str, reveal_sealed: bool, history: History | None, jobs: int = 1
+) -> bytes:
+    """The key of a check of the call folder at ``root``, as it stands now.
+
+    Args:
+        shown: how diagnostics name the call folder.
+        history: what the default branch says (None without git), plain data.
+        jobs: processes that may read the files (the key is the same for any number).
+    """
+    digest = hashlib.sha256()  # where the processor has SHA instructions, the fastest
+    for part in (FORMAT, REPORT_FORMAT, code_fingerprint(), "validate", str(root), shown):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(b"reveal\0" if reveal_sealed else b"hide\0")
+    digest.update(json.dumps(_canonical(history), sort_keys=True).encode() + b"\0")
+    entries: list[bytes] = []
+    files: list[bytes] = []
+    _listed(os.fsencode(root), b"", _declared_rounds(root), entries, files)
+    contents = iter(_digests(files, jobs))
+    for entry in entries:
+        digest.update(entry)
+        if entry.startswith(b"file\0"):
+            digest.update(next(contents))
+    return digest.digest()[:20]
+
+
+def _declared_rounds(root: Path) -> frozenset[bytes]:
+    """The round ids call.yaml names, read leniently: a folder named so is always hashed."""
+    data, _ = read_yaml(root / CALL_FILE, CALL_FILE)
+    rounds = data.get("rounds") if isinstance(data, dict) else None
+    if not isinstance(rounds, list):
+        return frozenset()  # an unreadable call.yaml is in the hash; its report says why
+    return frozenset(os.fsencode(str(r.get("id"))) for r in rounds if isinstance(r, dict))
+
+
+def _listed(
+    folder: bytes, prefix: bytes, rounds: frozenset[bytes], entries: list[bytes], files: list[bytes]
+) -> None:
+    """List every entry under ``folder`` (its path and kind) in order, and the files to read.
+
+    Args:
+        prefix: the folder's path inside the call folder, as the entries' names begin.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            found = sorted(listing, key=_name)
+    except OSError as error:
+        entries.append(b"unlistable\0" + prefix + f"\0{error.errno}\0".encode())
+        return
+    for entry in found:
+        name = prefix + entry.name
+        try:
+            if entry.is_symlink():
+                entries.append(b"link\0" + name + b"\0" + _target(entry.path) + b"\0")
+            elif entry.is_dir(follow_symlinks=False):
+                entries.append(b"folder\0" + name + b"\0")
+                if entry.name != b".git" and not _published(entry.path, not prefix, rounds):
+                    _listed(entry.path, name + b"/", rounds, entries, files)
+            elif entry.is_file(follow_symlinks=False):
+                entries.append(b"file\0" + name + b"\0")
+                files.append(entry.path)
+            else:  # a pipe or a device is never opened: reading it could wait for ever
+                entries.append(b"other\0" + name + b"\0")
+        except OSError as error:
+            entries.append(b"gone\0" + name + f"\0{error.errno}\0".encode())
+
+
+_name = operator.attrgetter("name")
+
+
+def _published(path: bytes, top: bool, rounds: frozenset[bytes]) -> bool:
+    """A folder gen publish wrote, which gen validate does not read."""
+    name = os.path.basename(path)
+    marker = os.path.join(path, os.fsencode(PUBLICATION_MARKER))
+    return top and name not in rounds and os.path.isfile(marker)
+
+
+def _target(path: bytes) -> bytes:
+    try:
+        return os.readlink(path)
+    except OSError as error:
+        return f"unreadable {error.errno}".encode()
+
+
+#: Below this many files, starting processes to read them costs more than it saves.
+_PARALLEL_FROM = 5_000
+
+
+def _digests(files: list[bytes], jobs: int) -> list[bytes]:
+    """Each file's digest, in order; on up to ``jobs`` processes for many files."""
+    if jobs <= 1 or len(files) < _PARALLEL_FROM:
+        return [_content(path) for path in files]
+    import multiprocessing  # only for large folders: 60 ms of start-up
+    from concurrent.futures import ProcessPoolExecutor
+
+    linux = sys.platform.startswith("linux")  # fork: workers start in milliseconds
+    context = multiprocessing.get_context("fork" if linux else None)
+    share = -(-len(files) // jobs)
+    parts = [files[start : start + share] for start in range(0, len(files), share)]
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=context) as pool:
+        return [d for part in pool.map(_contents, parts) for d in part]
+
+
+def _contents(files: list[bytes]) -> list[bytes]:
+    return [_content(path) for path in files]
+
+
+#: Opening a file never follows a link nor waits on a pipe put there since the listing.
+_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _content(path: bytes) -> bytes:
+    """The digest of a file's bytes, or of why it cannot be read."""
+    try:
+        descriptor = os.open(path, _FLAGS)
+    except OSError as error:
+        return f"unreadable {error.errno}".encode()
+    digest = hashlib.sha256()
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return b"replaced"  # by a pipe or a device since it was listed
+        while True:
+            piece = os.read(descriptor, _PIECE)
+            digest.update(piece)
+            if len(piece) < _PIECE:  # the end of a regular file: no second read for it
+                return digest.digest()
+    except OSError as error:
+        return f"unreadable {error.errno}".encode()
+    finally:
+        os.close(descriptor)
+
+
+def _canonical(value: object) -> Any:
+    """Plain data with one spelling for one value: sets sorted, mappings by key."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return sorted([str(k), _canonical(v)] for k, v in value.items())
+    if isinstance(value, set | frozenset):
+        return sorted(json.dumps(_canonical(v), sort_keys=True) for v in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, date | datetime | Decimal):
+        return f"{type(value).__name__}:{value.isoformat() if isinstance(value, date) else value}"
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return f"{type(value).__name__}:{value!r}"
+
+
+def recall(cache: ResultCache, key: bytes) -> WholeReport | None:
+    """The report stored under ``key``, or None (none, or one gen cannot read back)."""
+    blob = cache.get_many([key]).get(key)
+    if blob is None:
+        return None
+    try:
+        stored = json.loads(blob)
+        return WholeReport(
+            [Diagnostic(*d) for d in stored["diagnostics"]],
+            {str(k): int(v) for k, v in stored["checked"].items()},
+            {str(k): Path(v) for k, v in stored["paths"].items()},
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        cache.forget(key)
+        return None
+
+
+def remember(
+    cache: ResultCache,
+    key: bytes,
+    diagnostics: Sequence[Diagnostic],
+    checked: Mapping[str, int],
+    paths: Mapping[str, Path],
+) -> None:
+    """Store a check's whole report under ``key``."""
+    stored = {
+        "diagnostics": [
+            [d.path, d.line, d.col, d.code, d.message, d.round, d.more] for d in diagnostics
+        ],
+        "checked": dict(checked),
+        "paths": {d.path: str(paths[d.path]) for d in diagnostics if d.path in paths},
+    }
+    cache.put_many([(key, json.dumps(stored, ensure_ascii=False).encode())], [key])

@@ -1,0 +1,250 @@
+"""gen validate on an unchanged call folder prints the report kept from the last check (#13).
+
+The report is kept under a hash of gen's code, the arguments, the history and every byte of
+the call folder: each test changes one thing and compares with a check made afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL, SECRETARIAT_KEY, invoke, replace, write
+
+from gen_cli import loading, memo
+from gen_cli.batch import Batch
+from gen_cli.history import submission_history
+from gen_cli.memo import check_key, checked_report
+from gen_cli.resultcache import CACHE_FILE, ResultCache
+from gen_cli.sealing import load_identities
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
+REVIEW = "2022Q1/reviews/camille-martin.yaml"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def call(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+
+
+def validate(call: Path, *args: str) -> tuple[int, str]:
+    result = invoke("validate", "--call", call, "--jobs", "1", *args)
+    assert result.err == ""
+    return result.code, result.out
+
+
+def fresh(call: Path, *args: str) -> tuple[int, str]:
+    return validate(call, "--no-cache", *args)
+
+
+@pytest.fixture
+def unread(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Make reading the call folder fail: what is printed then comes from the kept report."""
+
+    def forbid() -> None:
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the call folder was read again")
+
+        monkeypatch.setattr(loading, "load_call_folder", refuse)
+
+    return forbid
+
+
+def test_an_unchanged_folder_is_not_read_again(
+    call: Path, cache_dir: Path, unread: Callable[[], None]
+) -> None:
+    replace(call / BORDEAUX, "  requested: 75000", "  requested: 95000")
+    first = validate(call)
+    assert first == fresh(call)
+    assert "W001" in first[1]
+    unread()
+    assert validate(call) == first
+
+
+def test_a_kept_report_keeps_the_exit_status_and_reports_on_some_files(
+    call: Path, cache_dir: Path, unread: Callable[[], None]
+) -> None:
+    replace(call / BORDEAUX, "round: 2022Q2", "round: 2022Q9")
+    whole = validate(call)
+    one = fresh(call, str(call / BORDEAUX))
+    other = fresh(call, str(call / "2022Q1"))
+    assert whole[0] == one[0] == 1
+    assert other == (
+        0,
+        "checked 1 call file, 2 rounds, 4 dossiers, 2 reviews: 0 errors, 0 warnings\n",
+    )
+    unread()
+    assert validate(call) == whole
+    assert validate(call, str(call / BORDEAUX)) == one
+    assert validate(call, str(call / "2022Q1")) == other
+
+
+def _same_size_same_time(call: Path) -> None:
+    dossier = call / BORDEAUX
+    before = os.stat(dossier)
+    replace(dossier, "  requested: 75000", "  requested: 95000")
+    os.utime(dossier, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _stray_file(call: Path) -> None:
+    write(call / "notes.yaml", "à relire\n")
+
+
+def _hidden_file(call: Path) -> None:
+    write(call / "2022Q1" / ".brouillon.yaml", "id: x\n")
+
+
+def _link(call: Path) -> None:
+    (call / "2022Q2" / "lien.yaml").symlink_to(call / BORDEAUX)
+
+
+def _review_removed(call: Path) -> None:
+    (call / REVIEW).unlink()
+
+
+def _call_changed(call: Path) -> None:
+    replace(call / "call.yaml", "id: 2022Q2", "id: 2022Q3")
+
+
+def _round_folder_renamed(call: Path) -> None:
+    (call / "2022Q2").rename(call / "2022Q3")
+
+
+def _file_made_a_folder(call: Path) -> None:
+    (call / BORDEAUX).unlink()
+    (call / BORDEAUX).mkdir()
+
+
+def _pipe(call: Path) -> None:
+    os.mkfifo(call / "2022Q2" / "tube.yaml")
+
+
+def _template(call: Path) -> None:
+    write(call / "templates" / "laureates.md.j2", "{{ 1 }}\n")
+
+
+def _published_round(call: Path) -> None:
+    # a round's folder is read even with the marker of a publication in it (E010)
+    write(call / "2022Q2" / loading.PUBLICATION_MARKER, "")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _same_size_same_time,
+        _stray_file,
+        _hidden_file,
+        _link,
+        _review_removed,
+        _call_changed,
+        _round_folder_renamed,
+        _file_made_a_folder,
+        _pipe,
+        _template,
+        _published_round,
+    ],
+)
+def test_any_change_gives_the_report_of_a_fresh_check(
+    call: Path, cache_dir: Path, change: Callable[[Path], None]
+) -> None:
+    before = validate(call)
+    change(call)
+    after = validate(call)
+    assert after == fresh(call)
+    assert after != before or change is _template
+
+
+def test_what_gen_publish_wrote_is_not_hashed(
+    call: Path, cache_dir: Path, unread: Callable[[], None]
+) -> None:
+    site = call / "public"
+    write(site / loading.PUBLICATION_MARKER, "")
+    write(site / "index.html", "<p>1</p>\n")
+    first = validate(call)
+    write(site / "index.html", "<p>2</p>\n")
+    unread()
+    assert validate(call) == first
+
+
+def test_a_damaged_report_is_made_again(call: Path, cache_dir: Path) -> None:
+    first = validate(call)
+    with sqlite3.connect(cache_dir / CACHE_FILE) as db:
+        db.execute("UPDATE results SET value = X'7b7d' WHERE value LIKE '{%'")  # "{}"
+    assert validate(call) == first
+    assert validate(call) == first
+
+
+def test_sealed_reviews_opened_with_an_identity_are_never_kept(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    example = Path(shutil.copytree(EXAMPLE, tmp_path / "example"))
+    shown = str(example)
+    cache = ResultCache(cache_dir)
+    key = check_key(example, shown, True, None)
+    checked_report(example, shown, load_identities(SECRETARIAT_KEY), True, None, Batch(cache=cache))
+    assert cache.get_many([key]) == {}
+    checked_report(example, shown, [], True, None, Batch(cache=cache))
+    assert list(cache.get_many([key])) == [key]  # without the identity, kept
+    cache.close()
+
+
+def test_a_file_changed_during_the_check_keeps_no_report(
+    call: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load = loading.load_call_folder
+
+    def load_then_change(*args: object, **kwargs: object) -> loading.CallFolder:
+        folder = load(*args, **kwargs)  # type: ignore[arg-type]
+        replace(call / BORDEAUX, "  requested: 75000", "  requested: 95000")
+        return folder
+
+    key = check_key(call, str(call), False, None)
+    monkeypatch.setattr(loading, "load_call_folder", load_then_change)
+    cache = ResultCache(cache_dir)
+    checked_report(call, str(call), [], False, None, Batch(cache=cache))
+    assert cache.get_many([key]) == {}
+    changed = check_key(call, str(call), False, None)
+    monkeypatch.setattr(loading, "load_call_folder", load)
+    checked_report(call, str(call), [], False, None, Batch(cache=cache))
+    assert list(cache.get_many([changed])) == [changed]  # left alone, kept
+    cache.close()
+
+
+def test_the_key_is_the_same_on_several_processes(
+    call: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = check_key(call, str(call), False, None, jobs=1)
+    monkeypatch.setattr(memo, "_PARALLEL_FROM", 2)
+    assert check_key(call, str(call), False, None, jobs=2) == serial
+    assert check_key(call, str(call), False, None, jobs=3) == serial
+    assert check_key(call, str(call), True, None, jobs=2) != serial
+    assert check_key(call, "call", False, None, jobs=2) != serial
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.mark.usefixtures("clean_git_env")
+def test_what_the_default_branch_says_is_in_the_key(call: Path) -> None:
+    git(call, "init", "-q", "-b", "main")
+    git(call, "add", "call.yaml")
+    git(call, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "call")
+    before = check_key(call, str(call), False, submission_history(call, None))
+    git(call, "add", ".")
+    git(call, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "rest")
+    after = check_key(call, str(call), False, submission_history(call, None))
+    assert after != before  # the same files, arrived on the branch
