@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from gen_cli.batch import Batch, Work
 from gen_cli.diagnostics import Problem
+from gen_cli.dossierchecks import dossier_problems
 from gen_cli.errors import GenError
 from gen_cli.layout import (
     ASSIGNMENTS_FILE,
@@ -557,7 +558,9 @@ def _load_dossiers(
             item, known, problems = read[source]
         else:
             folder.sources[part.display] = part
-            item, known, problems = _load_with_private(folder, source, part, identities)
+            item, known, problems = _checked_within(
+                _load_with_private(folder, source, part, identities), source.display, None
+            )
         folder.problems.extend(problems)
         if item is not None:
             loaded.append((source, item))
@@ -626,11 +629,22 @@ def _parsed_bytes(raw: bytes, display: str) -> tuple[Any, Locations | None, list
 
 
 def dossier_from_bytes(raw: bytes, display: str) -> DossierRead:
-    """One dossier file's bytes read: the dossier, what is known of it, and its problems."""
+    """One dossier file's bytes read: the dossier, what is known of it, and its problems.
+
+    The problems include those of the rules within the dossier, located in its text.
+    """
     data, where, problems = _parsed_bytes(raw, display)
     if data is None:
         return None, None, problems
-    return _dossier_from(data, where, display)
+    return _checked_within(_dossier_from(data, where, display), display, where)
+
+
+def _checked_within(read: DossierRead, display: str, where: Locations | None) -> DossierRead:
+    """A dossier read, with the problems of the rules within it (dates, budget...)."""
+    item, known, problems = read
+    if known is None:
+        return read
+    return item, known, problems + [_located(p, where) for p in dossier_problems(known, display)]
 
 
 #: The fields of a dossier: a file in a round folder that has none of them is not one.

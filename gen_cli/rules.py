@@ -6,7 +6,7 @@ Every function here collects problems and returns them; none raises for bad data
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -18,22 +18,21 @@ from gen_cli.layout import NOT_ROUNDS
 from gen_cli.loading import CallFolder, Source, file_id, load_call_folder
 from gen_cli.logo import logo_problem
 from gen_cli.models import (
-    SIRET_COUNTRIES,
-    Budget,
     Call,
     Criterion,
     DossierParts,
     Evaluation,
+    Grid,
     IndicatorCriterion,
     RequestedAmountRule,
     Review,
     ReviewCriterion,
 )
-from gen_cli.names import conflict_of_interest, scripts
+from gen_cli.names import conflict_of_interest
 from gen_cli.reviewing import assignment_problems
 from gen_cli.sealing import IDENTITY_VARIABLE
 from gen_cli.suggest import allowed, did_you_mean, hint
-from gen_cli.yamlload import locate
+from gen_cli.yamlload import Table, locate, table_of_bytes
 
 
 @dataclass(frozen=True)
@@ -308,121 +307,6 @@ def _eligibility_bounds(call: Call, add: _Add) -> None:
             )
 
 
-#: How far from its submission a project's dates may plausibly lie, in years.
-PLAUSIBLE_YEARS_BEFORE, PLAUSIBLE_YEARS_AFTER = 2, 10
-
-
-def _timeline_problems(dossier: DossierParts, display: str) -> list[Problem]:
-    """E107 for an end before the start; W013 for dates far from the submission."""
-    timeline = dossier.timeline
-    if timeline is None:
-        return []
-    problems = []
-    if timeline.end < timeline.start:
-        problems.append(
-            Problem(
-                display,
-                "E107",
-                f"timeline.end {timeline.end} is before timeline.start {timeline.start}",
-                loc=("timeline", "end"),
-            )
-        )
-    submitted = dossier.submitted
-    if submitted is None:
-        return problems
-    for field, day in (("start", timeline.start), ("end", timeline.end)):
-        years = (day - submitted).days / 365.25
-        if -PLAUSIBLE_YEARS_BEFORE <= years <= PLAUSIBLE_YEARS_AFTER:
-            continue
-        when = "before" if years < 0 else "after"
-        problems.append(
-            Problem(
-                display,
-                "W013",
-                f"timeline.{field} {day} is {abs(years):.0f} years {when} the dossier was "
-                f"submitted ({submitted}): check the year",
-                loc=("timeline", field),
-            )
-        )
-    return problems
-
-
-def _organisation_problems(dossier: DossierParts, display: str) -> list[Problem]:
-    """A French partner without its SIRET (E101); a name that mixes alphabets (W012)."""
-    problems: list[Problem] = []
-    partners = dossier.partners or []
-    for index, partner in enumerate(partners):
-        if partner.siret is None and partner.country in SIRET_COUNTRIES:
-            # Without a SIRET, only the name could reveal a conflict of interest.
-            problems.append(
-                Problem(
-                    display,
-                    "E101",
-                    f"partners.{index}: {partner.name!r} has no siret: a partner registered "
-                    "in France (overseas included) gives its SIRET (14 digits, see annuaire-entreprises.data.gouv.fr); "
-                    "for one registered abroad, write its country instead, such as country: BE",
-                    loc=("partners", index),
-                )
-            )
-    organisations: list[tuple[tuple[str | int, ...], str]] = [
-        (("partners", i, "name"), p.name) for i, p in enumerate(partners)
-    ]
-    if dossier.porteur is not None:
-        organisations.insert(0, (("porteur", "name"), dossier.porteur.name))
-    for loc, name in organisations:
-        found = scripts(name)
-        if len(found) > 1:
-            problems.append(
-                Problem(
-                    display,
-                    "W012",
-                    f"{'.'.join(map(str, loc))}: {name!r} mixes alphabets "
-                    f"({', '.join(sorted(found)).lower()}): write the organisation's name in "
-                    "one alphabet, as it is registered",
-                    loc=loc,
-                )
-            )
-    return problems
-
-
-def _budget_problems(budget: Budget | None, display: str) -> list[Problem]:
-    """E108 for a request above the total cost; W001 for a budget that does not balance."""
-    if budget is None:
-        return []
-    if budget.requested > budget.total_cost:
-        return [
-            Problem(
-                display,
-                "E108",
-                f"budget.requested {budget.requested} is above budget.total_cost {budget.total_cost}",
-                loc=("budget", "requested"),
-            )
-        ]
-    if budget.requested + budget.other_funding != budget.total_cost:
-        return [
-            Problem(
-                display,
-                "W001",
-                f"budget.requested {budget.requested} + budget.other_funding {budget.other_funding} = {budget.requested + budget.other_funding}, not budget.total_cost {budget.total_cost}",
-                loc=("budget",),
-                at_key=True,
-            )
-        ]
-    return []
-
-
-def dossier_problems(dossier: DossierParts, display: str) -> list[Problem]:
-    """Check one dossier's internal consistency (dates, organisations, budget).
-
-    Each check runs when the parts it reads are valid, even if other parts are not.
-    """
-    return (
-        _timeline_problems(dossier, display)
-        + _organisation_problems(dossier, display)
-        + _budget_problems(dossier.budget, display)
-    )
-
-
 def _round_problems(call: Call, dossier: DossierParts, source: Source) -> list[Problem]:
     """The dossier's round: declared in call.yaml, and the one of its folder (E204, E203)."""
     if dossier.round is None:
@@ -511,7 +395,6 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
     for source, dossier in folder.dossier_parts:
         if dossier.id is not None:
             by_id[dossier.id].append((source, dossier))
-        problems += dossier_problems(dossier, source.display)
         problems += _placement_problems(call, dossier, source)
     for ident, entries in by_id.items():
         if len(entries) > 1:
@@ -556,6 +439,7 @@ def review_problems(
     """
     display = source.display
     problems = _review_header_problems(call, review, source)
+    grids = {theme: _criteria(grid) for theme, grid in call.grids.items()}
     reviewer = next((r for r in call.reviewers if r.id == review.reviewer), None)
     in_round: list[str] | None = None  # for "did you mean": listed once, and only if needed
     for dossier_id, evaluation in review.evaluations.items():
@@ -602,7 +486,7 @@ def review_problems(
                     )
                 )
         problems += _grade_problems(
-            call, dossier, dossier_id, evaluation, display, dossier_id in incomplete
+            grids, dossier, dossier_id, evaluation, display, dossier_id in incomplete
         )
     return problems
 
@@ -655,8 +539,17 @@ def _review_header_problems(call: Call, review: Review, source: Source) -> list[
     return problems
 
 
+#: A grid's criteria by id, and the ids of those reviewers grade.
+GridCriteria = tuple[dict[str, Criterion], list[str]]
+
+
+def _criteria(grid: Grid) -> GridCriteria:
+    criteria = {c.id: c for c in grid.criteria}
+    return criteria, [c for c, k in criteria.items() if isinstance(k, ReviewCriterion)]
+
+
 def _grade_problems(
-    call: Call,
+    grids: Mapping[str, GridCriteria],
     dossier: DossierParts,
     dossier_id: str,
     evaluation: Evaluation,
@@ -665,13 +558,11 @@ def _grade_problems(
 ) -> list[Problem]:
     """Grades against the grid of the dossier's principal theme (E208, E209, W003)."""
     theme = dossier.principal_theme
-    grid = call.grids.get(theme) if theme is not None else None
-    if grid is None:
+    if theme is None or theme not in grids:
         return []
     problems = []
     where = ("evaluations", dossier_id, "grades")
-    criteria = {c.id: c for c in grid.criteria}
-    graded = [c for c, k in criteria.items() if isinstance(k, ReviewCriterion)]
+    criteria, graded = grids[theme]
     for criterion_id, grade in evaluation.grades.items():
         criterion = criteria.get(criterion_id)
         if criterion is None:
@@ -824,7 +715,11 @@ def report(folder: CallFolder, problems: list[Problem]) -> Report:
             replace(p, message=WITHHELD) if p.path in folder.opened else p for p in problems
         ]
     # Located in the text gen read: no file is read twice.
-    diagnostics = sorted(set(locate(problems, {**folder.texts, **folder.opened})))
+    diagnostics = []
+    for chunk in _chunks(problems, folder):
+        tables = _tables(folder, chunk)
+        diagnostics += locate(chunk, {**folder.texts, **folder.opened}, tables)
+    diagnostics = sorted(set(diagnostics))
     checked = {
         "call file": 1,
         "round": len(folder.call.rounds) if folder.call else 0,
@@ -832,3 +727,40 @@ def report(folder: CallFolder, problems: list[Problem]) -> Report:
         "review": folder.review_files,
     }
     return Report(diagnostics, checked)
+
+
+#: How many bytes of files are located at once: their tables are held until then.
+_LOCATED_AT_ONCE = 8_000_000
+
+
+def _chunks(problems: list[Problem], folder: CallFolder) -> Iterator[list[Problem]]:
+    """The problems in groups whose files hold at most _LOCATED_AT_ONCE bytes together."""
+    by_path: dict[str, list[Problem]] = defaultdict(list)
+    for problem in problems:
+        by_path[problem.path].append(problem)
+    chunk: list[Problem] = []
+    size = 0
+    for path, found in by_path.items():
+        chunk += found
+        size += len(folder.texts.get(path, ""))
+        if size >= _LOCATED_AT_ONCE:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _tables(folder: CallFolder, problems: list[Problem]) -> dict[str, Table | None]:
+    """Location tables of the files these problems need located, from the cache if kept.
+
+    Sealed files opened in memory are located without it: nothing of them is kept.
+    """
+    wanted = sorted(
+        {
+            p.path
+            for p in problems
+            if p.mark is None and p.loc and p.path in folder.texts and p.path not in folder.opened
+        }
+    )
+    files = [(folder.texts[path].encode("utf-8"), path) for path in wanted]
+    return dict(zip(wanted, folder.batch.run(table_of_bytes, "where", files), strict=True))

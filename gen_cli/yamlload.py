@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -604,22 +605,95 @@ def locations(text: str) -> Locations:
         loader.dispose()
 
 
-def locate(problems: list[Problem], text_of: dict[str, str]) -> list[Diagnostic]:
+#: Where the key and the value of one key path start: key line, key column, value line,
+#: value column (1-based; an item of a list is its own key).
+Place = tuple[int, int, int, int]
+#: Every key path of a document, with where it stands.
+Table = dict[tuple[str | int, ...], Place]
+
+
+def location_table(text: str, limit: int = 4 * MAX_VALUES) -> Table | None:
+    """Where every key path of ``text`` stands, or None when it cannot be said in a table.
+
+    None for a document that does not compose, and for one whose aliases repeat nodes
+    beyond ``limit`` paths or make a loop: such a document is located the slow way.
+    """
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except (yaml.YAMLError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    if root is None:
+        return None
+    table: Table = {(): (*_mark(root.start_mark), *_mark(root.start_mark))}
+    stack: list[tuple[tuple[str | int, ...], yaml.Node, frozenset[int]]] = [((), root, frozenset())]
+    while stack:
+        path, node, above = stack.pop()
+        if id(node) in above:
+            return None  # an alias to a node that holds it
+        within = above | {id(node)}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and (*path, key_node.value) not in table:
+                    step = (*path, key_node.value)  # of two equal keys, the first, as find does
+                    table[step] = (*_mark(key_node.start_mark), *_mark(value_node.start_mark))
+                    stack.append((step, value_node, within))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                table[(*path, index)] = (*_mark(item.start_mark), *_mark(item.start_mark))
+                stack.append(((*path, index), item, within))
+        if len(table) > limit:
+            return None
+    return table
+
+
+def table_of_bytes(raw: bytes, display: str) -> Table | None:
+    """:func:`location_table` of a file's bytes (run on any core, kept in the cache)."""
+    return location_table(raw.decode("utf-8"))
+
+
+def place(table: Table, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
+    """Line and column of ``loc`` in a table, as :meth:`Locations.find` gives them."""
+    path: tuple[str | int, ...] = ()
+    found = False
+    for part in loc:
+        step = (*path, part)
+        if step not in table and isinstance(part, str):
+            step = (*path, _as_int(part))
+        if step in table:
+            path, found = step, True
+    if not found:
+        return (1, 1)
+    key_line, key_col, line, col = table[path]
+    return (key_line, key_col) if at_key else (line, col)
+
+
+def locate(
+    problems: list[Problem],
+    text_of: dict[str, str],
+    tables: Mapping[str, Table | None] | None = None,
+) -> list[Diagnostic]:
     """Turn problems into located diagnostics, composing each file with a problem once.
 
     Args:
         problems: problems from any number of files.
         text_of: the text of each file (by display path) whose problems have key paths.
+        tables: location tables already made, by display path (the others are composed).
     """
-    tables: dict[str, Locations] = {}
+    known = tables or {}
+    composed: dict[str, Locations] = {}
     diagnostics = []
     for problem in problems:
         if problem.mark is not None:
             line, col = problem.mark
+        elif problem.loc and (table := known.get(problem.path)) is not None:
+            line, col = place(table, problem.loc, at_key=problem.at_key)
         elif problem.loc and problem.path in text_of:
-            if problem.path not in tables:
-                tables[problem.path] = locations(text_of[problem.path])
-            line, col = tables[problem.path].find(problem.loc, at_key=problem.at_key)
+            if problem.path not in composed:
+                composed[problem.path] = locations(text_of[problem.path])
+            line, col = composed[problem.path].find(problem.loc, at_key=problem.at_key)
         else:
             line, col = 1, 1
         diagnostics.append(

@@ -58,7 +58,7 @@ def test_a_changed_byte_with_the_same_size_and_time_is_caught(call: Path, tmp_pa
     after = os.stat(dossier)
     assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     found, batch = validated(call, tmp_path / "cache")
-    assert batch.misses == 1
+    assert batch.misses == 1  # its warning is located as it is read: no table to make
     assert found == [
         f"{dossier}:{line_of(dossier, 'budget:')}:1: warning W001 budget.requested 95000 + "
         "budget.other_funding 25000 = 120000, not budget.total_cost 100000"

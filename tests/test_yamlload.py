@@ -26,8 +26,10 @@ from gen_cli.yamlload import (
     _node_beyond,
     dump,
     locate,
+    location_table,
     locations,
     parse_yaml,
+    place,
     read_text,
     read_yaml,
 )
@@ -610,3 +612,58 @@ def test_the_fast_walk_gives_pyyaml_data_and_problems(pairs: list[tuple[str, str
     text = "".join(f"{key}: {value}\n" for key, value in pairs)
     fast, slow = _both_ways(text)
     assert fast == slow
+
+
+def _asked(table: dict[tuple[str | int, ...], object]) -> list[tuple[str | int, ...]]:
+    """Key paths a rule may ask for: each path, as text, with a part missing or added."""
+    asked = []
+    for path in table:
+        asked += [path, tuple(str(p) for p in path), (*path, "absent"), ("absent", *path)]
+        asked += [(*path, 0), (*path, "0"), (*path[:-1], "absent", *path[-1:])]
+    return asked
+
+
+def test_a_location_table_places_every_path_where_the_nodes_do() -> None:
+    # the table kept in the cache must give the line and column Locations.find gives
+    for path in _ALL_YAML:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        table, nodes = location_table(text), locations(text)
+        if table is None:
+            assert nodes.root is None or "*" in text, path
+            continue
+        for loc in _asked(table):
+            for at_key in (False, True):
+                assert place(table, loc, at_key=at_key) == nodes.find(loc, at_key=at_key), (
+                    path,
+                    loc,
+                )
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "1", "0", "c"]), _SCALAR_TEXT)))
+@examples(300)
+def test_a_location_table_of_any_document_agrees_with_the_nodes(
+    pairs: list[tuple[str, str]],
+) -> None:
+    text = "".join(f"{key}: {value}\n" for key, value in pairs) + "l:\n  - [1, {a: 2}]\n  - x\n"
+    table, nodes = location_table(text), locations(text)
+    if table is None:
+        assert nodes.root is None
+        return
+    for loc in _asked(table):
+        assert place(table, loc) == nodes.find(loc)
+        assert place(table, loc, at_key=True) == nodes.find(loc, at_key=True)
+
+
+def test_a_document_whose_aliases_loop_or_multiply_has_no_table() -> None:
+    assert location_table("a: &x [1, *x]\n") is None
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n"
+        for a, b in zip("abcdefg", "bcdefgh", strict=True)
+    )
+    assert location_table(laughs) is None
+    assert location_table("a: [1, 2]\n") == {
+        (): (1, 1, 1, 1),
+        ("a",): (1, 1, 1, 4),
+        ("a", 0): (1, 5, 1, 5),
+        ("a", 1): (1, 8, 1, 8),
+    }
