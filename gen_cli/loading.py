@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -217,11 +218,19 @@ def file_id(path: Path) -> str:
 
 def is_record_file(path: Path) -> bool:
     """True when ``path`` is a decision record that gen wrote (it may be overwritten)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with path.open("rb") as handle:
-            return handle.read(len(RECORD_HEADER)) == RECORD_HEADER.encode()
+        descriptor = os.open(path, flags)  # a link is not followed, a pipe not waited on
     except OSError:
         return False
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return False
+        return os.read(descriptor, len(RECORD_HEADER)) == RECORD_HEADER.encode()
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def _yaml_like(path: Path) -> bool:

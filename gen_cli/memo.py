@@ -21,7 +21,7 @@ import operator
 import os
 import stat
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -67,7 +67,8 @@ def checked_report(
     """Check the whole call folder at ``root``, or recall the check of it as it stands.
 
     Sealed files opened with an identity never reach the cache: their report is made
-    each time.
+    each time. Nor does the report of a folder holding links, pipes or entries gen cannot
+    read: what gen makes of those may depend on more than the folder's bytes.
     """
     cache = batch.cache if not identities else None
     jobs = batch.jobs
@@ -82,7 +83,8 @@ def checked_report(
     folder.reveal_sealed = reveal_sealed
     report = check_call(folder, history).report
     paths = {display: source.path for display, source in folder.sources.items()}
-    if cache is not None and key == check_key(root, shown, reveal_sealed, history, jobs):
+    unchanged = key is not None and key == check_key(root, shown, reveal_sealed, history, jobs)
+    if cache is not None and key is not None and unchanged:
         # unchanged while it was read: the report is the one of what the key says
         remember(cache, key, report.diagnostics, report.checked, paths)
     return WholeReport(report.diagnostics, report.checked, paths)
@@ -90,8 +92,11 @@ def checked_report(
 
 def check_key(
     root: Path, shown: str, reveal_sealed: bool, history: History | None, jobs: int = 1
-) -> bytes:
-    """The key of a check of the call folder at ``root``, as it stands now.
+) -> bytes | None:
+    """The key of a check of the call folder at ``root`` as it stands now, if it has one.
+
+    None when the folder holds a link, a pipe, a device or an entry gen cannot read: how
+    the check reads those is not all in their bytes.
 
     Args:
         shown: how diagnostics name the call folder.
@@ -103,9 +108,10 @@ def check_key(
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(b"reveal\0" if reveal_sealed else b"hide\0")
     digest.update(json.dumps(_canonical(history), sort_keys=True).encode() + b"\0")
-    entries: list[bytes] = []
-    files: list[bytes] = []
-    _listed(os.fsencode(root), b"", _declared_rounds(root), entries, files)
+    listing = _listing(os.fsencode(root), _kept_at_top(root))
+    if listing is None:
+        return None
+    entries, files = listing
     contents = iter(_digests(files, jobs))
     for entry in entries:
         digest.update(entry)
@@ -114,62 +120,94 @@ def check_key(
     return digest.digest()[:20]
 
 
-def _declared_rounds(root: Path) -> frozenset[bytes]:
-    """The round ids call.yaml names, read leniently: a folder named so is always hashed."""
-    data, _ = read_yaml(root / CALL_FILE, CALL_FILE)
-    rounds = data.get("rounds") if isinstance(data, dict) else None
-    if not isinstance(rounds, list):
-        return frozenset()  # an unreadable call.yaml is in the hash; its report says why
-    return frozenset(os.fsencode(str(r.get("id"))) for r in rounds if isinstance(r, dict))
+def _kept_at_top(root: Path) -> frozenset[bytes]:
+    """Top folders never left out: those call.yaml names as rounds, and the logo's.
 
-
-def _listed(
-    folder: bytes, prefix: bytes, rounds: frozenset[bytes], entries: list[bytes], files: list[bytes]
-) -> None:
-    """List every entry under ``folder`` (its path and kind) in order, and the files to read.
-
-    Args:
-        prefix: the folder's path inside the call folder, as the entries' names begin.
+    call.yaml is read leniently here; any name it might declare is kept.
     """
+    data, _ = read_yaml(root / CALL_FILE, CALL_FILE)
+    if not isinstance(data, dict):
+        return frozenset()  # an unreadable call.yaml is in the hash; its report says why
+    rounds = data.get("rounds")
+    kept = (
+        {str(r.get("id")) for r in rounds if isinstance(r, dict)}
+        if isinstance(rounds, list)
+        else set()
+    )
+    publication = data.get("publication")
+    logo = publication.get("logo") if isinstance(publication, dict) else None
+    if logo is not None:
+        kept.add(str(logo).replace("\\", "/").lstrip("/").split("/", 1)[0])
+    return frozenset(os.fsencode(name) for name in kept)
+
+
+#: No file larger than this is read by gen (a decision record may be this large): of
+#: one, its size says all the check can tell.
+LARGEST_READ = 1_000_000_000
+
+
+def _listing(root: bytes, kept: frozenset[bytes]) -> tuple[list[bytes], list[bytes]] | None:
+    """Every entry under ``root`` (its path, its kind) in order, and the files to read.
+
+    None when an entry is a link, a pipe or a device, or cannot be read. Folders are
+    walked from a stack, not by recursion: a tree of any depth is listed.
+    """
+    entries: list[bytes] = []
+    files: list[bytes] = []
+    stack: list[Iterator[tuple[bytes, os.DirEntry[bytes]]]] = []
+    top = _entries(root, b"")
+    if top is None:
+        return None
+    stack.append(top)
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            continue
+        name, entry = step
+        try:
+            if entry.is_symlink():
+                return None
+            if entry.is_dir(follow_symlinks=False):
+                entries.append(b"folder\0" + name + b"\0")
+                at_top = len(stack) == 1
+                if at_top and (entry.name == b".git" or _published(entry, kept)):
+                    continue
+                below = _entries(entry.path, name + b"/")
+                if below is None:
+                    return None
+                stack.append(below)
+            elif entry.is_file(follow_symlinks=False):
+                size = entry.stat(follow_symlinks=False).st_size
+                if size > LARGEST_READ:
+                    entries.append(b"large\0" + name + f"\0{size}\0".encode())
+                else:
+                    entries.append(b"file\0" + name + b"\0")
+                    files.append(entry.path)
+            else:
+                return None  # a pipe or a device is never opened: it could wait for ever
+        except OSError:
+            return None
+    return entries, files
+
+
+def _entries(folder: bytes, prefix: bytes) -> Iterator[tuple[bytes, os.DirEntry[bytes]]] | None:
+    """A folder's entries in name order, each with its path inside the call folder."""
     try:
         with os.scandir(folder) as listing:
             found = sorted(listing, key=_name)
-    except OSError as error:
-        entries.append(b"unlistable\0" + prefix + f"\0{error.errno}\0".encode())
-        return
-    for entry in found:
-        name = prefix + entry.name
-        try:
-            if entry.is_symlink():
-                entries.append(b"link\0" + name + b"\0" + _target(entry.path) + b"\0")
-            elif entry.is_dir(follow_symlinks=False):
-                entries.append(b"folder\0" + name + b"\0")
-                if entry.name != b".git" and not _published(entry.path, not prefix, rounds):
-                    _listed(entry.path, name + b"/", rounds, entries, files)
-            elif entry.is_file(follow_symlinks=False):
-                entries.append(b"file\0" + name + b"\0")
-                files.append(entry.path)
-            else:  # a pipe or a device is never opened: reading it could wait for ever
-                entries.append(b"other\0" + name + b"\0")
-        except OSError as error:
-            entries.append(b"gone\0" + name + f"\0{error.errno}\0".encode())
+    except OSError:
+        return None
+    return iter([(prefix + entry.name, entry) for entry in found])
 
 
 _name = operator.attrgetter("name")
 
 
-def _published(path: bytes, top: bool, rounds: frozenset[bytes]) -> bool:
-    """A folder gen publish wrote, which gen validate does not read."""
-    name = os.path.basename(path)
-    marker = os.path.join(path, os.fsencode(PUBLICATION_MARKER))
-    return top and name not in rounds and os.path.isfile(marker)
-
-
-def _target(path: bytes) -> bytes:
-    try:
-        return os.readlink(path)
-    except OSError as error:
-        return f"unreadable {error.errno}".encode()
+def _published(entry: os.DirEntry[bytes], kept: frozenset[bytes]) -> bool:
+    """A top folder gen publish wrote, which gen validate does not read."""
+    marker = os.path.join(entry.path, os.fsencode(PUBLICATION_MARKER))
+    return entry.name not in kept and os.path.isfile(marker)
 
 
 #: Below this many files, starting processes to read them costs more than it saves.
@@ -221,20 +259,30 @@ def _content(path: bytes) -> bytes:
 
 
 def _canonical(value: object) -> Any:
-    """Plain data with one spelling for one value: sets sorted, mappings by key."""
+    """Plain data with one spelling for one value, each value tagged with its type.
+
+    Mappings and sets are sorted by the spelling of their items, so that two mappings
+    with keys 1 and "1", or a date and the text "date:...", never spell alike.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = [[f.name, _canonical(getattr(value, f.name))] for f in dataclasses.fields(value)]
+        return [type(value).__name__, fields]
     if isinstance(value, Mapping):
-        return sorted([str(k), _canonical(v)] for k, v in value.items())
+        items = [[_canonical(k), _canonical(v)] for k, v in value.items()]
+        return ["map", sorted(items, key=_spelling)]
     if isinstance(value, set | frozenset):
-        return sorted(json.dumps(_canonical(v), sort_keys=True) for v in value)
+        return ["set", sorted((_canonical(v) for v in value), key=_spelling)]
     if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, date | datetime | Decimal):
-        return f"{type(value).__name__}:{value.isoformat() if isinstance(value, date) else value}"
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return f"{type(value).__name__}:{value!r}"
+        return ["list", [_canonical(v) for v in value]]
+    if isinstance(value, date | datetime):
+        return [type(value).__name__, value.isoformat()]
+    if value is None or isinstance(value, bool | int | float | str | Decimal):
+        return [type(value).__name__, str(value)]
+    return [type(value).__name__, repr(value)]
+
+
+def _spelling(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def recall(cache: ResultCache, key: bytes) -> WholeReport | None:
@@ -269,4 +317,9 @@ def remember(
         "checked": dict(checked),
         "paths": {d.path: str(paths[d.path]) for d in diagnostics if d.path in paths},
     }
-    cache.put_many([(key, json.dumps(stored, ensure_ascii=False).encode())], [key])
+    try:
+        # ASCII: a folder's name may hold bytes that are no UTF-8 (kept as surrogates)
+        blob = json.dumps(stored).encode("ascii")
+    except (TypeError, ValueError):
+        return  # not kept: the next check is made afresh
+    cache.put_many([(key, blob)], [key])

@@ -160,11 +160,12 @@ def _published_round(call: Path) -> None:
 def test_any_change_gives_the_report_of_a_fresh_check(
     call: Path, cache_dir: Path, change: Callable[[Path], None]
 ) -> None:
-    before = validate(call)
+    validate(call)
+    key = check_key(call, str(call), False, None)
     change(call)
     after = validate(call)
     assert after == fresh(call)
-    assert after != before or change is _template
+    assert check_key(call, str(call), False, None) != key
 
 
 def test_what_gen_publish_wrote_is_not_hashed(
@@ -182,7 +183,10 @@ def test_what_gen_publish_wrote_is_not_hashed(
 def test_a_damaged_report_is_made_again(call: Path, cache_dir: Path) -> None:
     first = validate(call)
     with sqlite3.connect(cache_dir / CACHE_FILE) as db:
-        db.execute("UPDATE results SET value = X'7b7d' WHERE value LIKE '{%'")  # "{}"
+        damaged = db.execute(
+            "UPDATE results SET value = CAST('{}' AS BLOB) WHERE CAST(value AS TEXT) LIKE '{%'"
+        )
+        assert damaged.rowcount == 1  # the one report kept
     assert validate(call) == first
     assert validate(call) == first
 
@@ -248,3 +252,95 @@ def test_what_the_default_branch_says_is_in_the_key(call: Path) -> None:
     git(call, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "rest")
     after = check_key(call, str(call), False, submission_history(call, None))
     assert after != before  # the same files, arrived on the branch
+
+
+def test_a_folder_named_with_bytes_that_are_no_utf8_is_kept_and_recalled(
+    call: Path, cache_dir: Path
+) -> None:
+    # N001 names its round by the folder's name: the kept report must hold it
+    reviews = os.path.join(os.fsencode(call), b"\xff", b"reviews")
+    os.makedirs(reviews)
+    with open(os.path.join(reviews, b"a.yaml.age"), "wb") as file:
+        file.write(b"x\n")
+    first = validate(call)
+    assert first == fresh(call)
+    assert validate(call) == first
+
+
+def test_a_logo_in_a_folder_marked_as_published_is_hashed(call: Path, cache_dir: Path) -> None:
+    replace(call / "call.yaml", "rounds:", "publication:\n  logo: public/logo.png\nrounds:")
+    write(call / "public" / loading.PUBLICATION_MARKER, "")
+    write(call / "public" / "logo.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    assert validate(call) == fresh(call)
+    write(call / "public" / "logo.png", b"GIF89a")
+    after = validate(call)
+    assert after == fresh(call)
+    assert after[0] == 1 and "E311" in after[1]
+
+
+def test_a_folder_tree_deeper_than_python_recursion_is_walked(call: Path, cache_dir: Path) -> None:
+    deep = os.path.join(os.fsencode(call), b"templates")
+    os.mkdir(deep)
+    for _ in range(1_200):
+        deep = os.path.join(deep, b"d")
+        os.mkdir(deep)
+    assert check_key(call, str(call), False, None) is not None
+    assert validate(call) == fresh(call)
+
+
+def test_what_is_in_a_git_folder_below_a_round_is_hashed(call: Path, cache_dir: Path) -> None:
+    (call / "2022Q1" / "notes" / ".git").mkdir(parents=True)
+    validate(call)
+    write(call / "2022Q1" / "notes" / ".git" / "x.yaml", "id: x\n")
+    assert validate(call) == fresh(call)
+
+
+@pytest.mark.parametrize("kind", ["link", "pipe"])
+def test_a_folder_with_a_link_or_a_pipe_keeps_no_report(
+    call: Path, cache_dir: Path, kind: str
+) -> None:
+    place = call / "2022Q1" / "results.yaml"
+    if kind == "link":
+        place.symlink_to(call / BORDEAUX)
+    else:
+        os.mkfifo(place)
+    assert check_key(call, str(call), False, None) is None
+    first = validate(call)  # a pipe where the record goes: read, never waited on
+    assert first == fresh(call)
+    assert first[0] == 1
+
+
+def test_a_file_larger_than_gen_reads_is_known_by_its_size(
+    call: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = call / "2022Q1" / "enorme.yaml"
+    with huge.open("wb") as file:
+        file.truncate(memo.LARGEST_READ + 1)  # sparse: no disk used
+    read: list[bytes] = []
+    content = memo._content
+    monkeypatch.setattr(memo, "_content", lambda path: read.append(path) or content(path))
+    key = check_key(call, str(call), False, None)
+    others = {os.fsencode(p) for p in call.rglob("*") if p.is_file() and p != huge}
+    assert sorted(read) == sorted(others)  # every other file is read, not this one
+    with huge.open("r+b") as file:
+        file.truncate(memo.LARGEST_READ + 2)
+    assert check_key(call, str(call), False, None) != key
+
+
+def test_no_limit_of_gen_is_above_what_the_key_reads() -> None:
+    from gen_cli.logo import MAX_LOGO_BYTES
+    from gen_cli.records import RECORD_MAX_BYTES
+    from gen_cli.sealing import MAX_SEALED_BYTES
+    from gen_cli.yamlload import MAX_BYTES
+
+    assert max(MAX_BYTES, MAX_SEALED_BYTES, RECORD_MAX_BYTES, MAX_LOGO_BYTES) <= memo.LARGEST_READ
+
+
+def test_the_history_is_spelled_one_way_for_one_value() -> None:
+    from datetime import date
+
+    spell = memo._canonical
+    assert spell({1: "x"}) != spell({"1": "x"})
+    assert spell(date(2024, 1, 1)) != spell("date:2024-01-01")
+    assert spell({1: {"a": 1}, "1": [2]}) == spell({"1": [2], 1: {"a": 1}})
+    assert spell(frozenset({"b", "a"})) == spell(frozenset({"a", "b"}))
