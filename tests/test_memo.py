@@ -279,13 +279,19 @@ def test_a_logo_in_a_folder_marked_as_published_is_hashed(call: Path, cache_dir:
 
 
 def test_a_folder_tree_deeper_than_python_recursion_is_walked(call: Path, cache_dir: Path) -> None:
-    deep = os.path.join(os.fsencode(call), b"templates")
+    top = os.path.join(os.fsencode(call), b"templates")
+    deep = top
     os.mkdir(deep)
-    for _ in range(1_200):
-        deep = os.path.join(deep, b"d")
-        os.mkdir(deep)
-    assert check_key(call, str(call), False, None) is not None
-    assert validate(call) == fresh(call)
+    try:
+        for _ in range(1_200):
+            deep = os.path.join(deep, b"d")
+            os.mkdir(deep)
+        assert check_key(call, str(call), False, None) is not None
+        assert validate(call) == fresh(call)
+    finally:  # shutil.rmtree, and pytest's clean-up, recurse once a level: undone from below
+        while os.path.isdir(deep) and deep != os.path.dirname(top):
+            os.rmdir(deep)
+            deep = os.path.dirname(deep)
 
 
 def test_what_is_in_a_git_folder_below_a_round_is_hashed(call: Path, cache_dir: Path) -> None:

@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, get_args
 
@@ -49,8 +49,10 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def new_call(tmp_path: Path) -> Path:
-    """A call made by gen init in tmp_path/call."""
+def new_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A call made by gen init in tmp_path/call, on the day TODAY (even past midnight)."""
+    midnight = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(midnight.timestamp())))
     target = tmp_path / "call"
     result = invoke("init", target)
     assert result.code == 0, result.err
