@@ -22,6 +22,9 @@ REVIEWS_DIR = "reviews"
 NOT_ROUNDS = frozenset({"templates"})
 #: The file gen publish leaves at the root of what it writes: such a folder is no round.
 PUBLICATION_MARKER = ".gen-publication"
+#: How gen opens a file of the call folder to read it: never through a link, and never
+#: waiting on a pipe put in its place (what is opened is then checked to be a regular file).
+READ_IN_PLACE = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 #: How every decision record gen writes begins.
 RECORD_HEADER = "# Decision record written by `gen score"
 #: The call folder when none is given and none is found: the example call.

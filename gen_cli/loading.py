@@ -32,6 +32,7 @@ from gen_cli.layout import (
     JURY_FILE,
     NOT_ROUNDS,
     PUBLICATION_MARKER,
+    READ_IN_PLACE,
     RECORD_FILE,
     RECORD_HEADER,
     REVIEWS_DIR,
@@ -218,9 +219,8 @@ def file_id(path: Path) -> str:
 
 def is_record_file(path: Path) -> bool:
     """True when ``path`` is a decision record that gen wrote (it may be overwritten)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        descriptor = os.open(path, flags)  # a link is not followed, a pipe not waited on
+        descriptor = os.open(path, READ_IN_PLACE)
     except OSError:
         return False
     try:

@@ -10,6 +10,8 @@ import os
 import stat
 from pathlib import Path
 
+from gen_cli.layout import READ_IN_PLACE
+
 #: The largest logo gen publishes: a header image, not a poster.
 MAX_LOGO_BYTES = 512 * 1024
 
@@ -63,9 +65,8 @@ def read_logo(root: Path, name: str) -> bytes:
             f"(at most {MAX_LOGO_BYTES // 1024} KB): export it smaller, about 200 pixels high"
         )
     # no link, and never wait on a pipe put there since: what is opened is checked again
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        descriptor = os.open(path, flags)
+        descriptor = os.open(path, READ_IN_PLACE)
     except OSError:
         message = f"publication.logo: {name} cannot be read: put the image itself there"
         raise LogoError(message) from None

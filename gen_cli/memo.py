@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gen_cli.diagnostics import Diagnostic
-from gen_cli.layout import CALL_FILE, PUBLICATION_MARKER
+from gen_cli.layout import CALL_FILE, PUBLICATION_MARKER, READ_IN_PLACE
 from gen_cli.resultcache import FORMAT, ResultCache, code_fingerprint
 from gen_cli.yamlload import read_yaml
 
@@ -233,14 +233,10 @@ def _contents(files: list[bytes]) -> list[bytes]:
     return [_content(path) for path in files]
 
 
-#: Opening a file never follows a link nor waits on a pipe put there since the listing.
-_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
 def _content(path: bytes) -> bytes:
     """The digest of a file's bytes, or of why it cannot be read."""
     try:
-        descriptor = os.open(path, _FLAGS)
+        descriptor = os.open(path, READ_IN_PLACE)
     except OSError as error:
         return f"unreadable {error.errno}".encode()
     digest = hashlib.sha256()

@@ -715,10 +715,10 @@ def report(folder: CallFolder, problems: list[Problem]) -> Report:
             replace(p, message=WITHHELD) if p.path in folder.opened else p for p in problems
         ]
     # Located in the text gen read: no file is read twice.
+    texts = {**folder.texts, **folder.opened}
     diagnostics = []
     for chunk in _chunks(problems, folder):
-        tables = _tables(folder, chunk)
-        diagnostics += locate(chunk, {**folder.texts, **folder.opened}, tables)
+        diagnostics += locate(chunk, texts, _tables(folder, chunk))
     diagnostics = sorted(set(diagnostics))
     checked = {
         "call file": 1,
