@@ -22,6 +22,7 @@ import os
 import pickle
 import sqlite3
 import stat
+import time
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -172,24 +173,13 @@ class ResultCache:
             return None  # someone else could have written it: never unpickle it
         for _attempt in range(2):
             try:
-                db = sqlite3.connect(path, timeout=10, isolation_level=None)
-                os.chmod(path, 0o600, follow_symlinks=False)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS results (key BLOB PRIMARY KEY, value BLOB) "
-                    "WITHOUT ROWID"
-                )
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
-                (stored,) = db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
-                if stored == FORMAT:
-                    db.isolation_level = "DEFERRED"  # transactions again, for `with db`
-                    return db
-                db.close()
+                db = _connected(path)
             except sqlite3.OperationalError:
-                return None  # locked by another gen, a full disk: no cache this time
+                return None  # a full disk, a lock held for long: no cache this time
             except (sqlite3.Error, OSError):
-                pass
+                db = None
+            if db is not None:
+                return db
             self._set_aside()
         return None
 
@@ -201,6 +191,43 @@ class ResultCache:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError, TypeError):  # TypeError: no folder at all
                 (self.folder / (CACHE_FILE + suffix)).unlink()  # type: ignore[operator]
+
+
+def _connected(path: Path) -> sqlite3.Connection | None:
+    """The cache file at ``path``, made if need be; None if it is of another format."""
+    _create_private(path)
+    db = sqlite3.connect(path, timeout=10, isolation_level=None)
+    try:
+        _write_ahead(db)
+        db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS results (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID"
+        )
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+        (stored,) = db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    if stored != FORMAT:
+        db.close()
+        return None
+    db.isolation_level = "DEFERRED"  # transactions again, for `with db`
+    return db
+
+
+def _write_ahead(db: sqlite3.Connection) -> None:
+    """Put the cache in WAL mode, where readers and one writer do not wait on each other.
+
+    Two gens that make the cache file at once both ask for it; SQLite refuses one of them
+    at once rather than wait (each would wait on the other), so that one asks again.
+    """
+    for pause in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            time.sleep(pause)
+    db.execute("PRAGMA journal_mode=WAL")
 
 
 #: What a cached result may be made of; anything else is refused, never built.
@@ -246,6 +273,12 @@ def _inside(folder: Path, outside: Sequence[Path]) -> bool:
         return True
 
 
+def _create_private(path: Path) -> None:
+    """Make ``path`` an empty file only the user may read, unless it is there already."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    os.close(os.open(path, flags, 0o600))
+
+
 def _private(path: Path) -> bool:
     """Whether ``path`` is the user's own, and no one else may write it."""
     getuid = getattr(os, "getuid", None)
@@ -257,8 +290,10 @@ def _private(path: Path) -> bool:
         return False
     if info.st_mode & 0o022:
         return False  # someone else may have put a file in it, or changed this one
-    if stat.S_ISDIR(info.st_mode) and info.st_mode & 0o077:
+    if info.st_mode & 0o077:
+        # the user's own, only written by them: make it private (another gen may have
+        # just made it, under the user's umask)
         with contextlib.suppress(OSError):
-            os.chmod(path, 0o700, follow_symlinks=False)  # the user's own: make it private
+            os.chmod(path, 0o700 if stat.S_ISDIR(info.st_mode) else 0o600, follow_symlinks=False)
             info = os.lstat(path)
-    return not info.st_mode & 0o077  # no one else may even read it (as git never leaves it)
+    return not info.st_mode & 0o077  # no one else may even read it

@@ -6,6 +6,7 @@ can only ever be the result of those bytes; a cache file gen cannot trust is set
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import shutil
@@ -13,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MINIMAL, child_env, line_of, replace, run_gen
@@ -109,9 +111,43 @@ def test_a_cache_others_may_write_is_never_read(call: Path, tmp_path: Path) -> N
     cache.chmod(0o700)
 
 
-def test_two_processes_filling_the_cache_at_once_leave_it_valid(tmp_path: Path) -> None:
+def test_a_cache_file_another_gen_just_made_is_made_private_and_used(
+    call: Path, tmp_path: Path
+) -> None:
+    """Between making the file under the user's umask and closing it to others, another gen
+    may find it readable by others: it is the user's own, so it is closed, not given up."""
     cache = tmp_path / "cache"
-    calls = [Path(shutil.copytree(EXAMPLE, tmp_path / f"call{n}")) for n in range(2)]
+    expected, cold = validated(call, cache)
+    for name in os.listdir(cache):
+        assert os.stat(cache / name).st_mode & 0o777 == 0o600, name
+    (cache / CACHE_FILE).chmod(0o644)
+    found, batch = validated(call, cache)
+    assert found == expected and (batch.misses, batch.hits) == (0, cold.misses)
+    assert (cache / CACHE_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def _opened(folder: Path, start: Any, answers: Any) -> None:
+    start.wait()
+    answers.put(ResultCache(folder)._connection() is not None)
+
+
+def test_gens_making_the_cache_file_at_the_same_instant_all_use_it(tmp_path: Path) -> None:
+    """Each asks SQLite for WAL mode; it refuses all but one at once: the others ask again."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(10):
+        folder = tmp_path / f"cache{attempt}"
+        start, answers = context.Barrier(6), context.Queue()
+        gens = [context.Process(target=_opened, args=(folder, start, answers)) for _ in range(6)]
+        for gen in gens:
+            gen.start()
+        for gen in gens:
+            gen.join(timeout=60)
+        assert [answers.get(timeout=5) for _ in gens] == [True] * 6, f"attempt {attempt}"
+
+
+def test_four_processes_filling_the_cache_at_once_leave_it_whole_and_valid(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    calls = [Path(shutil.copytree(EXAMPLE, tmp_path / f"call{n}")) for n in range(4)]
     env = child_env(GEN_CACHE_DIR=str(cache))
     runs = [
         subprocess.Popen(
@@ -123,7 +159,7 @@ def test_two_processes_filling_the_cache_at_once_leave_it_valid(tmp_path: Path) 
         for c in calls
     ]
     outputs = [run.communicate(timeout=120) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert [run.returncode for run in runs] == [0] * 4, outputs
     with sqlite3.connect(cache / CACHE_FILE) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     for call in calls:
