@@ -276,7 +276,7 @@ def compare_revisions(
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
         # The base is a past state: what the branch holds now (records since scored or
         # closed) says nothing about it, only when its files arrived.
-        past = None if arrivals is None else replace(arrivals, closed={}, scored=frozenset())
+        past = None if arrivals is None else replace(arrivals, records={})
         base_side = _side(root, base_sha, Path(scratch) / "base", past, "BASE", identities)
         if head_sha is None:
             checked = _checked(root, str(root), arrivals, "HEAD side", identities)

@@ -22,8 +22,6 @@ import os
 import stat
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +105,7 @@ def check_key(
     for part in (FORMAT, REPORT_FORMAT, code_fingerprint(), "validate", str(root), shown):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(b"reveal\0" if reveal_sealed else b"hide\0")
-    digest.update(json.dumps(_canonical(history), sort_keys=True).encode() + b"\0")
+    digest.update(b"git " + history.fingerprint() if history is not None else b"no git")
     listing = _listing(os.fsencode(root), _kept_at_top(root))
     if listing is None:
         return None
@@ -252,33 +250,6 @@ def _content(path: bytes) -> bytes:
         return f"unreadable {error.errno}".encode()
     finally:
         os.close(descriptor)
-
-
-def _canonical(value: object) -> Any:
-    """Plain data with one spelling for one value, each value tagged with its type.
-
-    Mappings and sets are sorted by the spelling of their items, so that two mappings
-    with keys 1 and "1", or a date and the text "date:...", never spell alike.
-    """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = [[f.name, _canonical(getattr(value, f.name))] for f in dataclasses.fields(value)]
-        return [type(value).__name__, fields]
-    if isinstance(value, Mapping):
-        items = [[_canonical(k), _canonical(v)] for k, v in value.items()]
-        return ["map", sorted(items, key=_spelling)]
-    if isinstance(value, set | frozenset):
-        return ["set", sorted((_canonical(v) for v in value), key=_spelling)]
-    if isinstance(value, list | tuple):
-        return ["list", [_canonical(v) for v in value]]
-    if isinstance(value, date | datetime):
-        return [type(value).__name__, value.isoformat()]
-    if value is None or isinstance(value, bool | int | float | str | Decimal):
-        return [type(value).__name__, str(value)]
-    return [type(value).__name__, repr(value)]
-
-
-def _spelling(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 def recall(cache: ResultCache, key: bytes) -> WholeReport | None:

@@ -21,7 +21,7 @@ from gen_cli.batch import Batch
 from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError, InvalidCall
-from gen_cli.history import History, is_final
+from gen_cli.history import History, is_final, record_on_branch
 from gen_cli.layout import CALL_FILE, JURY_FILE, RECORD_FILE, REVIEWS_DIR
 from gen_cli.lifecycle import (
     State,
@@ -425,7 +425,10 @@ def _anchored(
     problems = []
     prefix = folder.call_source.display.removesuffix(CALL_FILE)
     where = f"on the default branch ({history.branch})"
-    for round_id in sorted(history.scored - set(history.closed)):
+    branch_closed = history.closed(
+        lambda files: folder.batch.run(record_on_branch, "record on the default branch", files)
+    )
+    for round_id in sorted(history.scored - set(branch_closed)):
         here = folder.root / round_id / RECORD_FILE
         if call.round(round_id) is not None and not is_record_file(here):
             # Deleting a record must not make a scored round look as if it were still in review.
@@ -441,7 +444,7 @@ def _anchored(
                     round=round_id,
                 )
             )
-    for round_id, closed in sorted(history.closed.items()):
+    for round_id, closed in sorted(branch_closed.items()):
         shown = f"{prefix}{round_id}/{RECORD_FILE}"
         if call.round(round_id) is None:
             problems.append(

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from gen_cli.resultcache import CACHE_FILE, ResultCache
 from gen_cli.sealing import load_identities
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+HANDCALL = Path(__file__).resolve().parent / "fixtures" / "handcall"
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
 REVIEW = "2022Q1/reviews/camille-martin.yaml"
 
@@ -242,6 +244,10 @@ def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
+def git_show(cwd: Path, what: str) -> bytes:
+    return subprocess.run(["git", "show", what], cwd=cwd, check=True, capture_output=True).stdout
+
+
 @pytest.mark.usefixtures("clean_git_env")
 def test_what_the_default_branch_says_is_in_the_key(call: Path) -> None:
     git(call, "init", "-q", "-b", "main")
@@ -342,11 +348,77 @@ def test_no_limit_of_gen_is_above_what_the_key_reads() -> None:
     assert max(MAX_BYTES, MAX_SEALED_BYTES, RECORD_MAX_BYTES, MAX_LOGO_BYTES) <= memo.LARGEST_READ
 
 
-def test_the_history_is_spelled_one_way_for_one_value() -> None:
-    from datetime import date
+def test_the_history_fingerprint_tells_every_part_apart() -> None:
+    from dataclasses import replace as changed
+    from datetime import datetime, timedelta, timezone
 
-    spell = memo._canonical
-    assert spell({1: "x"}) != spell({"1": "x"})
-    assert spell(date(2024, 1, 1)) != spell("date:2024-01-01")
-    assert spell({1: {"a": 1}, "1": [2]}) == spell({"1": [2], 1: {"a": 1}})
-    assert spell(frozenset({"b", "a"})) == spell(frozenset({"a", "b"}))
+    from gen_cli.git import Arrival
+    from gen_cli.history import History
+
+    when = datetime(2024, 1, 1, 9, tzinfo=UTC)
+    arrivals = {
+        "2024Q1/a.yaml": Arrival("c1", when, "a"),
+        "2024Q1/b.yaml": Arrival("c2", when, "b"),
+    }
+    base = History("main", arrivals, {"2024Q1": b"record", "2024Q2": b"other"}, ("templates/x",))
+    reordered = History(
+        "main", dict(reversed(arrivals.items())), {"2024Q2": b"other", "2024Q1": b"record"},
+        ("templates/x",),
+    )  # fmt: skip
+    assert reordered.fingerprint() == base.fingerprint()
+    first = arrivals["2024Q1/a.yaml"]
+    variants = [
+        changed(base, branch=None),
+        changed(base, branch="master"),
+        changed(base, arrivals={**arrivals, "2024Q1/a.yaml": changed(first, commit="c3")}),
+        changed(base, arrivals={**arrivals, "2024Q1/a.yaml": changed(first, subject="b")}),
+        changed(
+            base,
+            arrivals={**arrivals, "2024Q1/a.yaml": changed(first, time=when + timedelta(hours=1))},
+        ),
+        changed(
+            base,
+            arrivals={
+                **arrivals,
+                "2024Q1/a.yaml": changed(first, time=when.astimezone(timezone(timedelta(hours=2)))),
+            },
+        ),  # the same instant, another offset: the date a reader sees differs
+        changed(base, arrivals={"2024Q1/a.yaml": first}),
+        changed(base, records={"2024Q1": b"record!", "2024Q2": b"other"}),
+        changed(base, records={"2024Q1": b"record"}),
+        changed(base, records={"2024Q3": b"record", "2024Q2": b"other"}),
+        changed(base, templates_changed=()),
+        changed(base, templates_changed=("templates/", "x")),
+    ]
+    fingerprints = {h.fingerprint() for h in [base, *variants]}
+    assert len(fingerprints) == 1 + len(variants)
+
+
+@pytest.mark.usefixtures("clean_git_env")
+def test_closed_records_are_parsed_only_when_the_check_is_made(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round of 50,000 dossiers has a record of 60 MB: an unchanged folder never parses
+    it, and a changed one reads it from the cache while its bytes are the same."""
+    from gen_cli import history
+
+    root = Path(shutil.copytree(HANDCALL, tmp_path / "repo"))
+    git(root, "init", "-q", "-b", "main")
+    assert invoke("score", "--round", "2023Q1", "--call", root).code == 0
+    assert invoke("close", "2023Q1", "--by", "Secrétariat", "--call", root).code == 0
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "closed")
+    first = validate(root)
+    assert first == fresh(root)
+    parsed: list[int] = []
+    real = history.parse_record
+    monkeypatch.setattr(history, "parse_record", lambda raw: parsed.append(len(raw)) or real(raw))
+    assert validate(root) == first
+    assert parsed == []  # the kept report: nothing parsed
+    record = root / "2023Q1" / "results.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("closed:", "kept:", 1))
+    code, out = validate(root)
+    assert parsed == []  # the record on the branch came from the cache
+    assert code == 1 and "E403" in out and "no longer closed" in out
+    assert (code, out) == fresh(root)
+    assert parsed == [len(git_show(root, "main:2023Q1/results.yaml"))]
