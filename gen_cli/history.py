@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gen_cli.blockyaml import load_block
 from gen_cli.errors import GenError
 from gen_cli.git import (
     Arrival,
@@ -125,6 +126,9 @@ def parse_record(raw: bytes) -> dict[str, Any] | None:
         return None
     if not text.startswith(RECORD_HEADER):
         return None
+    fast = load_block(text)  # as gen wrote it: read without libyaml
+    if fast is not None:
+        return fast
     data, _ = parse_yaml(text, RECORD_FILE)
     return data if isinstance(data, dict) else None
 

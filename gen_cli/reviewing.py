@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from gen_cli.assignment import Assignment, Move, moves, pairing, solve
+from gen_cli.blockyaml import dump
 from gen_cli.diagnostics import Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.history import is_final
@@ -35,7 +36,7 @@ from gen_cli.sealing import (
 )
 from gen_cli.suggest import did_you_mean, hint
 from gen_cli.swap import replace_file
-from gen_cli.yamlload import dump, read_bytes
+from gen_cli.yamlload import read_bytes
 
 if TYPE_CHECKING:
     from gen_cli.rounds import Checked

@@ -39,3 +39,6 @@ class NotANumber(str):
 
 #: A number as README promises it: plain decimal digits, a sign, a decimal point.
 PLAIN_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+
+#: What YAML 1.1 leaves as text but pydantic would still read as a number: 3.8e4, 1_000.
+NUMBER_LIKE = re.compile(r"[-+]?([0-9][0-9_]*)?\.?[0-9_]*([eE][-+]?[0-9]+)?")

@@ -8,7 +8,6 @@ problem is composed again into nodes, to find the line and column of each key pa
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,7 +17,7 @@ from typing import Any
 import yaml
 
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
-from gen_cli.scalars import PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
+from gen_cli.scalars import NUMBER_LIKE, PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
 
 #: A dossier is a few kilobytes; anything this large is a mistake or an attack.
 MAX_BYTES = 1_000_000
@@ -49,15 +48,11 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     return Decimal(text)
 
 
-# What YAML 1.1 leaves as text but pydantic would still read as a number: 3.8e4, 1_000.
-_NUMBER_LIKE = re.compile(r"[-+]?([0-9][0-9_]*)?\.?[0-9_]*([eE][-+]?[0-9]+)?")
-
-
 def _construct_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     text = loader.construct_scalar(node)
     if (
         not node.style  # unquoted (libyaml says "", PyYAML None): "3.8e4" in quotes is text
-        and _NUMBER_LIKE.fullmatch(text)
+        and NUMBER_LIKE.fullmatch(text)
         and any(c.isdigit() for c in text)
         and not PLAIN_DECIMAL.fullmatch(text)
     ):
@@ -702,70 +697,3 @@ def locate(
             )
         )
     return diagnostics
-
-
-_PLAIN_KEY = re.compile(r"^[a-z_][a-z0-9_-]*$")
-_RESERVED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
-# Characters YAML does not allow raw, or reads as line breaks (json.dumps leaves them).
-_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
-
-
-def _quoted(text: str) -> str:
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return _quoted(str(value))
-
-
-def _key(value: Any) -> str:
-    text = str(value)
-    if _PLAIN_KEY.fullmatch(text) and text not in _RESERVED:
-        return text
-    return _quoted(text)
-
-
-def _emit(value: Any, indent: int, lines: list[str]) -> None:
-    pad = " " * indent
-    if isinstance(value, dict):
-        for key in sorted(value, key=str):
-            item = value[key]
-            if isinstance(item, dict | list) and item:
-                lines.append(f"{pad}{_key(key)}:")
-                _emit(item, indent + 2, lines)
-            else:
-                lines.append(f"{pad}{_key(key)}: {_inline(item)}")
-    else:
-        for item in value:
-            if isinstance(item, dict | list) and item:
-                start = len(lines)
-                _emit(item, indent + 2, lines)
-                lines[start] = f"{pad}- {lines[start][indent + 2 :]}"
-            else:
-                lines.append(f"{pad}- {_inline(item)}")
-
-
-def _inline(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return _scalar(value)
-
-
-def dump(data: dict[str, Any]) -> str:
-    """Serialise plain data (mappings, lists, strings, integers) to block YAML.
-
-    Keys are sorted and every string is double-quoted, so the text is the same for the
-    same data, whatever the PyYAML version; much faster than yaml.dump on large records.
-    """
-    lines: list[str] = []
-    _emit(data, 0, lines)
-    return "\n".join(lines) + "\n"

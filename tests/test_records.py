@@ -4,7 +4,8 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gen_cli.yamlload import dump, parse_yaml
+from gen_cli.blockyaml import dump
+from gen_cli.yamlload import parse_yaml
 
 scalars = st.none() | st.booleans() | st.integers() | st.text()
 documents = st.dictionaries(
