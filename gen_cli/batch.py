@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gen_cli.resultcache import ResultCache, loads, result_key
 
@@ -22,6 +22,7 @@ from gen_cli.resultcache import ResultCache, loads, result_key
 PARALLEL_FROM = 500_000
 
 Work = Callable[[bytes, str], Any]
+T = TypeVar("T")
 #: Told, as the work goes, the kind of files, how many more are done and of how many.
 Progress = Callable[[str, int, int], None]
 
@@ -116,3 +117,39 @@ def _made(
 
 def _pickled(work: Work, raw: bytes, display: str) -> bytes:
     return pickle.dumps(work(raw, display), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+#: The task of :func:`forked_map`, set while its processes are forked from this one.
+_TASK: Callable[[int], Any] | None = None
+
+
+def forked_map(task: Callable[[int], T], count: int, jobs: int) -> list[T]:
+    """``task(i)`` for each ``i`` below ``count``, in order, on up to ``jobs`` processes.
+
+    ``task`` may be a closure: the processes are forked from this one once it is set, and
+    inherit it. Each process takes one run of consecutive ``i``, so an error is raised for
+    the first ``i`` that fails, as one after another would. Where there is no fork
+    (macOS, Windows) the tasks run here, one after another.
+    """
+    global _TASK
+    if jobs <= 1 or count < 2 or not sys.platform.startswith("linux"):
+        return [task(i) for i in range(count)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(jobs, count)
+    bounds = [count * n // workers for n in range(workers + 1)]
+    _TASK = task
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = list(pool.map(_run_part, bounds[:-1], bounds[1:]))
+    finally:
+        _TASK = None
+    return [result for part in parts for result in part]
+
+
+def _run_part(start: int, stop: int) -> list[Any]:
+    task = _TASK
+    assert task is not None, "forked before the task was set"
+    return [task(i) for i in range(start, stop)]

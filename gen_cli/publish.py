@@ -30,6 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from gen_cli import formatting, markdown, swap
+from gen_cli.batch import available_cores, forked_map
 from gen_cli.clock import generation_date
 from gen_cli.datapackage import LABELS_FILE, data_package, labels_csv, licence_text
 from gen_cli.errors import GenError
@@ -62,6 +63,8 @@ JSON_SCHEMAS = ("laureats.schema.json", "budget.schema.json")
 #: A file at the root of every publication, so gen never replaces a folder it did not write.
 MARKER = PUBLICATION_MARKER
 STATIC = ("style.css",)
+#: From this many project pages, they are rendered on every core.
+PARALLEL_PAGES = 500
 
 
 def packaged_templates() -> Path:
@@ -339,11 +342,20 @@ def render_publication(
     for published in publication.rounds:
         page = f"rounds/{published.round.id}.html"
         files[page] = render("round.html", root="../", published=published, page=page)
-        for project in published.projects:
-            page = f"projects/{project.id}.html"
-            files[page] = render(
-                "project.html", root="../", project=project, published=published, page=page
-            )
+    projects = [(r, project) for r in publication.rounds for project in r.projects]
+
+    def project_page(index: int) -> bytes:
+        published, project = projects[index]
+        page = f"projects/{project.id}.html"
+        return render("project.html", root="../", project=project, published=published, page=page)
+
+    # A page takes milliseconds (the sandbox checks every attribute): a large call's
+    # thousands are shared among the cores, forked once the template is compiled here.
+    jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
+    pages = [project_page(0)] if projects else []
+    pages += forked_map(lambda index: project_page(index + 1), len(projects) - 1, jobs)
+    for (_, project), content in zip(projects, pages, strict=True):
+        files[f"projects/{project.id}.html"] = content
     for name in STATIC:
         try:
             source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
