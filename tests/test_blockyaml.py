@@ -208,3 +208,15 @@ def test_every_record_in_the_project_is_read_fast_and_alike() -> None:
         fast = load_block(text)
         assert fast is not None, path
         assert typed(fast) == general(text), path
+
+
+@settings(max_examples=500)
+@given(st.text() | st.sampled_from(['"', "\\", "\x7f", "\x85", "\u2028", "\ud800", "a\x1fb"]))
+def test_a_text_written_as_it_is_is_written_as_json_would_escape_it(text: str) -> None:
+    import json
+
+    from gen_cli import blockyaml
+
+    escaped = json.dumps(text, ensure_ascii=False)
+    expected = blockyaml._NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped)
+    assert blockyaml._quoted(text) == expected
