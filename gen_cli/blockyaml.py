@@ -101,11 +101,8 @@ _OUTSIDE = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 # A double-quoted text with the escapes JSON and YAML read alike (no surrogate: below).
-_STRING = r'"(?:[^"\\]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"'
+_STRING = r'"[^"\\\n]*(?:\\(?:["\\bfnrt]|u[0-9a-fA-F]{4})[^"\\\n]*)*"'
 _VALUE = rf"{_STRING}|-?(?:0|[1-9][0-9]{{0,99}})|null|true|false|\{{\}}|\[\]"
-#: ``key: value`` or ``key:`` (its value on the lines below), the key plain or quoted.
-_ENTRY = re.compile(rf"([a-z_][a-z0-9_-]*|{_STRING}):(?: ({_VALUE}))?")
-_ITEM = re.compile(_VALUE)
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 #: Far below the nesting gen refuses (yamlload.MAX_DEPTH): a deeper text is read the
 #: general way, which says so.
@@ -114,6 +111,11 @@ _DEEPEST = 50
 
 class _Outside(Exception):
     """The text leaves the form gen writes: it is read the general way."""
+
+
+#: One line: its indentation, ``- `` if it is a list item, then ``key: value``, ``key:``
+#: (its value on the lines below) or, after ``- ``, a value.
+_LINE = re.compile(rf"( *)(- )?(?:([a-z_][a-z0-9_-]*|{_STRING}):(?: ({_VALUE}))?|({_VALUE}))\n")
 
 
 def load_block(text: str, max_values: int | None = None) -> dict[Any, Any] | None:
@@ -125,116 +127,94 @@ def load_block(text: str, max_values: int | None = None) -> dict[Any, Any] | Non
     """
     if not text.endswith("\n") or _OUTSIDE.search(text):
         return None
-    lines = text.split("\n")
-    lines.pop()
     start = 0
-    while start < len(lines) and lines[start].startswith("#"):
-        start += 1  # the header comment gen writes
-    reader = _Reader(lines, start)
+    while text.startswith("#", start):  # the header comment gen writes
+        start = text.index("\n", start) + 1
     try:
-        data = reader.mapping(0, None, 1)
+        data, values = _read(text, start)
     except _Outside:
         return None
-    if not data or reader.pos != len(lines):
-        return None
-    if max_values is not None and reader.values > max_values:
+    if max_values is not None and values > max_values:
         return None
     return data
 
 
-class _Reader:
-    """A cursor over the lines, building the data and counting values as YAML events do."""
-
-    def __init__(self, lines: list[str], start: int) -> None:
-        self.lines = lines
-        self.pos = start
-        self.values = 0
-
-    def _indent(self) -> int:
-        """The indentation of the line at the cursor; -1 past the last line."""
-        if self.pos >= len(self.lines):
-            return -1
-        line = self.lines[self.pos]
-        return len(line) - len(line.lstrip(" "))
-
-    def mapping(self, indent: int, first: str | None, depth: int) -> dict[Any, Any]:
-        """Entries at ``indent``; ``first``: the first one, already read after a ``- ``."""
-        if depth > _DEEPEST:
-            raise _Outside
-        self.values += 1
-        result: dict[Any, Any] = {}
-        content = first
-        while True:
-            if content is None:
-                at = self._indent()
-                if at < indent:
-                    break
-                if at > indent:
+def _read(text: str, start: int) -> tuple[dict[Any, Any], int]:
+    """The mapping from ``start`` to the end, and how many values YAML's events count."""
+    root: dict[Any, Any] = {}
+    stack: list[tuple[int, Any]] = [(0, root)]  # (indentation of its lines, the collection)
+    awaited: tuple[dict[Any, Any], Any, int] | None = None  # a "key:" and its lines' indent
+    values = 1
+    end = start
+    for line in _LINE.finditer(text, start):
+        if line.start() != end:
+            raise _Outside  # a line outside the form
+        end = line.end()
+        indent, dash, key, value, item = line.groups()
+        at = len(indent)
+        if awaited is not None:
+            owner, owner_key, expected = awaited
+            if at != expected or len(stack) > _DEEPEST:
+                raise _Outside  # an empty value, an indentation gen does not write
+            nested: Any = [] if dash else {}
+            owner[owner_key] = nested
+            stack.append((at, nested))
+            values += 1
+            awaited = None
+        else:
+            while stack[-1][0] > at:
+                stack.pop()
+                if not stack:
                     raise _Outside
-                content = self.lines[self.pos][indent:]
-                self.pos += 1
-            entry = _ENTRY.fullmatch(content)
-            if entry is None:
+            if stack[-1][0] != at:
                 raise _Outside
-            key = _key_of(entry.group(1))
-            if key in result:
-                raise _Outside  # the general reader says which key appears twice
-            self.values += 1
-            value = entry.group(2)
-            result[key] = (
-                self.nested(indent + 2, depth + 1) if value is None else self.scalar(value)
-            )
-            content = None
-        return result
-
-    def sequence(self, indent: int, depth: int) -> list[Any]:
-        """Items at ``indent``, each on a line beginning ``- ``."""
-        if depth > _DEEPEST:
-            raise _Outside
-        self.values += 1
-        result: list[Any] = []
-        while True:
-            at = self._indent()
-            if at < indent:
-                break
-            line = self.lines[self.pos]
-            if at > indent or not line.startswith("- ", indent):
+        container = stack[-1][1]
+        if dash:
+            if container.__class__ is not list:
                 raise _Outside
-            self.pos += 1
-            rest = line[indent + 2 :]
-            if _ITEM.fullmatch(rest):
-                result.append(self.scalar(rest))
-            elif _ENTRY.fullmatch(rest):
-                result.append(self.mapping(indent + 2, rest, depth + 1))
-            else:
-                raise _Outside  # a list in a list, a plain text
-        return result
+            if item is not None:
+                container.append(_scalar_of(item))
+                values += 1
+                continue
+            if len(stack) > _DEEPEST:
+                raise _Outside
+            mapping: dict[Any, Any] = {}
+            container.append(mapping)
+            stack.append((at + 2, mapping))
+            values += 1
+            container, at = mapping, at + 2
+        elif item is not None or container.__class__ is not dict:
+            raise _Outside  # a plain value, or a key among list items
+        name = _key_of(key)
+        if name in container:
+            raise _Outside  # the general reader says which key appears twice
+        values += 1
+        if value is None:
+            awaited = (container, name, at + 2)
+        else:
+            container[name] = _scalar_of(value)
+            values += 1
+    if end != len(text) or awaited is not None or not root:
+        raise _Outside
+    return root, values
 
-    def nested(self, indent: int, depth: int) -> Any:
-        """The list or mapping on the lines below a ``key:``, indented two spaces more."""
-        if self._indent() != indent:
-            raise _Outside  # an empty value, or an indentation gen does not write
-        if self.lines[self.pos].startswith("- ", indent):
-            return self.sequence(indent, depth)
-        return self.mapping(indent, None, depth)
 
-    def scalar(self, token: str) -> Any:
-        """One value written on its line."""
-        self.values += 1
-        first = token[0]
-        if first == '"':
-            return _quoted_text(token)
-        if first == "n":
-            return None
-        if first == "t":
-            return True
-        if first == "f":
-            return False
-        if first == "{":
-            return {}
-        if first == "[":
-            return []
-        return int(token)
+def _scalar_of(token: str) -> Any:
+    """One value written on its line."""
+    first = token[0]
+    if first == '"':
+        return _quoted_text(token)
+    if first == "n":
+        return None
+    if first == "t":
+        return True
+    if first == "f":
+        return False
+    if first == "{":
+        return {}
+    if first == "[":
+        return []
+    return int(token)
 
 
 def _quoted_text(token: str) -> str:
