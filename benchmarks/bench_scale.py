@@ -596,7 +596,7 @@ class Bench:
 
 
 def measure_size(
-    tools: Tools, dossiers: int, repeat: int, timeout: float, keep: Path | None
+    tools: Tools, dossiers: int, repeat: int, timeout: float, keep: Path | None, peers: bool = True
 ) -> Size:
     """Generate the call of ``dossiers`` dossiers and measure everything on it."""
     per_round = dossiers // ROUNDS
@@ -633,7 +633,11 @@ def measure_size(
         bench.floor(size)
         bench.validate(size)
         bench.score(size)
-        bench.peers(size, dossier_files)
+        if peers:
+            bench.peers(size, dossier_files)
+        else:
+            for name in (CHECK_JSONSCHEMA, "yamllint, dossier files"):
+                size.rows.append(Row(name, [], note="n/a: not run (--without-peers)"))
         bench.score_and_publish(size)
         if keep is not None:
             target = keep / str(dossiers)
@@ -731,6 +735,11 @@ def main() -> int:
     parser.add_argument(
         "--timeout", type=float, default=3600, help="seconds a command may take (default 3600)"
     )
+    parser.add_argument(
+        "--without-peers",
+        action="store_true",
+        help="leave out check-jsonschema and yamllint (they take most of the time at 100,000)",
+    )
     args = parser.parse_args()
     if any(n < ROUNDS for n in args.sizes):
         parser.error(f"each size must be at least {ROUNDS} dossiers")
@@ -745,7 +754,9 @@ def main() -> int:
     sizes: list[Size] = []
     for n in args.sizes:
         repeat = args.repeat or (3 if n <= 10_000 else 1)
-        sizes.append(measure_size(tools, n, repeat, args.timeout, args.keep))
+        sizes.append(
+            measure_size(tools, n, repeat, args.timeout, args.keep, peers=not args.without_peers)
+        )
 
     print(
         f"gen at scale, {started:%Y-%m-%d}: {cores} core(s), {platform.platform()}; "
