@@ -104,6 +104,8 @@ _OUTSIDE = re.compile(
 _STRING = r'"[^"\\\n]*(?:\\(?:["\\bfnrt]|u[0-9a-fA-F]{4})[^"\\\n]*)*"'
 _VALUE = rf"{_STRING}|-?(?:0|[1-9][0-9]{{0,99}})|null|true|false|\{{\}}|\[\]"
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+#: A key written on its line (an implicit key) is at most 1,024 characters, quotes included.
+_LONGEST_KEY = 1_024
 #: Far below the nesting gen refuses (yamlload.MAX_DEPTH): a deeper text is read the
 #: general way, which says so.
 _DEEPEST = 50
@@ -145,10 +147,13 @@ def _read(text: str, start: int) -> tuple[dict[Any, Any], int]:
     stack: list[tuple[int, Any]] = [(0, root)]  # (indentation of its lines, the collection)
     awaited: tuple[dict[Any, Any], Any, int] | None = None  # a "key:" and its lines' indent
     values = 1
-    end = start
-    for line in _LINE.finditer(text, start):
-        if line.start() != end:
-            raise _Outside  # a line outside the form
+    end, size = start, len(text)
+    while end < size:
+        # one line at a time from where the last ended: a search past a line outside
+        # the form would try every later position
+        line = _LINE.match(text, end)
+        if line is None:
+            raise _Outside
         end = line.end()
         indent, dash, key, value, item = line.groups()
         at = len(indent)
@@ -194,7 +199,7 @@ def _read(text: str, start: int) -> tuple[dict[Any, Any], int]:
         else:
             container[name] = _scalar_of(value)
             values += 1
-    if end != len(text) or awaited is not None or not root:
+    if awaited is not None or not root:
         raise _Outside
     return root, values
 
@@ -229,6 +234,8 @@ def _quoted_text(token: str) -> str:
 
 
 def _key_of(token: str) -> Any:
+    if len(token) > _LONGEST_KEY:
+        raise _Outside  # YAML refuses a key longer than that on its line
     if token[0] == '"':
         return _quoted_text(token)
     if token in _RESERVED or NUMBER_LIKE.fullmatch(token):

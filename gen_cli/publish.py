@@ -63,6 +63,8 @@ JSON_SCHEMAS = ("laureats.schema.json", "budget.schema.json")
 #: A file at the root of every publication, so gen never replaces a folder it did not write.
 MARKER = PUBLICATION_MARKER
 STATIC = ("style.css",)
+#: What is wrong with a template that recursed until Python stopped it.
+ENDLESS = "it calls itself without end; a macro must stop calling itself"
 #: From this many project pages, they are rendered on every core.
 PARALLEL_PAGES = 500
 
@@ -329,6 +331,8 @@ def render_publication(
             raise GenError(
                 f"template {where}: refused: {error} (templates cannot reach Python's internals)"
             ) from None
+        except RecursionError:
+            raise GenError(f"template {name}: {ENDLESS}") from None
         except (jinja2.TemplateError, ArithmeticError, LookupError, ValueError, TypeError) as error:
             where = _template_frame(error, dirs) or name
             message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
@@ -477,6 +481,10 @@ def render_template(dirs: Sequence[Path], name: str, **context: Any) -> str:
     except jinja2.TemplateError as error:
         where = f":{error.lineno}" if isinstance(error, jinja2.TemplateSyntaxError) else ""
         raise GenError(f"template {name}{where}: {error.message or error}") from None
+    except RecursionError:
+        raise GenError(f"template {name}: {ENDLESS}") from None
+    except (ArithmeticError, LookupError, ValueError, TypeError) as error:
+        raise GenError(f"template {name}: {type(error).__name__}: {error}") from None
 
 
 def template_file(dirs: Sequence[Path], name: str) -> Path:

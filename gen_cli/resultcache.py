@@ -293,7 +293,8 @@ def _private(path: Path) -> bool:
     if info.st_mode & 0o077:
         # the user's own, only written by them: make it private (another gen may have
         # just made it, under the user's umask)
-        with contextlib.suppress(OSError):
+        # NotImplementedError: no chmod that leaves links alone (glibc before 2.32)
+        with contextlib.suppress(OSError, NotImplementedError):
             os.chmod(path, 0o700 if stat.S_ISDIR(info.st_mode) else 0o600, follow_symlinks=False)
             info = os.lstat(path)
     return not info.st_mode & 0o077  # no one else may even read it

@@ -181,11 +181,22 @@ def test_a_record_edited_by_hand_is_read_alike_or_left_to_the_general_reader(
         "--- \na: 1\n",
         "",
         "# only a comment\n",
+        '"' + "a" * 1023 + '": 1\n',  # YAML refuses a key of more than 1,024 characters
+        "a" * 1025 + ": 1\n",
+        'k:\n  - "' + "a" * 1030 + '": 1\n',
+        "a: 1\n" + " " * 1_000_000 + "!\n",  # one line outside the form: no search past it
+        "a: 1\n" + "b" * 1_000_000 + "\n",
         "a:\n" + "".join(f"{'  ' * n}b{n}:\n" for n in range(1, 60)) + "  " * 60 + "c: 1\n",
     ],
 )
 def test_outside_the_form_gen_writes_the_general_reader_reads(text: str) -> None:
     assert load_block(text) is None
+
+
+@pytest.mark.parametrize("text", ['"' + "a" * 1022 + '": 1\n', "a" * 1024 + ": 1\n"])
+def test_the_longest_key_yaml_reads_is_read_fast(text: str) -> None:
+    fast = load_block(text)
+    assert fast is not None and typed(fast) == general(text)
 
 
 def test_the_count_of_values_is_the_general_readers() -> None:

@@ -125,3 +125,28 @@ def test_letters_wait_for_a_closed_round_and_stay_private(
         "private; choose another --out\n"
     )
     assert (out / "lovelace.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}\n",
+            "it calls itself without end; a macro must stop calling itself",
+        ),
+        ("{{ 1 // 0 }}\n", "ZeroDivisionError: integer division or modulo by zero"),
+    ],
+)
+def test_a_letter_template_that_fails_is_refused_in_plain_words(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    with (call / "call.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(LETTERS)
+    (call / "templates").mkdir()
+    (call / "templates" / "letter.md").write_text(body, encoding="utf-8")
+    out = tmp_path / "letters"
+    result = invoke("letters", ROUND, "--call", call, "--out", out)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"gen: error: template letter.md: {message}\n"
+    assert not out.exists()

@@ -90,3 +90,17 @@ def test_a_changed_template_is_a_warning_in_validate(call: Path, secretariat: Pa
         "(main): templates are code that renders the published site; review the change as code"
         for name in ("index.html", "round.html")
     ] + ["checked 1 call file, 4 rounds, 125 dossiers, 19 reviews: 0 errors, 2 warnings"]
+
+
+def test_a_template_that_calls_itself_without_end_is_refused_in_plain_words(
+    call: Path, tmp_path: Path
+) -> None:
+    write(call / "templates" / "index.html", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}\n")
+    out = tmp_path / "out"
+    result = invoke("publish", "--call", call, "--out", out)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "gen: error: template index.html: it calls itself without end; "
+        "a macro must stop calling itself\n"
+    )
+    assert not out.exists()
