@@ -175,13 +175,9 @@ def _listing(root: bytes, kept: frozenset[bytes]) -> tuple[list[bytes], list[byt
                 if below is None:
                     return None
                 stack.append(below)
-            elif entry.is_file(follow_symlinks=False):
-                size = entry.stat(follow_symlinks=False).st_size
-                if size > LARGEST_READ:
-                    entries.append(b"large\0" + name + f"\0{size}\0".encode())
-                else:
-                    entries.append(b"file\0" + name + b"\0")
-                    files.append(entry.path)
+            elif entry.is_file(follow_symlinks=False):  # known from the listing: no stat
+                entries.append(b"file\0" + name + b"\0")
+                files.append(entry.path)
             else:
                 return None  # a pipe or a device is never opened: it could wait for ever
         except OSError:
@@ -232,15 +228,18 @@ def _contents(files: list[bytes]) -> list[bytes]:
 
 
 def _content(path: bytes) -> bytes:
-    """The digest of a file's bytes, or of why it cannot be read."""
+    """The digest of a file's bytes, its size if larger than gen reads, or why it cannot be read."""
     try:
         descriptor = os.open(path, READ_IN_PLACE)
     except OSError as error:
         return f"unreadable {error.errno}".encode()
     digest = hashlib.sha256()
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
             return b"replaced"  # by a pipe or a device since it was listed
+        if status.st_size > LARGEST_READ:
+            return f"large {status.st_size}".encode()
         while True:
             piece = os.read(descriptor, _PIECE)
             digest.update(piece)
