@@ -15,6 +15,7 @@ from conftest import MINIMAL, examples, run_gen, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gen_cli.blockyaml import dump
 from gen_cli.diagnostics import CODES, Problem
 from gen_cli.models import field_names
 from gen_cli.rules import Report, validate_call_folder
@@ -24,7 +25,6 @@ from gen_cli.yamlload import (
     MAX_DEPTH,
     _first_too_deep,
     _node_beyond,
-    dump,
     locate,
     location_table,
     locations,
