@@ -293,12 +293,19 @@ def test_a_damaged_entry_is_made_again_and_forgotten(call: Path, tmp_path: Path)
 
 
 def test_only_gens_own_types_are_rebuilt_from_the_cache() -> None:
+    from decimal import Decimal
+
+    from gen_cli import models
     from gen_cli.resultcache import loads
 
     assert loads(pickle.dumps((None, [], ["E101"]))) == (None, [], ["E101"])
-    for foreign in (os.system, subprocess.Popen, sqlite3.connect):
+    # allowed names are remembered: one allowed does not let its neighbours in
+    assert loads(pickle.dumps((Decimal("1.5"), models.Person))) == (Decimal("1.5"), models.Person)
+    for foreign in (os.system, subprocess.Popen, sqlite3.connect, models.starts_a_formula):
         with pytest.raises(pickle.UnpicklingError):
             loads(pickle.dumps(foreign))
+        with pytest.raises(pickle.UnpicklingError):
+            loads(pickle.dumps(foreign))  # the second time too
 
 
 def test_without_a_home_folder_gen_reads_every_file(
