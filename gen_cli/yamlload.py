@@ -7,8 +7,11 @@ problem is composed again into nodes, to find the line and column of each key pa
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import re
+import stat
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any
 import yaml
 
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
+from gen_cli.layout import READ_IN_PLACE
 from gen_cli.scalars import NUMBER_LIKE, PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
 
 #: A dossier is a few kilobytes; anything this large is a mistake or an attack.
@@ -256,21 +260,39 @@ def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> tuple[str | N
     return (None, problems) if raw is None else decode(raw, display)
 
 
+#: What a missing file or a broken path gives (as pathlib's is_file reads them).
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EBADF})
+
+
 def read_bytes(
     path: Path, display: str, limit: int = MAX_BYTES
 ) -> tuple[bytes | None, list[Problem]]:
     """Read a file's bytes, refusing links and files above ``limit`` bytes."""
+    not_regular = [Problem(display, "E010", "not a regular file: gen does not follow links")]
     try:
-        if path.is_symlink() or not path.is_file():
-            return None, [Problem(display, "E010", "not a regular file: gen does not follow links")]
-        size = path.stat().st_size
-        if size > limit:
+        # a link, a pipe or a device is never opened: it could wait for ever, or act
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None, not_regular
+        descriptor = os.open(path, READ_IN_PLACE)
+    except OSError as error:
+        if error.errno in _NOT_THERE:  # gone, or made a link since
+            return None, not_regular
+        return None, [Problem(display, "E010", f"cannot read the file: {error.strerror}")]
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return None, not_regular  # replaced since
+        if status.st_size > limit:
+            size = status.st_size
             return None, [
                 Problem(display, "E009", f"file is {size:,} bytes; gen accepts at most {limit:,}")
             ]
-        return path.read_bytes(), []
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            return file.read(), []
     except OSError as error:
         return None, [Problem(display, "E010", f"cannot read the file: {error.strerror}")]
+    finally:
+        os.close(descriptor)
 
 
 def decode(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
