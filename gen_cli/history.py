@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gen_cli.blockyaml import load_block
 from gen_cli.errors import GenError
 from gen_cli.git import (
     Arrival,
@@ -23,7 +22,7 @@ from gen_cli.git import (
     repository_root,
 )
 from gen_cli.layout import RECORD_FILE, RECORD_HEADER
-from gen_cli.yamlload import parse_yaml
+from gen_cli.yamlload import parse_written
 
 
 @dataclass(frozen=True)
@@ -126,11 +125,7 @@ def parse_record(raw: bytes) -> dict[str, Any] | None:
         return None
     if not text.startswith(RECORD_HEADER):
         return None
-    fast = load_block(text)  # as gen wrote it: read without libyaml
-    if fast is not None:
-        return fast
-    data, _ = parse_yaml(text, RECORD_FILE)
-    return data if isinstance(data, dict) else None
+    return parse_written(text, RECORD_FILE)
 
 
 def is_final(record: Mapping[str, Any] | None) -> bool:

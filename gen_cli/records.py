@@ -18,7 +18,7 @@ from typing import Any
 
 from gen_cli import __version__
 from gen_cli.batch import Batch
-from gen_cli.blockyaml import dump, load_block
+from gen_cli.blockyaml import dump
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
 from gen_cli.layout import RECORD_FILE, RECORD_HEADER
@@ -27,7 +27,7 @@ from gen_cli.models import Call, Deliberation, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
 from gen_cli.swap import replace_file
-from gen_cli.yamlload import parse_document, read_text
+from gen_cli.yamlload import parse_written, read_text
 
 #: The format gen writes. Format 3 added the version of gen, the decision's date and
 #: reference, the rules in clear, calibrated grades, and no mark for an ineligible dossier.
@@ -391,12 +391,7 @@ def read_record(
 
 def record_data(raw: bytes, display: str, max_values: int | None = None) -> dict[str, Any] | None:
     """A record's bytes as plain data, or None when they are not one mapping."""
-    text = raw.decode("utf-8")
-    fast = load_block(text, max_values)  # as gen wrote it: read without libyaml
-    if fast is not None:
-        return fast
-    data, _, _ = parse_document(text, display, max_values)
-    return data if isinstance(data, dict) else None
+    return parse_written(raw.decode("utf-8"), display, max_values)
 
 
 def record_values_limit(files: int) -> int:

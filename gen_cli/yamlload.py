@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from gen_cli.blockyaml import load_block
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
 from gen_cli.layout import READ_IN_PLACE
 from gen_cli.scalars import NUMBER_LIKE, PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
@@ -315,6 +316,19 @@ def parse_yaml(text: str, display: str) -> tuple[Any, list[Problem]]:
     """Load one YAML document whose top level is a mapping; report why not otherwise."""
     data, _, problems = parse_document(text, display)
     return data, problems
+
+
+def parse_written(text: str, display: str, max_values: int | None = None) -> dict[Any, Any] | None:
+    """The mapping in a text gen wrote itself (a decision record); None if it holds none.
+
+    Read by gen's reader of the one form it writes (``blockyaml.load_block``), the same
+    data several times faster; a text edited into another form, the general way.
+    """
+    fast = load_block(text, max_values)
+    if fast is not None:
+        return fast
+    data, _, _ = parse_document(text, display, max_values)
+    return data if isinstance(data, dict) else None
 
 
 def parse_document(
