@@ -36,6 +36,9 @@ class Batch:
     progress: Progress | None = None
     hits: int = field(default=0, init=False)
     misses: int = field(default=0, init=False)
+    #: The key of each file read so far, by its kind and displayed path: what was read
+    #: of it, for the checks that are kept by what they read (see keptchecks).
+    keys: dict[tuple[str, str], bytes] = field(default_factory=dict, init=False)
 
     @classmethod
     def default(cls, outside: Sequence[Path] = ()) -> Batch:
@@ -54,6 +57,9 @@ class Batch:
         ``work`` must be a module-level function, so that other processes can run it.
         """
         keys = [result_key(kind, display, raw) for raw, display in files]
+        self.keys.update(
+            ((kind, display), key) for (_, display), key in zip(files, keys, strict=True)
+        )
         stored = self.cache.get_many(keys) if self.cache is not None else {}
         missing = [i for i, key in enumerate(keys) if key not in stored]
         tell = self.progress or (lambda kind, done, total: None)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from gen_cli.deliberation import deliberation_problems
 from gen_cli.diagnostics import Diagnostic, Problem, cap_problems, diagnostics_within, listed
+from gen_cli.keptchecks import review_problems_kept
 from gen_cli.layout import NOT_ROUNDS
 from gen_cli.loading import CallFolder, Source, file_id, load_call_folder
 from gen_cli.logo import logo_problem
@@ -417,9 +418,12 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
         s.path.stem for s, d in folder.dossier_parts if d.id is None
     )
     reviews = [(s, r, frozenset[str]()) for s, r in folder.reviews] + folder.partial_reviews
-    for source, review, incomplete in reviews:
-        problems += review_problems(call, review, source, dossiers, unreadable, incomplete)
-    return problems
+
+    def check(source: Source, review: Review, incomplete: frozenset[str]) -> list[Problem]:
+        return review_problems(call, review, source, dossiers, unreadable, incomplete)
+
+    first_files = {ident: entries[0][0] for ident, entries in by_id.items()}
+    return problems + review_problems_kept(folder, reviews, first_files, unreadable, check)
 
 
 def review_problems(

@@ -1,0 +1,125 @@
+"""A review file's checks against the call and the dossiers it names, kept between runs.
+
+Checking a review file against the dossiers it evaluates (``rules.review_problems``)
+reads gen's code, call.yaml, the review file, and, of each dossier the file names, the
+file that dossier id is read from, or that no readable file holds it. Its problems are
+kept in the result cache under a hash of exactly those bytes, so that when one dossier of
+a large call changes, only the review files that name it are checked again.
+
+What cannot be keyed that way is checked every time: a review or a dossier gen opened
+from a sealed file (its bytes never reach the cache), and a review naming a dossier of
+another round (the message suggests ids among the whole round's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+
+from gen_cli.diagnostics import Problem
+from gen_cli.loading import CallFolder, Source
+from gen_cli.models import Review
+from gen_cli.resultcache import loads
+
+#: Changes when what a kept check holds, or what its key covers, does.
+KEPT_FORMAT = b"review checks 1"
+#: The dossier ids that no file holds, and those of files that could not be read.
+ABSENT, UNREADABLE = b"absent", b"unreadable"
+#: A problem whose message depends on more than the key covers: not kept.
+_NOT_KEPT = frozenset({"E206"})
+
+ReviewEntry = tuple[Source, Review, frozenset[str]]
+Check = Callable[[Source, Review, frozenset[str]], list[Problem]]
+
+
+def review_problems_kept(
+    folder: CallFolder,
+    reviews: Sequence[ReviewEntry],
+    first_files: Mapping[str, Source],
+    unreadable: frozenset[str],
+    check: Check,
+) -> list[Problem]:
+    """``check`` of each review, in order; from the cache where its inputs are unchanged.
+
+    Args:
+        first_files: for each dossier id, the file whose dossier the checks use.
+        unreadable: names of dossier files that could not be read.
+        check: the checks of one review file (its source, review and incomplete ids).
+    """
+    cache = folder.batch.cache
+    call_text = folder.texts.get(folder.call_source.display)
+    if cache is None or call_text is None:
+        return [p for entry in reviews for p in check(*entry)]
+    call_token = _hashed(
+        folder.call_source.display.encode("utf-8", "surrogateescape"),
+        call_text.encode("utf-8", "surrogateescape"),
+    )
+    made = folder.batch.keys
+
+    def token(dossier_id: str) -> bytes | None:
+        source = first_files.get(dossier_id)
+        if source is None:
+            return UNREADABLE if dossier_id in unreadable else ABSENT
+        return made.get(("dossier", source.display))
+
+    keys = [
+        _key(call_token, made.get(("review", s.display)), s, r, i, token) for s, r, i in reviews
+    ]
+    stored = cache.get_many([k for k in keys if k is not None])
+    problems: list[Problem] = []
+    new: list[tuple[bytes, bytes]] = []
+    for entry, key in zip(reviews, keys, strict=True):
+        found = _recalled(stored.get(key)) if key is not None else None
+        if found is None:
+            found = check(*entry)
+            if key is not None and not any(p.code in _NOT_KEPT for p in found):
+                new.append((key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)))
+        problems += found
+    cache.put_many(new, [k for k in keys if k is not None])
+    return problems
+
+
+def _key(
+    call_token: bytes,
+    review_token: bytes | None,
+    source: Source,
+    review: Review,
+    incomplete: frozenset[str],
+    token: Callable[[str], bytes | None],
+) -> bytes | None:
+    """The hash of what checking this review reads; None when some of it has no key."""
+    if review_token is None:
+        return None
+    parts = [KEPT_FORMAT, call_token, review_token, os.fsencode(source.path)]
+    parts += [d.encode("utf-8", "surrogateescape") for d in sorted(incomplete)]
+    parts.append(b"evaluations")
+    for dossier_id in review.evaluations:
+        named = token(dossier_id)
+        if named is None:
+            return None
+        parts += [dossier_id.encode("utf-8", "surrogateescape"), named]
+    return _hashed(*parts)
+
+
+def _hashed(*parts: bytes) -> bytes:
+    """A hash of ``parts`` that no other sequence of parts shares (each is length-prefixed)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
+
+
+def _recalled(blob: bytes | None) -> list[Problem] | None:
+    """A kept list of problems, or None when there is none or it cannot be read back."""
+    if blob is None:
+        return None
+    try:
+        found = loads(blob)
+    except pickle.UnpicklingError:
+        return None
+    if isinstance(found, list) and all(isinstance(p, Problem) for p in found):
+        return found
+    return None
