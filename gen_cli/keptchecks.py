@@ -18,6 +18,7 @@ import os
 import pickle
 from collections.abc import Callable, Mapping, Sequence
 
+from gen_cli.batch import forked_map
 from gen_cli.diagnostics import Problem
 from gen_cli.loading import CallFolder, Source
 from gen_cli.models import Review
@@ -27,6 +28,8 @@ from gen_cli.resultcache import loads
 KEPT_FORMAT = b"review checks 1"
 #: The dossier ids that no file holds, and those of files that could not be read.
 ABSENT, UNREADABLE = b"absent", b"unreadable"
+#: Below this many evaluations to check, starting processes costs more than it saves.
+PARALLEL_FROM = 20_000
 #: A problem whose message depends on more than the key covers: not kept.
 _NOT_KEPT = frozenset({"E206"})
 
@@ -51,7 +54,7 @@ def review_problems_kept(
     cache = folder.batch.cache
     call_text = folder.texts.get(folder.call_source.display)
     if cache is None or call_text is None:
-        return [p for entry in reviews for p in check(*entry)]
+        return [p for found in _checked(check, reviews, folder.batch.jobs) for p in found]
     call_token = _hashed(
         folder.call_source.display.encode("utf-8", "surrogateescape"),
         call_text.encode("utf-8", "surrogateescape"),
@@ -68,17 +71,25 @@ def review_problems_kept(
         _key(call_token, made.get(("review", s.display)), s, r, i, token) for s, r, i in reviews
     ]
     stored = cache.get_many([k for k in keys if k is not None])
-    problems: list[Problem] = []
+    kept = [_recalled(stored.get(key)) if key is not None else None for key in keys]
+    todo = [index for index, found in enumerate(kept) if found is None]
     new: list[tuple[bytes, bytes]] = []
-    for entry, key in zip(reviews, keys, strict=True):
-        found = _recalled(stored.get(key)) if key is not None else None
-        if found is None:
-            found = check(*entry)
-            if key is not None and not any(p.code in _NOT_KEPT for p in found):
-                new.append((key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)))
-        problems += found
+    fresh = _checked(check, [reviews[i] for i in todo], folder.batch.jobs)
+    for index, found in zip(todo, fresh, strict=True):
+        kept[index] = found
+        key = keys[index]
+        if key is not None and not any(p.code in _NOT_KEPT for p in found):
+            new.append((key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)))
     cache.put_many(new, [k for k in keys if k is not None])
-    return problems
+    return [p for found in kept if found is not None for p in found]
+
+
+def _checked(check: Check, reviews: Sequence[ReviewEntry], jobs: int) -> list[list[Problem]]:
+    """``check`` of each review, in order: on every core when there are many evaluations."""
+    evaluations = sum(len(review.evaluations) for _, review, _ in reviews)
+    if evaluations < PARALLEL_FROM:
+        jobs = 1
+    return forked_map(lambda i: check(*reviews[i]), len(reviews), jobs)
 
 
 def _key(

@@ -6,6 +6,7 @@ any of those changes, and only then: the kept problems are those the same bytes 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -128,3 +129,46 @@ def test_a_change_a_kept_check_read_is_seen_as_without_a_cache(
     assert kept.code == fresh.code
     assert kept.out == fresh.out
     assert expected in kept.out
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_reviews_checked_on_several_processes_give_what_one_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    from gen_cli import keptchecks
+
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    review = call / "2022Q1/reviews/bruno-keller.yaml"
+    text = review.read_text(encoding="utf-8")
+    assert text.count("grades:") > 3
+    # problems in several review files, in several places of each
+    review.write_text(text.replace("grades:", "grades:\n      nouveau: 2", 3), encoding="utf-8")
+    replace(call / "2021Q4/reviews/amelie-roux.yaml", "round: 2021Q4", "round: 2021Q3")
+
+    def diagnostics(jobs: int) -> list[str]:
+        cache = ResultCache(tmp_path / f"cache-{jobs}") if cached else None
+        batch = Batch(jobs=jobs, cache=cache)
+        report = rules.validate_folder(load_call_folder(call, batch=batch))
+        if cache is not None:
+            cache.close()
+        return [str(d) for d in report.diagnostics]
+
+    one = diagnostics(1)
+    monkeypatch.setattr(keptchecks, "PARALLEL_FROM", 0)
+    pids = tmp_path / "pids"
+    check = rules.review_problems
+
+    def noted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "review_problems", noted)
+    assert diagnostics(3) == one
+    ran = pids.read_text().split()
+    assert len(ran) == 18 and len(set(ran)) == 3 and str(os.getpid()) not in ran
+    assert sum(" E208 " in d for d in one) == 3
+    assert sum("reviews/amelie-roux.yaml" in d for d in one) > 1
