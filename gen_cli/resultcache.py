@@ -52,15 +52,13 @@ def cache_dir() -> Path | None:
 @cache
 def code_fingerprint() -> str:
     """A hash of gen's own code and of the libraries its results depend on."""
-    from importlib import metadata  # 25 ms of start-up: only when files are read
-
     digest = hashlib.blake2b(digest_size=16)
     package = resources.files("gen_cli")
     for entry in sorted(package.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".py"):
             digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
-    for library in ("pydantic", "pydantic-core", "PyYAML"):
-        digest.update(f"{library}={metadata.version(library)}\0".encode())
+    for library, version in _LIBRARY_VERSIONS:
+        digest.update(_version_file(library, version) + b"\0")
     import sys
     import unicodedata
 
@@ -69,6 +67,27 @@ def code_fingerprint() -> str:
     libyaml = hasattr(yaml, "CSafeLoader")
     digest.update(f"{sys.version}\0{unicodedata.unidata_version}\0{libyaml}".encode())
     return digest.hexdigest()
+
+
+#: The files that say the version of a library gen's results depend on. pydantic names
+#: the one pydantic-core it runs with.
+_LIBRARY_VERSIONS = (("pydantic", "version.py"), ("yaml", "__init__.py"))
+
+
+def _version_file(library: str, name: str) -> bytes:
+    """The file of an installed library that holds its version, read, not imported.
+
+    Importing importlib.metadata to ask the version costs 20 ms of every start-up.
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec(library)
+    if spec is None or spec.origin is None:
+        return f"{library} not found".encode()
+    try:
+        return (Path(spec.origin).parent / name).read_bytes()
+    except OSError:
+        return f"{library} unreadable".encode()
 
 
 def result_key(kind: str, display: str, raw: bytes) -> bytes:

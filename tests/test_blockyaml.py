@@ -231,3 +231,21 @@ def test_a_text_written_as_it_is_is_written_as_json_would_escape_it(text: str) -
     escaped = json.dumps(text, ensure_ascii=False)
     expected = blockyaml._NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped)
     assert blockyaml._quoted(text) == expected
+
+
+def test_the_characters_gens_reader_leaves_to_the_general_one_are_exactly_these() -> None:
+    """Every character but a line feed and those YAML prints as themselves."""
+    from gen_cli.blockyaml import _OUTSIDE
+
+    printed_as_is = [
+        (0x0A, 0x0A),
+        (0x20, 0x7E),
+        (0xA0, 0x2027),
+        (0x202A, 0xD7FF),
+        (0xE000, 0xFEFE),
+        (0xFF00, 0xFFFD),
+        (0x10000, 0x10FFFF),
+    ]
+    left = [c for c in range(0x110000) if not any(low <= c <= high for low, high in printed_as_is)]
+    assert [c for c in range(0x110000) if _OUTSIDE.match(chr(c))] == left
+    assert load_block('a: "\u2028"\n') is None and load_block('a: "\u00e9"\n') == {"a": "é"}
