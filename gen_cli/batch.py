@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,18 +65,23 @@ class Batch:
         tell = self.progress or (lambda kind, done, total: None)
         tell(kind, len(files) - len(missing), len(files))
         todo = [files[i] for i in missing]
-        blobs = _made(work, todo, self.jobs, lambda done: tell(kind, done, len(files)))
+        made: dict[int, Any] = {}
+        blobs: list[bytes] = []
+        # each result is rebuilt as it comes, while the other processes go on reading
+        for index, blob in zip(missing, _made(work, todo, self.jobs), strict=True):
+            made[index] = pickle.loads(blob)  # made by this run, just now
+            blobs.append(blob)
+            tell(kind, 1, len(files))
         self.hits += len(files) - len(missing)
         self.misses += len(missing)
         if self.cache is not None:
             self.cache.put_many(
                 ((keys[i], blob) for i, blob in zip(missing, blobs, strict=True)), keys
             )
-        made = dict(zip(missing, blobs, strict=True))
         results = []
         for index, key in enumerate(keys):
             if index in made:
-                results.append(pickle.loads(made[index]))  # made by this run, just now
+                results.append(made[index])
                 continue
             try:
                 results.append(loads(stored[key]))
@@ -93,16 +98,12 @@ def available_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def _made(
-    work: Work, files: list[tuple[bytes, str]], jobs: int, tick: Callable[[int], None]
-) -> list[bytes]:
-    """The pickled results of ``work`` on ``files``, on up to ``jobs`` processes."""
-    made: list[bytes] = []
+def _made(work: Work, files: list[tuple[bytes, str]], jobs: int) -> Iterator[bytes]:
+    """The pickled results of ``work`` on ``files``, in order, on up to ``jobs`` processes."""
     if jobs <= 1 or len(files) < 2 or sum(len(raw) for raw, _ in files) < PARALLEL_FROM:
         for raw, display in files:
-            made.append(_pickled(work, raw, display))
-            tick(1)
-        return made
+            yield _pickled(work, raw, display)
+        return
     import multiprocessing  # only for large calls: 60 ms of start-up
     from concurrent.futures import ProcessPoolExecutor
 
@@ -113,12 +114,9 @@ def _made(
     context = multiprocessing.get_context("fork" if linux else None)
     chunk = max(1, len(files) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for blob in pool.map(
+        yield from pool.map(
             _pickled, [work] * len(files), *zip(*files, strict=True), chunksize=chunk
-        ):
-            made.append(blob)
-            tick(1)
-    return made
+        )
 
 
 def _pickled(work: Work, raw: bytes, display: str) -> bytes:
