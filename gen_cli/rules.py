@@ -385,6 +385,23 @@ def _placement_problems(call: Call | None, dossier: DossierParts, source: Source
     return problems
 
 
+def _well_placed(
+    dossier: DossierParts, source: Source, rounds: frozenset[str], themes: frozenset[str]
+) -> bool:
+    """Whether the dossier is where it belongs, so that _placement_problems finds nothing.
+
+    Its id is its file's name, its round is declared and is its folder's, and its themes
+    are declared: most dossiers, checked here without building a message.
+    """
+    path = source.path
+    return (
+        dossier.id == path.stem
+        and dossier.round in rounds
+        and dossier.round == path.parent.name
+        and all(theme in themes for theme in dossier.themes or ())
+    )
+
+
 def folder_problems(folder: CallFolder) -> list[Problem]:
     """Check the rules that span files: ids, rounds, themes, reviews against grids.
 
@@ -393,10 +410,13 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
     problems: list[Problem] = []
     call = folder.call
     by_id: dict[str, list[tuple[Source, DossierParts]]] = defaultdict(list)
+    rounds = frozenset(r.id for r in call.rounds) if call is not None else frozenset()
+    themes = frozenset(t.id for t in call.themes) if call is not None else frozenset()
     for source, dossier in folder.dossier_parts:
         if dossier.id is not None:
             by_id[dossier.id].append((source, dossier))
-        problems += _placement_problems(call, dossier, source)
+        if call is None or not _well_placed(dossier, source, rounds, themes):
+            problems += _placement_problems(call, dossier, source)
     for ident, entries in by_id.items():
         if len(entries) > 1:
             others = [s.display for s, _ in entries]

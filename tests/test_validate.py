@@ -7,6 +7,7 @@ line and the exit status. Paths are printed as ``--call`` argument / relative pa
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pty
@@ -18,8 +19,13 @@ from pathlib import Path
 
 import pytest
 from conftest import MINIMAL, child_env, invoke, replace, run_gen, write
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from gen_cli.diagnostics import CODES
+from gen_cli.loading import Source, load_call_folder
+from gen_cli.models import Call, DossierParts
+from gen_cli.rules import _placement_problems, _well_placed
 
 # The files of the minimal call folder that the cases break.
 CALL = "call.yaml"
@@ -1673,3 +1679,41 @@ def test_force_color_and_the_color_option(two_broken_files: Path) -> None:
     never = run_gen("validate", "--call", two_broken_files, "--color", "never", FORCE_COLOR="1")
     assert "\x1b" not in never.out
     assert never.out.splitlines()[-1] == summary(2)
+
+
+_IDS = st.sampled_from(["a", "b", "2022Q1", "2022Q2", "2023Q9", "inclusion", "reconversion"])
+
+
+@functools.cache
+def _minimal_call() -> Call:
+    call = load_call_folder(MINIMAL).call
+    assert call is not None
+    return call
+
+
+@given(
+    ident=st.none() | _IDS,
+    round_=st.none() | _IDS,
+    themes=st.none() | st.lists(_IDS, max_size=3),
+    stem=_IDS,
+    folder=_IDS,
+)
+@example(ident="a", round_="2022Q1", themes=["inclusion"], stem="a", folder="2022Q1")
+def test_a_dossier_taken_as_well_placed_has_no_placement_problem(
+    ident: str | None, round_: str | None, themes: list[str] | None, stem: str, folder: str
+) -> None:
+    """The quick test that spares most dossiers the full one never hides a problem."""
+    call = _minimal_call()
+    dossier = DossierParts(id=ident, round=round_, themes=themes)
+    path = Path("/calls") / folder / f"{stem}.yaml"
+    source = Source(path, str(path))
+    rounds = frozenset(r.id for r in call.rounds)
+    declared = frozenset(t.id for t in call.themes)
+    well_placed = _well_placed(dossier, source, rounds, declared)
+    assert well_placed is (
+        (ident, round_, folder) == (stem, folder, round_)
+        and round_ in {"2022Q1", "2022Q2"}
+        and set(themes or ()) <= {"inclusion", "reconversion"}
+    )
+    if well_placed:
+        assert _placement_problems(call, dossier, source) == []
