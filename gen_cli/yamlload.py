@@ -268,32 +268,57 @@ _NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EBADF})
 def read_bytes(
     path: Path, display: str, limit: int = MAX_BYTES
 ) -> tuple[bytes | None, list[Problem]]:
-    """Read a file's bytes, refusing links and files above ``limit`` bytes."""
-    not_regular = [Problem(display, "E010", "not a regular file: gen does not follow links")]
+    """Read a file's bytes, refusing links and files above ``limit`` bytes.
+
+    Never more than ``limit`` bytes and one are read, even of a file that grows meanwhile.
+    """
     try:
         # a link, a pipe or a device is never opened: it could wait for ever, or act
         if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None, not_regular
+            return None, _not_regular(display)
         descriptor = os.open(path, READ_IN_PLACE)
     except OSError as error:
         if error.errno in _NOT_THERE:  # gone, or made a link since
-            return None, not_regular
+            return None, _not_regular(display)
         return None, [Problem(display, "E010", f"cannot read the file: {error.strerror}")]
     try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
-            return None, not_regular  # replaced since
-        if status.st_size > limit:
-            size = status.st_size
+            return None, _not_regular(display)  # replaced since
+        raw = _read_at_most(descriptor, min(status.st_size, limit + 1), limit + 1)
+        if len(raw) > limit:
+            size = max(status.st_size, len(raw))
             return None, [
                 Problem(display, "E009", f"file is {size:,} bytes; gen accepts at most {limit:,}")
             ]
-        with os.fdopen(descriptor, "rb", closefd=False) as file:
-            return file.read(), []
+        return raw, []
     except OSError as error:
         return None, [Problem(display, "E010", f"cannot read the file: {error.strerror}")]
     finally:
         os.close(descriptor)
+
+
+def _not_regular(display: str) -> list[Problem]:
+    return [Problem(display, "E010", "not a regular file: gen does not follow links")]
+
+
+def _read_at_most(descriptor: int, expected: int, most: int) -> bytes:
+    """The bytes of ``descriptor`` to its end, but no more than ``most``.
+
+    The first read asks for the ``expected`` size and one byte more, so that a file of that
+    size takes one read, and the one that finds its end.
+    """
+    pieces = []
+    left = most
+    ask = expected + 1
+    while left > 0:
+        piece = os.read(descriptor, min(ask, left))
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+        ask = 1 << 20
+    return b"".join(pieces)
 
 
 def decode(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 import shutil
 import string
 from decimal import Decimal
@@ -25,6 +26,7 @@ from gen_cli.yamlload import (
     MAX_DEPTH,
     _first_too_deep,
     _node_beyond,
+    _read_at_most,
     locate,
     location_table,
     locations,
@@ -278,6 +280,23 @@ def test_read_text_size_limit(tmp_path: Path) -> None:
         None,
         [Problem("big", "E009", "file is 1,000,001 bytes; gen accepts at most 1,000,000")],
     )
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 5_000, (1 << 20) + 7])
+@pytest.mark.parametrize("told", [0, 1, 100, 4_999])
+def test_a_file_is_read_to_its_end_but_never_past_the_limit(
+    tmp_path: Path, size: int, told: int
+) -> None:
+    """Whatever size fstat gave (the file may have grown since), the read is capped."""
+    data = bytes(range(256)) * (size // 256 + 1)
+    path = write(tmp_path / "f", data[:size])
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_at_most(descriptor, told, 101) == data[: min(size, 101)]
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        assert _read_at_most(descriptor, told, 1 << 30) == data[:size]
+    finally:
+        os.close(descriptor)
 
 
 def test_read_text_refuses_links_and_folders(tmp_path: Path) -> None:
