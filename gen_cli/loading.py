@@ -371,30 +371,31 @@ class Found:
     def round_folder(self, folder: Path) -> None:
         """List a round's dossiers, its jury and assignment files, and its reviews."""
         for item in self.listing(folder):
-            if item.name.startswith(".") and item.is_symlink():
+            name = item.name  # once: pathlib computes it at each call, 100,000 times here
+            if name.startswith(".") and item.is_symlink():
                 self.link(item)
-            elif item.name.startswith(".") and item.name not in KEEP_FILES:
+            elif name.startswith(".") and name not in KEEP_FILES:
                 self.hidden(item)
-            elif item.name == REVIEWS_DIR and item.is_symlink():
+            elif name == REVIEWS_DIR and item.is_symlink():
                 self.link(item)  # a linked reviews/ folder would otherwise be skipped unsaid
-            elif item.name == REVIEWS_DIR and item.is_dir():
+            elif name == REVIEWS_DIR and item.is_dir():
                 self.reviews_folder(item)
-            elif item.name == JURY_FILE:
+            elif name == JURY_FILE:
                 self.juries.append(_source(self.root, self.shown_root, item))
-            elif item.name == ASSIGNMENTS_FILE:
+            elif name == ASSIGNMENTS_FILE:
                 self.assignments.append(_source(self.root, self.shown_root, item))
-            elif item.name == RECORD_FILE:
+            elif name == RECORD_FILE:
                 if not is_record_file(item):
                     self.stray(
                         item,
                         f"{RECORD_FILE} is where gen score writes the round's decision "
                         "record, and this file is not one: gen will not overwrite it",
                     )
-            elif item.suffix == ".yaml":
+            elif name.endswith(".yaml"):  # not hidden: its suffix
                 self.dossiers.append(_source(self.root, self.shown_root, item))
-            elif item.name.endswith(PRIVATE_SUFFIX):
+            elif name.endswith(PRIVATE_SUFFIX):
                 self.private_parts.append(_source(self.root, self.shown_root, item))
-            elif item.name.lower().endswith(SEALED_SUFFIX):
+            elif name.lower().endswith(SEALED_SUFFIX):
                 self.stray(item, "ignored: a sealed review belongs in the round's reviews/ folder")
             elif _yaml_like(item):
                 self.stray(item, "ignored: name dossier files *.yaml")
