@@ -1,13 +1,9 @@
 """The command line: parse arguments, call the library, print, exit with a documented status."""
 
-from __future__ import annotations
-
 import contextlib
 import json
 import sys
-import tempfile
 import time
-import traceback
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import StrEnum
@@ -23,7 +19,6 @@ if TYPE_CHECKING:
     from gen_cli.rounds import Checked
 
 from gen_cli import __version__, diagnostics
-from gen_cli import explain as catalogue
 from gen_cli.clock import today
 from gen_cli.diagnostics import Format
 from gen_cli.errors import EXIT_BUG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, GenError, InvalidCall
@@ -39,10 +34,6 @@ class Colour(StrEnum):
     always = "always"
     never = "never"
 
-
-# An argument's help names what the user gives (ROUND, PATH), not a Python type after it
-# ("PATH <list[Path]>"): Typer has no setting for it.
-typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 #: -h as well as --help, as in most command-line tools.
 HELP = {"help_option_names": ["-h", "--help"]}
@@ -135,7 +126,7 @@ GitOption = Annotated[
 
 def _checked(
     call: Path | None, use_git: bool | None = None, identity: Path | None = None
-) -> Checked:
+) -> "Checked":
     from gen_cli.history import submission_history
     from gen_cli.layout import find_call_folder
     from gen_cli.rounds import load_checked
@@ -151,7 +142,7 @@ PROGRESS_FROM = 2_000
 
 
 @contextmanager
-def _batch(root: Path, jobs: int | None = None, no_cache: bool = False) -> Iterator[Batch]:
+def _batch(root: Path, jobs: int | None = None, no_cache: bool = False) -> Iterator["Batch"]:
     """How files are read: every core, the user's cache, a progress bar on a terminal.
 
     The cache is refused inside the call folder or its repository, where a pull request
@@ -174,7 +165,7 @@ def _batch(root: Path, jobs: int | None = None, no_cache: bool = False) -> Itera
 
 
 @contextmanager
-def _progress_shown(batch: Batch) -> Iterator[None]:
+def _progress_shown(batch: "Batch") -> Iterator[None]:
     """A progress bar of the files the batch reads, on the standard error if a terminal."""
     if not sys.stderr.isatty():
         yield
@@ -369,7 +360,7 @@ def score(
                 typer.echo(f"wrote {shown / one.path.relative_to(root)}")
 
 
-def _check(checked: Checked) -> None:
+def _check(checked: "Checked") -> None:
     """Print what gen score --check finds; exit 1 when a record is stale or not checkable."""
     from gen_cli.checking import check_committed
 
@@ -896,7 +887,7 @@ def diff(
     typer.echo(render(comparison))
 
 
-def _shown(checked: Checked, path: Path) -> Path:
+def _shown(checked: "Checked", path: Path) -> Path:
     return Path(checked.folder.call_source.display).parent / path.relative_to(checked.folder.root)
 
 
@@ -1019,6 +1010,8 @@ def explain(
     Exit status: 0 explained, 2 unknown code.
     """
     with _reporting_errors():
+        from gen_cli import explain as catalogue  # the codes' explanations: only here
+
         text = catalogue.explain(code) if code is not None else catalogue.code_list()
     typer.echo(text)
 
@@ -1035,6 +1028,9 @@ def _schema_document(kind: str | None) -> dict[str, object]:
 
 
 def _log_crash() -> str:
+    import tempfile  # only when gen fails: 15 ms of every start-up
+    import traceback
+
     with tempfile.NamedTemporaryFile(
         "w", prefix="gen-crash-", suffix=".log", delete=False, encoding="utf-8"
     ) as log:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +33,8 @@ def locked(path: Path, doing: str) -> Iterator[None]:
         Busy: another gen process holds it (it says which, and what it does).
         GenError: the lock cannot be created (a link at its name, a read-only folder).
     """
+    import socket  # only when gen writes: 5 ms of every start-up
+
     while True:
         handle = _open(path)
         try:

@@ -25,7 +25,6 @@ import stat
 import time
 from collections.abc import Iterable, Sequence
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,7 @@ def cache_dir() -> Path | None:
 def code_fingerprint() -> str:
     """A hash of gen's own code and of the libraries its results depend on."""
     digest = hashlib.blake2b(digest_size=16)
-    package = resources.files("gen_cli")
+    package = Path(__file__).parent  # not importlib.resources: 7 ms of every start-up
     for entry in sorted(package.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".py"):
             digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")

@@ -4,11 +4,13 @@ user's words (#11)."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import invoke, run_gen
+from conftest import MINIMAL, child_env, invoke, run_gen
 from typer.main import get_command
 
 from gen_cli.cli import app
@@ -84,3 +86,30 @@ def test_the_pure_core_reads_no_file() -> None:
     assert {"gen_cli.scoring", "gen_cli.selection"} <= loaded
     readers = {"yaml", "gen_cli.yamlload", "gen_cli.loading", "gen_cli.git", "subprocess"}
     assert not loaded & readers
+
+
+#: What a start-up that only prints the help, or a report kept from the last check, does
+#: not need: the models (pydantic builds them in about 0.3 s), and what only failing or
+#: writing gen uses (#13).
+NOT_AT_START = ("pydantic.main", "gen_cli.models", "tempfile", "socket", "gen_cli.explain")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate"]], ids=" ".join)
+def test_a_quick_command_imports_only_what_it_needs(args: list[str], tmp_path: Path) -> None:
+    call = shutil.copytree(MINIMAL, tmp_path / "call")
+    cache = str(tmp_path / "cache")
+    assert run_gen("validate", "--call", call, GEN_CACHE_DIR=cache).code == 0  # kept
+    script = (
+        "import sys\n"
+        "from gen_cli.cli import main\n"
+        f"code = main({[*args, '--call', str(call)] if args != ['--help'] else args!r})\n"
+        f"print(code, sorted(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=child_env(GEN_CACHE_DIR=cache),
+        check=False,
+    )
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
