@@ -37,7 +37,7 @@ class Batch:
     hits: int = field(default=0, init=False)
     misses: int = field(default=0, init=False)
     #: The key of each file read so far, by its kind and displayed path: what was read
-    #: of it, for the checks that are kept by what they read (see keptchecks).
+    #: of it (a folder keeps those of its own files: see loading.CallFolder.keys).
     keys: dict[tuple[str, str], bytes] = field(default_factory=dict, init=False)
 
     @classmethod

@@ -59,7 +59,7 @@ def review_problems_kept(
         folder.call_source.display.encode("utf-8", "surrogateescape"),
         call_text.encode("utf-8", "surrogateescape"),
     )
-    made = folder.batch.keys
+    made = folder.keys
 
     def token(dossier_id: str) -> bytes | None:
         source = first_files.get(dossier_id)

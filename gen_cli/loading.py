@@ -112,6 +112,9 @@ class CallFolder:
     private_sealed: list[Source] = field(default_factory=list)
     #: How the folder's files were read: the records are read the same way.
     batch: Batch = field(default_factory=Batch)
+    #: The result key of each file read through the batch, by kind and displayed path:
+    #: what was read of it (the checks kept by what they read are found by them).
+    keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def private_sealed_in(self, round_id: str) -> list[Source]:
         """The sealed private parts of a round's dossiers that gen could not open."""
@@ -627,6 +630,7 @@ def _read_all(
             if text is not None:
                 folder.texts[source.display] = text
     results = iter(batch.run(work, kind, files))
+    folder.keys.update(((kind, display), batch.keys[kind, display]) for _, display in files)
     return [(None, None, unread[i]) if i in unread else next(results) for i in range(len(sources))]
 
 

@@ -173,3 +173,18 @@ def test_reviews_checked_on_several_processes_give_what_one_gives(
     assert len(ran) == 18 and len(set(ran)) > 1 and str(os.getpid()) not in ran
     assert sum(" E208 " in d for d in one) == 3
     assert sum("reviews/amelie-roux.yaml" in d for d in one) > 1
+
+
+def test_a_folder_is_checked_by_its_own_bytes_when_it_was_read_again_since(
+    call: Path, tmp_path: Path
+) -> None:
+    """A folder read, changed and read again through one batch: each reading keeps its keys."""
+    batch = Batch(cache=ResultCache(tmp_path / "cache"))
+    before = load_call_folder(call, batch=batch)
+    EDITS["the dossier's lead joins the reviewer's organisation"][0](call)
+    after = load_call_folder(call, batch=batch)
+    found = [[str(d) for d in rules.validate_folder(f).diagnostics] for f in (before, after)]
+    assert batch.cache is not None
+    batch.cache.close()
+    assert found[0] == []
+    assert [d.split(" error ")[1][:4] for d in found[1]] == ["E210"]
