@@ -56,24 +56,49 @@ def _key(value: Any) -> str:
     return _quoted(text)
 
 
-def _emit(value: Any, indent: int, lines: list[str]) -> None:
-    pad = " " * indent
-    if isinstance(value, dict):
-        for key in sorted(value, key=str):
-            item = value[key]
-            if isinstance(item, dict | list) and item:
-                lines.append(f"{pad}{_key(key)}:")
-                _emit(item, indent + 2, lines)
-            else:
-                lines.append(f"{pad}{_key(key)}: {_inline(item)}")
-    else:
-        for item in value:
-            if isinstance(item, dict | list) and item:
-                start = len(lines)
-                _emit(item, indent + 2, lines)
-                lines[start] = f"{pad}- {lines[start][indent + 2 :]}"
-            else:
-                lines.append(f"{pad}- {_inline(item)}")
+class _Writer:
+    """Block YAML lines for plain data; each key and text quoted once (a record repeats them)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._keys: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
+
+    def emit(self, value: Any, indent: int) -> None:
+        lines = self.lines
+        pad = " " * indent
+        if isinstance(value, dict):
+            for key in sorted(value, key=str):
+                item = value[key]
+                if isinstance(item, dict | list) and item:
+                    lines.append(f"{pad}{self._key(key)}:")
+                    self.emit(item, indent + 2)
+                else:
+                    lines.append(f"{pad}{self._key(key)}: {self._inline(item)}")
+        else:
+            for item in value:
+                if isinstance(item, dict | list) and item:
+                    start = len(lines)
+                    self.emit(item, indent + 2)
+                    lines[start] = f"{pad}- {lines[start][indent + 2 :]}"
+                else:
+                    lines.append(f"{pad}- {self._inline(item)}")
+
+    def _key(self, key: Any) -> str:
+        if type(key) is not str:  # True and 1 are one key of a dict: not remembered
+            return _key(key)
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = _key(key)
+        return found
+
+    def _inline(self, value: Any) -> str:
+        if type(value) is not str:
+            return _inline(value)
+        found = self._texts.get(value)
+        if found is None:
+            found = self._texts[value] = _quoted(value)
+        return found
 
 
 def _inline(value: Any) -> str:
@@ -90,9 +115,9 @@ def dump(data: dict[str, Any]) -> str:
     Keys are sorted and every string is double-quoted, so the text is the same for the
     same data, whatever the PyYAML version; much faster than yaml.dump on large records.
     """
-    lines: list[str] = []
-    _emit(data, 0, lines)
-    return "\n".join(lines) + "\n"
+    writer = _Writer()
+    writer.emit(data, 0)
+    return "\n".join(writer.lines) + "\n"
 
 
 #: Anything but a line feed and what YAML prints as itself: tabs, carriage returns, other

@@ -118,11 +118,11 @@ class CallFolder:
 
     def private_sealed_in(self, round_id: str) -> list[Source]:
         """The sealed private parts of a round's dossiers that gen could not open."""
-        return [s for s in self.private_sealed if s.path.parent.name == round_id]
+        return [s for s in self.private_sealed if folder_above(s.path) == round_id]
 
     def sealed_in(self, round_id: str) -> list[Source]:
         """The sealed review files of a round that gen could not open (no identity)."""
-        return [s for s in self.sealed if s.path.parent.parent.name == round_id]
+        return [s for s in self.sealed if folder_above(s.path, 2) == round_id]
 
     def relative(self, source: Source) -> str:
         """A file's path inside the call folder, in POSIX form (``2022Q1/lovelace.yaml``)."""
@@ -134,11 +134,21 @@ class CallFolder:
         Its assignments.yaml is not one: who was to review a dossier decides nothing.
         """
         return (
-            [s for s in self.dossier_sources if s.path.parent.name == round_id]
-            + [s for s in self.review_sources if s.path.parent.parent.name == round_id]
-            + [s for s in self.sealed_sources if s.path.parent.parent.name == round_id]
-            + [s for s in self.jury_sources if s.path.parent.name == round_id]
+            [s for s in self.dossier_sources if folder_above(s.path) == round_id]
+            + [s for s in self.review_sources if folder_above(s.path, 2) == round_id]
+            + [s for s in self.sealed_sources if folder_above(s.path, 2) == round_id]
+            + [s for s in self.jury_sources if folder_above(s.path) == round_id]
         )
+
+
+def folder_above(path: Path, levels: int = 1) -> str:
+    """The name of the folder ``levels`` above ``path``: ``path.parent.name`` for 1.
+
+    String work on the path's text, which pathlib keeps: a round's files are sorted out
+    of 100,000, several times a command.
+    """
+    parts = str(path).rsplit(os.sep, levels + 1)
+    return parts[-levels - 1] if len(parts) > levels else ""
 
 
 def load_model(source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:

@@ -574,3 +574,37 @@ def test_marks_are_out_of_20_and_add_up(case: tuple[Call, list[Dossier], list[Re
             assert item.mark == sum((c.points for c in item.criteria), D(0))
         else:
             assert item.mark is None
+
+
+_AMOUNTS = st.decimals(min_value=0, max_value=100, places=2)
+
+
+@given(
+    grades=st.lists(_AMOUNTS, max_size=4).map(tuple),
+    value=st.none() | _AMOUNTS,
+    spread=st.none() | _AMOUNTS,
+    minimum=st.none() | _AMOUNTS,
+    calibrated=st.lists(_AMOUNTS, max_size=4).map(tuple),
+    points=_AMOUNTS,
+    exact=_AMOUNTS,
+)
+def test_a_criterion_given_its_points_is_the_same_criterion_with_those_points(
+    grades: tuple[Decimal, ...],
+    value: Decimal | None,
+    spread: Decimal | None,
+    minimum: Decimal | None,
+    calibrated: tuple[Decimal, ...],
+    points: Decimal,
+    exact: Decimal,
+) -> None:
+    import dataclasses
+
+    from gen_cli.scoring import CriterionScore
+
+    score = CriterionScore(
+        "qualite", "reviews", Decimal(3), grades, value, Decimal("0.5"), Decimal(0), spread,
+        minimum, calibrated=calibrated,
+    )  # fmt: skip
+    given_points = score.with_points(points, exact)
+    assert given_points == dataclasses.replace(score, points=points, exact=exact)
+    assert [f.name for f in dataclasses.fields(CriterionScore)][-2:] == ["exact", "calibrated"]

@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gen_cli.diagnostics import CODES
-from gen_cli.loading import Source, load_call_folder
+from gen_cli.loading import Source, folder_above, load_call_folder
 from gen_cli.models import Call, DossierParts
 from gen_cli.rules import _placement_problems, _well_placed
 
@@ -1722,3 +1722,24 @@ def test_a_dossier_taken_as_well_placed_has_no_placement_problem(
     )
     if well_placed:
         assert _placement_problems(call, dossier, source) == []
+
+
+_SEGMENT = st.text(st.sampled_from("ab.-_é 2"), min_size=1, max_size=4).filter(
+    lambda s: s not in {".", ".."}
+)
+
+
+@given(
+    segments=st.lists(_SEGMENT, min_size=1, max_size=5),
+    absolute=st.booleans(),
+    levels=st.integers(1, 3),
+)
+def test_the_folder_above_a_path_is_pathlibs(
+    segments: list[str], absolute: bool, levels: int
+) -> None:
+    """How a round's files are sorted out: the folder one or two levels above each."""
+    path = Path("/" if absolute else ".", *segments)
+    above = path
+    for _ in range(levels):
+        above = above.parent
+    assert folder_above(path, levels) == above.name
