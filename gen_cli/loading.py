@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -115,6 +116,9 @@ class CallFolder:
     #: The result key of each file read through the batch, by kind and displayed path:
     #: what was read of it (the checks kept by what they read are found by them).
     keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    #: The digest of each dossier and review file, by displayed path, of the bytes its
+    #: model was made from: what a decision record lists as its inputs.
+    digests: dict[str, str] = field(default_factory=dict)
 
     def private_sealed_in(self, round_id: str) -> list[Source]:
         """The sealed private parts of a round's dossiers that gen could not open."""
@@ -222,6 +226,11 @@ def _source(root: Path, shown_root: str, path: Path) -> Source:
 @functools.lru_cache(maxsize=16)
 def _shown_prefix(shown_root: str) -> str:
     return str(Path(shown_root))
+
+
+def file_digest(raw: bytes) -> str:
+    """The digest of a file's bytes, as decision records list it: ``sha256:<hex>``."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def file_id(path: Path) -> str:
@@ -636,6 +645,7 @@ def _read_all(
             unread[index] = problems
         else:
             files.append((raw, source.display))
+            folder.digests[source.display] = file_digest(raw)
             text, _ = decode(raw, source.display)
             if text is not None:
                 folder.texts[source.display] = text

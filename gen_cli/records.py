@@ -22,7 +22,7 @@ from gen_cli.blockyaml import dump
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
 from gen_cli.layout import RECORD_FILE, RECORD_HEADER
-from gen_cli.loading import is_record_file
+from gen_cli.loading import file_digest, is_record_file
 from gen_cli.models import Call, Deliberation, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
@@ -44,7 +44,7 @@ HEADER = (
 
 def sha256_file(path: Path) -> str:
     """The sha256 of a file's bytes, as ``sha256:<hex>``."""
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_digest(path.read_bytes())
 
 
 def rules_of(call: Call, round_: Round, reviewers: Collection[str]) -> dict[str, Any]:

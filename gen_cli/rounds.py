@@ -32,7 +32,7 @@ from gen_cli.lifecycle import (
     malformed,
     state_of,
 )
-from gen_cli.loading import CallFolder, file_id, is_record_file, load_call_folder
+from gen_cli.loading import CallFolder, Source, file_id, is_record_file, load_call_folder
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.records import (
     FORMAT,
@@ -371,7 +371,7 @@ def _frozen(checked: Checked) -> list[Problem]:
             record_display=record_display,
             call_display=folder.call_source.display,
             shown={folder.relative(s): s.display for s in files},
-            inputs={folder.relative(s): sha256_file(s.path) for s in files},
+            inputs={folder.relative(s): _digest(folder, s) for s in files},
             # the reviewers of the record's inputs: a review file added or removed is E401
             rules=rules_digest(checked.call, round_, _recorded_reviewers(record)),
             available=min(envelope, max(before, ZERO)),
@@ -666,7 +666,7 @@ def score_round(
         shown = jury[0].display if jury else f"{round_id}/{JURY_FILE}"
         raise JuryRefused(refused, shown) from None
     inputs = {
-        folder.relative(s): sha256_file(s.path)
+        folder.relative(s): _digest(folder, s)
         for s in folder.round_files(round_id)
         if s.display in files
     }
@@ -752,6 +752,14 @@ class Staleness:
     earlier: tuple[str, ...] = ()  # earlier rounds whose records are stale too
 
 
+def _digest(folder: CallFolder, source: Source) -> str:
+    """A file's digest, of the bytes its model was made from.
+
+    Read now when gen did not keep it: a jury file, a sealed review.
+    """
+    return folder.digests.get(source.display) or sha256_file(source.path)
+
+
 def sealed_changes(checked: Checked, round_id: str) -> list[str]:
     """What shows a round's record stale without opening its sealed reviews.
 
@@ -761,7 +769,7 @@ def sealed_changes(checked: Checked, round_id: str) -> list[str]:
     record = checked.records.get(round_id) or {}
     folder = checked.folder
     files = folder.round_files(round_id)
-    now = {folder.relative(s): sha256_file(s.path) for s in files}
+    now = {folder.relative(s): _digest(folder, s) for s in files}
     found = record.get("inputs")
     recorded = {str(k): v for k, v in found.items()} if isinstance(found, dict) else {}
     changes = [p for p in sorted(now.keys() | recorded.keys()) if now.get(p) != recorded.get(p)]

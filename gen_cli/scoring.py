@@ -29,7 +29,7 @@ from gen_cli.models import (
     SubmissionWindowRule,
     ThemesRule,
 )
-from gen_cli.names import conflict_of_interest
+from gen_cli.names import affiliation_keys, keys_conflict, organisation_keys
 
 DossierRule = LeadKindRule | RequestedAmountRule | CostShareRule | SubmissionWindowRule | ThemesRule
 """The eligibility rules that can be checked on one dossier alone."""
@@ -113,7 +113,9 @@ def collect_gradings(
 ) -> tuple[list[Grading], list[Exclusion]]:
     """The gradings that count, and the reviews excluded for a conflict of interest."""
     by_id = {d.id: d for d in dossiers}
-    reviewers = {r.id: r for r in call.reviewers}
+    # each reviewer's and each dossier's organisations as keys, made once (names.Keys)
+    reviewers = {r.id: affiliation_keys(r) for r in call.reviewers}
+    organisations = {ident: organisation_keys(d) for ident, d in by_id.items()}
     gradings: list[Grading] = []
     excluded: list[Exclusion] = []
     for review in reviews:
@@ -125,8 +127,7 @@ def collect_gradings(
             if evaluation.conflict is not None:
                 excluded.append(Exclusion(review.reviewer, dossier_id, "declared"))
                 continue
-            detected = conflict_of_interest(reviewer, dossier) if reviewer else None
-            if detected is not None:
+            if reviewer is not None and keys_conflict(reviewer, organisations[dossier_id]):
                 excluded.append(Exclusion(review.reviewer, dossier_id, "detected"))
                 continue
             given = {c: g for c, g in evaluation.grades.items() if g is not None}
