@@ -978,3 +978,40 @@ def test_all_says_why_no_round_is_scored_when_every_round_takes_dossiers(
         "and that are not closed themselves (gen status says where each stands); gen score "
         "--round ROUND --dry-run shows an open round's outcome so far\n"
     )
+
+
+def test_rounds_evaluated_on_several_processes_give_the_records_one_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each round evaluated in its own process: the same records, byte for byte (#13)."""
+    from gen_cli import rounds
+    from gen_cli.batch import Batch
+    from gen_cli.rounds import load_checked, score_rounds
+
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    pids = tmp_path / "pids"
+    evaluation = rounds._evaluation
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return evaluation(*args, **kwargs)
+
+    monkeypatch.setattr(rounds, "_evaluation", noted)
+
+    def records(jobs: int) -> list[str]:
+        checked = load_checked(call, batch=Batch(jobs=jobs))
+        pids.unlink(missing_ok=True)  # the check scores some rounds too: counted apart
+        # (2022Q2 holds a review sealed for the secretariat)
+        plain = [r.id for r in checked.call.rounds if not checked.folder.sealed_in(r.id)]
+        return [one.text for one in score_rounds(checked, plain)]
+
+    one = records(1)
+    assert len(pids.read_text().split()) == 3 and set(pids.read_text().split()) == {
+        str(os.getpid())
+    }
+    monkeypatch.setattr(rounds, "PARALLEL_SCORING_FROM", 0)
+    assert records(3) == one
+    ran = pids.read_text().split()
+    assert len(ran) == 3 and len(set(ran)) > 1 and str(os.getpid()) not in ran
+    assert all(text.count("    criteria:\n") > 10 for text in one)
