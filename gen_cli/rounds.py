@@ -10,7 +10,7 @@ scoring another.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -644,6 +644,7 @@ def score_round(
     accept: Iterable[str] = (),
     fmt: int = FORMAT,
     evaluation: RoundEvaluation | None = None,
+    render: bool = True,
 ) -> ScoredRound:
     """Compute one round (whatever its state: callers check that).
 
@@ -652,6 +653,7 @@ def score_round(
         accept: late dossiers accepted all the same (``gen amend --accept-late``).
         fmt: the record format to write (the committed record's, to compare with it).
         evaluation: the round's dossiers already evaluated (by :func:`_evaluations`).
+        render: write the record's text (else left empty: the caller writes it).
     """
     folder = checked.folder
     call = checked.call
@@ -690,7 +692,8 @@ def score_round(
         sealed=call.sealing is not None and call.sealing.seals(round_id),
     )
     record = build_record(result, fmt)
-    return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))
+    text = render_record(record) if render else ""
+    return ScoredRound(result, record, text, record_path(folder.root, round_id))
 
 
 def _evaluation(checked: Checked, round_id: str, accept: Iterable[str] = ()) -> RoundEvaluation:
@@ -770,9 +773,14 @@ def score_rounds(
             granted_before=granted,
             fmt=fmt,
             evaluation=evaluations.get(round_id),
+            render=not evaluations,
         )
         granted[round_id] = one.result.outcome.granted
         scored.append(one)
+    if evaluations:  # a large call: the records are written on every core too
+        jobs = checked.folder.batch.jobs
+        texts = forked_map(lambda i: render_record(scored[i].record), len(scored), jobs)
+        scored = [replace(one, text=text) for one, text in zip(scored, texts, strict=True)]
     return scored
 
 
