@@ -10,14 +10,14 @@ scoring another.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
-from gen_cli.batch import Batch, forked_map
+from gen_cli.batch import Batch
 from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError, InvalidCall
@@ -55,15 +55,7 @@ from gen_cli.records import (
     sha256_file,
 )
 from gen_cli.rules import Report, report, validate_folder
-from gen_cli.scoring import (
-    ZERO,
-    Evaluated,
-    Exclusion,
-    RoundEvaluation,
-    evaluate_round,
-    failed_rules,
-    round_dossiers,
-)
+from gen_cli.scoring import ZERO, evaluate_round, failed_rules
 from gen_cli.sealing import IDENTITY_VARIABLE
 from gen_cli.selection import select
 
@@ -643,8 +635,6 @@ def score_round(
     granted_before: Mapping[str, Decimal] | None = None,
     accept: Iterable[str] = (),
     fmt: int = FORMAT,
-    evaluation: RoundEvaluation | None = None,
-    render: bool = True,
 ) -> ScoredRound:
     """Compute one round (whatever its state: callers check that).
 
@@ -652,8 +642,6 @@ def score_round(
         granted_before: grants of earlier rounds computed in the same run.
         accept: late dossiers accepted all the same (``gen amend --accept-late``).
         fmt: the record format to write (the committed record's, to compare with it).
-        evaluation: the round's dossiers already evaluated (by :func:`_evaluations`).
-        render: write the record's text (else left empty: the caller writes it).
     """
     folder = checked.folder
     call = checked.call
@@ -665,7 +653,10 @@ def score_round(
             f"the secretariat's identity with --identity FILE (or {IDENTITY_VARIABLE})"
         )
     files = {s.display for s in folder.round_files(round_id)}
-    evaluated, excluded, uncalibrated = evaluation or _evaluation(checked, round_id, accept)
+    dossiers = [d for s, d in folder.dossiers if s.display in files and d.round == round_id]
+    reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]
+    late = {k: v for k, v in checked.late.get(round_id, {}).items() if k not in set(accept)}
+    evaluated, excluded, uncalibrated = evaluate_round(call, round_, dossiers, reviews, late)
     available = available_before(checked, round_id, granted_before or {})
     outcome = select(call, round_, evaluated, available)
     jury = folder.deliberations.get(round_id)
@@ -692,60 +683,7 @@ def score_round(
         sealed=call.sealing is not None and call.sealing.seals(round_id),
     )
     record = build_record(result, fmt)
-    text = render_record(record) if render else ""
-    return ScoredRound(result, record, text, record_path(folder.root, round_id))
-
-
-def _evaluation(checked: Checked, round_id: str, accept: Iterable[str] = ()) -> RoundEvaluation:
-    """Eligibility and marks of the round's dossiers, from its files."""
-    folder = checked.folder
-    round_ = round_of(checked.call, round_id)
-    files = {s.display for s in folder.round_files(round_id)}
-    dossiers = [d for s, d in folder.dossiers if s.display in files and d.round == round_id]
-    reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]
-    late = {k: v for k, v in checked.late.get(round_id, {}).items() if k not in set(accept)}
-    return evaluate_round(checked.call, round_, dossiers, reviews, late)
-
-
-#: From this many dossiers in a call, rounds are evaluated on every core, one a process.
-PARALLEL_SCORING_FROM = 5_000
-
-
-def _evaluations(checked: Checked, round_ids: list[str]) -> dict[str, RoundEvaluation]:
-    """The rounds evaluated on every core, for a large call; none otherwise.
-
-    Each process gives back its round's evaluations without the dossiers (this process
-    holds them: they are put back in the order they were evaluated). A round with sealed
-    reviews gen cannot open is left out: :func:`score_round` says so.
-    """
-    folder = checked.folder
-    todo = [r for r in round_ids if not folder.sealed_in(r)]
-    jobs = folder.batch.jobs
-    if jobs <= 1 or len(todo) < 2 or len(folder.dossiers) < PARALLEL_SCORING_FROM:
-        return {}
-
-    def bare(index: int) -> tuple[list[tuple[Any, ...]], list[Exclusion], list[str]]:
-        evaluated, excluded, uncalibrated = _evaluation(checked, todo[index])
-        return [_without_dossier(e) for e in evaluated], excluded, uncalibrated
-
-    made = forked_map(bare, len(todo), jobs)
-    found = {}
-    for round_id, (evaluated, excluded, uncalibrated) in zip(todo, made, strict=True):
-        files = {s.display for s in folder.round_files(round_id)}
-        dossiers = round_dossiers(
-            round_of(checked.call, round_id),
-            (d for s, d in folder.dossiers if s.display in files),
-        )
-        whole = [
-            Evaluated(dossier, *rest) for dossier, rest in zip(dossiers, evaluated, strict=True)
-        ]
-        found[round_id] = (whole, excluded, uncalibrated)
-    return found
-
-
-def _without_dossier(evaluated: Evaluated) -> tuple[Any, ...]:
-    """An evaluation's fields after its dossier, to be sent from another process."""
-    return tuple(getattr(evaluated, f.name) for f in fields(Evaluated)[1:])
+    return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))
 
 
 def score_rounds(
@@ -763,24 +701,11 @@ def score_rounds(
         round_of(checked.call, round_id)
     granted: dict[str, Decimal] = {}
     scored = []
-    ordered = sorted(wanted, key=order.index)
-    evaluations = _evaluations(checked, ordered)
-    for round_id in ordered:
+    for round_id in sorted(wanted, key=order.index):
         fmt = record_format(checked.records.get(round_id)) if as_committed else FORMAT
-        one = score_round(
-            checked,
-            round_id,
-            granted_before=granted,
-            fmt=fmt,
-            evaluation=evaluations.get(round_id),
-            render=not evaluations,
-        )
+        one = score_round(checked, round_id, granted_before=granted, fmt=fmt)
         granted[round_id] = one.result.outcome.granted
         scored.append(one)
-    if evaluations:  # a large call: the records are written on every core too
-        jobs = checked.folder.batch.jobs
-        texts = forked_map(lambda i: render_record(scored[i].record), len(scored), jobs)
-        scored = [replace(one, text=text) for one, text in zip(scored, texts, strict=True)]
     return scored
 
 

@@ -433,23 +433,13 @@ def _disagreements(call: Call, criteria: Sequence[CriterionScore]) -> list[str]:
     ]
 
 
-def round_dossiers(round_: Round, dossiers: Iterable[Dossier]) -> list[Dossier]:
-    """The dossiers of the round, in the order they are evaluated (by id)."""
-    return sorted((d for d in dossiers if d.round == round_.id), key=lambda d: d.id)
-
-
-#: An evaluated round: the dossiers (by id), the excluded reviews, the reviewers whose
-#: grades were left uncalibrated on some criterion.
-RoundEvaluation = tuple[list[Evaluated], list[Exclusion], list[str]]
-
-
 def evaluate_round(
     call: Call,
     round_: Round,
     dossiers: Sequence[Dossier],
     reviews: Sequence[Review],
     late: Mapping[str, str] | None = None,
-) -> RoundEvaluation:
+) -> tuple[list[Evaluated], list[Exclusion], list[str]]:
     """Evaluate every dossier of a round.
 
     Args:
@@ -459,7 +449,7 @@ def evaluate_round(
         The evaluated dossiers (sorted by id), the excluded reviews, and the reviewers
         whose grades were left uncalibrated on some criterion.
     """
-    in_round = round_dossiers(round_, dossiers)
+    in_round = sorted((d for d in dossiers if d.round == round_.id), key=lambda d: d.id)
     reviews_in_round = [r for r in reviews if r.round == round_.id]
     gradings, excluded = collect_gradings(call, in_round, reviews_in_round)
     calibrated, raw_reviewers = calibrate(gradings, call)
