@@ -58,6 +58,7 @@ def code_fingerprint() -> str:
             digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
     for library, version in _LIBRARY_VERSIONS:
         digest.update(_version_file(library, version) + b"\0")
+    digest.update(_distributions("pydantic_core", "pydantic_core") + b"\0")
     import sys
     import unicodedata
 
@@ -68,8 +69,8 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-#: The files that say the version of a library gen's results depend on. pydantic names
-#: the one pydantic-core it runs with.
+#: The files that say the version of a library gen's results depend on (pydantic-core's
+#: is in the name of its metadata folder).
 _LIBRARY_VERSIONS = (("pydantic", "version.py"), ("yaml", "__init__.py"))
 
 
@@ -87,6 +88,24 @@ def _version_file(library: str, name: str) -> bytes:
         return (Path(spec.origin).parent / name).read_bytes()
     except OSError:
         return f"{library} unreadable".encode()
+
+
+def _distributions(library: str, distribution: str) -> bytes:
+    """The installed versions of a library, without importing it.
+
+    They are in the names of its metadata folders (``pydantic_core-2.27.1.dist-info``).
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec(library)
+    if spec is None or spec.origin is None:
+        return f"{library} not found".encode()
+    site = Path(spec.origin).parent.parent
+    try:
+        names = sorted(n for n in os.listdir(site) if n.startswith(f"{distribution}-"))
+    except OSError:
+        return f"{library} unlisted".encode()
+    return "\0".join(n for n in names if n.endswith(".dist-info")).encode()
 
 
 def result_key(kind: str, display: str, raw: bytes) -> bytes:

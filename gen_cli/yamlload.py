@@ -285,11 +285,20 @@ def read_bytes(
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             return None, _not_regular(display)  # replaced since
-        raw = _read_at_most(descriptor, min(status.st_size, limit + 1), limit + 1)
-        if len(raw) > limit:
-            size = max(status.st_size, len(raw))
+        if status.st_size > limit:
+            size = status.st_size
             return None, [
                 Problem(display, "E009", f"file is {size:,} bytes; gen accepts at most {limit:,}")
+            ]
+        raw = _read_at_most(descriptor, status.st_size, limit + 1)
+        if len(raw) > limit:
+            return None, [
+                Problem(
+                    display,
+                    "E009",
+                    f"file grew past {limit:,} bytes while gen read it; gen accepts at most "
+                    f"{limit:,}",
+                )
             ]
         return raw, []
     except OSError as error:

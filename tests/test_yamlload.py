@@ -299,6 +299,40 @@ def test_a_file_is_read_to_its_end_but_never_past_the_limit(
         os.close(descriptor)
 
 
+def test_a_file_that_grows_while_it_is_read_is_refused_past_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its size was 10 bytes when gen looked; 1,000 are there when it reads: 101 are read."""
+    from gen_cli import yamlload
+
+    path = write(tmp_path / "f.yaml", b"#" * 1_000)
+    fstat = os.fstat
+    reads: list[int] = []
+    read = os.read
+
+    def smaller(descriptor: int) -> os.stat_result:
+        found = list(fstat(descriptor))
+        found[6] = 10  # st_size
+        return os.stat_result(found)
+
+    def counted(descriptor: int, size: int) -> bytes:
+        piece = read(descriptor, size)
+        reads.append(len(piece))
+        return piece
+
+    monkeypatch.setattr(yamlload.os, "fstat", smaller)
+    monkeypatch.setattr(yamlload.os, "read", counted)
+    assert yamlload.read_bytes(path, "f", limit=100) == (
+        None,
+        [
+            Problem(
+                "f", "E009", "file grew past 100 bytes while gen read it; gen accepts at most 100"
+            )
+        ],
+    )
+    assert sum(reads) == 101
+
+
 def test_read_text_refuses_links_and_folders(tmp_path: Path) -> None:
     target = write(tmp_path / "real.yaml", "a: 1\n")
     (tmp_path / "link.yaml").symlink_to(target)
