@@ -36,9 +36,6 @@ class Batch:
     progress: Progress | None = None
     hits: int = field(default=0, init=False)
     misses: int = field(default=0, init=False)
-    #: The key of each file read so far, by its kind and displayed path: what was read
-    #: of it (a folder keeps those of its own files: see loading.CallFolder.keys).
-    keys: dict[tuple[str, str], bytes] = field(default_factory=dict, init=False)
 
     @classmethod
     def default(cls, outside: Sequence[Path] = ()) -> Batch:
@@ -51,15 +48,22 @@ class Batch:
         cache = ResultCache(outside=outside) if use_cache else None
         return cls(jobs=available_cores(), cache=cache)
 
-    def run(self, work: Work, kind: str, files: Sequence[tuple[bytes, str]]) -> list[Any]:
+    def run(
+        self,
+        work: Work,
+        kind: str,
+        files: Sequence[tuple[bytes, str]],
+        keys: Sequence[bytes] | None = None,
+    ) -> list[Any]:
         """``work(raw, display)`` for each file, in order; from the cache when it holds it.
 
         ``work`` must be a module-level function, so that other processes can run it.
+
+        Args:
+            keys: each file's :func:`result_key`, when the caller made them already.
         """
-        keys = [result_key(kind, display, raw) for raw, display in files]
-        self.keys.update(
-            ((kind, display), key) for (_, display), key in zip(files, keys, strict=True)
-        )
+        if keys is None:
+            keys = [result_key(kind, display, raw) for raw, display in files]
         stored = self.cache.get_many(keys) if self.cache is not None else {}
         missing = [i for i, key in enumerate(keys) if key not in stored]
         tell = self.progress or (lambda kind, done, total: None)

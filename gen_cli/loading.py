@@ -48,6 +48,7 @@ from gen_cli.models import (
     DossierParts,
     Review,
 )
+from gen_cli.resultcache import result_key
 from gen_cli.salvage import salvage
 from gen_cli.sealing import MAX_SEALED_BYTES, SEALED_SUFFIX, Unopenable, is_sealed_name, unseal
 from gen_cli.wording import validation_problems
@@ -113,8 +114,9 @@ class CallFolder:
     private_sealed: list[Source] = field(default_factory=list)
     #: How the folder's files were read: the records are read the same way.
     batch: Batch = field(default_factory=Batch)
-    #: The result key of each file read through the batch, by kind and displayed path:
-    #: what was read of it (the checks kept by what they read are found by them).
+    #: The result key (``resultcache.result_key``) of each file read through the batch, by
+    #: kind and displayed path: what was read of it (the checks kept by what they read are
+    #: found by them).
     keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
     #: The digest of each dossier and review file, by displayed path, of the bytes its
     #: model was made from: what a decision record lists as its inputs.
@@ -649,8 +651,11 @@ def _read_all(
             text, _ = decode(raw, source.display)
             if text is not None:
                 folder.texts[source.display] = text
-    results = iter(batch.run(work, kind, files))
-    folder.keys.update(((kind, display), batch.keys[kind, display]) for _, display in files)
+    keys = [result_key(kind, display, raw) for raw, display in files]
+    folder.keys.update(
+        ((kind, display), key) for (_, display), key in zip(files, keys, strict=True)
+    )
+    results = iter(batch.run(work, kind, files, keys))
     return [(None, None, unread[i]) if i in unread else next(results) for i in range(len(sources))]
 
 

@@ -79,13 +79,9 @@ def _version_file(library: str, name: str) -> bytes:
 
     Importing importlib.metadata to ask the version costs 20 ms of every start-up.
     """
-    from importlib.util import find_spec
-
-    spec = find_spec(library)
-    if spec is None or spec.origin is None:
-        return f"{library} not found".encode()
+    folder = _installed(library)
     try:
-        return (Path(spec.origin).parent / name).read_bytes()
+        return (folder / name).read_bytes() if folder else f"{library} not found".encode()
     except OSError:
         return f"{library} unreadable".encode()
 
@@ -95,17 +91,25 @@ def _distributions(library: str, distribution: str) -> bytes:
 
     They are in the names of its metadata folders (``pydantic_core-2.27.1.dist-info``).
     """
+    folder = _installed(library)
+    if folder is None:
+        return f"{library} not found".encode()
+    try:
+        names = os.listdir(folder.parent)
+    except OSError:
+        return f"{library} unlisted".encode()
+    prefix = f"{distribution}-"
+    return "\0".join(
+        sorted(n for n in names if n.startswith(prefix) and n.endswith(".dist-info"))
+    ).encode()
+
+
+def _installed(library: str) -> Path | None:
+    """The folder of an installed package, found without importing it."""
     from importlib.util import find_spec
 
     spec = find_spec(library)
-    if spec is None or spec.origin is None:
-        return f"{library} not found".encode()
-    site = Path(spec.origin).parent.parent
-    try:
-        names = sorted(n for n in os.listdir(site) if n.startswith(f"{distribution}-"))
-    except OSError:
-        return f"{library} unlisted".encode()
-    return "\0".join(n for n in names if n.endswith(".dist-info")).encode()
+    return Path(spec.origin).parent if spec is not None and spec.origin is not None else None
 
 
 def result_key(kind: str, display: str, raw: bytes) -> bytes:

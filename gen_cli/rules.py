@@ -16,7 +16,7 @@ from gen_cli.deliberation import deliberation_problems
 from gen_cli.diagnostics import Diagnostic, Problem, cap_problems, diagnostics_within, listed
 from gen_cli.keptchecks import review_problems_kept
 from gen_cli.layout import NOT_ROUNDS
-from gen_cli.loading import CallFolder, Source, file_id, load_call_folder
+from gen_cli.loading import CallFolder, Source, file_id, folder_above, load_call_folder
 from gen_cli.logo import logo_problem
 from gen_cli.models import (
     Call,
@@ -393,11 +393,10 @@ def _well_placed(
     Its id is its file's name, its round is declared and is its folder's, and its themes
     are declared: most dossiers, checked here without building a message.
     """
-    path = source.path
     return (
-        dossier.id == path.stem
+        dossier.id == source.path.stem
         and dossier.round in rounds
-        and dossier.round == path.parent.name
+        and dossier.round == folder_above(source.path)
         and all(theme in themes for theme in dossier.themes or ())
     )
 
