@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -310,32 +310,48 @@ def score(
     Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
     stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
+    from gen_cli.history import submission_history
+    from gen_cli.layout import find_call_folder
     from gen_cli.records import check_record_target, write_record
     from gen_cli.report import ranking
-    from gen_cli.rounds import require, rounds_to_score, score_rounds
+    from gen_cli.rounds import each_scored, load_checked, load_outline, require, rounds_to_score
 
-    writing = nullcontext() if check or dry_run else _call_locked(call, "gen score")
-    with _reporting_errors(brief=check), writing:
-        checked = _checked(call, use_git, identity)
-        if check:
-            _check(checked)
-            return
-        if dry_run and round_ids and not all_rounds:
-            wanted = list(round_ids)
-        else:
-            wanted = rounds_to_score(checked, list(round_ids or []), all_rounds=all_rounds)
-        if not wanted and all_rounds:
-            raise GenError(
-                "no round to score: --all scores the rounds whose submissions are closed and "
-                "that are not closed themselves (gen status says where each stands); "
-                "gen score --round ROUND --dry-run shows an open round's outcome so far"
-            )
-        if not wanted:
-            raise GenError("say which round to score: --round ID (repeatable) or --all")
-        require(checked, wanted, ignore=["E404", "E406"])
-        scored = score_rounds(checked, wanted)
+    if check:
+        with _reporting_errors(brief=True):
+            _check(_checked(call, use_git, identity))
+        return
+    writing = nullcontext() if dry_run else _call_locked(call, "gen score")
+    # each round is let go once computed: its record's text (and data, for --format json)
+    # and its table are kept, until every round is computed and the records written
+    computed: list[tuple[Path, str, str, dict[str, Any] | None]] = []
+    with _reporting_errors(), writing:
+        root = find_call_folder(call)
+        history = submission_history(root, use_git)
+        identities = load_identities(identity)
+        with _batch(root) as batch:
+            # sealed reviews are opened in memory, never kept: read at once, as before
+            outline = None if identities else load_outline(root, str(root), history, batch)
+            checked = outline or load_checked(root, str(root), history, identities, batch)
+            if dry_run and round_ids and not all_rounds:
+                wanted = list(round_ids)
+            else:
+                wanted = rounds_to_score(checked, list(round_ids or []), all_rounds=all_rounds)
+            if not wanted and all_rounds:
+                raise GenError(
+                    "no round to score: --all scores the rounds whose submissions are closed "
+                    "and that are not closed themselves (gen status says where each stands); "
+                    "gen score --round ROUND --dry-run shows an open round's outcome so far"
+                )
+            if not wanted:
+                raise GenError("say which round to score: --round ID (repeatable) or --all")
+            require(checked, wanted, ignore=["E404", "E406"])
+            for one in each_scored(checked, wanted):
+                table = ranking(one) if fmt is ScoreFormat.text else ""
+                data = one.record if fmt is ScoreFormat.json else None
+                computed.append((one.path, "" if dry_run else one.text, table, data))
+                del one
     if fmt is ScoreFormat.json:
-        records = [s.record for s in scored]
+        records = [data for _, _, _, data in computed]
         typer.echo(
             json.dumps(
                 records[0] if len(records) == 1 else records,
@@ -345,19 +361,18 @@ def score(
             )
         )
     else:
-        for one in scored:
-            typer.echo(ranking(one) + "\n")
+        for _, _, table, _ in computed:
+            typer.echo(table + "\n")
     if dry_run:
         return
-    root = checked.folder.root
     shown = Path(checked.folder.call_source.display).parent
     with _reporting_errors():
-        for one in scored:
-            check_record_target(one.path)
-        for one in scored:
-            write_record(one.path, one.text)
+        for path, _, _, _ in computed:
+            check_record_target(path)
+        for path, text, _, _ in computed:
+            write_record(path, text)
             if fmt is ScoreFormat.text:
-                typer.echo(f"wrote {shown / one.path.relative_to(root)}")
+                typer.echo(f"wrote {shown / path.relative_to(root)}")
 
 
 def _check(checked: "Checked") -> None:

@@ -121,6 +121,12 @@ class CallFolder:
     #: The digest of each dossier and review file, by displayed path, of the bytes its
     #: model was made from: what a decision record lists as its inputs.
     digests: dict[str, str] = field(default_factory=dict)
+    #: How diagnostics name the call folder.
+    shown_root: str = ""
+    #: The rounds whose files were read, when not all were (``load_call_folder(only=)``);
+    #: every file is listed all the same, in ``listing``.
+    only: frozenset[str] | None = None
+    listing: Found | None = None
 
     def private_sealed_in(self, round_id: str) -> list[Source]:
         """The sealed private parts of a round's dossiers that gen could not open."""
@@ -351,6 +357,19 @@ class Found:
     private_parts: list[Source] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    def within(self, rounds: frozenset[str]) -> Found:
+        """The files of these rounds' folders only; the walk's problems stay with the whole."""
+        return Found(
+            self.root,
+            self.shown_root,
+            [s for s in self.dossiers if folder_above(s.path) in rounds],
+            [s for s in self.reviews if folder_above(s.path, 2) in rounds],
+            [s for s in self.juries if folder_above(s.path) in rounds],
+            [s for s in self.assignments if folder_above(s.path) in rounds],
+            [s for s in self.sealed_reviews if folder_above(s.path, 2) in rounds],
+            [s for s in self.private_parts if folder_above(s.path) in rounds],
+        )
+
     def _report(self, path: Path, code: str, message: str) -> None:
         self.problems.append(
             Problem(_source(self.root, self.shown_root, path).display, code, message)
@@ -453,18 +472,39 @@ def load_call_folder(
     shown_root: str | None = None,
     identities: Sequence[Any] = (),
     batch: Batch | None = None,
+    only: frozenset[str] | None = None,
 ) -> CallFolder:
     """Read every file of the call folder at ``root``; never raises for bad content.
 
     Args:
         identities: age identities that open sealed reviews (none: they stay sealed).
         batch: how dossier and review files are read (default: in this process, no cache).
+        only: read the files of these rounds' folders only (every file is still listed,
+            and call.yaml read): the folder holds one round at a time, not the whole call.
 
     Raises:
         GenError: the folder or its call.yaml does not exist (exit status 2).
     """
     with collection_paused():
-        return _load_call_folder(root, shown_root, identities, batch or Batch())
+        return _load_call_folder(root, shown_root, identities, batch or Batch(), only)
+
+
+def load_rounds(folder: CallFolder, only: frozenset[str]) -> CallFolder:
+    """The files of these rounds read, from a folder already listed (``only`` given).
+
+    The listing and call.yaml are taken from ``folder``: they are not read again.
+    """
+    if folder.listing is None:
+        raise ValueError("load_rounds needs a folder loaded with only=")
+    with collection_paused():
+        return _load_call_folder(
+            folder.root,
+            folder.shown_root,
+            (),
+            folder.batch,
+            only,
+            folder,
+        )
 
 
 @contextmanager
@@ -486,18 +526,30 @@ def collection_paused() -> Iterator[None]:
 
 
 def _load_call_folder(
-    root: Path, shown_root: str | None, identities: Sequence[Any], batch: Batch
+    root: Path,
+    shown_root: str | None,
+    identities: Sequence[Any],
+    batch: Batch,
+    only: frozenset[str] | None = None,
+    listed: CallFolder | None = None,
 ) -> CallFolder:
     shown = shown_root if shown_root is not None else str(root)
     require_call_folder(root, shown)
     call_path = root / CALL_FILE
     folder = CallFolder(root=root, call_source=_source(root, shown, call_path), batch=batch)
+    folder.shown_root, folder.only = shown, only
     folder.sources[folder.call_source.display] = folder.call_source
-    folder.call, problems = _load_one(folder, folder.call_source, Call)
-    folder.problems.extend(problems)
-
-    declared = frozenset(r.id for r in folder.call.rounds) if folder.call else frozenset()
-    found = find_files(root, shown, declared)
+    if listed is not None and listed.listing is not None:
+        folder.call, found = listed.call, listed.listing
+    else:
+        folder.call, problems = _load_one(folder, folder.call_source, Call)
+        folder.problems.extend(problems)
+        declared = frozenset(r.id for r in folder.call.rounds) if folder.call else frozenset()
+        found = find_files(root, shown, declared)
+    listed_files = found  # what round_files() lists: every file, read or not
+    if only is not None:
+        folder.listing = found
+        found = found.within(only)
     dossier_files, review_files, jury_files = found.dossiers, found.reviews, found.juries
     folder.problems.extend(found.problems)
     for round_ in folder.call.rounds if folder.call else ():
@@ -513,7 +565,8 @@ def _load_call_folder(
             )
     folder.dossier_files = len(dossier_files)
     folder.review_files = len(review_files) + len(found.sealed_reviews)
-    folder.dossier_sources, folder.review_sources = dossier_files, review_files
+    folder.dossier_sources = listed_files.dossiers
+    folder.review_sources = listed_files.reviews
     folder.private_sources = found.private_parts
     folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities, batch)
     loaded = {source.display for source, _ in folder.dossiers}
@@ -529,7 +582,7 @@ def _load_call_folder(
             folder.reviews.append((source, review))
         elif partial is not None:
             folder.partial_reviews.append((source, *partial))
-    folder.sealed_sources = found.sealed_reviews
+    folder.sealed_sources = listed_files.sealed_reviews
     plain = {(s.path.parent, file_id(s.path)) for s in review_files}
     for source in found.sealed_reviews:
         folder.sources[source.display] = source
@@ -557,7 +610,7 @@ def _load_call_folder(
         folder.problems.extend(problems)
         if review is not None:
             folder.reviews.append((source, review))
-    folder.jury_sources = jury_files
+    folder.jury_sources = listed_files.juries
     for source, deliberation in _load_all(folder, jury_files, Deliberation):
         folder.deliberations[source.path.parent.name] = (source, deliberation)
     for source, assigned in _load_all(folder, found.assignments, Assignments):

@@ -21,7 +21,7 @@ import operator
 import os
 import stat
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gen_cli.history import History
 
 #: Changes when what a stored report holds does.
-REPORT_FORMAT = "1"
+REPORT_FORMAT = "2"
 #: Files are read in pieces of this size: most fit in one, and a larger buffer costs more
 #: to allocate than the reading (a megabyte made hashing 100,000 small files three times
 #: slower).
@@ -46,12 +46,17 @@ _PIECE = 1 << 16
 class WholeReport:
     """A whole call folder's check, as printed, and where each file lies on disk.
 
-    The places let a report on some files only be drawn from it.
+    The places let a report on some files only be drawn from it; the rounds that the
+    files with a diagnostic declare (their ``round:`` field) say which rounds it stops.
     """
 
     diagnostics: list[Diagnostic]
     checked: dict[str, int]
     paths: dict[str, Path]
+    declared: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: The SHA-256 of each file checked, by its POSIX path in the call folder: what a
+    #: command that reads them again makes sure it reads (empty when not known).
+    contents: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
 
 def checked_report(
@@ -70,22 +75,28 @@ def checked_report(
     """
     cache = batch.cache if not identities else None
     jobs = batch.jobs
-    key = check_key(root, shown, reveal_sealed, history, jobs) if cache is not None else None
+    keyed = folder_key(root, shown, reveal_sealed, history, jobs) if cache is not None else None
+    key = keyed[0] if keyed is not None else None
     known = recall(cache, key) if cache is not None and key is not None else None
-    if known is not None:
-        return known
+    if known is not None and keyed is not None:
+        return dataclasses.replace(known, contents=keyed[1])
     from gen_cli.loading import load_call_folder  # builds every model: only when needed
     from gen_cli.rounds import check_call
 
     folder = load_call_folder(root, shown, identities, batch)
     folder.reveal_sealed = reveal_sealed
-    report = check_call(folder, history).report
+    checked = check_call(folder, history)
+    report = checked.report
     paths = {display: source.path for display, source in folder.sources.items()}
-    unchanged = key is not None and key == check_key(root, shown, reveal_sealed, history, jobs)
-    if cache is not None and key is not None and unchanged:
+    diagnosed = {d.path for d in report.diagnostics}
+    declared = {p: r for p, r in checked.declared.items() if p in diagnosed}
+    whole = WholeReport(report.diagnostics, report.checked, paths, declared)
+    after = folder_key(root, shown, reveal_sealed, history, jobs) if key is not None else None
+    if cache is not None and key is not None and after is not None and after[0] == key:
         # unchanged while it was read: the report is the one of what the key says
-        remember(cache, key, report.diagnostics, report.checked, paths)
-    return WholeReport(report.diagnostics, report.checked, paths)
+        remember(cache, key, whole)
+        whole = dataclasses.replace(whole, contents=after[1])
+    return whole
 
 
 def check_key(
@@ -101,6 +112,14 @@ def check_key(
         history: what the default branch says (None without git), plain data.
         jobs: processes that may read the files (the key is the same for any number).
     """
+    keyed = folder_key(root, shown, reveal_sealed, history, jobs)
+    return keyed[0] if keyed is not None else None
+
+
+def folder_key(
+    root: Path, shown: str, reveal_sealed: bool, history: History | None, jobs: int = 1
+) -> tuple[bytes, dict[str, bytes]] | None:
+    """``check_key``, with the digest of each file's bytes by its POSIX path in the folder."""
     digest = hashlib.sha256()  # where the processor has SHA instructions, the fastest
     for part in (FORMAT, REPORT_FORMAT, code_fingerprint(), "validate", str(root), shown):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
@@ -111,11 +130,14 @@ def check_key(
         return None
     entries, files = listing
     contents = iter(_digests(files, jobs))
+    each: dict[str, bytes] = {}
     for entry in entries:
         digest.update(entry)
         if entry.startswith(b"file\0"):
-            digest.update(next(contents))
-    return digest.digest()[:20]
+            content = next(contents)
+            digest.update(content)
+            each[os.fsdecode(entry[5:-1])] = content
+    return digest.digest()[:20], each
 
 
 def _kept_at_top(root: Path) -> frozenset[bytes]:
@@ -262,26 +284,23 @@ def recall(cache: ResultCache, key: bytes) -> WholeReport | None:
             [Diagnostic(*d) for d in stored["diagnostics"]],
             {str(k): int(v) for k, v in stored["checked"].items()},
             {str(k): Path(v) for k, v in stored["paths"].items()},
+            {str(k): str(v) for k, v in stored["declared"].items()},
         )
     except (ValueError, TypeError, KeyError, AttributeError):
         cache.forget(key)
         return None
 
 
-def remember(
-    cache: ResultCache,
-    key: bytes,
-    diagnostics: Sequence[Diagnostic],
-    checked: Mapping[str, int],
-    paths: Mapping[str, Path],
-) -> None:
+def remember(cache: ResultCache, key: bytes, whole: WholeReport) -> None:
     """Store a check's whole report under ``key``."""
+    diagnostics, paths = whole.diagnostics, whole.paths
     stored = {
         "diagnostics": [
             [d.path, d.line, d.col, d.code, d.message, d.round, d.more] for d in diagnostics
         ],
-        "checked": dict(checked),
+        "checked": dict(whole.checked),
         "paths": {d.path: str(paths[d.path]) for d in diagnostics if d.path in paths},
+        "declared": whole.declared,
     }
     try:
         # ASCII: a folder's name may hold bytes that are no UTF-8 (kept as surrogates)

@@ -9,9 +9,10 @@ scoring another.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +33,14 @@ from gen_cli.lifecycle import (
     malformed,
     state_of,
 )
-from gen_cli.loading import CallFolder, Source, file_id, is_record_file, load_call_folder
+from gen_cli.loading import (
+    CallFolder,
+    Source,
+    file_id,
+    is_record_file,
+    load_call_folder,
+    load_rounds,
+)
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.records import (
     FORMAT,
@@ -83,6 +91,10 @@ class Checked:
     records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     late: dict[str, dict[str, str]] = field(default_factory=dict)  # round -> dossier -> why
     declared: dict[str, str] = field(default_factory=dict)  # display path -> its round: field
+    #: Of an outline (``load_outline``): the digest of each file checked, by POSIX path,
+    #: and the default branch's history, to read each round as it was checked.
+    contents: dict[str, bytes] = field(default_factory=dict)
+    history: History | None = None
 
     @property
     def call(self) -> Call:
@@ -504,6 +516,58 @@ def load_checked(
     return checked
 
 
+def load_outline(
+    root: Path, shown_root: str, history: History | None, batch: Batch
+) -> Checked | None:
+    """A call folder's check, with its files listed and no round's files held.
+
+    The check is the one ``gen validate`` kept for the folder as it stands, or is made and
+    kept now. Each round's files are then read when it is computed (``with_round``), from
+    the results kept of each file, so that a call of 100,000 dossiers is never held whole.
+
+    Returns:
+        None when the check cannot be kept (no cache, or a folder holding links): then
+        the whole folder is loaded at once (``load_checked``).
+
+    Raises:
+        GenError: the folder or its call.yaml cannot be read (exit 2).
+        InvalidCall: call.yaml itself does not load (nothing can be computed).
+    """
+    from gen_cli.memo import checked_report  # hashes the folder: only for this path
+
+    if batch.cache is None:
+        return None
+    whole = checked_report(root, shown_root, (), False, history, batch)
+    if not whole.contents:
+        return None
+    folder = load_call_folder(root, shown_root, (), batch, only=frozenset())
+    report = Report(whole.diagnostics, whole.checked)
+    if folder.call is None:
+        raise InvalidCall(report, "call.yaml has errors: fix them first")
+    records, _ = _read_records(folder)
+    return Checked(folder, report, records, {}, whole.declared, whole.contents, history)
+
+
+def with_round(outline: Checked, round_id: str) -> Checked:
+    """The outline with one round's files read: what ``score_round`` needs of it.
+
+    Raises:
+        GenError: a file of the round is not the one that was checked (it changed since).
+    """
+    folder = load_rounds(outline.folder, frozenset({round_id}))
+    for source in folder.round_files(round_id):
+        if source.display not in folder.sources:
+            continue  # listed, not read: not one of the round's inputs
+        relative = folder.relative(source)
+        checked = outline.contents.get(relative)
+        if checked is None or _digest(folder, source) != "sha256:" + checked.hex():
+            raise GenError(
+                f"{source.display} changed while gen read the call folder: run the command again"
+            )
+    late, _ = _lateness(folder, outline.records, outline.history)
+    return replace(outline, folder=folder, late=late)
+
+
 def require(
     checked: Checked, round_ids: Iterable[str], doing: str = "score", ignore: Iterable[str] = ()
 ) -> None:
@@ -611,8 +675,12 @@ class ScoredRound:
 
     result: RoundResult
     record: dict[str, Any]
-    text: str
     path: Path
+
+    @cached_property
+    def text(self) -> str:
+        """The record as written: made when asked (a dry run shows the ranking only)."""
+        return render_record(self.record)
 
 
 def _recorded_reviewers(record: Mapping[str, Any]) -> set[str]:
@@ -683,7 +751,7 @@ def score_round(
         sealed=call.sealing is not None and call.sealing.seals(round_id),
     )
     record = build_record(result, fmt)
-    return ScoredRound(result, record, render_record(record), record_path(folder.root, round_id))
+    return ScoredRound(result, record, record_path(folder.root, round_id))
 
 
 def score_rounds(
@@ -695,18 +763,28 @@ def score_rounds(
         as_committed: write each record in the format of its committed record, to
             compare with it (a record written by an earlier gen is not stale for that).
     """
+    return list(each_scored(checked, round_ids, as_committed=as_committed))
+
+
+def each_scored(
+    checked: Checked, round_ids: Iterable[str], *, as_committed: bool = False
+) -> Iterator[ScoredRound]:
+    """``score_rounds`` one round at a time; from an outline, each round read in turn.
+
+    Only the round being computed is held: the one given before is let go by the caller.
+    """
     order = [r.id for r in chronological(checked.call)]
     wanted = set(round_ids)
     for round_id in wanted:
         round_of(checked.call, round_id)
     granted: dict[str, Decimal] = {}
-    scored = []
     for round_id in sorted(wanted, key=order.index):
         fmt = record_format(checked.records.get(round_id)) if as_committed else FORMAT
-        one = score_round(checked, round_id, granted_before=granted, fmt=fmt)
+        here = with_round(checked, round_id) if checked.folder.only is not None else checked
+        one = score_round(here, round_id, granted_before=granted, fmt=fmt)
         granted[round_id] = one.result.outcome.granted
-        scored.append(one)
-    return scored
+        yield one
+        del here, one  # before the next round is read
 
 
 def rounds_to_score(checked: Checked, round_ids: list[str], *, all_rounds: bool) -> list[str]:

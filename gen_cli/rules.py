@@ -649,6 +649,8 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
     Raises:
         GenError: a path of ``only`` does not exist or is outside the call folder (exit 2).
     """
+    if folder.only is not None:
+        raise ValueError("a folder holding some rounds only cannot be validated as a whole")
     problems = list(folder.problems)
     if folder.call is not None:
         problems.extend(call_problems(folder.call, folder.call_source.display))

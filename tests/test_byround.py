@@ -1,0 +1,122 @@
+"""gen score reads a large call one round at a time (#13): the same records, less held.
+
+The check of the whole folder is the one gen validate keeps; each round's files are then
+read when the round is computed, and must be the bytes that were checked.
+"""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import run_gen
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gen_cli.batch import Batch
+from gen_cli.errors import GenError
+from gen_cli.loading import load_call_folder
+from gen_cli.resultcache import ResultCache
+from gen_cli.rounds import each_scored, load_checked, load_outline, score_rounds, with_round
+from gen_cli.rules import validate_folder
+from gen_cli.scoring import _graded, aggregate, pstdev, q2
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+ROUNDS = ["2021Q3", "2021Q4", "2022Q1"]  # 2022Q2 holds sealed reviews
+
+
+@pytest.fixture
+def call(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+
+
+def batch(tmp_path: Path) -> Batch:
+    return Batch(cache=ResultCache(tmp_path / "cache"))
+
+
+def test_the_outline_holds_no_round_and_each_round_holds_its_own(
+    call: Path, tmp_path: Path
+) -> None:
+    outline = load_outline(call, str(call), None, batch(tmp_path))
+    assert outline is not None
+    assert outline.folder.dossiers == [] and outline.folder.reviews == []
+    assert outline.folder.only == frozenset()
+    # every file is listed all the same: what a record's size limit is measured on
+    assert len(outline.folder.round_files("2022Q1")) == len(
+        load_call_folder(call).round_files("2022Q1")
+    )
+    one = with_round(outline, "2022Q1")
+    rounds = {d.round for _, d in one.folder.dossiers} | {r.round for _, r in one.folder.reviews}
+    assert rounds == {"2022Q1"}
+    assert len(one.folder.dossiers) == 30
+    assert outline.folder.dossiers == []  # the outline itself is left as it was
+
+
+def test_rounds_read_one_at_a_time_give_the_records_of_the_whole_folder(
+    call: Path, tmp_path: Path
+) -> None:
+    whole = load_checked(call, str(call))
+    expected = [(s.path, s.text) for s in score_rounds(whole, ROUNDS)]
+    outline = load_outline(call, str(call), None, batch(tmp_path))
+    assert outline is not None
+    assert outline.report == whole.report
+    assert [(s.path, s.text) for s in each_scored(outline, ROUNDS)] == expected
+
+
+def test_the_cli_writes_the_same_records_with_the_cache_and_without(tmp_path: Path) -> None:
+    records = {}
+    for cache in ("1", "0"):
+        call = Path(shutil.copytree(EXAMPLE, tmp_path / f"call{cache}"))
+        result = run_gen("score", "--all", "--call", call, "--no-git", GEN_NO_CACHE=cache)
+        assert result.code == 0, result.err
+        assert "wrote " in result.out
+        records[cache] = {p.parent.name: p.read_bytes() for p in call.glob("*/results.yaml")}
+    assert records["1"] == records["0"]
+
+
+def test_a_file_changed_after_the_check_is_not_scored(call: Path, tmp_path: Path) -> None:
+    outline = load_outline(call, str(call), None, batch(tmp_path))
+    assert outline is not None
+    changed = call / "2022Q1" / "atelier-de-la-donnee-lille.yaml"
+    changed.write_bytes(changed.read_bytes() + b"# one more line\n")
+    with pytest.raises(GenError) as raised:
+        list(each_scored(outline, ["2022Q1"]))
+    assert raised.value.message == (
+        f"{call}/2022Q1/atelier-de-la-donnee-lille.yaml changed while gen read the call folder: run the command "
+        "again"
+    )
+    assert [s.path.parent.name for s in each_scored(outline, ["2021Q4"])] == ["2021Q4"]
+
+
+def test_without_a_cache_there_is_no_outline(call: Path) -> None:
+    assert load_outline(call, str(call), None, Batch()) is None
+
+
+def test_a_folder_holding_some_rounds_is_never_validated_as_the_whole(call: Path) -> None:
+    with pytest.raises(ValueError):
+        validate_folder(load_call_folder(call, only=frozenset({"2022Q1"})))
+
+
+grades = st.lists(
+    st.decimals(min_value=0, max_value=5, places=1, allow_nan=False, allow_infinity=False),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(grades, st.sampled_from(["mean", "median", "trimmed-mean"]))
+def test_the_kept_grading_is_the_one_computed(values: list[Decimal], method: str) -> None:
+    """Equal grades written differently (2 and 2.0) share an entry, and give the same text."""
+    raw = tuple(sorted(values))
+    value, normalised, spread = _graded(raw, raw, method, Decimal(20), Decimal(0), Decimal(5))
+    exact = aggregate(raw, method, Decimal(20))
+    assert (str(value), normalised, str(spread)) == (
+        str(q2(exact)),
+        exact / 5,
+        str(q2(pstdev(raw))),
+    )
+    widened = tuple(v.quantize(Decimal("0.001")) for v in raw)
+    again = _graded(widened, widened, method, Decimal(20), Decimal(0), Decimal(5))
+    assert (str(again[0]), again[1], str(again[2])) == (str(value), normalised, str(spread))
