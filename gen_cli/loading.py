@@ -138,6 +138,9 @@ class CallFolder:
 
     def relative(self, source: Source) -> str:
         """A file's path inside the call folder, in POSIX form (``2022Q1/lovelace.yaml``)."""
+        full, base = str(source.path), str(self.root)  # string work: once a file, as _source
+        if full.startswith(base + os.sep):
+            return full[len(base) + 1 :].replace(os.sep, "/")
         return source.path.relative_to(self.root).as_posix()
 
     def round_files(self, round_id: str) -> list[Source]:

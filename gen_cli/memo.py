@@ -278,6 +278,7 @@ def recall(cache: ResultCache, key: bytes) -> WholeReport | None:
     blob = cache.get_many([key]).get(key)
     if blob is None:
         return None
+    cache.keep_all()  # this run does not see which results the folder's files have
     try:
         stored = json.loads(blob)
         return WholeReport(

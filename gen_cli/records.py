@@ -111,21 +111,19 @@ _CALIBRATED = Decimal("0.0001")
 def _criteria(item: Evaluated, fmt: int, sealed: bool) -> dict[str, Any]:
     # A round whose reviews are sealed keeps its grades sealed: the record, committed where
     # everyone reads it, gives each criterion's aggregated value, enough to re-derive points.
-    return {
-        c.id: {
-            "weight": str(c.weight),
-            **({"grades": [str(g) for g in c.grades]} if c.grades and not sealed else {}),
-            **(
-                {"calibrated": [str(g.quantize(_CALIBRATED)) for g in c.calibrated]}
-                if c.calibrated and fmt >= 3 and not sealed
-                else {}
-            ),
-            "value": _num(c.value),
-            "points": str(c.points),
-            **({"spread": str(c.spread)} if c.spread is not None else {}),
-        }
-        for c in item.criteria
-    }
+    criteria: dict[str, Any] = {}
+    for c in item.criteria:
+        entry: dict[str, Any] = {"weight": str(c.weight)}
+        if c.grades and not sealed:
+            entry["grades"] = [str(g) for g in c.grades]
+        if c.calibrated and fmt >= 3 and not sealed:
+            entry["calibrated"] = [str(g.quantize(_CALIBRATED)) for g in c.calibrated]
+        entry["value"] = None if c.value is None else str(c.value)
+        entry["points"] = str(c.points)
+        if c.spread is not None:
+            entry["spread"] = str(c.spread)
+        criteria[c.id] = entry
+    return criteria
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ class ResultCache:
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._used: set[bytes] = set()
+        self._may_prune = True
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """The stored results of those keys that have one."""
@@ -179,10 +180,14 @@ class ResultCache:
         except sqlite3.Error:
             pass  # another gen holds the file, the disk is full: the next run fills it
 
+    def keep_all(self) -> None:
+        """Drop nothing when closed: this run used results it did not name (a kept report)."""
+        self._may_prune = False
+
     def close(self) -> None:
         """Drop old entries if the cache holds far more than this run used; close the file."""
         db = self._db
-        if db is not None and self._used:
+        if db is not None and self._used and self._may_prune:
             try:
                 (count,) = db.execute("SELECT count(*) FROM results").fetchone()
                 if count > len(self._used) + SPARE:

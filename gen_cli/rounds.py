@@ -690,12 +690,6 @@ def _recorded_reviewers(record: Mapping[str, Any]) -> set[str]:
     return {file_id(Path(str(p))) for p in paths if Path(str(p)).parent.name == "reviews"}
 
 
-def _reviewers(folder: CallFolder, round_id: str) -> set[str]:
-    """The reviewers with a review file in the round's folder."""
-    files = {s.display for s in folder.round_files(round_id)}
-    return {r.reviewer for s, r in folder.reviews if s.display in files}
-
-
 def score_round(
     checked: Checked,
     round_id: str,
@@ -720,7 +714,8 @@ def score_round(
             f"round {round_id} holds {len(sealed)} sealed review(s) that gen cannot open: give "
             f"the secretariat's identity with --identity FILE (or {IDENTITY_VARIABLE})"
         )
-    files = {s.display for s in folder.round_files(round_id)}
+    sources = folder.round_files(round_id)
+    files = {s.display for s in sources}
     dossiers = [d for s, d in folder.dossiers if s.display in files and d.round == round_id]
     reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]
     late = {k: v for k, v in checked.late.get(round_id, {}).items() if k not in set(accept)}
@@ -733,11 +728,7 @@ def score_round(
     except Refused as refused:  # only a deliberation refuses
         shown = jury[0].display if jury else f"{round_id}/{JURY_FILE}"
         raise JuryRefused(refused, shown) from None
-    inputs = {
-        folder.relative(s): _digest(folder, s)
-        for s in folder.round_files(round_id)
-        if s.display in files
-    }
+    inputs = {folder.relative(s): _digest(folder, s) for s in sources}
     result = RoundResult(
         round=round_,
         outcome=outcome,
@@ -745,7 +736,7 @@ def score_round(
         uncalibrated=uncalibrated,
         available=available,
         inputs=inputs,
-        rules=rules_of(call, round_, _reviewers(folder, round_id)),
+        rules=rules_of(call, round_, {r.reviewer for s, r in folder.reviews if s.display in files}),
         deliberation=jury[1] if jury else None,
         departures=tuple(departures),
         sealed=call.sealing is not None and call.sealing.seals(round_id),

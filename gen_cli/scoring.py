@@ -30,7 +30,7 @@ from gen_cli.models import (
     SubmissionWindowRule,
     ThemesRule,
 )
-from gen_cli.names import affiliation_keys, keys_conflict, organisation_keys
+from gen_cli.names import Keys, affiliation_keys, keys_conflict, organisation_keys
 
 DossierRule = LeadKindRule | RequestedAmountRule | CostShareRule | SubmissionWindowRule | ThemesRule
 """The eligibility rules that can be checked on one dossier alone."""
@@ -114,9 +114,11 @@ def collect_gradings(
 ) -> tuple[list[Grading], list[Exclusion]]:
     """The gradings that count, and the reviews excluded for a conflict of interest."""
     by_id = {d.id: d for d in dossiers}
-    # each reviewer's and each dossier's organisations as keys, made once (names.Keys)
+    # each reviewer's and each dossier's organisations as keys, made once (names.Keys); a
+    # dossier's only when a reviewer with affiliations reviews it
     reviewers = {r.id: affiliation_keys(r) for r in call.reviewers}
-    organisations = {ident: organisation_keys(d) for ident, d in by_id.items()}
+    reviewers = {ident: keys for ident, keys in reviewers.items() if keys[0] or keys[1]}
+    organisations: dict[str, Keys] = {}
     gradings: list[Grading] = []
     excluded: list[Exclusion] = []
     for review in reviews:
@@ -128,9 +130,13 @@ def collect_gradings(
             if evaluation.conflict is not None:
                 excluded.append(Exclusion(review.reviewer, dossier_id, "declared"))
                 continue
-            if reviewer is not None and keys_conflict(reviewer, organisations[dossier_id]):
-                excluded.append(Exclusion(review.reviewer, dossier_id, "detected"))
-                continue
+            if reviewer is not None:
+                keys = organisations.get(dossier_id)
+                if keys is None:
+                    keys = organisations[dossier_id] = organisation_keys(dossier)
+                if keys_conflict(reviewer, keys):
+                    excluded.append(Exclusion(review.reviewer, dossier_id, "detected"))
+                    continue
             given = {c: g for c, g in evaluation.grades.items() if g is not None}
             if given:
                 gradings.append(Grading(review.reviewer, dossier_id, given))

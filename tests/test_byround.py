@@ -7,18 +7,20 @@ read when the round is computed, and must be the bytes that were checked.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import run_gen
+from conftest import invoke, run_gen
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gen_cli import loading, resultcache
 from gen_cli.batch import Batch
 from gen_cli.errors import GenError
 from gen_cli.loading import load_call_folder
-from gen_cli.resultcache import ResultCache
+from gen_cli.resultcache import CACHE_FILE, ResultCache
 from gen_cli.rounds import each_scored, load_checked, load_outline, score_rounds, with_round
 from gen_cli.rules import validate_folder
 from gen_cli.scoring import _graded, aggregate, pstdev, q2
@@ -120,3 +122,22 @@ def test_the_kept_grading_is_the_one_computed(values: list[Decimal], method: str
     widened = tuple(v.quantize(Decimal("0.001")) for v in raw)
     again = _graded(widened, widened, method, Decimal(20), Decimal(0), Decimal(5))
     assert (str(again[0]), again[1], str(again[2])) == (str(value), normalised, str(spread))
+
+
+def test_scoring_one_round_keeps_what_the_next_check_recalls(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that recalls the kept check reads some files only: it drops none of the others."""
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(resultcache, "SPARE", 0)  # drop all a run did not use
+    first = invoke("validate", "--call", call, "--no-git")
+    assert invoke("score", "--round", "2022Q1", "--dry-run", "--call", call, "--no-git").code == 0
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
+        (kept,) = db.execute("SELECT count(*) FROM results").fetchone()
+    assert kept > len(load_call_folder(call).dossiers)  # those of the other rounds too
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the call folder was read again")
+
+    monkeypatch.setattr(loading, "load_call_folder", refuse)
+    assert invoke("validate", "--call", call, "--no-git") == first
