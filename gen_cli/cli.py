@@ -137,6 +137,27 @@ def _checked(
         return load_checked(root, str(root), history, load_identities(identity), batch)
 
 
+@contextmanager
+def _checked_by_round(
+    call: Path | None, use_git: bool | None, identity: Path | None
+) -> Iterator["Checked"]:
+    """The call folder checked; when the check is kept, each round is read as it is used.
+
+    A call of 100,000 dossiers is then never held whole. Sealed reviews, opened in memory
+    with the identity and never kept, are read with the rest at once.
+    """
+    from gen_cli.history import submission_history
+    from gen_cli.layout import find_call_folder
+    from gen_cli.rounds import load_checked, load_outline
+
+    root = find_call_folder(call)
+    history = submission_history(root, use_git)
+    identities = load_identities(identity)
+    with _batch(root) as batch:
+        outline = None if identities else load_outline(root, str(root), history, batch)
+        yield outline or load_checked(root, str(root), history, identities, batch)
+
+
 #: Fewer files than this are read too fast for a progress bar to be more than a flicker.
 PROGRESS_FROM = 2_000
 
@@ -310,11 +331,9 @@ def score(
     Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
     stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
-    from gen_cli.history import submission_history
-    from gen_cli.layout import find_call_folder
     from gen_cli.records import check_record_target, write_record
     from gen_cli.report import ranking
-    from gen_cli.rounds import each_scored, load_checked, load_outline, require, rounds_to_score
+    from gen_cli.rounds import each_scored, require, rounds_to_score
 
     if check:
         with _reporting_errors(brief=True):
@@ -324,32 +343,25 @@ def score(
     # each round is let go once computed: its record's text (and data, for --format json)
     # and its table are kept, until every round is computed and the records written
     computed: list[tuple[Path, str, str, dict[str, Any] | None]] = []
-    with _reporting_errors(), writing:
-        root = find_call_folder(call)
-        history = submission_history(root, use_git)
-        identities = load_identities(identity)
-        with _batch(root) as batch:
-            # sealed reviews are opened in memory, never kept: read at once, as before
-            outline = None if identities else load_outline(root, str(root), history, batch)
-            checked = outline or load_checked(root, str(root), history, identities, batch)
-            if dry_run and round_ids and not all_rounds:
-                wanted = list(round_ids)
-            else:
-                wanted = rounds_to_score(checked, list(round_ids or []), all_rounds=all_rounds)
-            if not wanted and all_rounds:
-                raise GenError(
-                    "no round to score: --all scores the rounds whose submissions are closed "
-                    "and that are not closed themselves (gen status says where each stands); "
-                    "gen score --round ROUND --dry-run shows an open round's outcome so far"
-                )
-            if not wanted:
-                raise GenError("say which round to score: --round ID (repeatable) or --all")
-            require(checked, wanted, ignore=["E404", "E406"])
-            for one in each_scored(checked, wanted):
-                table = ranking(one) if fmt is ScoreFormat.text else ""
-                data = one.record if fmt is ScoreFormat.json else None
-                computed.append((one.path, "" if dry_run else one.text, table, data))
-                del one
+    with _reporting_errors(), writing, _checked_by_round(call, use_git, identity) as checked:
+        if dry_run and round_ids and not all_rounds:
+            wanted = list(round_ids)
+        else:
+            wanted = rounds_to_score(checked, list(round_ids or []), all_rounds=all_rounds)
+        if not wanted and all_rounds:
+            raise GenError(
+                "no round to score: --all scores the rounds whose submissions are closed "
+                "and that are not closed themselves (gen status says where each stands); "
+                "gen score --round ROUND --dry-run shows an open round's outcome so far"
+            )
+        if not wanted:
+            raise GenError("say which round to score: --round ID (repeatable) or --all")
+        require(checked, wanted, ignore=["E404", "E406"])
+        for one in each_scored(checked, wanted):
+            table = ranking(one) if fmt is ScoreFormat.text else ""
+            data = one.record if fmt is ScoreFormat.json else None
+            computed.append((one.path, "" if dry_run else one.text, table, data))
+            del one
     if fmt is ScoreFormat.json:
         records = [data for _, _, _, data in computed]
         typer.echo(
@@ -365,7 +377,7 @@ def score(
             typer.echo(table + "\n")
     if dry_run:
         return
-    shown = Path(checked.folder.call_source.display).parent
+    root, shown = checked.folder.root, Path(checked.folder.call_source.display).parent
     with _reporting_errors():
         for path, _, _, _ in computed:
             check_record_target(path)
@@ -602,8 +614,11 @@ def publish(
     """
     from gen_cli.publish import publish_call  # jinja2, Babel: only when publishing
 
-    with _reporting_errors(), _locked_beside(out, "gen publish"):
-        checked = _checked(call, use_git, identity)
+    with (
+        _reporting_errors(),
+        _locked_beside(out, "gen publish"),
+        _checked_by_round(call, use_git, identity) as checked,
+    ):
         done = publish_call(
             checked,
             out,

@@ -51,7 +51,7 @@ from gen_cli.publication import (
     scdl_rows,
 )
 from gen_cli.regions import REGIONS
-from gen_cli.rounds import Checked, check_publishable, records_for_publication
+from gen_cli.rounds import Checked, check_publishable, laureates_of, records_for_publication
 from gen_cli.tableschema import check_csv, scdl_schema
 
 MAP_FILE = "data/map/regions.json"
@@ -554,7 +554,7 @@ def publish_call(
     root = checked.folder.root
     chosen = records_for_publication(checked, list(round_ids), draft=draft)
     check_publishable(checked, chosen.records)
-    dossiers = {d.id: d for _, d in checked.folder.dossiers}
+    dossiers = laureates_of(checked, chosen.records)
     publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
     stamp = os.environ.get("SOURCE_DATE_EPOCH")
     if not stamp and date_from_git is not False:

@@ -956,7 +956,7 @@ def records_for_publication(
     require(checked, wanted, "publish")
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     stale = []
-    for one in score_rounds(checked, [r for r in wanted if r in drafts], as_committed=True):
+    for one in each_scored(checked, [r for r in wanted if r in drafts], as_committed=True):
         if not same_record(record_text(one.path), one.text):
             committed = checked.records[one.result.round.id] or {}
             changed = changed_decisions(committed, one.record)
@@ -970,6 +970,27 @@ def records_for_publication(
         )
     records = {r: checked.records[r] or {} for r in wanted}
     return ForPublication(records, drafts)
+
+
+def laureates_of(checked: Checked, records: Mapping[str, Mapping[str, Any]]) -> dict[str, Dossier]:
+    """The dossiers these records make laureates, by id: what a publication names.
+
+    Of an outline, each round's files are read in turn and only its laureates kept.
+    """
+    named = {
+        ident
+        for record in records.values()
+        for ident, decision in decisions_of(record).items()
+        if decision.get("status") == "laureat"
+    }
+    if checked.folder.only is None:
+        return {d.id: d for _, d in checked.folder.dossiers if d.id in named}
+    found: dict[str, Dossier] = {}
+    for round_id in records:
+        found.update(
+            (d.id, d) for _, d in with_round(checked, round_id).folder.dossiers if d.id in named
+        )
+    return found
 
 
 _STATE_WORDS = {

@@ -21,7 +21,14 @@ from gen_cli.batch import Batch
 from gen_cli.errors import GenError
 from gen_cli.loading import load_call_folder
 from gen_cli.resultcache import CACHE_FILE, ResultCache
-from gen_cli.rounds import each_scored, load_checked, load_outline, score_rounds, with_round
+from gen_cli.rounds import (
+    each_scored,
+    laureates_of,
+    load_checked,
+    load_outline,
+    score_rounds,
+    with_round,
+)
 from gen_cli.rules import validate_folder
 from gen_cli.scoring import _graded, aggregate, pstdev, q2
 
@@ -141,3 +148,28 @@ def test_scoring_one_round_keeps_what_the_next_check_recalls(
 
     monkeypatch.setattr(loading, "load_call_folder", refuse)
     assert invoke("validate", "--call", call, "--no-git") == first
+
+
+def test_a_site_published_round_by_round_is_the_one_published_at_once(tmp_path: Path) -> None:
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    sites = {}
+    for cache in ("1", "0"):
+        out = tmp_path / f"public{cache}"
+        args = ("publish", "--draft", "--no-date", "--call", call, "--out", out, "--no-git")
+        result = run_gen(*args, GEN_NO_CACHE=cache)
+        assert result.code == 0, result.err
+        sites[cache] = {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+    assert len(sites["1"]) == 83  # 64 laureates of three rounds, one a draft
+    assert sites["1"] == sites["0"]
+
+
+def test_the_laureates_are_those_of_the_whole_folder(call: Path, tmp_path: Path) -> None:
+    whole = load_checked(call, str(call))
+    records = {r: whole.records[r] or {} for r in ROUNDS}
+    outline = load_outline(call, str(call), None, batch(tmp_path))
+    assert outline is not None
+    laureates = laureates_of(outline, records)
+    assert laureates == laureates_of(whole, records)
+    assert len(laureates) == 64
