@@ -148,12 +148,15 @@ def _checked_by_round(
     """
     from gen_cli.history import submission_history
     from gen_cli.layout import find_call_folder
+    from gen_cli.loading import collection_paused
     from gen_cli.rounds import load_checked, load_outline
 
     root = find_call_folder(call)
     history = submission_history(root, use_git)
     identities = load_identities(identity)
-    with _batch(root) as batch:
+    # what a round computes lives until it is written, and holds no cycle: the collector
+    # would go over millions of objects again and again
+    with _batch(root) as batch, collection_paused():
         outline = None if identities else load_outline(root, str(root), history, batch)
         yield outline or load_checked(root, str(root), history, identities, batch)
 

@@ -39,6 +39,7 @@ from gen_cli.layout import (
     REVIEWS_DIR,
     require_call_folder,
 )
+from gen_cli.locking import held_here
 from gen_cli.models import (
     Assignments,
     Call,
@@ -315,6 +316,8 @@ def find_files(root: Path, shown_root: str, rounds: frozenset[str] = frozenset()
     """
     found = Found(root, shown_root)
     for entry in found.listing(root):
+        if held_here(entry):
+            continue  # this gen's own lock, while it writes: no file of the call
         if entry.name.startswith("."):
             if entry.is_symlink():
                 found.link(entry)

@@ -21,6 +21,19 @@ from gen_cli.faultpoints import pause
 LOCK_FILE = ".gen.lock"
 
 
+#: The locks this process holds, by absolute path: its own files, not the call's.
+_HELD: set[str] = set()
+
+
+def held_here(path: Path | str | bytes) -> bool:
+    """Whether this process holds the lock at ``path``.
+
+    A call folder is checked as it is without it: the lock is no file of the call, and a
+    check made while gen writes is then the one made before, and kept.
+    """
+    return bool(_HELD) and os.path.abspath(os.fsdecode(path)) in _HELD
+
+
 class Busy(GenError):
     """Another gen holds the lock."""
 
@@ -58,8 +71,10 @@ def locked(path: Path, doing: str) -> Iterator[None]:
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"process {os.getpid()} on {socket.gethostname()}: {doing}\n".encode(), 0)
         pause("locked")
+        _HELD.add(os.path.abspath(path))
         yield
     finally:
+        _HELD.discard(os.path.abspath(path))
         path.unlink(missing_ok=True)
         os.close(handle)
 

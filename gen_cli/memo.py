@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from gen_cli.diagnostics import Diagnostic
 from gen_cli.layout import CALL_FILE, PUBLICATION_MARKER, READ_IN_PLACE
+from gen_cli.locking import held_here
 from gen_cli.resultcache import FORMAT, ResultCache, code_fingerprint
 from gen_cli.yamlload import read_yaml
 
@@ -189,15 +190,19 @@ def _listing(root: bytes, kept: frozenset[bytes]) -> tuple[list[bytes], list[byt
             if entry.is_symlink():
                 return None
             if entry.is_dir(follow_symlinks=False):
-                entries.append(b"folder\0" + name + b"\0")
                 at_top = len(stack) == 1
-                if at_top and (entry.name == b".git" or _published(entry, kept)):
+                if at_top and _published(entry, kept):
+                    continue  # written by gen publish, here or not: the check is the same
+                entries.append(b"folder\0" + name + b"\0")
+                if at_top and entry.name == b".git":
                     continue
                 below = _entries(entry.path, name + b"/")
                 if below is None:
                     return None
                 stack.append(below)
             elif entry.is_file(follow_symlinks=False):  # known from the listing: no stat
+                if len(stack) == 1 and held_here(entry.path):
+                    continue  # this gen's own lock, while it writes
                 entries.append(b"file\0" + name + b"\0")
                 files.append(entry.path)
             else:

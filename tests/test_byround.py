@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import invoke, run_gen
@@ -173,3 +174,30 @@ def test_the_laureates_are_those_of_the_whole_folder(call: Path, tmp_path: Path)
     laureates = laureates_of(outline, records)
     assert laureates == laureates_of(whole, records)
     assert len(laureates) == 64
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("score", "--round", "2022Q1"),
+        ("publish", "--draft", "--no-date", "--out", "public"),
+    ],
+)
+def test_a_command_that_writes_recalls_the_check_made_before(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """Its own lock, in the call folder while it writes, is no file of the call."""
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    first = invoke("validate", "--call", call, "--no-git")
+    whole = loading.load_call_folder
+
+    def some_rounds(*args: object, only: frozenset[str] | None = None, **kwargs: Any) -> Any:
+        assert only is not None, "the whole call folder was read again"
+        return whole(*args, only=only, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "load_call_folder", some_rounds)
+    monkeypatch.chdir(call)
+    result = invoke(*command, "--call", call, "--no-git")
+    assert result.code == 0, result.err
+    assert not (call / ".gen.lock").exists() and not (call / ".public.lock").exists()
+    assert invoke("validate", "--call", call, "--no-git") == first
