@@ -173,6 +173,10 @@ def _read(text: str, start: int) -> tuple[dict[Any, Any], int]:
     awaited: tuple[dict[Any, Any], Any, int] | None = None  # a "key:" and its lines' indent
     values = 1
     end, size = start, len(text)
+    # a record repeats its keys and most of its values (grades, statuses, themes): each is
+    # made once and shared, being immutable; an empty {} or [] is made each time
+    keys: dict[str, Any] = {}
+    scalars: dict[str, Any] = {}
     while end < size:
         # one line at a time from where the last ended: a search past a line outside
         # the form would try every later position
@@ -203,7 +207,7 @@ def _read(text: str, start: int) -> tuple[dict[Any, Any], int]:
             if container.__class__ is not list:
                 raise _Outside
             if item is not None:
-                container.append(_scalar_of(item))
+                container.append(_shared(scalars, item))
                 values += 1
                 continue
             if len(stack) > _DEEPEST:
@@ -215,18 +219,33 @@ def _read(text: str, start: int) -> tuple[dict[Any, Any], int]:
             container, at = mapping, at + 2
         elif item is not None or container.__class__ is not dict:
             raise _Outside  # a plain value, or a key among list items
-        name = _key_of(key)
+        name = keys.get(key, _MISSING)
+        if name is _MISSING:
+            name = keys[key] = _key_of(key)
         if name in container:
             raise _Outside  # the general reader says which key appears twice
         values += 1
         if value is None:
             awaited = (container, name, at + 2)
         else:
-            container[name] = _scalar_of(value)
+            container[name] = _shared(scalars, value)
             values += 1
     if awaited is not None or not root:
         raise _Outside
     return root, values
+
+
+_MISSING = object()
+
+
+def _shared(made: dict[str, Any], token: str) -> Any:
+    """The value of ``token``, the one already made for the same token if it is immutable."""
+    found = made.get(token, _MISSING)
+    if found is _MISSING:
+        found = _scalar_of(token)
+        if token[0] not in "{[":
+            made[token] = found
+    return found
 
 
 def _scalar_of(token: str) -> Any:

@@ -249,3 +249,16 @@ def test_the_characters_gens_reader_leaves_to_the_general_one_are_exactly_these(
     left = [c for c in range(0x110000) if not any(low <= c <= high for low, high in printed_as_is)]
     assert [c for c in range(0x110000) if _OUTSIDE.match(chr(c))] == left
     assert load_block('a: "\u2028"\n') is None and load_block('a: "\u00e9"\n') == {"a": "é"}
+
+
+def test_repeated_values_are_made_once_and_empty_collections_each_time() -> None:
+    """A record repeats its keys and values: each is shared, being immutable."""
+    one = {"grade": "3.50", "status": "laureat", "y": [], "z": {}}
+    data = load_block(dump({"a": one, "b": dict(one)}))
+    assert data == {"a": one, "b": one}
+    assert data["a"]["grade"] is data["b"]["grade"]
+    assert data["a"]["status"] is data["b"]["status"]
+    assert next(iter(data["a"])) is next(iter(data["b"]))
+    assert data["a"]["y"] is not data["b"]["y"] and data["a"]["z"] is not data["b"]["z"]
+    data["a"]["y"].append(1)
+    assert data["b"]["y"] == []
