@@ -16,8 +16,9 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
@@ -311,6 +312,29 @@ def render_publication(
     Raises:
         GenError: a template is missing or broken, or the SCDL file fails its schema.
     """
+    files: dict[str, bytes] = {}
+    render_into(files.__setitem__, publication, lang, dirs, generated, languages, logo)
+    return files
+
+
+#: Project pages rendered at a time, then written: a large call's are never all in memory.
+PAGES_AT_A_TIME = 4_000
+
+
+def render_into(
+    write: Callable[[str, bytes], None],
+    publication: Publication,
+    lang: str,
+    dirs: Sequence[Path],
+    generated: date | None,
+    languages: Sequence[str] = (),
+    logo: tuple[str, bytes] | None = None,
+) -> None:
+    """``render_publication``, each file given to ``write`` (relative path, bytes) as made.
+
+    Raises:
+        GenError: as render_publication; files may have been written by then.
+    """
     env = _environment(dirs, lang, publication)
     env.globals["translations"] = [other for other in languages if other != lang]
     env.globals["logo"] = logo[0] if logo else None
@@ -338,14 +362,13 @@ def render_publication(
             message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
             raise GenError(f"template {where}: {message}") from None
 
-    files: dict[str, bytes] = {}
     if logo:
-        files[logo[0]] = logo[1]
-    files["index.html"] = render("index.html", root="", page="index.html")
-    files["budget.html"] = render("budget.html", root="", page="budget.html")
+        write(logo[0], logo[1])
+    write("index.html", render("index.html", root="", page="index.html"))
+    write("budget.html", render("budget.html", root="", page="budget.html"))
     for published in publication.rounds:
         page = f"rounds/{published.round.id}.html"
-        files[page] = render("round.html", root="../", published=published, page=page)
+        write(page, render("round.html", root="../", published=published, page=page))
     projects = [(r, project) for r in publication.rounds for project in r.projects]
 
     def project_page(index: int) -> bytes:
@@ -356,10 +379,14 @@ def render_publication(
     # A page takes milliseconds (the sandbox checks every attribute): a large call's
     # thousands are shared among the cores, forked once the template is compiled here.
     jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
-    pages = [project_page(0)] if projects else []
-    pages += forked_map(lambda index: project_page(index + 1), len(projects) - 1, jobs)
-    for (_, project), content in zip(projects, pages, strict=True):
-        files[f"projects/{project.id}.html"] = content
+    if projects:  # the first here: the template is compiled once, before the forks
+        write(f"projects/{projects[0][1].id}.html", project_page(0))
+    for start in range(1, len(projects), PAGES_AT_A_TIME):
+        count = min(PAGES_AT_A_TIME, len(projects) - start)
+        pages = forked_map(functools.partial(_shifted, project_page, start), count, jobs)
+        for index, content in enumerate(pages, start):
+            write(f"projects/{projects[index][1].id}.html", content)
+        del pages
     for name in STATIC:
         try:
             source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
@@ -367,20 +394,23 @@ def render_publication(
             raise GenError(f"{name} not found in {', '.join(map(str, dirs))}") from None
         except jinja2.TemplateError as error:
             raise GenError(f"template {error.message}") from None
-        files[name] = source.encode("utf-8")
-    files["laureats.md"] = render("laureats.md")
-    files["budget.md"] = render("budget.md")
+        write(name, source.encode("utf-8"))
+    write("laureats.md", render("laureats.md"))
+    write("budget.md", render("budget.md"))
     rows = laureate_rows(publication)
-    files["laureats.csv"] = _csv(LAUREATE_FIELDS, rows, defused=True).encode("utf-8")
+    write("laureats.csv", _csv(LAUREATE_FIELDS, rows, defused=True).encode("utf-8"))
     items = laureate_items(publication)
-    files["laureats.json"] = (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode()
-    files["laureats.xlsx"] = xlsx_bytes(_workbook(publication, lang), _created(generated))
+    write("laureats.json", (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode())
+    write("laureats.xlsx", xlsx_bytes(_workbook(publication, lang), _created(generated)))
     for name in JSON_SCHEMAS:
-        files[name] = resources.files("gen_cli").joinpath(f"data/schemas/{name}").read_bytes()
-    files["budget.json"] = (
-        json.dumps(budget_document(publication), ensure_ascii=False, indent=2, sort_keys=True)
-        + "\n"
-    ).encode("utf-8")
+        write(name, resources.files("gen_cli").joinpath(f"data/schemas/{name}").read_bytes())
+    write(
+        "budget.json",
+        (
+            json.dumps(budget_document(publication), ensure_ascii=False, indent=2, sort_keys=True)
+            + "\n"
+        ).encode("utf-8"),
+    )
     try:
         scdl = _csv(SCDL_FIELDS, scdl_rows(publication))
     except ValueError as error:
@@ -388,13 +418,16 @@ def render_publication(
     problems = check_csv(scdl, scdl_schema())
     if problems:
         raise GenError("subventions.csv does not match the SCDL schema: " + "; ".join(problems[:5]))
-    files["subventions.csv"] = scdl.encode("utf-8")
-    files[LABELS_FILE] = labels_csv(publication).encode("utf-8")
+    write("subventions.csv", scdl.encode("utf-8"))
+    write(LABELS_FILE, labels_csv(publication).encode("utf-8"))
     package = data_package(publication, generated)
-    files["datapackage.json"] = (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode()
-    files["LICENCE"] = licence_text(publication, lang).encode("utf-8")
-    files[MARKER] = _MARKER_TEXT
-    return files
+    write("datapackage.json", (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode())
+    write("LICENCE", licence_text(publication, lang).encode("utf-8"))
+    write(MARKER, _MARKER_TEXT)
+
+
+def _shifted(task: Callable[[int], bytes], start: int, index: int) -> bytes:
+    return task(start + index)
 
 
 def write_publication(
@@ -415,6 +448,44 @@ def write_publication(
 
     Raises:
         GenError: ``out`` holds something gen did not write, or is a protected folder.
+    """
+    with staged(out, protected, enclosing, marker) as stage:
+        for relative, content in sorted(files.items()):
+            stage.write(relative, content)
+    return stage.notes
+
+
+@dataclass
+class Stage:
+    """A folder being written beside ``out``, to replace it in one step once complete."""
+
+    folder: Path
+    notes: list[str]
+    files: int = 0
+    _made: set[Path] = field(default_factory=set)
+
+    def write(self, relative: str, content: bytes) -> None:
+        """Write one file of the folder (a relative POSIX path gen chose)."""
+        path = self.folder / relative
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        path.write_bytes(content)
+        self.files += 1
+
+
+@contextmanager
+def staged(
+    out: Path,
+    protected: Sequence[Path] = (),
+    enclosing: Sequence[Path] = (),
+    marker: str = MARKER,
+) -> Iterator[Stage]:
+    """A folder to write, which replaces ``out`` in one step when the block ends.
+
+    On any error, it is removed and ``out`` is left as it was: a large publication is
+    written as it is rendered, never held whole in memory. The arguments and refusals
+    are those of ``write_publication``.
     """
     target = out.resolve()
     for folder in enclosing:
@@ -449,10 +520,7 @@ def write_publication(
     except OSError as error:
         raise GenError(f"cannot write {out}: {error.strerror}") from None
     try:
-        for relative, content in sorted(files.items()):
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+        yield Stage(staging, notes)
         staging.chmod(0o755)
         swap.replace_folder(staging, out)
     except BaseException as error:
@@ -460,7 +528,6 @@ def write_publication(
         if isinstance(error, OSError):
             raise GenError(f"cannot write {out}: {error.strerror}") from None
         raise
-    return notes
 
 
 def render_template(dirs: Sequence[Path], name: str, **context: Any) -> str:
@@ -567,20 +634,20 @@ def publish_call(
     dirs, day = template_dirs(root, templates), generation_date(stamp)
     logo = _logo(root, checked.call.publication.logo)
     langs = list(dict.fromkeys(langs or checked.call.publication.languages))
-    if len(langs) == 1:
-        files = render_publication(publication, langs[0], dirs, day, logo=logo)
-    else:  # one folder a language, each page linking to its translations
-        files = {MARKER: _MARKER_TEXT, "index.html": _languages_page(publication, langs)}
-        for lang in langs:
-            rendered = render_publication(publication, lang, dirs, day, langs, logo)
-            files.update(
-                {f"{lang}/{name}": data for name, data in rendered.items() if name != MARKER}
-            )
-    notes = write_publication(
-        out,
-        files,
-        protected=[root / r.id for r in checked.call.rounds]
-        + [root / "templates", root / "schemas", root / ".git"],
-        enclosing=[root],
-    )
-    return Published(publication.budget.laureates, len(publication.rounds), len(files), notes)
+    protected = [root / r.id for r in checked.call.rounds]
+    protected += [root / "templates", root / "schemas", root / ".git"]
+    with staged(out, protected, enclosing=[root]) as stage:
+        if len(langs) == 1:
+            render_into(stage.write, publication, langs[0], dirs, day, logo=logo)
+        else:  # one folder a language, each page linking to its translations
+            stage.write(MARKER, _MARKER_TEXT)
+            stage.write("index.html", _languages_page(publication, langs))
+            for lang in langs:
+
+                def write(name: str, data: bytes, lang: str = lang) -> None:
+                    if name != MARKER:
+                        stage.write(f"{lang}/{name}", data)
+
+                render_into(write, publication, lang, dirs, day, langs, logo)
+    laureates = publication.budget.laureates
+    return Published(laureates, len(publication.rounds), stage.files, stage.notes)

@@ -201,3 +201,26 @@ def test_a_command_that_writes_recalls_the_check_made_before(
     assert result.code == 0, result.err
     assert not (call / ".gen.lock").exists() and not (call / ".public.lock").exists()
     assert invoke("validate", "--call", call, "--no-git") == first
+
+
+def test_pages_written_a_few_at_a_time_make_the_same_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Project pages are rendered a batch at a time and written as they come (#13)."""
+    from gen_cli import publish
+
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    sites = {}
+    for name, batch_size, parallel_from in (("whole", 10_000, 10_000), ("batched", 3, 1)):
+        monkeypatch.setattr(publish, "PAGES_AT_A_TIME", batch_size)
+        monkeypatch.setattr(publish, "PARALLEL_PAGES", parallel_from)
+        out = tmp_path / name
+        args = ("publish", "--no-date", "--lang", "fr", "--lang", "en", "--out", out)
+        result = invoke(*args, "--call", call, "--no-git")
+        assert result.code == 0, result.err
+        assert result.out.startswith("published 47 laureate(s) of 2 round(s), 130 files")
+        sites[name] = {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+    assert len(sites["batched"]) == 130
+    assert sites["batched"] == sites["whole"]
