@@ -924,6 +924,8 @@ class ForPublication:
 
     records: dict[str, dict[str, Any]]
     drafts: frozenset[str]
+    #: The drafts' dossiers, by id, as computed to check their records: not read again.
+    dossiers: dict[str, Dossier] = field(default_factory=dict)
 
 
 def records_for_publication(
@@ -956,11 +958,15 @@ def records_for_publication(
     require(checked, wanted, "publish")
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     stale = []
+    dossiers: dict[str, Dossier] = {}
     for one in each_scored(checked, [r for r in wanted if r in drafts], as_committed=True):
         if not same_record(record_text(one.path), one.text):
             committed = checked.records[one.result.round.id] or {}
             changed = changed_decisions(committed, one.record)
             stale.append(f"{one.result.round.id} ({listed(changed) or 'inputs changed'})")
+        dossiers.update(
+            (d.evaluated.dossier.id, d.evaluated.dossier) for d in one.result.outcome.decisions
+        )
     if stale:
         raise GenError(
             "decision records are stale for round(s) "
@@ -969,13 +975,21 @@ def records_for_publication(
             EXIT_PROBLEMS,
         )
     records = {r: checked.records[r] or {} for r in wanted}
-    return ForPublication(records, drafts)
+    return ForPublication(records, drafts, dossiers)
 
 
-def laureates_of(checked: Checked, records: Mapping[str, Mapping[str, Any]]) -> dict[str, Dossier]:
+def laureates_of(
+    checked: Checked,
+    records: Mapping[str, Mapping[str, Any]],
+    read: Mapping[str, Dossier] | None = None,
+) -> dict[str, Dossier]:
     """The dossiers these records make laureates, by id: what a publication names.
 
     Of an outline, each round's files are read in turn and only its laureates kept.
+
+    Args:
+        read: dossiers already read, by id, with every dossier of their rounds (those of
+            the drafts, computed to check their records): their rounds are not read again.
     """
     named = {
         ident
@@ -985,8 +999,12 @@ def laureates_of(checked: Checked, records: Mapping[str, Mapping[str, Any]]) -> 
     }
     if checked.folder.only is None:
         return {d.id: d for _, d in checked.folder.dossiers if d.id in named}
-    found: dict[str, Dossier] = {}
+    read = read or {}
+    found = {ident: d for ident, d in read.items() if ident in named}
+    done = {d.round for d in read.values()}
     for round_id in records:
+        if round_id in done:
+            continue
         found.update(
             (d.id, d) for _, d in with_round(checked, round_id).folder.dossiers if d.id in named
         )
