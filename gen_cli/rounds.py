@@ -9,6 +9,7 @@ scoring another.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -95,11 +96,33 @@ class Checked:
     #: and the default branch's history, to read each round as it was checked.
     contents: dict[str, bytes] = field(default_factory=dict)
     history: History | None = None
+    #: The records hold no decisions nor inputs (an outline's): ``record`` reads them.
+    light: bool = False
 
     @property
     def call(self) -> Call:
         """The call (only a Checked whose call.yaml loaded is ever built)."""
         return loaded_call(self.folder)
+
+    def record(self, round_id: str) -> dict[str, Any] | None:
+        """A round's committed record, whole (an outline's are read again, as checked).
+
+        Raises:
+            GenError: the record is no longer the one that was checked.
+        """
+        record = self.records.get(round_id)
+        if record is None or not self.light:
+            return record
+        path = record_path(self.folder.root, round_id)
+        text = record_text(path) or ""
+        checked = self.contents.get(f"{round_id}/{path.name}")
+        if checked is None or hashlib.sha256(text.encode("utf-8")).digest() != checked:
+            raise GenError(
+                f"{round_id}/{path.name} changed while gen read the call folder: run the "
+                "command again"
+            )
+        limit = record_values_limit(len(self.folder.round_files(round_id)))
+        return read_record(path, limit, self.folder.batch)
 
     def state(self, round_id: str) -> State:
         """Where a round stands."""
@@ -159,7 +182,14 @@ def round_of(call: Call, round_id: str) -> Round:
     return round_
 
 
-def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None], list[Problem]]:
+#: What an outline leaves out of the records it holds: a round's decisions and inputs,
+#: hundreds of megabytes at 100,000 dossiers, read again when asked (``Checked.record``).
+_HEAVY = frozenset({"decisions", "inputs"})
+
+
+def _read_records(
+    folder: CallFolder, light: bool = False
+) -> tuple[dict[str, dict[str, Any] | None], list[Problem]]:
     call = loaded_call(folder)
     records: dict[str, dict[str, Any] | None] = {}
     problems = []
@@ -201,7 +231,9 @@ def _read_records(folder: CallFolder) -> tuple[dict[str, dict[str, Any] | None],
                 )
             )
             continue
-        records[round_.id] = record
+        records[round_.id] = (
+            {k: v for k, v in record.items() if k not in _HEAVY} if light else record
+        )
         if not is_final(record) and ("seal" in record or "amendments" in record):
             problems.append(
                 Problem(
@@ -544,8 +576,10 @@ def load_outline(
     report = Report(whole.diagnostics, whole.checked)
     if folder.call is None:
         raise InvalidCall(report, "call.yaml has errors: fix them first")
-    records, _ = _read_records(folder)
-    return Checked(folder, report, records, {}, whole.declared, whole.contents, history)
+    records, _ = _read_records(folder, light=True)
+    checked = Checked(folder, report, records, {}, whole.declared, whole.contents, history)
+    checked.light = True
+    return checked
 
 
 def with_round(outline: Checked, round_id: str) -> Checked:
@@ -961,7 +995,7 @@ def records_for_publication(
     dossiers: dict[str, Dossier] = {}
     for one in each_scored(checked, [r for r in wanted if r in drafts], as_committed=True):
         if not same_record(record_text(one.path), one.text):
-            committed = checked.records[one.result.round.id] or {}
+            committed = checked.record(one.result.round.id) or {}
             changed = changed_decisions(committed, one.record)
             stale.append(f"{one.result.round.id} ({listed(changed) or 'inputs changed'})")
         dossiers.update(
@@ -974,7 +1008,7 @@ def records_for_publication(
             + ": run gen score --round ROUND and commit the record",
             EXIT_PROBLEMS,
         )
-    records = {r: checked.records[r] or {} for r in wanted}
+    records = {r: checked.record(r) or {} for r in wanted}
     return ForPublication(records, drafts, dossiers)
 
 

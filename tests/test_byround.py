@@ -224,3 +224,25 @@ def test_pages_written_a_few_at_a_time_make_the_same_site(
         }
     assert len(sites["batched"]) == 130
     assert sites["batched"] == sites["whole"]
+
+
+def test_an_outline_holds_records_without_their_decisions_and_reads_them_when_asked(
+    call: Path, tmp_path: Path
+) -> None:
+    whole = load_checked(call, str(call))
+    outline = load_outline(call, str(call), None, batch(tmp_path))
+    assert outline is not None
+    light = outline.records["2022Q1"]
+    assert light is not None and "decisions" not in light and "inputs" not in light
+    assert light == {
+        k: v for k, v in (whole.records["2022Q1"] or {}).items() if k not in {"decisions", "inputs"}
+    }
+    assert outline.record("2022Q1") == whole.records["2022Q1"]
+    assert outline.record("2022Q2") is None
+    record = call / "2022Q1" / "results.yaml"
+    record.write_text(record.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    with pytest.raises(GenError) as raised:
+        outline.record("2022Q1")
+    assert raised.value.message == (
+        "2022Q1/results.yaml changed while gen read the call folder: run the command again"
+    )
