@@ -67,8 +67,12 @@ def checked_report(
     reveal_sealed: bool,
     history: History | None,
     batch: Batch,
+    each_file: bool = False,
 ) -> WholeReport:
     """Check the whole call folder at ``root``, or recall the check of it as it stands.
+
+    With ``each_file``, the report says the digest of each file it checked (``contents``),
+    for a command that reads them again.
 
     Sealed files opened with an identity never reach the cache: their report is made
     each time. Nor does the report of a folder holding links, pipes or entries gen cannot
@@ -76,7 +80,11 @@ def checked_report(
     """
     cache = batch.cache if not identities else None
     jobs = batch.jobs
-    keyed = folder_key(root, shown, reveal_sealed, history, jobs) if cache is not None else None
+    keyed = (
+        folder_key(root, shown, reveal_sealed, history, jobs, each_file)
+        if cache is not None
+        else None
+    )
     key = keyed[0] if keyed is not None else None
     known = recall(cache, key) if cache is not None and key is not None else None
     if known is not None and keyed is not None:
@@ -92,7 +100,11 @@ def checked_report(
     diagnosed = {d.path for d in report.diagnostics}
     declared = {p: r for p, r in checked.declared.items() if p in diagnosed}
     whole = WholeReport(report.diagnostics, report.checked, paths, declared)
-    after = folder_key(root, shown, reveal_sealed, history, jobs) if key is not None else None
+    after = (
+        folder_key(root, shown, reveal_sealed, history, jobs, each_file)
+        if key is not None
+        else None
+    )
     if cache is not None and key is not None and after is not None and after[0] == key:
         # unchanged while it was read: the report is the one of what the key says
         remember(cache, key, whole)
@@ -118,9 +130,14 @@ def check_key(
 
 
 def folder_key(
-    root: Path, shown: str, reveal_sealed: bool, history: History | None, jobs: int = 1
+    root: Path,
+    shown: str,
+    reveal_sealed: bool,
+    history: History | None,
+    jobs: int = 1,
+    each_file: bool = False,
 ) -> tuple[bytes, dict[str, bytes]] | None:
-    """``check_key``, with the digest of each file's bytes by its POSIX path in the folder."""
+    """``check_key``; with ``each_file``, each file's digest by its POSIX path in the folder."""
     digest = hashlib.sha256()  # where the processor has SHA instructions, the fastest
     for part in (FORMAT, REPORT_FORMAT, code_fingerprint(), "validate", str(root), shown):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
@@ -137,7 +154,8 @@ def folder_key(
         if entry.startswith(b"file\0"):
             content = next(contents)
             digest.update(content)
-            each[os.fsdecode(entry[5:-1])] = content
+            if each_file:
+                each[os.fsdecode(entry[5:-1])] = content
     return digest.digest()[:20], each
 
 

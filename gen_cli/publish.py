@@ -297,31 +297,11 @@ def _defused(cell: str) -> str:
     return f"'{cell}" if starts_a_formula(cell) else cell
 
 
-def render_publication(
-    publication: Publication,
-    lang: str,
-    dirs: Sequence[Path],
-    generated: date | None,
-    languages: Sequence[str] = (),
-    logo: tuple[str, bytes] | None = None,
-) -> dict[str, bytes]:
-    """Render every file of the publication in memory: relative path -> bytes.
-
-    ``logo`` is the funder's logo, as the file name to publish it under and its bytes.
-
-    Raises:
-        GenError: a template is missing or broken, or the SCDL file fails its schema.
-    """
-    files: dict[str, bytes] = {}
-    render_into(files.__setitem__, publication, lang, dirs, generated, languages, logo)
-    return files
-
-
 #: Project pages rendered at a time, then written: a large call's are never all in memory.
 PAGES_AT_A_TIME = 4_000
 
 
-def render_into(
+def render_publication(
     write: Callable[[str, bytes], None],
     publication: Publication,
     lang: str,
@@ -330,10 +310,14 @@ def render_into(
     languages: Sequence[str] = (),
     logo: tuple[str, bytes] | None = None,
 ) -> None:
-    """``render_publication``, each file given to ``write`` (relative path, bytes) as made.
+    """Render every file of the publication, each given to ``write`` (relative path, bytes).
+
+    Files go to ``write`` as they are made (into the folder that replaces the publication
+    once it is complete): a large call's pages are never all in memory. ``logo`` is the
+    funder's logo, as the file name to publish it under and its bytes.
 
     Raises:
-        GenError: as render_publication; files may have been written by then.
+        GenError: a template is missing or broken, or the SCDL file fails its schema.
     """
     env = _environment(dirs, lang, publication)
     env.globals["translations"] = [other for other in languages if other != lang]
@@ -638,7 +622,7 @@ def publish_call(
     protected += [root / "templates", root / "schemas", root / ".git"]
     with staged(out, protected, enclosing=[root]) as stage:
         if len(langs) == 1:
-            render_into(stage.write, publication, langs[0], dirs, day, logo=logo)
+            render_publication(stage.write, publication, langs[0], dirs, day, logo=logo)
         else:  # one folder a language, each page linking to its translations
             stage.write(MARKER, _MARKER_TEXT)
             stage.write("index.html", _languages_page(publication, langs))
@@ -648,6 +632,6 @@ def publish_call(
                     if name != MARKER:
                         stage.write(f"{lang}/{name}", data)
 
-                render_into(write, publication, lang, dirs, day, langs, logo)
+                render_publication(write, publication, lang, dirs, day, langs, logo)
     laureates = publication.budget.laureates
     return Published(laureates, len(publication.rounds), stage.files, stage.notes)

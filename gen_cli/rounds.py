@@ -569,7 +569,7 @@ def load_outline(
 
     if batch.cache is None:
         return None
-    whole = checked_report(root, shown_root, (), False, history, batch)
+    whole = checked_report(root, shown_root, (), False, history, batch, each_file=True)
     if not whole.contents:
         return None
     folder = load_call_folder(root, shown_root, (), batch, only=frozenset())
