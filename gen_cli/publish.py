@@ -2,8 +2,9 @@
 
 Templates are looked up by file name in ``--templates DIR``, then ``<call>/templates``,
 then the packaged ones, so a call repository overrides any of them by adding a file of
-the same name. Everything is rendered in memory and checked first; the output folder is
-then replaced in one rename, so an error leaves the previous publication intact.
+the same name. Everything is rendered and checked into a folder beside the output, file by
+file as it is made; the output folder is then replaced in one rename, so an error leaves
+the previous publication intact.
 """
 
 from __future__ import annotations
