@@ -376,7 +376,13 @@ def read_record(
         batch: how to read it (a cache keeps a large round's record from being parsed
             again while it has not changed).
     """
-    text = record_text(path)
+    return record_from_text(record_text(path), path, max_values, batch)
+
+
+def record_from_text(
+    text: str | None, path: Path, max_values: int | None = None, batch: Batch | None = None
+) -> dict[str, Any] | None:
+    """``read_record`` of the text already read from ``path`` (``record_text``)."""
     if not text:
         return None
     work = functools.partial(record_data, max_values=max_values)

@@ -54,6 +54,7 @@ from gen_cli.records import (
     granted_in,
     read_record,
     record_format,
+    record_from_text,
     record_path,
     record_text,
     record_values_limit,
@@ -122,7 +123,7 @@ class Checked:
                 "command again"
             )
         limit = record_values_limit(len(self.folder.round_files(round_id)))
-        return read_record(path, limit, self.folder.batch)
+        return record_from_text(text, path, limit, self.folder.batch)
 
     def state(self, round_id: str) -> State:
         """Where a round stands."""
