@@ -334,7 +334,7 @@ def score(
     Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
     stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
-    from gen_cli.records import check_record_target, write_record
+    from gen_cli.records import StagedRecords
     from gen_cli.report import ranking
     from gen_cli.rounds import each_scored, require, rounds_to_score
 
@@ -343,10 +343,15 @@ def score(
             _check(_checked(call, use_git, identity))
         return
     writing = nullcontext() if dry_run else _call_locked(call, "gen score")
-    # each round is let go once computed: its record's text (and data, for --format json)
-    # and its table are kept, until every round is computed and the records written
-    computed: list[tuple[Path, str, str, dict[str, Any] | None]] = []
-    with _reporting_errors(), writing, _checked_by_round(call, use_git, identity) as checked:
+    # each round is let go once computed: its table (and data, for --format json) is kept,
+    # its record written beside its place, until every round is computed
+    computed: list[tuple[str, dict[str, Any] | None]] = []
+    with (
+        _reporting_errors(),
+        writing,
+        StagedRecords() as staged,
+        _checked_by_round(call, use_git, identity) as checked,
+    ):
         if dry_run and round_ids and not all_rounds:
             wanted = list(round_ids)
         else:
@@ -363,31 +368,28 @@ def score(
         for one in each_scored(checked, wanted):
             table = ranking(one) if fmt is ScoreFormat.text else ""
             data = one.record if fmt is ScoreFormat.json else None
-            computed.append((one.path, "" if dry_run else one.text, table, data))
+            computed.append((table, data))
+            if not dry_run:
+                staged.add(one.path, one.record)
             del one
-    if fmt is ScoreFormat.json:
-        records = [data for _, _, _, data in computed]
-        typer.echo(
-            json.dumps(
-                records[0] if len(records) == 1 else records,
-                indent=2,
-                ensure_ascii=False,
-                sort_keys=True,
+        if fmt is ScoreFormat.json:
+            records = [data for _, data in computed]
+            typer.echo(
+                json.dumps(
+                    records[0] if len(records) == 1 else records,
+                    indent=2,
+                    ensure_ascii=False,
+                    sort_keys=True,
+                )
             )
-        )
-    else:
-        for _, _, table, _ in computed:
-            typer.echo(table + "\n")
-    if dry_run:
-        return
+        else:
+            for table, _ in computed:
+                typer.echo(table + "\n")
+        written = [] if dry_run else staged.put_in_place()
     root, shown = checked.folder.root, Path(checked.folder.call_source.display).parent
-    with _reporting_errors():
-        for path, _, _, _ in computed:
-            check_record_target(path)
-        for path, text, _, _ in computed:
-            write_record(path, text)
-            if fmt is ScoreFormat.text:
-                typer.echo(f"wrote {shown / path.relative_to(root)}")
+    if fmt is ScoreFormat.text:
+        for path in written:
+            typer.echo(f"wrote {shown / path.relative_to(root)}")
 
 
 def _check(checked: "Checked") -> None:

@@ -10,7 +10,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 
 from gen_cli import __version__
 from gen_cli.batch import Batch
-from gen_cli.blockyaml import dump
+from gen_cli.blockyaml import dump, dump_to
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
 from gen_cli.layout import RECORD_FILE, RECORD_HEADER
@@ -26,7 +26,7 @@ from gen_cli.loading import file_digest, is_record_file
 from gen_cli.models import Call, Deliberation, Round
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
-from gen_cli.swap import replace_file
+from gen_cli.swap import replace_file, write_beside
 from gen_cli.yamlload import parse_written, read_text
 
 #: The format gen writes. Format 3 added the version of gen, the decision's date and
@@ -347,6 +347,62 @@ def write_record(path: Path, text: str) -> None:
     """
     check_record_target(path)
     replace_file(path, text)
+
+
+class StagedRecords:
+    """Records written beside their place as their rounds are computed, put in place together.
+
+    A round's record is written to a temporary file as soon as it is computed, a few
+    thousand lines at a time, so that neither its text nor its data is kept while the next
+    round is computed; :meth:`put_in_place` renames them all once every round is done.
+    Leaving the ``with`` block any other way removes them: a run that fails halfway writes
+    no record.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> StagedRecords:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _, temporary in self._staged:
+            temporary.unlink(missing_ok=True)
+        self._staged.clear()
+
+    def add(self, path: Path, record: dict[str, Any]) -> None:
+        """Write ``record`` beside ``path`` (the text ``render_record`` gives).
+
+        Raises:
+            GenError: the record's place is taken (see ``check_record_target``) or cannot
+                be written.
+        """
+        check_record_target(path)
+        header = HEADER.format(round=record["round"])
+
+        def fill(write: Callable[[bytes], object]) -> None:
+            write(header.encode("utf-8"))
+            dump_to(lambda text: write(text.encode("utf-8")), record)
+
+        self._staged.append((path, write_beside(path, fill)))
+
+    def put_in_place(self) -> list[Path]:
+        """Rename every staged record over its place, in the order added; their paths.
+
+        Raises:
+            GenError: a place was taken meanwhile, or a rename failed.
+        """
+        for path, _ in self._staged:
+            check_record_target(path)
+        done = []
+        for path, temporary in self._staged:
+            try:
+                temporary.replace(path)
+            except OSError as error:
+                raise GenError(f"cannot write {path}: {error.strerror}") from None
+            done.append(path)
+        self._staged.clear()
+        return done
 
 
 def record_text(path: Path) -> str | None:

@@ -35,20 +35,41 @@ def replace_file(path: Path, text: str | bytes) -> None:
     Raises:
         GenError: the file cannot be written.
     """
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    temporary = write_beside(path, lambda write: write(data))
+    try:
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise GenError(f"cannot write {path}: {error.strerror}") from None
+
+
+def write_beside(path: Path, fill: Callable[[Callable[[bytes], object]], object]) -> Path:
+    """A new temporary file beside ``path``, filled by ``fill`` (given its write function).
+
+    The caller renames it over ``path`` (or removes it); it is removed here if it cannot be
+    written whole.
+
+    Raises:
+        GenError: the file cannot be written.
+    """
     temporary: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         temporary = Path(name)
-        data = text.encode("utf-8") if isinstance(text, str) else text
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            fill(stream.write)
         temporary.chmod(0o644)
-        temporary.replace(path)
     except OSError as error:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
         raise GenError(f"cannot write {path}: {error.strerror}") from None
+    except BaseException:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise
+    return temporary
 
 
 def _find_renameat2() -> Callable[..., int] | None:

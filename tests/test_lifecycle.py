@@ -7,6 +7,7 @@ tests/fixtures/minimal, and real git repositories with pinned dates and identiti
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from conftest import MINIMAL, Result, invoke, line_of, replace, run_gen, write
 
 from gen_cli import __version__
 from gen_cli.git import SHALLOW_MESSAGE
-from gen_cli.records import seal_of
+from gen_cli.records import read_record, render_record, seal_of
 
 HANDCALL = Path(__file__).parent / "fixtures" / "handcall"
 
@@ -133,6 +134,37 @@ def test_score_close_validate_and_refuse_to_score_again(hand: Path) -> None:
     # --check passes: the closed record matches what its inputs give.
     check = invoke("score", "--check", "--call", hand)
     assert check == Result(0, "every decision record matches its inputs\n", "")
+
+
+def test_a_round_whose_record_cannot_be_written_leaves_every_round_unwritten(
+    hand: Path,
+) -> None:
+    # 2023Q1 is computed (and its record written beside its place) before 2023Q2 finds a
+    # file gen did not write where its record goes: neither record is put in place.
+    foreign = write(hand / "2023Q2" / "results.yaml", "id: results\ntitle: misplaced\n")
+    refused = run_gen("score", "--all", "--call", hand)
+    assert refused.code == 2, refused.err
+    assert refused.err.endswith(
+        f"gen: error: {hand}/2023Q2/results.yaml is not a decision record written by gen: "
+        "move it away first\n"
+    )
+    assert not (hand / "2023Q1" / "results.yaml").exists()
+    assert foreign.read_text(encoding="utf-8") == "id: results\ntitle: misplaced\n"
+    assert sorted(p.name for p in hand.rglob(".results.yaml*")) == []
+    # moved away, both are written, and are the records --dry-run --format json shows
+    foreign.unlink()
+    shown = invoke("score", "--all", "--dry-run", "--format", "json", "--call", hand)
+    scored = invoke("score", "--all", "--call", hand)
+    assert scored.code == 0, scored
+    assert scored.out.endswith(
+        f"\nwrote {hand}/2023Q1/results.yaml\nwrote {hand}/2023Q2/results.yaml\n"
+    )
+    written = [read_record(hand / round_id / "results.yaml") for round_id in ("2023Q1", "2023Q2")]
+    assert written == json.loads(shown.out)
+    assert [
+        (hand / r / "results.yaml").read_text(encoding="utf-8") for r in ("2023Q1", "2023Q2")
+    ] == [render_record(record) for record in json.loads(shown.out)]
+    assert sorted(p.name for p in hand.rglob(".results.yaml*")) == []
 
 
 def test_close_needs_a_scored_round_that_matches_its_inputs(hand: Path) -> None:
