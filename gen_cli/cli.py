@@ -334,6 +334,7 @@ def score(
     Exit status: 0 done, 1 errors concern the rounds asked or (with --check) a record is
     stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
+    from gen_cli.proofs import keep_proof
     from gen_cli.records import StagedRecords
     from gen_cli.report import ranking
     from gen_cli.rounds import each_scored, require, rounds_to_score
@@ -370,7 +371,8 @@ def score(
             data = one.record if fmt is ScoreFormat.json else None
             computed.append((table, data))
             if not dry_run:
-                staged.add(one.path, one.record)
+                digest = staged.add(one.path, one.record)
+                keep_proof(checked.folder.batch.cache, one.proof, digest)
             del one
         if fmt is ScoreFormat.json:
             records = [data for _, data in computed]

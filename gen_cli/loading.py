@@ -547,6 +547,9 @@ def _load_call_folder(
     folder.sources[folder.call_source.display] = folder.call_source
     if listed is not None and listed.listing is not None:
         folder.call, found = listed.call, listed.listing
+        call_text = listed.texts.get(folder.call_source.display)
+        if call_text is not None:  # the text the call was read from, for what it decides
+            folder.texts[folder.call_source.display] = call_text
     else:
         folder.call, problems = _load_one(folder, folder.call_source, Call)
         folder.problems.extend(problems)

@@ -370,21 +370,27 @@ class StagedRecords:
             temporary.unlink(missing_ok=True)
         self._staged.clear()
 
-    def add(self, path: Path, record: dict[str, Any]) -> None:
-        """Write ``record`` beside ``path`` (the text ``render_record`` gives).
+    def add(self, path: Path, record: dict[str, Any]) -> bytes:
+        """Write ``record`` beside ``path`` (the text ``render_record`` gives); its SHA-256.
 
         Raises:
             GenError: the record's place is taken (see ``check_record_target``) or cannot
                 be written.
         """
         check_record_target(path)
-        header = HEADER.format(round=record["round"])
+        digest = hashlib.sha256()
 
         def fill(write: Callable[[bytes], object]) -> None:
-            write(header.encode("utf-8"))
-            dump_to(lambda text: write(text.encode("utf-8")), record)
+            def put(text: str) -> None:
+                data = text.encode("utf-8")
+                digest.update(data)
+                write(data)
+
+            put(HEADER.format(round=record["round"]))
+            dump_to(put, record)
 
         self._staged.append((path, write_beside(path, fill)))
+        return digest.digest()
 
     def put_in_place(self) -> list[Path]:
         """Rename every staged record over its place, in the order added; their paths.

@@ -38,11 +38,13 @@ from gen_cli.loading import (
     CallFolder,
     Source,
     file_id,
+    folder_above,
     is_record_file,
     load_call_folder,
     load_rounds,
 )
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
+from gen_cli.proofs import keep_proof, proof_key, proven
 from gen_cli.records import (
     FORMAT,
     FORMATS,
@@ -711,6 +713,9 @@ class ScoredRound:
     result: RoundResult
     record: dict[str, Any]
     path: Path
+    #: The key under which a proof that these inputs give this record is kept (None when
+    #: it cannot be kept: late dossiers accepted by hand, call.yaml's text not at hand).
+    proof: bytes | None = None
 
     @cached_property
     def text(self) -> str:
@@ -756,6 +761,7 @@ def score_round(
     late = {k: v for k, v in checked.late.get(round_id, {}).items() if k not in set(accept)}
     evaluated, excluded, uncalibrated = evaluate_round(call, round_, dossiers, reviews, late)
     available = available_before(checked, round_id, granted_before or {})
+    inputs = _round_inputs(folder, sources)
     outcome = select(call, round_, evaluated, available)
     jury = folder.deliberations.get(round_id)
     try:
@@ -763,7 +769,6 @@ def score_round(
     except Refused as refused:  # only a deliberation refuses
         shown = jury[0].display if jury else f"{round_id}/{JURY_FILE}"
         raise JuryRefused(refused, shown) from None
-    inputs = {folder.relative(s): _digest(folder, s) for s in sources}
     result = RoundResult(
         round=round_,
         outcome=outcome,
@@ -777,7 +782,43 @@ def score_round(
         sealed=call.sealing is not None and call.sealing.seals(round_id),
     )
     record = build_record(result, fmt)
-    return ScoredRound(result, record, record_path(folder.root, round_id))
+    proof = None if accept else _proof_of(folder, round_id, fmt, inputs, late, available)
+    return ScoredRound(result, record, record_path(folder.root, round_id), proof)
+
+
+def _round_inputs(folder: CallFolder, sources: Iterable[Source]) -> dict[str, str]:
+    """The digest of each file of a round, by its path in the call folder."""
+    return {folder.relative(s): _digest(folder, s) for s in sources}
+
+
+def _proof_of(
+    folder: CallFolder,
+    round_id: str,
+    fmt: int,
+    inputs: Mapping[str, str],
+    late: Mapping[str, str],
+    available: Decimal,
+) -> bytes | None:
+    call_text = folder.texts.get(folder.call_source.display)
+    if call_text is None:
+        return None
+    return proof_key(call_text, round_id, fmt, inputs, late, available)
+
+
+def round_proof(
+    checked: Checked, round_id: str, granted_before: Mapping[str, Decimal], fmt: int
+) -> bytes | None:
+    """The key ``score_round`` gives the round's proof, found without computing the round.
+
+    ``checked`` holds the round's files (not an outline).
+    """
+    folder = checked.folder
+    if folder.sealed_in(round_id):
+        return None
+    inputs = _round_inputs(folder, folder.round_files(round_id))
+    available = available_before(checked, round_id, granted_before)
+    late = checked.late.get(round_id, {})
+    return _proof_of(folder, round_id, fmt, inputs, late, available)
 
 
 def score_rounds(
@@ -808,9 +849,15 @@ def each_scored(
         fmt = record_format(checked.records.get(round_id)) if as_committed else FORMAT
         here = with_round(checked, round_id) if checked.folder.only is not None else checked
         one = score_round(here, round_id, granted_before=granted, fmt=fmt)
-        granted[round_id] = one.result.outcome.granted
+        granted[round_id] = _granted(one)
         yield one
         del here, one  # before the next round is read
+
+
+def _granted(one: ScoredRound) -> Decimal:
+    """What a computed round granted, as its record says it: what a later run reads."""
+    said = granted_in(one.record)
+    return said if said is not None else one.result.outcome.granted
 
 
 def rounds_to_score(checked: Checked, round_ids: list[str], *, all_rounds: bool) -> list[str]:
@@ -994,14 +1041,35 @@ def records_for_publication(
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     stale = []
     dossiers: dict[str, Dossier] = {}
-    for one in each_scored(checked, [r for r in wanted if r in drafts], as_committed=True):
-        if not same_record(record_text(one.path), one.text):
-            committed = checked.record(one.result.round.id) or {}
-            changed = changed_decisions(committed, one.record)
-            stale.append(f"{one.result.round.id} ({listed(changed) or 'inputs changed'})")
+    cache = checked.folder.batch.cache
+    granted: dict[str, Decimal] = {}
+    for round_id in [r.id for r in chronological(checked.call) if r.id in drafts]:
+        fmt = record_format(checked.records.get(round_id))
+        here = with_round(checked, round_id) if checked.folder.only is not None else checked
+        committed = record_text(record_path(checked.folder.root, round_id))
+        seen = hashlib.sha256(committed.encode("utf-8", "surrogateescape")) if committed else None
+        known = granted_in(checked.records.get(round_id) or {})
+        key = round_proof(here, round_id, granted, fmt)
+        if seen is not None and known is not None and proven(cache, key, seen.digest()):
+            granted[round_id] = known  # the record is what its inputs give: not computed
+            dossiers.update(
+                (d.id, d)
+                for s, d in here.folder.dossiers
+                if d.round == round_id and folder_above(s.path) == round_id
+            )
+            continue
+        one = score_round(here, round_id, granted_before=granted, fmt=fmt)
+        granted[round_id] = _granted(one)
+        if not same_record(committed, one.text):
+            committed_data = checked.record(round_id) or {}
+            changed = changed_decisions(committed_data, one.record)
+            stale.append(f"{round_id} ({listed(changed) or 'inputs changed'})")
+        elif committed == one.text:
+            keep_proof(cache, one.proof, hashlib.sha256(one.text.encode("utf-8")).digest())
         dossiers.update(
             (d.evaluated.dossier.id, d.evaluated.dossier) for d in one.result.outcome.decisions
         )
+        del here, one
     if stale:
         raise GenError(
             "decision records are stale for round(s) "
