@@ -131,17 +131,30 @@ def _pickled(work: Work, raw: bytes, display: str) -> bytes:
 _TASK: Callable[[int], Any] | None = None
 
 
-def forked_map(task: Callable[[int], T], count: int, jobs: int) -> list[T]:
+def forked_map(
+    task: Callable[[int], T],
+    count: int,
+    jobs: int,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[T]:
     """``task(i)`` for each ``i`` below ``count``, in order, on up to ``jobs`` processes.
 
     ``task`` may be a closure: the processes are forked from this one once it is set, and
     inherit it. Each process takes one run of consecutive ``i``, so an error is raised for
     the first ``i`` that fails, as one after another would. Where there is no fork
     (macOS, Windows) the tasks run here, one after another.
+
+    Args:
+        meanwhile: other work, done here while the processes run (after the tasks, when
+            they run here); an error it raises is raised once the processes are done, and
+            only if no task failed, as when everything runs here.
     """
     global _TASK
     if jobs <= 1 or count < 2 or not sys.platform.startswith("linux"):
-        return [task(i) for i in range(count)]
+        results = [task(i) for i in range(count)]
+        if meanwhile is not None:
+            meanwhile()
+        return results
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -151,7 +164,16 @@ def forked_map(task: Callable[[int], T], count: int, jobs: int) -> list[T]:
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = list(pool.map(_run_part, bounds[:-1], bounds[1:]))
+            running = pool.map(_run_part, bounds[:-1], bounds[1:])  # every part started
+            failed: Exception | None = None
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+            except Exception as error:  # the tasks' own error first, as in one process
+                failed = error
+            parts = list(running)
+            if failed is not None:
+                raise failed
     finally:
         _TASK = None
     return [result for part in parts for result in part]

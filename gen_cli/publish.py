@@ -298,10 +298,6 @@ def _defused(cell: str) -> str:
     return f"'{cell}" if starts_a_formula(cell) else cell
 
 
-#: Project pages rendered at a time, then written: a large call's are never all in memory.
-PAGES_AT_A_TIME = 4_000
-
-
 def render_publication(
     write: Callable[[str, bytes], None],
     publication: Publication,
@@ -361,17 +357,15 @@ def render_publication(
         page = f"projects/{project.id}.html"
         return render("project.html", root="../", project=project, published=published, page=page)
 
+    def write_page(index: int) -> None:
+        write(f"projects/{projects[index][1].id}.html", project_page(index))
+
     # A page takes milliseconds (the sandbox checks every attribute): a large call's
-    # thousands are shared among the cores, forked once the template is compiled here.
+    # thousands are shared among the cores, forked once the template is compiled here;
+    # each process writes its pages, while this one makes the open data.
     jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
     if projects:  # the first here: the template is compiled once, before the forks
-        write(f"projects/{projects[0][1].id}.html", project_page(0))
-    for start in range(1, len(projects), PAGES_AT_A_TIME):
-        count = min(PAGES_AT_A_TIME, len(projects) - start)
-        pages = forked_map(functools.partial(_shifted, project_page, start), count, jobs)
-        for index, content in enumerate(pages, start):
-            write(f"projects/{projects[index][1].id}.html", content)
-        del pages
+        project_page(0)
     for name in STATIC:
         try:
             source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
@@ -380,6 +374,22 @@ def render_publication(
         except jinja2.TemplateError as error:
             raise GenError(f"template {error.message}") from None
         write(name, source.encode("utf-8"))
+    forked_map(
+        write_page,
+        len(projects),
+        jobs,
+        meanwhile=lambda: _open_data(write, render, publication, lang, generated),
+    )
+
+
+def _open_data(
+    write: Callable[[str, bytes], None],
+    render: Callable[..., bytes],
+    publication: Publication,
+    lang: str,
+    generated: date | None,
+) -> None:
+    """The publication's documents and open data, beside its pages."""
     write("laureats.md", render("laureats.md"))
     write("budget.md", render("budget.md"))
     rows = laureate_rows(publication)
@@ -409,10 +419,6 @@ def render_publication(
     write("datapackage.json", (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode())
     write("LICENCE", licence_text(publication, lang).encode("utf-8"))
     write(MARKER, _MARKER_TEXT)
-
-
-def _shifted(task: Callable[[int], bytes], start: int, index: int) -> bytes:
-    return task(start + index)
 
 
 def write_publication(
@@ -450,13 +456,15 @@ class Stage:
     _made: set[Path] = field(default_factory=set)
 
     def write(self, relative: str, content: bytes) -> None:
-        """Write one file of the folder (a relative POSIX path gen chose)."""
+        """Write one file of the folder (a relative POSIX path gen chose).
+
+        Processes forked from this one may write too: ``files`` is counted at the end.
+        """
         path = self.folder / relative
         if path.parent not in self._made:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
         path.write_bytes(content)
-        self.files += 1
 
 
 @contextmanager
@@ -505,7 +513,9 @@ def staged(
     except OSError as error:
         raise GenError(f"cannot write {out}: {error.strerror}") from None
     try:
-        yield Stage(staging, notes)
+        stage = Stage(staging, notes)
+        yield stage
+        stage.files = sum(len(files) for _, _, files in os.walk(staging))
         staging.chmod(0o755)
         swap.replace_folder(staging, out)
     except BaseException as error:

@@ -9,6 +9,7 @@ import pytest
 from conftest import invoke, write
 
 from gen_cli import publish
+from gen_cli.batch import forked_map
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
 
@@ -62,3 +63,43 @@ def test_a_page_that_fails_in_another_process_is_reported_as_on_one(
         "gen: error: template project.html:1: ZeroDivisionError: integer division or modulo by zero\n"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_a_failing_page_is_reported_before_failing_open_data(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    # the open data is made here while the pages are made in the other processes: when
+    # both fail, the page's error is the one reported, as when everything runs here
+    write(call / "templates" / "project.html", "{{ project.nothing.more }}\n")
+    write(call / "templates" / "laureats.md", "{{ 1 // 0 }}\n")
+    monkeypatch.setattr(publish, "PARALLEL_PAGES", 1 if processes > 1 else 10**9)
+    monkeypatch.setattr(publish, "available_cores", lambda: processes)
+    out = tmp_path / "out"
+    result = invoke("publish", "--call", call, "--out", out)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("gen: error: template project.html:1: ")
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    # the pages right, the open data's error is reported
+    write(call / "templates" / "project.html", "{{ project.id }}\n")
+    result = invoke("publish", "--call", call, "--out", out)
+    assert result.err == (
+        "gen: error: template laureats.md:1: ZeroDivisionError: integer division or modulo by zero\n"
+    )
+    assert not out.exists()
+
+
+def test_work_done_meanwhile_runs_once_beside_the_tasks() -> None:
+    done: list[str] = []
+    squares = forked_map(lambda i: i * i, 50, 3, meanwhile=lambda: done.append("here"))
+    assert squares == [i * i for i in range(50)]
+    assert done == ["here"]
+    assert forked_map(lambda i: i + 1, 5, 1, meanwhile=lambda: done.append("after")) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    assert done == ["here", "after"]
