@@ -616,7 +616,7 @@ def publish_call(
     root = checked.folder.root
     chosen = records_for_publication(checked, list(round_ids), draft=draft)
     check_publishable(checked, chosen.records)
-    dossiers = laureates_of(checked, chosen.records, chosen.dossiers)
+    dossiers = laureates_of(checked, chosen.records, chosen.dossiers, chosen.drafts)
     publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
     stamp = os.environ.get("SOURCE_DATE_EPOCH")
     if not stamp and date_from_git is not False:

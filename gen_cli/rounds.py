@@ -1006,7 +1006,7 @@ class ForPublication:
 
     records: dict[str, dict[str, Any]]
     drafts: frozenset[str]
-    #: The drafts' dossiers, by id, as computed to check their records: not read again.
+    #: The drafts' laureates' dossiers, by id, read to check their records: not read again.
     dossiers: dict[str, Dossier] = field(default_factory=dict)
 
 
@@ -1040,36 +1040,22 @@ def records_for_publication(
     require(checked, wanted, "publish")
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     stale = []
+    records: dict[str, dict[str, Any]] = {}
     dossiers: dict[str, Dossier] = {}
-    cache = checked.folder.batch.cache
     granted: dict[str, Decimal] = {}
     for round_id in [r.id for r in chronological(checked.call) if r.id in drafts]:
-        fmt = record_format(checked.records.get(round_id))
         here = with_round(checked, round_id) if checked.folder.only is not None else checked
-        committed = record_text(record_path(checked.folder.root, round_id))
-        seen = hashlib.sha256(committed.encode("utf-8", "surrogateescape")) if committed else None
-        known = granted_in(checked.records.get(round_id) or {})
-        key = round_proof(here, round_id, granted, fmt)
-        if seen is not None and known is not None and proven(cache, key, seen.digest()):
-            granted[round_id] = known  # the record is what its inputs give: not computed
-            dossiers.update(
-                (d.id, d)
-                for s, d in here.folder.dossiers
-                if d.round == round_id and folder_above(s.path) == round_id
-            )
-            continue
-        one = score_round(here, round_id, granted_before=granted, fmt=fmt)
-        granted[round_id] = _granted(one)
-        if not same_record(committed, one.text):
-            committed_data = checked.record(round_id) or {}
-            changed = changed_decisions(committed_data, one.record)
-            stale.append(f"{round_id} ({listed(changed) or 'inputs changed'})")
-        elif committed == one.text:
-            keep_proof(cache, one.proof, hashlib.sha256(one.text.encode("utf-8")).digest())
+        found = _stale_draft(here, round_id, granted)
+        if found is not None:
+            stale.append(f"{round_id} ({found})")
+        record = records[round_id] = checked.record(round_id) or {}
+        named = _laureates(record)
         dossiers.update(
-            (d.evaluated.dossier.id, d.evaluated.dossier) for d in one.result.outcome.decisions
+            (d.id, d)
+            for s, d in here.folder.dossiers
+            if d.id in named and d.round == round_id and folder_above(s.path) == round_id
         )
-        del here, one
+        del here  # only the round's laureates are kept
     if stale:
         raise GenError(
             "decision records are stale for round(s) "
@@ -1077,36 +1063,61 @@ def records_for_publication(
             + ": run gen score --round ROUND and commit the record",
             EXIT_PROBLEMS,
         )
-    records = {r: checked.record(r) or {} for r in wanted}
+    records = {r: records[r] if r in records else checked.record(r) or {} for r in wanted}
     return ForPublication(records, drafts, dossiers)
+
+
+def _stale_draft(checked: Checked, round_id: str, granted: dict[str, Decimal]) -> str | None:
+    """What makes a scored round's committed record stale, or None when it is fresh.
+
+    Fresh without computing the round when a proof says its inputs give that record;
+    else computed and compared (and, found fresh, its proof kept). Adds what the round
+    granted to ``granted``.
+    """
+    cache = checked.folder.batch.cache
+    fmt = record_format(checked.records.get(round_id))
+    committed = record_text(record_path(checked.folder.root, round_id))
+    seen = hashlib.sha256(committed.encode("utf-8", "surrogateescape")) if committed else None
+    known = granted_in(checked.records.get(round_id) or {})
+    key = round_proof(checked, round_id, granted, fmt)
+    if seen is not None and known is not None and proven(cache, key, seen.digest()):
+        granted[round_id] = known
+        return None
+    one = score_round(checked, round_id, granted_before=granted, fmt=fmt)
+    granted[round_id] = _granted(one)
+    if not same_record(committed, one.text):
+        changed = changed_decisions(checked.record(round_id) or {}, one.record)
+        return listed(changed) or "inputs changed"
+    if committed == one.text:
+        keep_proof(cache, one.proof, hashlib.sha256(one.text.encode("utf-8")).digest())
+    return None
+
+
+def _laureates(record: Mapping[str, Any]) -> set[str]:
+    """The ids a record makes laureates."""
+    return {i for i, d in decisions_of(record).items() if d.get("status") == "laureat"}
 
 
 def laureates_of(
     checked: Checked,
     records: Mapping[str, Mapping[str, Any]],
     read: Mapping[str, Dossier] | None = None,
+    read_rounds: Collection[str] = (),
 ) -> dict[str, Dossier]:
     """The dossiers these records make laureates, by id: what a publication names.
 
     Of an outline, each round's files are read in turn and only its laureates kept.
 
     Args:
-        read: dossiers already read, by id, with every dossier of their rounds (those of
-            the drafts, computed to check their records): their rounds are not read again.
+        read: the laureates of ``read_rounds``, by id, read already (those of the drafts,
+            read to check their records): their rounds are not read again.
     """
-    named = {
-        ident
-        for record in records.values()
-        for ident, decision in decisions_of(record).items()
-        if decision.get("status") == "laureat"
-    }
+    named = {ident for record in records.values() for ident in _laureates(record)}
     if checked.folder.only is None:
         return {d.id: d for _, d in checked.folder.dossiers if d.id in named}
-    read = read or {}
-    found = {ident: d for ident, d in read.items() if ident in named}
-    done = {d.round for d in read.values()}
+    found = {ident: d for ident, d in (read or {}).items() if ident in named}
     for round_id in records:
-        if round_id in done:
+        if round_id in read_rounds:
             continue
         found.update(
             (d.id, d) for _, d in with_round(checked, round_id).folder.dossiers if d.id in named
