@@ -618,6 +618,7 @@ def publish_call(
     check_publishable(checked, chosen.records)
     dossiers = laureates_of(checked, chosen.records, chosen.dossiers, chosen.drafts)
     publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
+    del chosen, dossiers  # the publication holds what it shows: the rest is let go
     stamp = os.environ.get("SOURCE_DATE_EPOCH")
     if not stamp and date_from_git is not False:
         try:
