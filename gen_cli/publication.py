@@ -9,7 +9,7 @@ these structures, so no template can leak them.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -165,25 +165,58 @@ class Publication:
         return any(r.draft for r in self.rounds)
 
 
-def _project(dossier: Dossier, decision: Mapping[str, Any]) -> Project:
+@dataclass(frozen=True, slots=True)
+class PublicDossier:
+    """What a publication shows of a laureate's dossier, read once: its public fields only.
+
+    A large call's laureates are held as these, not as whole dossiers (a tenth the memory).
+    """
+
+    id: str
+    round: str
+    title: str
+    summary: str
+    principal_theme: str
+    themes: tuple[str, ...]
+    lead_name: str
+    lead_siret: str
+    region: str
+    partners: tuple[tuple[str, str], ...]
+    total_cost: Decimal
+    people: int
+    women_percent: Decimal
+    publics: tuple[str, ...]
+    start: date
+    end: date
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> PublicDossier:
+        """The public fields of a valid dossier."""
+        return cls(
+            id=dossier.id,
+            round=dossier.round,
+            title=dossier.title,
+            summary=dossier.summary,
+            principal_theme=dossier.principal_theme,
+            themes=tuple(dossier.themes),
+            lead_name=dossier.porteur.name,
+            lead_siret=dossier.porteur.siret,
+            region=dossier.porteur.region,
+            partners=tuple((p.name, p.role) for p in dossier.partners),
+            total_cost=dossier.budget.total_cost,
+            people=dossier.beneficiaries.people,
+            women_percent=dossier.beneficiaries.women_percent,
+            publics=tuple(dossier.beneficiaries.publics),
+            start=dossier.timeline.start,
+            end=dossier.timeline.end,
+        )
+
+
+def _project(dossier: Dossier | PublicDossier, decision: Mapping[str, Any]) -> Project:
+    public = dossier if isinstance(dossier, PublicDossier) else PublicDossier.of(dossier)
     return Project(
-        id=dossier.id,
-        round=dossier.round,
-        title=dossier.title,
-        summary=dossier.summary,
-        principal_theme=dossier.principal_theme,
-        themes=tuple(dossier.themes),
-        lead_name=dossier.porteur.name,
-        lead_siret=dossier.porteur.siret,
-        region=dossier.porteur.region,
-        partners=tuple((p.name, p.role) for p in dossier.partners),
+        **{f.name: getattr(public, f.name) for f in fields(PublicDossier)},
         granted=Decimal(str(decision["granted"])),
-        total_cost=dossier.budget.total_cost,
-        people=dossier.beneficiaries.people,
-        women_percent=dossier.beneficiaries.women_percent,
-        publics=tuple(dossier.beneficiaries.publics),
-        start=dossier.timeline.start,
-        end=dossier.timeline.end,
         rank=int(decision["rank"]),
     )
 
@@ -227,7 +260,7 @@ def _amendments(record: Mapping[str, Any]) -> tuple[Amendment, ...]:
 
 
 def _jury(
-    record: Mapping[str, Any], dossiers: Mapping[str, Dossier]
+    record: Mapping[str, Any], dossiers: Mapping[str, Dossier | PublicDossier]
 ) -> tuple[tuple[JuryChoice, ...], int]:
     choices, others = [], 0
     for ident, decision in sorted(record["decisions"].items()):
@@ -252,14 +285,15 @@ def _jury(
 def build_publication(
     call: Call,
     records: Mapping[str, Mapping[str, Any]],
-    dossiers: Mapping[str, Dossier],
+    dossiers: Mapping[str, Dossier | PublicDossier],
     drafts: Collection[str] = (),
 ) -> Publication:
     """Gather the publication of the rounds whose decision records are given.
 
     Args:
         records: decision records (as written by gen score) by round id.
-        dossiers: every dossier of the call by id (only laureates are read).
+        dossiers: every dossier of the call by id, or the public fields of each laureate
+            (only laureates are read).
         drafts: the rounds that are scored but not closed (published as provisional).
     """
     theme_order = [t.id for t in call.themes]

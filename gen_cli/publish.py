@@ -46,6 +46,7 @@ from gen_cli.publication import (
     LAUREATE_FIELDS,
     SCDL_FIELDS,
     Publication,
+    PublicDossier,
     budget_document,
     build_publication,
     laureate_items,
@@ -614,9 +615,10 @@ def publish_call(
         GenError: a round cannot be published, or ``out`` is not a folder gen may replace.
     """
     root = checked.folder.root
-    chosen = records_for_publication(checked, list(round_ids), draft=draft)
+    keep = PublicDossier.of
+    chosen = records_for_publication(checked, list(round_ids), draft=draft, keep=keep)
     check_publishable(checked, chosen.records)
-    dossiers = laureates_of(checked, chosen.records, chosen.dossiers, chosen.drafts)
+    dossiers = laureates_of(checked, chosen.records, chosen.dossiers, chosen.drafts, keep)
     publication = build_publication(checked.call, chosen.records, dossiers, chosen.drafts)
     del chosen, dossiers  # the publication holds what it shows: the rest is let go
     stamp = os.environ.get("SOURCE_DATE_EPOCH")

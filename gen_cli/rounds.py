@@ -10,12 +10,12 @@ scoring another.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
@@ -974,6 +974,14 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
     return stale
 
 
+#: What a publication keeps of each laureate's dossier (:func:`laureates_of`).
+Kept = TypeVar("Kept")
+
+
+def _whole(dossier: Dossier) -> Dossier:
+    return dossier
+
+
 def check_publishable(checked: Checked, records: Mapping[str, Mapping[str, Any]]) -> None:
     """Make sure every round with laureates says when its grants were decided.
 
@@ -1001,18 +1009,23 @@ def check_publishable(checked: Checked, records: Mapping[str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
-class ForPublication:
+class ForPublication(Generic[Kept]):
     """The decision records a publication is made from, and which of them are drafts."""
 
     records: dict[str, dict[str, Any]]
     drafts: frozenset[str]
-    #: The drafts' laureates' dossiers, by id, read to check their records: not read again.
-    dossiers: dict[str, Dossier] = field(default_factory=dict)
+    #: What is kept of the drafts' laureates' dossiers, by id, read to check their
+    #: records: not read again.
+    dossiers: dict[str, Kept] = field(default_factory=dict)
 
 
 def records_for_publication(
-    checked: Checked, round_ids: list[str], *, draft: bool
-) -> ForPublication:
+    checked: Checked,
+    round_ids: list[str],
+    *,
+    draft: bool,
+    keep: Callable[[Dossier], Kept] = _whole,  # type: ignore[assignment]
+) -> ForPublication[Kept]:
     """The committed records of the rounds to publish.
 
     By default the closed rounds; with ``draft``, the scored ones too (marked provisional).
@@ -1041,7 +1054,7 @@ def records_for_publication(
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     stale = []
     records: dict[str, dict[str, Any]] = {}
-    dossiers: dict[str, Dossier] = {}
+    dossiers: dict[str, Kept] = {}
     granted: dict[str, Decimal] = {}
     for round_id in [r.id for r in chronological(checked.call) if r.id in drafts]:
         here = with_round(checked, round_id) if checked.folder.only is not None else checked
@@ -1051,7 +1064,7 @@ def records_for_publication(
         record = records[round_id] = checked.record(round_id) or {}
         named = _laureates(record)
         dossiers.update(
-            (d.id, d)
+            (d.id, keep(d))
             for s, d in here.folder.dossiers
             if d.id in named and d.round == round_id and folder_above(s.path) == round_id
         )
@@ -1101,9 +1114,10 @@ def _laureates(record: Mapping[str, Any]) -> set[str]:
 def laureates_of(
     checked: Checked,
     records: Mapping[str, Mapping[str, Any]],
-    read: Mapping[str, Dossier] | None = None,
+    read: Mapping[str, Kept] | None = None,
     read_rounds: Collection[str] = (),
-) -> dict[str, Dossier]:
+    keep: Callable[[Dossier], Kept] = _whole,  # type: ignore[assignment]
+) -> dict[str, Kept]:
     """The dossiers these records make laureates, by id: what a publication names.
 
     Of an outline, each round's files are read in turn and only its laureates kept.
@@ -1111,16 +1125,19 @@ def laureates_of(
     Args:
         read: the laureates of ``read_rounds``, by id, read already (those of the drafts,
             read to check their records): their rounds are not read again.
+        keep: what is kept of each laureate's dossier (by default all of it).
     """
     named = {ident for record in records.values() for ident in _laureates(record)}
     if checked.folder.only is None:
-        return {d.id: d for _, d in checked.folder.dossiers if d.id in named}
+        return {d.id: keep(d) for _, d in checked.folder.dossiers if d.id in named}
     found = {ident: d for ident, d in (read or {}).items() if ident in named}
     for round_id in records:
         if round_id in read_rounds:
             continue
         found.update(
-            (d.id, d) for _, d in with_round(checked, round_id).folder.dossiers if d.id in named
+            (d.id, keep(d))
+            for _, d in with_round(checked, round_id).folder.dossiers
+            if d.id in named
         )
     return found
 

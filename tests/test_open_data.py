@@ -183,3 +183,14 @@ def test_a_web_address_or_a_lone_carriage_return_in_a_title_makes_no_markup() ->
         "voir https\\://evil.example et www\\.evil.example"
     )
     assert escape("Correction\r# FAUX TITRE") == "Correction\n\\# FAUX TITRE"
+
+
+def test_what_a_publication_keeps_of_a_dossier_is_what_a_project_shows() -> None:
+    # a large call's laureates are held as PublicDossier: never a field a project does not show
+    from dataclasses import fields
+
+    from gen_cli.publication import Project, PublicDossier
+
+    kept = [f.name for f in fields(PublicDossier)]
+    shown = [f.name for f in fields(Project)]
+    assert kept == [name for name in shown if name not in {"granted", "rank"}]
