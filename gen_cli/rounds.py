@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
-from gen_cli.batch import Batch
+from gen_cli.batch import Batch, forked_map
 from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError, InvalidCall
@@ -1052,22 +1052,39 @@ def records_for_publication(
         wanted = [r.id for r in checked.call.rounds if checked.state(r.id) in allowed]
     require(checked, wanted, "publish")
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
+    ordered = [r.id for r in chronological(checked.call) if r.id in drafts]
+    records = {r: checked.record(r) or {} for r in ordered}
+    named = {r: _laureates(records[r]) for r in ordered}
+    outline = checked.folder.only is not None
+
+    def proved(index: int) -> dict[str, Kept] | None:
+        """A draft's laureates, when a proof shows its record fresh (None when none does)."""
+        round_id = ordered[index]
+        here = with_round(checked, round_id) if outline else checked
+        if not _proven_draft(here, round_id, {}):
+            return None
+        return _kept(here, round_id, named[round_id], keep)
+
+    # each draft's proof is checked on its own, on every core: what the rounds before it
+    # granted is what their records say, as long as those are proven too
+    found = forked_map(proved, len(ordered), checked.folder.batch.jobs if outline else 1)
     stale = []
-    records: dict[str, dict[str, Any]] = {}
     dossiers: dict[str, Kept] = {}
     granted: dict[str, Decimal] = {}
-    for round_id in [r.id for r in chronological(checked.call) if r.id in drafts]:
-        here = with_round(checked, round_id) if checked.folder.only is not None else checked
-        found = _stale_draft(here, round_id, granted)
-        if found is not None:
-            stale.append(f"{round_id} ({found})")
-        record = records[round_id] = checked.record(round_id) or {}
-        named = _laureates(record)
-        dossiers.update(
-            (d.id, keep(d))
-            for s, d in here.folder.dossiers
-            if d.id in named and d.round == round_id and folder_above(s.path) == round_id
-        )
+    serial = False
+    for round_id, kept in zip(ordered, found, strict=True):
+        spent = granted_in(checked.records.get(round_id) or {})
+        if kept is not None and spent is not None and not serial:
+            granted[round_id] = spent
+            dossiers.update(kept)
+            continue
+        # from the first round not proven on, one after another, as each feeds the next
+        serial = True
+        here = with_round(checked, round_id) if outline else checked
+        problem = _stale_draft(here, round_id, granted)
+        if problem is not None:
+            stale.append(f"{round_id} ({problem})")
+        dossiers.update(_kept(here, round_id, named[round_id], keep))
         del here  # only the round's laureates are kept
     if stale:
         raise GenError(
@@ -1080,6 +1097,33 @@ def records_for_publication(
     return ForPublication(records, drafts, dossiers)
 
 
+def _kept(
+    checked: Checked, round_id: str, named: Collection[str], keep: Callable[[Dossier], Kept]
+) -> dict[str, Kept]:
+    """What is kept of the dossiers of a round that ``named`` names, by id."""
+    return {
+        d.id: keep(d)
+        for s, d in checked.folder.dossiers
+        if d.id in named and d.round == round_id and folder_above(s.path) == round_id
+    }
+
+
+def _proven_draft(checked: Checked, round_id: str, granted: Mapping[str, Decimal]) -> bool:
+    """Whether a proof shows a scored round's committed record is what its inputs give.
+
+    Args:
+        granted: what earlier rounds granted, computed in this run (the others' records
+            say it).
+    """
+    fmt = record_format(checked.records.get(round_id))
+    committed = record_text(record_path(checked.folder.root, round_id))
+    if not committed or granted_in(checked.records.get(round_id) or {}) is None:
+        return False
+    seen = hashlib.sha256(committed.encode("utf-8", "surrogateescape")).digest()
+    key = round_proof(checked, round_id, granted, fmt)
+    return proven(checked.folder.batch.cache, key, seen)
+
+
 def _stale_draft(checked: Checked, round_id: str, granted: dict[str, Decimal]) -> str | None:
     """What makes a scored round's committed record stale, or None when it is fresh.
 
@@ -1087,22 +1131,19 @@ def _stale_draft(checked: Checked, round_id: str, granted: dict[str, Decimal]) -
     else computed and compared (and, found fresh, its proof kept). Adds what the round
     granted to ``granted``.
     """
-    cache = checked.folder.batch.cache
+    if _proven_draft(checked, round_id, granted):
+        granted[round_id] = granted_in(checked.records.get(round_id) or {}) or ZERO
+        return None
     fmt = record_format(checked.records.get(round_id))
     committed = record_text(record_path(checked.folder.root, round_id))
-    seen = hashlib.sha256(committed.encode("utf-8", "surrogateescape")) if committed else None
-    known = granted_in(checked.records.get(round_id) or {})
-    key = round_proof(checked, round_id, granted, fmt)
-    if seen is not None and known is not None and proven(cache, key, seen.digest()):
-        granted[round_id] = known
-        return None
     one = score_round(checked, round_id, granted_before=granted, fmt=fmt)
     granted[round_id] = _granted(one)
     if not same_record(committed, one.text):
         changed = changed_decisions(checked.record(round_id) or {}, one.record)
         return listed(changed) or "inputs changed"
     if committed == one.text:
-        keep_proof(cache, one.proof, hashlib.sha256(one.text.encode("utf-8")).digest())
+        digest = hashlib.sha256(one.text.encode("utf-8")).digest()
+        keep_proof(checked.folder.batch.cache, one.proof, digest)
     return None
 
 
