@@ -27,11 +27,13 @@ def money(value: Decimal, lang: str) -> str:
     )
 
 
+@lru_cache(maxsize=65_536, typed=True)  # every page of a large publication prints the same few
 def number(value: int | Decimal, lang: str) -> str:
     """A count: ``10 000`` in French, ``10,000`` in English."""
     return format_decimal(value, locale=LOCALES[lang])
 
 
+@lru_cache(maxsize=65_536, typed=True)
 def percent(value: Decimal, lang: str) -> str:
     """A share between 0 and 1 as a percentage: ``52,8 %`` / ``52.8%``."""
     return format_percent(
@@ -39,6 +41,7 @@ def percent(value: Decimal, lang: str) -> str:
     )
 
 
+@lru_cache(maxsize=65_536)  # a large publication prints the same few dates on every page
 def day(value: date, lang: str) -> str:
     """A date in words: ``18 novembre 2021``, ``1er juin 2022`` / ``18 November 2021``."""
     text = format_date(value, format="long", locale=LOCALES[lang])
