@@ -26,21 +26,24 @@ PROOF_FORMAT = b"record proof 1"
 
 
 def proof_key(
-    call_text: str,
+    call_text: str | None,
     round_id: str,
     fmt: int,
     inputs: Mapping[str, str],
     late: Mapping[str, str],
     available: Decimal,
-) -> bytes:
-    """The hash of what computing a round's record reads.
+) -> bytes | None:
+    """The hash of what computing a round's record reads (None: no proof can be kept).
 
     Args:
-        call_text: call.yaml as the call was read from it.
+        call_text: call.yaml as the call was read from it (None when it is not at hand,
+            or the computation read more, such as late dossiers accepted by hand).
         inputs: each file of the round, by its path in the call folder: its digest.
         late: the round's late dossiers, by id: why each is late.
         available: the call's budget left before the round.
     """
+    if call_text is None:
+        return None
     parts = [
         PROOF_FORMAT,
         code_fingerprint().encode(),

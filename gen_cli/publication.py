@@ -20,27 +20,58 @@ from gen_cli.regions import REGIONS
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
-class Project:
-    """A laureate project, public fields only."""
+@dataclass(frozen=True, slots=True)
+class PublicDossier:
+    """What a publication shows of a laureate's dossier, read once: its public fields only.
+
+    A large call's laureates are held as these, not as whole dossiers, which hold far more.
+    """
 
     id: str
     round: str
     title: str
-    summary: str  # Markdown
+    summary: str
     principal_theme: str
     themes: tuple[str, ...]
     lead_name: str
     lead_siret: str
     region: str
-    partners: tuple[tuple[str, str], ...]  # (name, role)
-    granted: Decimal
+    partners: tuple[tuple[str, str], ...]
     total_cost: Decimal
     people: int
     women_percent: Decimal
     publics: tuple[str, ...]
     start: date
     end: date
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> PublicDossier:
+        """The public fields of a valid dossier."""
+        return PublicDossier(
+            id=dossier.id,
+            round=dossier.round,
+            title=dossier.title,
+            summary=dossier.summary,
+            principal_theme=dossier.principal_theme,
+            themes=tuple(dossier.themes),
+            lead_name=dossier.porteur.name,
+            lead_siret=dossier.porteur.siret,
+            region=dossier.porteur.region,
+            partners=tuple((p.name, p.role) for p in dossier.partners),
+            total_cost=dossier.budget.total_cost,
+            people=dossier.beneficiaries.people,
+            women_percent=dossier.beneficiaries.women_percent,
+            publics=tuple(dossier.beneficiaries.publics),
+            start=dossier.timeline.start,
+            end=dossier.timeline.end,
+        )
+
+
+@dataclass(frozen=True)
+class Project(PublicDossier):
+    """A laureate project, public fields only: its dossier's, its grant and its rank."""
+
+    granted: Decimal
     rank: int
 
     @property
@@ -163,53 +194,6 @@ class Publication:
     def draft(self) -> bool:
         """True when a published round is provisional."""
         return any(r.draft for r in self.rounds)
-
-
-@dataclass(frozen=True, slots=True)
-class PublicDossier:
-    """What a publication shows of a laureate's dossier, read once: its public fields only.
-
-    A large call's laureates are held as these, not as whole dossiers (a tenth the memory).
-    """
-
-    id: str
-    round: str
-    title: str
-    summary: str
-    principal_theme: str
-    themes: tuple[str, ...]
-    lead_name: str
-    lead_siret: str
-    region: str
-    partners: tuple[tuple[str, str], ...]
-    total_cost: Decimal
-    people: int
-    women_percent: Decimal
-    publics: tuple[str, ...]
-    start: date
-    end: date
-
-    @classmethod
-    def of(cls, dossier: Dossier) -> PublicDossier:
-        """The public fields of a valid dossier."""
-        return cls(
-            id=dossier.id,
-            round=dossier.round,
-            title=dossier.title,
-            summary=dossier.summary,
-            principal_theme=dossier.principal_theme,
-            themes=tuple(dossier.themes),
-            lead_name=dossier.porteur.name,
-            lead_siret=dossier.porteur.siret,
-            region=dossier.porteur.region,
-            partners=tuple((p.name, p.role) for p in dossier.partners),
-            total_cost=dossier.budget.total_cost,
-            people=dossier.beneficiaries.people,
-            women_percent=dossier.beneficiaries.women_percent,
-            publics=tuple(dossier.beneficiaries.publics),
-            start=dossier.timeline.start,
-            end=dossier.timeline.end,
-        )
 
 
 def _project(dossier: Dossier | PublicDossier, decision: Mapping[str, Any]) -> Project:

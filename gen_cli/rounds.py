@@ -782,27 +782,14 @@ def score_round(
         sealed=call.sealing is not None and call.sealing.seals(round_id),
     )
     record = build_record(result, fmt)
-    proof = None if accept else _proof_of(folder, round_id, fmt, inputs, late, available)
+    call_text = None if accept else folder.texts.get(folder.call_source.display)
+    proof = proof_key(call_text, round_id, fmt, inputs, late, available)
     return ScoredRound(result, record, record_path(folder.root, round_id), proof)
 
 
 def _round_inputs(folder: CallFolder, sources: Iterable[Source]) -> dict[str, str]:
     """The digest of each file of a round, by its path in the call folder."""
     return {folder.relative(s): _digest(folder, s) for s in sources}
-
-
-def _proof_of(
-    folder: CallFolder,
-    round_id: str,
-    fmt: int,
-    inputs: Mapping[str, str],
-    late: Mapping[str, str],
-    available: Decimal,
-) -> bytes | None:
-    call_text = folder.texts.get(folder.call_source.display)
-    if call_text is None:
-        return None
-    return proof_key(call_text, round_id, fmt, inputs, late, available)
 
 
 def round_proof(
@@ -818,7 +805,8 @@ def round_proof(
     inputs = _round_inputs(folder, folder.round_files(round_id))
     available = available_before(checked, round_id, granted_before)
     late = checked.late.get(round_id, {})
-    return _proof_of(folder, round_id, fmt, inputs, late, available)
+    call_text = folder.texts.get(folder.call_source.display)
+    return proof_key(call_text, round_id, fmt, inputs, late, available)
 
 
 def score_rounds(
