@@ -311,8 +311,10 @@ def render_publication(
     """Render every file of the publication, each given to ``write`` (relative path, bytes).
 
     Files go to ``write`` as they are made (into the folder that replaces the publication
-    once it is complete): a large call's pages are never all in memory. ``logo`` is the
-    funder's logo, as the file name to publish it under and its bytes.
+    once it is complete): a large call's pages are never all in memory. Its project pages
+    are rendered and given to ``write`` by processes forked from this one, so ``write``
+    must do its work where it is called (write a file), not gather in memory. ``logo`` is
+    the funder's logo, as the file name to publish it under and its bytes.
 
     Raises:
         GenError: a template is missing or broken, or the SCDL file fails its schema.
