@@ -87,6 +87,38 @@ def to_html(text: str) -> str:
     return str(_RENDERER.render(safe_markdown(text)))
 
 
+class Rewritten:
+    """Texts' safe Markdown, each made once and kept until taken.
+
+    A summary is shown on its project's page and in the list of laureates: processes that
+    render pages hand what they made to the one that writes the list (`take`, `give`).
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[str, str] = {}
+
+    def safe(self, text: str) -> str:
+        """``safe_markdown(text)``, made at most once."""
+        made = self._made.get(text)
+        if made is None:
+            made = self._made[text] = safe_markdown(text)
+        return made
+
+    def html(self, text: str) -> str:
+        """``to_html(text)``, from the safe Markdown made at most once."""
+        return str(_RENDERER.render(self.safe(text)))
+
+    def take(self, text: str) -> str | None:
+        """The safe Markdown made of ``text`` if it was, forgetting everything made."""
+        made = self._made.get(text)
+        self._made.clear()
+        return made
+
+    def give(self, text: str, made: str) -> None:
+        """Keep ``made`` as the safe Markdown of ``text`` (made by ``safe`` elsewhere)."""
+        self._made[text] = made
+
+
 def _block(node: SyntaxTreeNode, after_list: bool = False) -> list[str]:
     kind = node.type
     if kind in ("paragraph", "heading"):

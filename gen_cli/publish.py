@@ -130,10 +130,33 @@ class TemplateLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
-def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> jinja2.Environment:
-    # Templates may come from a pull request: they are code, run in Jinja's sandbox, where
-    # an attribute walk such as ''.__class__.__mro__ is refused rather than executed (#8).
-    env = ImmutableSandboxedEnvironment(
+class Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, which answers each attribute check once per type and name.
+
+    Templates may come from a pull request: they are code, run in the sandbox, where an
+    attribute walk such as ''.__class__.__mro__ is refused rather than executed (#8). The
+    sandbox checks every attribute a template reads; its answer depends on the object's
+    type and the attribute's name alone (the value is not looked at), and a large call's
+    pages read the same few tens of attributes hundreds of thousands of times.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._safe: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Jinja's answer, the first time this type and name are met."""
+        key = (type(obj), attr)
+        safe = self._safe.get(key)
+        if safe is None:
+            safe = self._safe[key] = super().is_safe_attribute(obj, attr, value)
+        return safe
+
+
+def _environment(
+    dirs: Sequence[Path], lang: str, publication: Publication, rewritten: markdown.Rewritten
+) -> jinja2.Environment:
+    env = Sandbox(
         loader=TemplateLoader([str(d) for d in dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -163,9 +186,9 @@ def _environment(dirs: Sequence[Path], lang: str, publication: Publication) -> j
         number=lambda v: formatting.number(v, lang),
         percent=lambda v: "—" if v is None else formatting.percent(Decimal(v), lang),
         day=lambda v: formatting.day(v, lang),
-        markdown=lambda text: Markup(markdown.to_html(text)),
+        markdown=lambda text: Markup(rewritten.html(text)),
         md=markdown.escape,
-        md_block=markdown.safe_markdown,
+        md_block=rewritten.safe,
         theme=lambda v: themes[v],
         region=lambda v: getattr(REGIONS[v], lang),
         apply=lambda value, name: env.filters[name](value),
@@ -319,7 +342,8 @@ def render_publication(
     Raises:
         GenError: a template is missing or broken, or the SCDL file fails its schema.
     """
-    env = _environment(dirs, lang, publication)
+    rewritten = markdown.Rewritten()
+    env = _environment(dirs, lang, publication, rewritten)
     env.globals["translations"] = [other for other in languages if other != lang]
     env.globals["logo"] = logo[0] if logo else None
 
@@ -360,12 +384,15 @@ def render_publication(
         page = f"projects/{project.id}.html"
         return render("project.html", root="../", project=project, published=published, page=page)
 
-    def write_page(index: int) -> None:
-        write(f"projects/{projects[index][1].id}.html", project_page(index))
+    def write_page(index: int) -> str | None:
+        project = projects[index][1]
+        write(f"projects/{project.id}.html", project_page(index))
+        return rewritten.take(project.summary)
 
     # A page takes milliseconds (the sandbox checks every attribute): a large call's
     # thousands are shared among the cores, forked once the template is compiled here;
-    # each process writes its pages, while this one makes the open data.
+    # each process writes its pages, while this one makes the open data. The summaries'
+    # safe Markdown, made for the pages, comes back for the list of laureates.
     jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
     if projects:  # the first here: the template is compiled once, before the forks
         project_page(0)
@@ -377,12 +404,16 @@ def render_publication(
         except jinja2.TemplateError as error:
             raise GenError(f"template {error.message}") from None
         write(name, source.encode("utf-8"))
-    forked_map(
+    made = forked_map(
         write_page,
         len(projects),
         jobs,
         meanwhile=lambda: _open_data(write, render, publication, lang, generated),
     )
+    for (_, project), summary in zip(projects, made, strict=True):
+        if summary is not None:
+            rewritten.give(project.summary, summary)
+    write("laureats.md", render("laureats.md"))
 
 
 def _open_data(
@@ -392,8 +423,7 @@ def _open_data(
     lang: str,
     generated: date | None,
 ) -> None:
-    """The publication's documents and open data, beside its pages."""
-    write("laureats.md", render("laureats.md"))
+    """The publication's documents and open data, beside its pages and their list."""
     write("budget.md", render("budget.md"))
     rows = laureate_rows(publication)
     write("laureats.csv", _csv(LAUREATE_FIELDS, rows, defused=True).encode("utf-8"))
@@ -530,7 +560,7 @@ def staged(
 
 def render_template(dirs: Sequence[Path], name: str, **context: Any) -> str:
     """Render one template by name from ``dirs`` in the sandbox, with the Markdown filters."""
-    env = ImmutableSandboxedEnvironment(
+    env = Sandbox(
         loader=TemplateLoader([str(d) for d in dirs]),
         autoescape=False,
         undefined=jinja2.StrictUndefined,

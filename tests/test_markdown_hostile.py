@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from gen_cli.markdown import escape, safe_markdown, to_html
+from gen_cli.markdown import Rewritten, escape, safe_markdown, to_html
 
 #: Renderers that trust everything: raw HTML, images and any link; the second reads
 #: tables, strikethrough and bare URLs as GitHub does.
@@ -242,3 +242,26 @@ def test_a_title_keeps_every_character_in_a_heading_and_reads_cleanly_raw(
     assert escape(title) == written
     rendered = MarkdownIt("commonmark").render(f"#### {escape(title)}\n")
     assert rendered == f"<h4>{html_escape(title, quote=False)}</h4>\n"
+
+
+@given(
+    st.lists(
+        st.sampled_from(["*a*", "# t", "[x](javascript:y)", "<b>", "a\n\n- b", ""]), max_size=8
+    )
+)
+def test_markdown_made_once_is_the_markdown_made_each_time(texts: list[str]) -> None:
+    rewritten = Rewritten()
+    for text in texts:
+        assert rewritten.safe(text) == safe_markdown(text)
+        assert rewritten.html(text) == to_html(text)
+    last = texts[-1] if texts else "*a*"
+    rewritten.safe(last)
+    assert rewritten.take(last) == safe_markdown(last)
+    assert rewritten.take(last) is None  # taking forgets everything made
+
+
+def test_markdown_given_by_another_process_is_used_as_given() -> None:
+    rewritten = Rewritten()
+    rewritten.give("*a*", "made elsewhere")
+    assert rewritten.safe("*a*") == "made elsewhere"
+    assert rewritten.html("*a*") == "<p>made elsewhere</p>\n"

@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import invoke, write
+from markupsafe import escape
 
-from gen_cli import publish
+from gen_cli import markdown, publish
 from gen_cli.batch import forked_map
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
@@ -103,3 +105,26 @@ def test_work_done_meanwhile_runs_once_beside_the_tasks() -> None:
         5,
     ]
     assert done == ["here", "after"]
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_the_list_of_laureates_does_not_depend_on_what_the_pages_show(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    # the pages hand the summaries' safe Markdown they made to the list: a page that shows
+    # none, or shows a summary as Markdown, leaves the list as it is
+    published(call, tmp_path / "html", monkeypatch, processes=processes)
+    write(call / "templates" / "project.html", "{{ project.id }}\n")
+    published(call, tmp_path / "bare", monkeypatch, processes=processes)
+    write(call / "templates" / "project.html", "{{ project.summary|md_block }}\n")
+    published(call, tmp_path / "md", monkeypatch, processes=processes)
+    listed = (tmp_path / "html" / "laureats.md").read_text(encoding="utf-8")
+    assert (tmp_path / "bare" / "laureats.md").read_text(encoding="utf-8") == listed
+    assert (tmp_path / "md" / "laureats.md").read_text(encoding="utf-8") == listed
+    dossier = yaml.safe_load(
+        (call / "2021Q4" / "alumni-mentors-perpignan.yaml").read_text(encoding="utf-8")
+    )
+    summary = markdown.safe_markdown(dossier["summary"])
+    assert f"\n{summary}\n" in listed
+    page = (tmp_path / "md" / "projects" / "alumni-mentors-perpignan.html").read_text()
+    assert page == escape(summary) + "\n"  # autoescaped in HTML

@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import invoke, run_gen, write
+from hypothesis import given
+from hypothesis import strategies as st
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from gen_cli.publication import PublicDossier
+from gen_cli.publish import Sandbox
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
 SECRET = "GEN-TEST-SECRET-0123456789"
@@ -104,3 +112,39 @@ def test_a_template_that_calls_itself_without_end_is_refused_in_plain_words(
         "a macro must stop calling itself\n"
     )
     assert not out.exists()
+
+
+ATTRIBUTES = ["append", "clear", "keys", "mro", "upper", "format", "pop", "update", "title"]
+ATTRIBUTES += ["__class__", "__globals__", "_private", "gi_frame", "__code__", "func_globals"]
+OBJECTS = [[], {}, set(), "text", Decimal("1.5"), date(2022, 1, 1), len, str.upper, "".upper]
+OBJECTS += [dict, (x for x in ()), PublicDossier, Sandbox]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(OBJECTS), st.sampled_from(ATTRIBUTES)), min_size=1, max_size=40
+    )
+)
+def test_the_sandbox_answers_each_attribute_as_jinja_does(
+    reads: list[tuple[object, str]],
+) -> None:
+    # each answer is kept by type and name: asked again, in any order, it is still Jinja's
+    jinja, sandbox = ImmutableSandboxedEnvironment(), Sandbox()
+    for obj, attr in reads + reads[::-1]:
+        value = getattr(obj, attr, None)
+        assert sandbox.is_safe_attribute(obj, attr, value) == jinja.is_safe_attribute(
+            obj, attr, value
+        )
+
+
+def test_a_list_method_that_modifies_it_stays_refused_once_a_string_method_was_read(
+    call: Path, tmp_path: Path
+) -> None:
+    write(
+        call / "templates" / "index.html",
+        "{{ 'a'.upper() }}{{ [1].index(1) }}{{ [1].append(2) }}\n",
+    )
+    result = invoke("publish", "--call", call, "--out", tmp_path / "out")
+    assert result.code == 2
+    assert "access to attribute 'append' of 'list' object is unsafe" in result.err
+    assert not (tmp_path / "out").exists()
