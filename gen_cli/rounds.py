@@ -1104,12 +1104,28 @@ def _proven_draft(checked: Checked, round_id: str, granted: Mapping[str, Decimal
             say it).
     """
     fmt = record_format(checked.records.get(round_id))
-    committed = record_text(record_path(checked.folder.root, round_id))
-    if not committed or granted_in(checked.records.get(round_id) or {}) is None:
+    seen = _committed_digest(checked, round_id)
+    if seen is None or granted_in(checked.records.get(round_id) or {}) is None:
         return False
-    seen = hashlib.sha256(committed.encode("utf-8", "surrogateescape")).digest()
     key = round_proof(checked, round_id, granted, fmt)
     return proven(checked.folder.batch.cache, key, seen)
+
+
+def _committed_digest(checked: Checked, round_id: str) -> bytes | None:
+    """The SHA-256 of a round's committed record, None when there is none.
+
+    An outline's is the digest of the bytes that were checked (``Checked.record`` reads
+    the record whole only if they still are); another's is read now.
+    """
+    path = record_path(checked.folder.root, round_id)
+    if checked.light and checked.records.get(round_id) is not None:
+        known = checked.contents.get(f"{round_id}/{path.name}")
+        if known is not None:
+            return known
+    committed = record_text(path)
+    if not committed:
+        return None
+    return hashlib.sha256(committed.encode("utf-8", "surrogateescape")).digest()
 
 
 def _stale_draft(checked: Checked, round_id: str, granted: dict[str, Decimal]) -> str | None:
