@@ -340,8 +340,8 @@ def score(
     from gen_cli.rounds import each_scored, require, rounds_to_score
 
     if check:
-        with _reporting_errors(brief=True):
-            _check(_checked(call, use_git, identity))
+        with _reporting_errors(brief=True), _checked_by_round(call, use_git, identity) as checked:
+            _check(checked)
         return
     writing = nullcontext() if dry_run else _call_locked(call, "gen score")
     # each round is let go once computed: its table (and data, for --format json) is kept,

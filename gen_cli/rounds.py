@@ -905,7 +905,7 @@ def sealed_changes(checked: Checked, round_id: str) -> list[str]:
     The record lists the digest of every input file, sealed ones included, and of the
     rules: a changed, added or removed file, or a changed rule, is seen from outside.
     """
-    record = checked.records.get(round_id) or {}
+    record = checked.record(round_id) or {}  # whole: an outline's lacks the inputs
     folder = checked.folder
     files = folder.round_files(round_id)
     now = {folder.relative(s): _digest(folder, s) for s in files}
@@ -921,23 +921,33 @@ def sealed_changes(checked: Checked, round_id: str) -> list[str]:
 
 
 def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Staleness]:
-    """Recompute every scored round: its record must match byte for byte.
+    """Check every scored round, in time order: its record must match byte for byte.
 
-    A closed round is frozen: validation checks its files, its rules and its decisions.
+    A round whose proof shows its record is what its inputs give is not computed (see
+    ``_proven_fresh``); the others are, each seeing what the earlier ones granted. A
+    closed round is frozen: validation checks its files, its rules and its decisions; it
+    is computed for what it granted.
     """
     with_record = [
         r.id
-        for r in checked.call.rounds
+        for r in chronological(checked.call)
         if checked.records.get(r.id) is not None and r.id not in skip
     ]
+    outline = checked.folder.only is not None
     stale: list[Staleness] = []
-    for scored in score_rounds(checked, with_record, as_committed=True):
-        round_id = scored.result.round.id
-        committed = checked.records[round_id] or {}
-        if is_final(committed):
-            continue  # frozen: validation checks its files, rules and decisions (E401-E403)
-        if same_record(record_text(scored.path), scored.text):
+    granted: dict[str, Decimal] = {}
+    for round_id in with_record:
+        here = with_round(checked, round_id) if outline else checked
+        if _proven_fresh(here, round_id, granted):
             continue
+        scored = score_round(
+            here, round_id, granted_before=granted, fmt=record_format(checked.records[round_id])
+        )
+        granted[round_id] = _granted(scored)
+        del here  # before the next round is read
+        if is_final(checked.records[round_id]) or _fresh(checked, scored):
+            continue
+        committed = checked.record(round_id) or {}
         found = committed.get("inputs")
         old_inputs: dict[str, Any] = found if isinstance(found, dict) else {}
         new_inputs = scored.record["inputs"]
@@ -960,6 +970,25 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
             )
         )
     return stale
+
+
+def _proven_fresh(checked: Checked, round_id: str, granted: dict[str, Decimal]) -> bool:
+    """Whether a proof shows the round's record fresh; if so, adds what it granted."""
+    if not _proven_draft(checked, round_id, granted):
+        return False
+    granted[round_id] = granted_in(checked.records.get(round_id) or {}) or ZERO
+    return True
+
+
+def _fresh(checked: Checked, scored: ScoredRound) -> bool:
+    """Whether the committed record is what was computed; its proof kept if byte for byte."""
+    committed = record_text(scored.path)
+    if not same_record(committed, scored.text):
+        return False
+    if committed == scored.text:
+        digest = hashlib.sha256(scored.text.encode("utf-8")).digest()
+        keep_proof(checked.folder.batch.cache, scored.proof, digest)
+    return True
 
 
 #: What a publication keeps of each laureate's dossier (:func:`laureates_of`).
@@ -1135,20 +1164,15 @@ def _stale_draft(checked: Checked, round_id: str, granted: dict[str, Decimal]) -
     else computed and compared (and, found fresh, its proof kept). Adds what the round
     granted to ``granted``.
     """
-    if _proven_draft(checked, round_id, granted):
-        granted[round_id] = granted_in(checked.records.get(round_id) or {}) or ZERO
+    if _proven_fresh(checked, round_id, granted):
         return None
     fmt = record_format(checked.records.get(round_id))
-    committed = record_text(record_path(checked.folder.root, round_id))
     one = score_round(checked, round_id, granted_before=granted, fmt=fmt)
     granted[round_id] = _granted(one)
-    if not same_record(committed, one.text):
-        changed = changed_decisions(checked.record(round_id) or {}, one.record)
-        return listed(changed) or "inputs changed"
-    if committed == one.text:
-        digest = hashlib.sha256(one.text.encode("utf-8")).digest()
-        keep_proof(checked.folder.batch.cache, one.proof, digest)
-    return None
+    if _fresh(checked, one):
+        return None
+    changed = changed_decisions(checked.record(round_id) or {}, one.record)
+    return listed(changed) or "inputs changed"
 
 
 def _laureates(record: Mapping[str, Any]) -> set[str]:

@@ -180,3 +180,54 @@ def granted(record: str) -> str:
     """The line of a record that says what its round granted in all."""
     envelope = record[record.index("\nenvelope:\n") :]
     return next(line for line in envelope.splitlines() if line.startswith("  granted: "))
+
+
+def check(call: Path) -> tuple[int, str, str]:
+    """What gen score --check says."""
+    result = invoke("score", "--check", "--call", call)
+    return result.code, result.out, result.err
+
+
+def check_uncached(call: Path) -> tuple[int, str, str]:
+    """What gen score --check says with no cache at all: every round computed."""
+    result = run_gen("score", "--check", "--call", call, GEN_NO_CACHE="1")
+    return result.code, result.out.replace(str(call), "CALL"), result.err
+
+
+def test_check_finds_proven_records_fresh_without_computing_them(
+    hand: Path, computed: list[str]
+) -> None:
+    assert check(hand) == (0, "every decision record matches its inputs\n", "")
+    assert computed == []
+    assert check_uncached(hand) == (0, "every decision record matches its inputs\n", "")
+
+
+@pytest.mark.parametrize("edited", ["2023Q1", "2023Q2"])
+def test_check_computes_a_round_whose_record_or_inputs_changed(
+    hand: Path, computed: list[str], edited: str
+) -> None:
+    record = hand / edited / "results.yaml"
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace('status: "laureat"', 'status: "refuse"', 1), encoding="utf-8")
+    code, out, err = check(hand)
+    assert computed == [edited]  # the other round is proven
+    assert code == 1
+    assert f"stale record for round {edited}: decisions differ for " in out
+    assert out.endswith(
+        f"1 stale record(s); run gen score --round {edited} and commit the result\n"
+    )
+    assert (code, out.replace(str(hand), "CALL"), err) == check_uncached(hand)
+    # a grade of 2023Q1 changed: its record is stale; 2023Q2 is proven all the same, as
+    # what 2023Q1 grants, and so the budget left to 2023Q2, did not change
+    record.write_text(text, encoding="utf-8")
+    replace(
+        hand / "2023Q1/reviews/anne-martin.yaml",
+        "brest:\n    grades:\n      qualite: 5",
+        "brest:\n    grades:\n      qualite: 1",
+    )
+    computed.clear()
+    code, out, err = check(hand)
+    assert computed == ["2023Q1"]
+    assert code == 1
+    assert "stale record for round 2023Q1: decisions differ for " in out
+    assert (code, out.replace(str(hand), "CALL"), err) == check_uncached(hand)
