@@ -312,7 +312,10 @@ def score(
     ] = False,
     check: Annotated[
         bool,
-        typer.Option("--check", help="Recompute every committed record; exit 1 if one is stale."),
+        typer.Option(
+            "--check",
+            help="Check every committed record against its inputs; exit 1 if one is stale.",
+        ),
     ] = False,
     dry_run: Annotated[
         bool,
