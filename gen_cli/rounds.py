@@ -920,6 +920,12 @@ def sealed_changes(checked: Checked, round_id: str) -> list[str]:
     return changes
 
 
+#: What a publication keeps of each laureate's dossier (:func:`laureates_of`).
+Kept = TypeVar("Kept")
+#: What is taken of a round whose record a proof shows fresh (:func:`_proven_apart`).
+Found = TypeVar("Found")
+
+
 def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Staleness]:
     """Check every scored round, in time order: its record must match byte for byte.
 
@@ -936,7 +942,14 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
     outline = checked.folder.only is not None
     stale: list[Staleness] = []
     granted: dict[str, Decimal] = {}
-    for round_id in with_record:
+    proven = _proven_apart(checked, with_record, lambda here, round_id: True)
+    serial = False
+    for round_id, fresh in zip(with_record, proven, strict=True):
+        if fresh and not serial:
+            granted[round_id] = granted_in(checked.records.get(round_id) or {}) or ZERO
+            continue
+        # from the first round not proven on, one after another, as each feeds the next
+        serial = True
         here = with_round(checked, round_id) if outline else checked
         if _proven_fresh(here, round_id, granted):
             continue
@@ -972,6 +985,26 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
     return stale
 
 
+def _proven_apart(
+    checked: Checked, round_ids: Sequence[str], found: Callable[[Checked, str], Found]
+) -> list[Found | None]:
+    """For each round, ``found(round read, round id)`` if a proof shows its record fresh.
+
+    Each round's proof is checked on its own, on every core (an outline's rounds are read
+    in those processes): what the rounds before it granted is taken from their records,
+    which holds as long as those are proven too. Callers go on one round after another
+    from the first round not proven.
+    """
+    outline = checked.folder.only is not None
+
+    def proved(index: int) -> Found | None:
+        round_id = round_ids[index]
+        here = with_round(checked, round_id) if outline else checked
+        return found(here, round_id) if _proven_draft(here, round_id, {}) else None
+
+    return forked_map(proved, len(round_ids), checked.folder.batch.jobs if outline else 1)
+
+
 def _proven_fresh(checked: Checked, round_id: str, granted: dict[str, Decimal]) -> bool:
     """Whether a proof shows the round's record fresh; if so, adds what it granted."""
     if not _proven_draft(checked, round_id, granted):
@@ -989,10 +1022,6 @@ def _fresh(checked: Checked, scored: ScoredRound) -> bool:
         digest = hashlib.sha256(scored.text.encode("utf-8")).digest()
         keep_proof(checked.folder.batch.cache, scored.proof, digest)
     return True
-
-
-#: What a publication keeps of each laureate's dossier (:func:`laureates_of`).
-Kept = TypeVar("Kept")
 
 
 def _whole(dossier: Dossier) -> Dossier:
@@ -1074,17 +1103,7 @@ def records_for_publication(
     named = {r: _laureates(records[r]) for r in ordered}
     outline = checked.folder.only is not None
 
-    def proved(index: int) -> dict[str, Kept] | None:
-        """A draft's laureates, when a proof shows its record fresh (None when none does)."""
-        round_id = ordered[index]
-        here = with_round(checked, round_id) if outline else checked
-        if not _proven_draft(here, round_id, {}):
-            return None
-        return _kept(here, round_id, named[round_id], keep)
-
-    # each draft's proof is checked on its own, on every core: what the rounds before it
-    # granted is what their records say, as long as those are proven too
-    found = forked_map(proved, len(ordered), checked.folder.batch.jobs if outline else 1)
+    found = _proven_apart(checked, ordered, lambda here, r: _kept(here, r, named[r], keep))
     stale = []
     dossiers: dict[str, Kept] = {}
     granted: dict[str, Decimal] = {}
