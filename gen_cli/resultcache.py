@@ -137,6 +137,9 @@ class ResultCache:
         self._opened = False
         self._used: set[bytes] = set()
         self._may_prune = True
+        self._pid = os.getpid()
+        #: A connection a process forked from the opener inherited: kept, never used.
+        self._inherited: sqlite3.Connection | None = None
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """The stored results of those keys that have one."""
@@ -204,6 +207,12 @@ class ResultCache:
             self._db = None
 
     def _connection(self) -> sqlite3.Connection | None:
+        if self._pid != os.getpid():
+            # Forked (gen reads a call's rounds on every core): SQLite's locks belong to
+            # the process that opened the file, so a connection must not cross a fork.
+            # This process opens its own; the inherited one is neither used nor closed.
+            self._inherited, self._db = self._db, None
+            self._opened, self._pid = False, os.getpid()
         if not self._opened:
             self._opened = True
             self._db = self._open()

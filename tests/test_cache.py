@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import MINIMAL, child_env, line_of, replace, run_gen
 
-from gen_cli.batch import Batch
+from gen_cli.batch import Batch, forked_map
 from gen_cli.loading import dossier_from_bytes, load_call_folder
 from gen_cli.resultcache import CACHE_FILE, ResultCache, result_key
 from gen_cli.rules import validate_folder
@@ -326,3 +326,24 @@ def test_without_a_home_folder_gen_reads_every_file(
     batch = Batch.default()
     report = validate_folder(load_call_folder(call, batch=batch))
     assert report.ok and batch.hits == 0
+
+
+def test_processes_forked_from_a_cache_open_their_own_connection(tmp_path: Path) -> None:
+    # gen reads a call's rounds on every core, in processes forked from the one that
+    # opened the cache: SQLite's locks are the opener's, so each opens its own
+    cache = ResultCache(tmp_path / "cache")
+    cache.put_many([(b"before", b"the first process")], [b"before"])
+    opened = id(cache._connection())
+
+    def fill(index: int) -> tuple[bool, bytes | None]:
+        key = f"child {index}".encode()
+        cache.put_many([(key, key * 1000)], [key])
+        return id(cache._connection()) != opened, cache.get_many([b"before"]).get(b"before")
+
+    assert forked_map(fill, 4, 4) == [(True, b"the first process")] * 4
+    assert id(cache._connection()) == opened  # the first process keeps its own
+    keys = [f"child {n}".encode() for n in range(4)]
+    assert cache.get_many(keys) == {key: key * 1000 for key in keys}
+    cache.close()
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
