@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gen_cli.loading import folder_above
 from gen_cli.rounds import Checked, Staleness, check_records, sealed_changes
 from gen_cli.sealing import IDENTITY_VARIABLE
 
@@ -37,8 +36,11 @@ def check_committed(checked: Checked) -> CheckReport:
         report.notes.append(
             f"round {round_id}: not checked: gen validate finds {count} error(s) that concern it"
         )
-    unopened = {r: _unopened(checked, r) for r in recorded if r not in blocked}
-    sealed = {r: count for r, count in unopened.items() if count}
+    sealed = {
+        r: len(checked.folder.sealed_in(r))
+        for r in recorded
+        if r not in blocked and checked.folder.sealed_in(r)
+    }
     changed_sealed = _sealed_rounds(checked, sealed, report)
     stale = check_records(checked, skip=set(blocked) | set(sealed))
     shown_root = Path(checked.folder.call_source.display).parent
@@ -55,18 +57,6 @@ def check_committed(checked: Checked) -> CheckReport:
     if not report.failed and not sealed:
         report.lines.append("every decision record matches its inputs")
     return report
-
-
-def _unopened(checked: Checked, round_id: str) -> int:
-    """How many of a round's sealed reviews gen could not open.
-
-    A round an outline has not read yet: all of them, as an outline is only made without
-    the identity (``gen score`` reads sealed reviews with the rest at once).
-    """
-    folder = checked.folder
-    if folder.only is not None and round_id not in folder.only:
-        return sum(1 for s in folder.sealed_sources if folder_above(s.path, 2) == round_id)
-    return len(folder.sealed_in(round_id))
 
 
 def _sealed_rounds(checked: Checked, sealed: dict[str, int], report: CheckReport) -> set[str]:

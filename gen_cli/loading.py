@@ -134,7 +134,13 @@ class CallFolder:
         return [s for s in self.private_sealed if folder_above(s.path) == round_id]
 
     def sealed_in(self, round_id: str) -> list[Source]:
-        """The sealed review files of a round that gen could not open (no identity)."""
+        """The sealed review files of a round that gen could not open (no identity).
+
+        Of a round not read yet (``only``): every one listed, as gen reads some rounds
+        only without the identity (an outline); sealed reviews are read with the rest.
+        """
+        if self.only is not None and round_id not in self.only:
+            return [s for s in self.sealed_sources if folder_above(s.path, 2) == round_id]
         return [s for s in self.sealed if folder_above(s.path, 2) == round_id]
 
     def relative(self, source: Source) -> str:

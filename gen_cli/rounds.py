@@ -588,9 +588,13 @@ def load_outline(
 def with_round(outline: Checked, round_id: str) -> Checked:
     """The outline with one round's files read: what ``score_round`` needs of it.
 
+    A call folder read whole is given back as it is.
+
     Raises:
         GenError: a file of the round is not the one that was checked (it changed since).
     """
+    if outline.folder.only is None:
+        return outline
     folder = load_rounds(outline.folder, frozenset({round_id}))
     for source in folder.round_files(round_id):
         if source.display not in folder.sources:
@@ -835,7 +839,7 @@ def each_scored(
     granted: dict[str, Decimal] = {}
     for round_id in sorted(wanted, key=order.index):
         fmt = record_format(checked.records.get(round_id)) if as_committed else FORMAT
-        here = with_round(checked, round_id) if checked.folder.only is not None else checked
+        here = with_round(checked, round_id)
         one = score_round(here, round_id, granted_before=granted, fmt=fmt)
         granted[round_id] = _granted(one)
         yield one
@@ -939,7 +943,6 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
         for r in chronological(checked.call)
         if checked.records.get(r.id) is not None and r.id not in skip
     ]
-    outline = checked.folder.only is not None
     stale: list[Staleness] = []
     granted: dict[str, Decimal] = {}
     proven = _proven_apart(checked, with_record, lambda here, round_id: True)
@@ -950,15 +953,8 @@ def check_records(checked: Checked, skip: Collection[str] = ()) -> list[Stalenes
             continue
         # from the first round not proven on, one after another, as each feeds the next
         serial = True
-        here = with_round(checked, round_id) if outline else checked
-        if _proven_fresh(here, round_id, granted):
-            continue
-        scored = score_round(
-            here, round_id, granted_before=granted, fmt=record_format(checked.records[round_id])
-        )
-        granted[round_id] = _granted(scored)
-        del here  # before the next round is read
-        if is_final(checked.records[round_id]) or _fresh(checked, scored):
+        scored = _stale(with_round(checked, round_id), round_id, granted)
+        if scored is None or is_final(checked.records[round_id]):
             continue
         committed = checked.record(round_id) or {}
         found = committed.get("inputs")
@@ -999,7 +995,7 @@ def _proven_apart(
 
     def proved(index: int) -> Found | None:
         round_id = round_ids[index]
-        here = with_round(checked, round_id) if outline else checked
+        here = with_round(checked, round_id)
         return found(here, round_id) if _proven_draft(here, round_id, {}) else None
 
     return forked_map(proved, len(round_ids), checked.folder.batch.jobs if outline else 1)
@@ -1101,8 +1097,6 @@ def records_for_publication(
     ordered = [r.id for r in chronological(checked.call) if r.id in drafts]
     records = {r: checked.record(r) or {} for r in ordered}
     named = {r: _laureates(records[r]) for r in ordered}
-    outline = checked.folder.only is not None
-
     found = _proven_apart(checked, ordered, lambda here, r: _kept(here, r, named[r], keep))
     stale = []
     dossiers: dict[str, Kept] = {}
@@ -1116,7 +1110,7 @@ def records_for_publication(
             continue
         # from the first round not proven on, one after another, as each feeds the next
         serial = True
-        here = with_round(checked, round_id) if outline else checked
+        here = with_round(checked, round_id)
         problem = _stale_draft(here, round_id, granted)
         if problem is not None:
             stale.append(f"{round_id} ({problem})")
@@ -1183,15 +1177,25 @@ def _stale_draft(checked: Checked, round_id: str, granted: dict[str, Decimal]) -
     else computed and compared (and, found fresh, its proof kept). Adds what the round
     granted to ``granted``.
     """
+    one = _stale(checked, round_id, granted)
+    if one is None:
+        return None
+    changed = changed_decisions(checked.record(round_id) or {}, one.record)
+    return listed(changed) or "inputs changed"
+
+
+def _stale(checked: Checked, round_id: str, granted: dict[str, Decimal]) -> ScoredRound | None:
+    """The round computed, when its committed record is not what it gives; None when it is.
+
+    Fresh without computing when a proof says so (``_proven_fresh``); else computed and
+    compared, its proof kept when found fresh. Adds what the round granted to ``granted``.
+    """
     if _proven_fresh(checked, round_id, granted):
         return None
     fmt = record_format(checked.records.get(round_id))
     one = score_round(checked, round_id, granted_before=granted, fmt=fmt)
     granted[round_id] = _granted(one)
-    if _fresh(checked, one):
-        return None
-    changed = changed_decisions(checked.record(round_id) or {}, one.record)
-    return listed(changed) or "inputs changed"
+    return None if _fresh(checked, one) else one
 
 
 def _laureates(record: Mapping[str, Any]) -> set[str]:
