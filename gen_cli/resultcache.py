@@ -59,6 +59,7 @@ def code_fingerprint() -> str:
     for library, version in _LIBRARY_VERSIONS:
         digest.update(_version_file(library, version) + b"\0")
     digest.update(_distributions("pydantic_core", "pydantic_core") + b"\0")
+    digest.update(_distributions("yaml_rs", "yaml_rs") + b"\0")  # the fast reading
     import sys
     import unicodedata
 

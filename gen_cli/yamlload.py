@@ -1,8 +1,9 @@
 """Reading YAML safely, and locating key paths in it (the only module that imports yaml).
 
-The fast path loads a file straight to data with libyaml, refusing duplicate keys,
-aliases and custom tags, and reading floats as exact Decimals. Only a file with a
-problem is composed again into nodes, to find the line and column of each key path.
+An ordinary file is read by yaml-rs where its data is certainly what this module's own
+reading gives (fastyaml), and is composed into nodes only when a place in it is asked
+for. Any other is read with libyaml, refusing duplicate keys, aliases and custom tags,
+and reading floats as exact Decimals.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 
 from gen_cli.blockyaml import load_block
 from gen_cli.diagnostics import Diagnostic, Loc, Problem
+from gen_cli.fastyaml import fast_load
 from gen_cli.layout import READ_IN_PLACE
 from gen_cli.scalars import NUMBER_LIKE, PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
 
@@ -161,6 +163,29 @@ _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+def _plain_text(text: str) -> Any:
+    """What gen makes of ``text`` written unquoted; ValueError if it refuses it."""
+    node = yaml.ScalarNode(_SCALAR_LOADER.resolve(yaml.ScalarNode, text, (True, False)), text)
+    node.style = ""  # unquoted, as libyaml says
+    try:
+        return _walk(_SCALAR_LOADER, node, set())
+    except _Unusual:
+        raise ValueError(text) from None
+
+
+def _quoted_text(text: str) -> Any:
+    """What gen makes of ``text`` written in quotes."""
+    node = yaml.ScalarNode("tag:yaml.org,2002:str", text, style="'")
+    return _construct_str(_SCALAR_LOADER, node)
+
+
+#: The first characters of the texts that gen may read unquoted as other than text: those
+#: of YAML 1.1's implicit types, and those NUMBER_LIKE may start with (_1, e5).
+_SPECIAL_FIRST = frozenset(k for k in _Loader.yaml_implicit_resolvers if k) | frozenset(
+    "+-._eE0123456789"
+)
+
+
 class _Unusual(Exception):
     """A document the fast walk leaves to PyYAML's constructor: a rare tag, a bad value."""
 
@@ -178,6 +203,9 @@ def _construct(loader: _Loader, root: yaml.Node) -> Any:
     except _Unusual:
         return loader.construct_document(root)
 
+
+#: Reads single values for the fast path; it holds no document.
+_SCALAR_LOADER = _Loader("")
 
 _SCALARS: dict[str, Any] = {
     "tag:yaml.org,2002:str": _construct_str,
@@ -380,6 +408,9 @@ def parse_document(
             "in one file (a dossier holds about a hundred)"
         )
         return None, None, [Problem(display, "E009", message)]
+    fast = fast_load(text, _plain_text, _quoted_text, _SPECIAL_FIRST, MAX_DEPTH)
+    if fast is not None:
+        return fast, Locations(None, text), []
     shallow = _clearly_shallow(text, MAX_DEPTH)
     too_deep = None if shallow or _libyaml_limits_depth() else _nesting_beyond(text, MAX_DEPTH)
     loader = _Loader(text)
@@ -616,11 +647,19 @@ class Locations:
     """Line and column (1-based) of the key and the value at each key path of a document.
 
     Read from the composed nodes, along the paths asked for only: a file of 100,000 keys
-    with twenty problems costs twenty walks, not a table of 100,000 entries.
+    with twenty problems costs twenty walks, not a table of 100,000 entries. A document
+    read the fast way (fastyaml) is composed only when a place is asked for.
     """
 
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.root = root
+    def __init__(self, root: yaml.Node | None, text: str | None = None) -> None:
+        self._root, self._text = root, text
+
+    @property
+    def root(self) -> yaml.Node | None:
+        """The document's composed nodes (None if it does not compose)."""
+        if self._text is not None:
+            self._root, self._text = locations(self._text).root, None
+        return self._root
 
     def find(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
         """Position of the deepest node present along ``loc``.
