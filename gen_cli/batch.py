@@ -62,38 +62,67 @@ class Batch:
         Args:
             keys: each file's :func:`result_key`, when the caller made them already.
         """
-        if keys is None:
-            keys = [result_key(kind, display, raw) for raw, display in files]
-        stored = self.cache.get_many(keys) if self.cache is not None else {}
-        missing = [i for i, key in enumerate(keys) if key not in stored]
+        return self.run_all([Reading(work, kind, files, keys)])[0]
+
+    def run_all(self, readings: Sequence[Reading]) -> list[list[Any]]:
+        """:meth:`run` of each reading, all on the same processes at once.
+
+        Dossiers and review files read together keep every core busy to the end, and
+        start the processes once.
+        """
+        keyed = [
+            r.keys
+            if r.keys is not None
+            else [result_key(r.kind, display, raw) for raw, display in r.files]
+            for r in readings
+        ]
+        every = [key for keys in keyed for key in keys]
+        stored = self.cache.get_many(every) if self.cache is not None else {}
         tell = self.progress or (lambda kind, done, total: None)
-        tell(kind, len(files) - len(missing), len(files))
-        todo = [files[i] for i in missing]
-        made: dict[int, Any] = {}
-        blobs: list[bytes] = []
+        todo: list[tuple[int, int]] = []  # (reading, file) of each result to make
+        for number, (reading, keys) in enumerate(zip(readings, keyed, strict=True)):
+            missing = [i for i, key in enumerate(keys) if key not in stored]
+            tell(reading.kind, len(keys) - len(missing), len(keys))
+            todo += [(number, i) for i in missing]
+            self.hits += len(keys) - len(missing)
+            self.misses += len(missing)
+        # the largest first, so that no process is left with a large file at the end
+        todo.sort(key=lambda place: -len(readings[place[0]].files[place[1]][0]))
+        made: dict[tuple[int, int], Any] = {}
+        blobs: list[tuple[bytes, bytes]] = []
+        works = [readings[number].work for number, _ in todo]
+        files = [readings[number].files[i] for number, i in todo]
         # each result is rebuilt as it comes, while the other processes go on reading
-        for index, blob in zip(missing, _made(work, todo, self.jobs), strict=True):
-            made[index] = pickle.loads(blob)  # made by this run, just now
-            blobs.append(blob)
-            tell(kind, 1, len(files))
-        self.hits += len(files) - len(missing)
-        self.misses += len(missing)
+        for place, blob in zip(todo, _made(works, files, self.jobs), strict=True):
+            made[place] = pickle.loads(blob)  # made by this run, just now
+            blobs.append((keyed[place[0]][place[1]], blob))
+            tell(readings[place[0]].kind, 1, len(keyed[place[0]]))
         if self.cache is not None:
-            self.cache.put_many(
-                ((keys[i], blob) for i, blob in zip(missing, blobs, strict=True)), keys
-            )
-        results = []
-        for index, key in enumerate(keys):
-            if index in made:
-                results.append(made[index])
-                continue
-            try:
-                results.append(loads(stored[key]))
-            except pickle.UnpicklingError:  # a damaged entry: made again, and forgotten
-                if self.cache is not None:
-                    self.cache.forget(key)
-                results.append(pickle.loads(_pickled(work, *files[index])))
+            self.cache.put_many(blobs, every)
+        results: list[list[Any]] = []
+        for number, (reading, keys) in enumerate(zip(readings, keyed, strict=True)):
+            results.append([])
+            for index, key in enumerate(keys):
+                if (number, index) in made:
+                    results[-1].append(made[number, index])
+                    continue
+                try:
+                    results[-1].append(loads(stored[key]))
+                except pickle.UnpicklingError:  # a damaged entry: made again, and forgotten
+                    if self.cache is not None:
+                        self.cache.forget(key)
+                    results[-1].append(pickle.loads(_pickled(reading.work, *reading.files[index])))
         return results
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Files of one kind to read with one work (see :meth:`Batch.run`)."""
+
+    work: Work
+    kind: str
+    files: Sequence[tuple[bytes, str]]
+    keys: Sequence[bytes] | None = None
 
 
 def available_cores() -> int:
@@ -102,10 +131,10 @@ def available_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def _made(work: Work, files: list[tuple[bytes, str]], jobs: int) -> Iterator[bytes]:
-    """The pickled results of ``work`` on ``files``, in order, on up to ``jobs`` processes."""
+def _made(works: list[Work], files: list[tuple[bytes, str]], jobs: int) -> Iterator[bytes]:
+    """The pickled results of each work on its file, in order, on up to ``jobs`` processes."""
     if jobs <= 1 or len(files) < 2 or sum(len(raw) for raw, _ in files) < PARALLEL_FROM:
-        for raw, display in files:
+        for work, (raw, display) in zip(works, files, strict=True):
             yield _pickled(work, raw, display)
         return
     import multiprocessing  # only for large calls: 60 ms of start-up
@@ -116,11 +145,9 @@ def _made(work: Work, files: list[tuple[bytes, str]], jobs: int) -> Iterator[byt
     # (not on macOS, where fork is unsafe, nor where there is none)
     linux = sys.platform.startswith("linux")
     context = multiprocessing.get_context("fork" if linux else None)
-    chunk = max(1, len(files) // (workers * 8))
+    chunk = max(1, len(files) // (workers * 32))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(
-            _pickled, [work] * len(files), *zip(*files, strict=True), chunksize=chunk
-        )
+        yield from pool.map(_pickled, works, *zip(*files, strict=True), chunksize=chunk)
 
 
 def _pickled(work: Work, raw: bytes, display: str) -> bytes:

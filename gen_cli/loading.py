@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gen_cli.batch import Batch, Work
+from gen_cli.batch import Batch, Reading, Work
 from gen_cli.diagnostics import Problem
 from gen_cli.dossierchecks import dossier_problems
 from gen_cli.errors import GenError
@@ -583,14 +583,18 @@ def _load_call_folder(
     folder.dossier_sources = listed_files.dossiers
     folder.review_sources = listed_files.reviews
     folder.private_sources = found.private_parts
-    folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities, batch)
+    public = _public_dossiers(dossier_files, found.private_parts)
+    # one set of processes reads both: every core stays busy to the end
+    public_read, reviews_read = _read_kinds(
+        folder,
+        [(public, dossier_from_bytes, "dossier"), (review_files, review_from_bytes, "review")],
+        batch,
+    )
+    read = dict(zip(public, public_read, strict=True))
+    folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities, read)
     loaded = {source.display for source, _ in folder.dossiers}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
-    for source, (review, partial, problems) in zip(
-        review_files,
-        _read_all(folder, review_files, review_from_bytes, "review", batch),
-        strict=True,
-    ):
+    for source, (review, partial, problems) in zip(review_files, reviews_read, strict=True):
         folder.sources[source.display] = source
         folder.problems.extend(problems)
         if review is not None:
@@ -640,18 +644,25 @@ PRIVATE_SUFFIX = ".private.yaml" + SEALED_SUFFIX
 SEALED_CONTACT = Contact(name="(sealed)", email="sealed@example.org")
 
 
+def _public_dossiers(sources: list[Source], private_parts: list[Source]) -> list[Source]:
+    """The dossier files without a sealed private part: read as they are."""
+    parts = {(p.path.parent, p.path.name.removesuffix(PRIVATE_SUFFIX)) for p in private_parts}
+    return [s for s in sources if (s.path.parent, s.path.stem) not in parts]
+
+
 def _load_dossiers(
     folder: CallFolder,
     sources: list[Source],
     private_parts: list[Source],
     identities: Sequence[Any],
-    batch: Batch,
+    read: dict[Source, DossierRead],
 ) -> list[tuple[Source, Dossier]]:
-    """Load the dossiers, each with its sealed private part when it has one."""
+    """Load the dossiers, each with its sealed private part when it has one.
+
+    Args:
+        read: each of the other dossier files read (``_public_dossiers``).
+    """
     parts = {(p.path.parent, p.path.name.removesuffix(PRIVATE_SUFFIX)): p for p in private_parts}
-    public = [s for s in sources if (s.path.parent, s.path.stem) not in parts]
-    results = _read_all(folder, public, dossier_from_bytes, "dossier", batch)
-    read = dict(zip(public, results, strict=True))
     loaded = []
     for source in sources:
         folder.sources[source.display] = source
@@ -707,24 +718,42 @@ def _read_all(
     folder: CallFolder, sources: list[Source], work: Work, kind: str, batch: Batch
 ) -> list[Any]:
     """``work`` on each file's bytes, through the batch (cache, cores); texts kept to locate."""
-    files: list[tuple[bytes, str]] = []
-    unread: dict[int, list[Problem]] = {}
-    for index, source in enumerate(sources):
-        raw, problems = read_bytes(source.path, source.display)
-        if raw is None:
-            unread[index] = problems
-        else:
-            files.append((raw, source.display))
-            folder.digests[source.display] = file_digest(raw)
-            text, _ = decode(raw, source.display)
-            if text is not None:
-                folder.texts[source.display] = text
-    keys = [result_key(kind, display, raw) for raw, display in files]
-    folder.keys.update(
-        ((kind, display), key) for (_, display), key in zip(files, keys, strict=True)
-    )
-    results = iter(batch.run(work, kind, files, keys))
-    return [(None, None, unread[i]) if i in unread else next(results) for i in range(len(sources))]
+    return _read_kinds(folder, [(sources, work, kind)], batch)[0]
+
+
+def _read_kinds(
+    folder: CallFolder, kinds: list[tuple[list[Source], Work, str]], batch: Batch
+) -> list[list[Any]]:
+    """``_read_all`` of several kinds of files, read by the same processes at once."""
+    readings: list[Reading] = []
+    unread: list[dict[int, list[Problem]]] = []
+    for sources, work, kind in kinds:
+        files: list[tuple[bytes, str]] = []
+        unread.append({})
+        for index, source in enumerate(sources):
+            raw, problems = read_bytes(source.path, source.display)
+            if raw is None:
+                unread[-1][index] = problems
+            else:
+                files.append((raw, source.display))
+                folder.digests[source.display] = file_digest(raw)
+                text, _ = decode(raw, source.display)
+                if text is not None:
+                    folder.texts[source.display] = text
+        keys = [result_key(kind, display, raw) for raw, display in files]
+        folder.keys.update(
+            ((kind, display), key) for (_, display), key in zip(files, keys, strict=True)
+        )
+        readings.append(Reading(work, kind, files, keys))
+    answers = []
+    for (sources, _, _), missing, results in zip(
+        kinds, unread, batch.run_all(readings), strict=True
+    ):
+        made = iter(results)
+        answers.append(
+            [(None, None, missing[i]) if i in missing else next(made) for i in range(len(sources))]
+        )
+    return answers
 
 
 def _parsed_bytes(raw: bytes, display: str) -> tuple[Any, Locations | None, list[Problem]]:
