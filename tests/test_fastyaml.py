@@ -6,6 +6,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import examples
 from hypothesis import given
 from hypothesis import strategies as st
@@ -219,3 +220,45 @@ def test_a_text_that_starts_otherwise_is_text_both_ways(value: str) -> None:
     quoted = yamlload._quoted_text(value)
     assert type(plain) is str and plain == value
     assert type(quoted) is str and quoted == value
+
+
+_WORDS = st.sampled_from(
+    ["a", "Projet", "l'appel", "yes", "12", "0.5", "2022-03-31", "x: y", "- z", "#", "é", "a b",
+     "ça va ?", "50 %", "R&D", "[lien]", "{x}", "", " ", "~", "null", "true", "10:30", "e5", "_1",
+     "\u00a0", "é" * 30]
+)  # fmt: skip
+_TEXTS = st.lists(_WORDS, max_size=8).map(" ".join)
+_KEYS = st.lists(_WORDS, min_size=1, max_size=3).map(" ".join).filter(str.strip)
+_VALUES = st.recursive(
+    _TEXTS
+    | st.integers(-(10**20), 10**20)
+    | st.booleans()
+    | st.none()
+    | st.dates(datetime.date(1900, 1, 1), datetime.date(2100, 1, 1)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(
+    st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=6),
+    st.sampled_from([None, True, False]),
+    st.sampled_from([8, 30, 80, 1000]),
+    st.booleans(),
+    st.sampled_from([None, "'", '"', "|", ">"]),
+)
+@examples(400)
+def test_what_an_editor_or_a_program_writes_reads_the_same_or_steps_aside(
+    data: dict[str, object], flow: bool | None, width: int, unicode: bool, style: str | None
+) -> None:
+    # PyYAML writes folded lines, quotes, escapes and flow or block forms: what tools
+    # that make dossiers write
+    text = yaml.safe_dump(
+        data, default_flow_style=flow, width=width, allow_unicode=unicode, default_style=style
+    )
+    same_or_aside(text)
+
+
+def test_a_plain_dossier_as_a_program_writes_it_reads_the_fast_way() -> None:
+    data = {"id": "projet-1", "title": "Projet d'été", "themes": ["insertion"], "n": 12}
+    assert same_or_aside(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
