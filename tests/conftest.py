@@ -57,6 +57,16 @@ settings.register_profile(
 )
 
 
+def typed(value: object) -> object:
+    """A value with the type of everything in it, so that 1, '1', Decimal(1) and
+    QuotedNumber('1') differ."""
+    if isinstance(value, dict):
+        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(v) for v in value])
+    return (type(value).__name__, repr(value))
+
+
 def examples(quick: int) -> settings:
     """Hypothesis settings: `quick` examples in the default run, the profile's count under fuzz."""
     if settings.get_current_profile_name() == "default":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import examples
+from conftest import examples, typed
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,15 +33,6 @@ def fast(text: str) -> object:
         yamlload._SPECIAL_FIRST,
         yamlload.MAX_DEPTH,
     )
-
-
-def typed(value: object) -> object:
-    """A value with the type of everything in it, so that 12 and '12' and QuotedNumber differ."""
-    if isinstance(value, dict):
-        return ("dict", [(typed(k), typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [typed(v) for v in value])
-    return (type(value).__name__, repr(value))
 
 
 def exact(text: str) -> tuple[object, list[object]]:

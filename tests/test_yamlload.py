@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MINIMAL, examples, run_gen, write
+from conftest import MINIMAL, examples, run_gen, typed, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -604,22 +604,13 @@ def test_depth_on_the_nodes_is_depth_on_the_events(values: list[str], limit: int
 # --- the fast walk gives PyYAML's data -----------------------------------------------------
 
 
-def _typed(value: object) -> object:
-    """A value with the type of everything in it, so that 1 and Decimal(1) differ."""
-    if isinstance(value, dict):
-        return ("dict", [(_typed(k), _typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [_typed(v) for v in value])
-    return (type(value).__name__, repr(value))
-
-
 def _both_ways(text: str) -> tuple[object, object]:
     """parse_document's data and problems by the fast walk, then by PyYAML's constructor."""
     from gen_cli import yamlload
 
     def parsed() -> object:
         data, _, problems = yamlload.parse_document(text, "f")
-        return _typed(data), problems
+        return typed(data), problems
 
     fast = parsed()
     with pytest.MonkeyPatch.context() as patch:
