@@ -145,6 +145,8 @@ def _indented_beyond(width: int) -> re.Pattern[str]:
 
 
 Reading = Callable[[str], Any]
+#: What stops gen itself, never taken for a file yaml-rs cannot read.
+_STOPS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 class _Differs(Exception):
@@ -169,8 +171,10 @@ def fast_load(
         return None
     try:
         data = reader(text)
-    except Exception:  # whatever yaml-rs refuses or fails on, the exact way words
-        return None
+    except _STOPS:
+        raise
+    except BaseException:  # what yaml-rs refuses, or a panic in it (PyO3 raises those as
+        return None  # BaseException): libyaml reads the file and words what is wrong
     if type(data) is not dict:
         return None
     dates: set[date] = set()
@@ -269,7 +273,9 @@ def _text_to_yaml_rs(value: str) -> bool:
     reader = _reader()
     try:
         read = reader("- " + value) if reader is not None else None
-    except Exception:  # not a plain value at all
+    except _STOPS:
+        raise
+    except BaseException:  # not a plain value at all (or a panic in yaml-rs)
         return True
     return not (type(read) is list and len(read) == 1 and not isinstance(read[0], str | dict))
 

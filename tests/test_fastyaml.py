@@ -253,3 +253,26 @@ def test_what_an_editor_or_a_program_writes_reads_the_same_or_steps_aside(
 def test_a_plain_dossier_as_a_program_writes_it_reads_the_fast_way() -> None:
     data = {"id": "projet-1", "title": "Projet d'été", "themes": ["insertion"], "n": 12}
     assert same_or_aside(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+class _Panic(BaseException):
+    """What PyO3 raises when Rust code panics: not an Exception."""
+
+
+def test_a_panic_in_yaml_rs_leaves_the_file_to_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gen_cli import fastyaml
+
+    def panics(text: str) -> object:
+        raise _Panic("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(fastyaml, "_reader", lambda: panics)
+    assert fast("a: 1\n") is None
+    data, _, problems = yamlload.parse_document("a: 1\n", "f", yamlload.MAX_VALUES)
+    assert (data, problems) == ({"a": 1}, [])
+
+    def interrupted(text: str) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fastyaml, "_reader", lambda: interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fast("a: 1\n")
