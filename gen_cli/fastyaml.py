@@ -144,7 +144,8 @@ def _indented_beyond(width: int) -> re.Pattern[str]:
     return re.compile(rf"\n[ ?:-]{{{width + 1}}}")
 
 
-Reading = Callable[[str], Any]
+#: What gen makes of a text as one value, written unquoted or in quotes.
+ValueReading = Callable[[str], Any]
 #: What stops gen itself, never taken for a file yaml-rs cannot read.
 _STOPS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -154,7 +155,7 @@ class _Differs(Exception):
 
 
 def fast_load(
-    text: str, plain: Reading, quoted: Reading, first: frozenset[str], max_depth: int
+    text: str, plain: ValueReading, quoted: ValueReading, first: frozenset[str], max_depth: int
 ) -> Any:
     """The document in ``text`` as gen's reader gives it, or None to read it that way.
 
@@ -201,7 +202,7 @@ class _Settler:
     """Turns yaml-rs's values into gen's, or raises _Differs where they may differ."""
 
     def __init__(
-        self, plain: Reading, quoted: Reading, first: frozenset[str], dates: set[date]
+        self, plain: ValueReading, quoted: ValueReading, first: frozenset[str], dates: set[date]
     ) -> None:
         self.plain, self.quoted, self.dates = plain, quoted, dates
         self.first = first | {"\n"}  # an empty block: yaml-rs says "\n", libyaml ""
@@ -245,7 +246,7 @@ class _Settler:
 
 
 @functools.lru_cache(maxsize=4096)
-def _settled_text(value: str, plain: Reading, quoted: Reading) -> Any:
+def _settled_text(value: str, plain: ValueReading, quoted: ValueReading) -> Any:
     """What gen makes of a text yaml-rs read, or _Differs if quoting would tell."""
     if value and not value.strip("\n"):
         raise _Differs  # a block of empty lines: yaml-rs keeps a line break, libyaml none
