@@ -94,7 +94,7 @@ def checked_report(
 
     folder = load_call_folder(root, shown, identities, batch)
     folder.reveal_sealed = reveal_sealed
-    checked = check_call(folder, history)
+    checked = check_call(folder, history, light=True)  # the report alone is kept
     report = checked.report
     paths = {display: source.path for display, source in folder.sources.items()}
     diagnosed = {d.path for d in report.diagnostics}

@@ -442,17 +442,46 @@ def read_record(
 
 
 def record_from_text(
-    text: str | None, path: Path, max_values: int | None = None, batch: Batch | None = None
+    text: str | None,
+    path: Path,
+    max_values: int | None = None,
+    batch: Batch | None = None,
+    light: bool = False,
 ) -> dict[str, Any] | None:
-    """``read_record`` of the text already read from ``path`` (``record_text``)."""
+    """``read_record`` of the text already read from ``path`` (``record_text``).
+
+    Args:
+        light: only its outline (``outline_of``), kept apart in the cache.
+    """
     if not text:
         return None
     work = functools.partial(record_data, max_values=max_values)
+    file = (text.encode("utf-8"), str(path))
+    data: dict[str, Any] | None
     if batch is None:
-        return work(text.encode("utf-8"), str(path))
+        data = work(*file)
+        return outline_of(data) if light else data
     kind = f"record with at most {max_values} values"
-    data: dict[str, Any] | None = batch.run(work, kind, [(text.encode("utf-8"), str(path))])[0]
+    if light:
+        data = batch.run_part(work, kind, file, outline_of)
+    else:
+        data = batch.run(work, kind, [file])[0]
     return data
+
+
+#: What a record's outline leaves out: a round's decisions and inputs, hundreds of
+#: megabytes at 100,000 dossiers, read again when they are needed.
+HEAVY = frozenset({"decisions", "inputs"})
+
+
+def outline_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A record without its decisions and inputs; None when it is not a record gen reads.
+
+    What is left says the round's state, what it granted, its closing and amendments.
+    """
+    if record is None or record.get("format") not in FORMATS or "decisions" not in record:
+        return None
+    return {k: v for k, v in record.items() if k not in HEAVY}
 
 
 def record_data(raw: bytes, display: str, max_values: int | None = None) -> dict[str, Any] | None:

@@ -47,14 +47,13 @@ from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.proofs import keep_proof, proof_key, proven
 from gen_cli.records import (
     FORMAT,
-    FORMATS,
     RoundResult,
     build_record,
     changed_decisions,
     decision_of,
     decisions_of,
     granted_in,
-    read_record,
+    outline_of,
     record_format,
     record_from_text,
     record_path,
@@ -185,14 +184,16 @@ def round_of(call: Call, round_id: str) -> Round:
     return round_
 
 
-#: What an outline leaves out of the records it holds: a round's decisions and inputs,
-#: hundreds of megabytes at 100,000 dossiers, read again when asked (``Checked.record``).
-_HEAVY = frozenset({"decisions", "inputs"})
-
-
 def _read_records(
-    folder: CallFolder, light: bool = False
+    folder: CallFolder, light: bool = False, digests: dict[str, bytes] | None = None
 ) -> tuple[dict[str, dict[str, Any] | None], list[Problem]]:
+    """Each round's committed record, and the problems of those gen cannot use.
+
+    Args:
+        light: their outlines only (``outline_of``): ``Checked.record`` reads one whole.
+        digests: filled with the SHA-256 of each record read, by its POSIX path in the
+            call folder (what ``Checked.record`` makes sure it reads again).
+    """
     call = loaded_call(folder)
     records: dict[str, dict[str, Any] | None] = {}
     problems = []
@@ -208,9 +209,11 @@ def _read_records(
         if text is None or not is_record_file(path):
             records[round_.id] = None  # a file gen did not write is reported as W002
             continue
+        if digests is not None:
+            digests[f"{round_.id}/{path.name}"] = hashlib.sha256(text.encode("utf-8")).digest()
         limit = record_values_limit(len(folder.round_files(round_.id)))
-        record = read_record(path, limit, folder.batch)
-        if record is None or record.get("format") not in FORMATS or "decisions" not in record:
+        record = record_from_text(text, path, limit, folder.batch, light)
+        if record is None or (not light and outline_of(record) is None):
             if "\nclosed:" in text or "\nseal:" in text:
                 # a final record: never rewrite it, whatever happened to it
                 problems.append(
@@ -234,9 +237,7 @@ def _read_records(
                 )
             )
             continue
-        records[round_.id] = (
-            {k: v for k, v in record.items() if k not in _HEAVY} if light else record
-        )
+        records[round_.id] = record
         if not is_final(record) and ("seal" in record or "amendments" in record):
             problems.append(
                 Problem(
@@ -275,12 +276,17 @@ def _lateness(
     folder: CallFolder,
     records: Mapping[str, Mapping[str, Any] | None],
     history: History | None,
+    whole: Callable[[str], Mapping[str, Any] | None] | None = None,
 ) -> tuple[dict[str, dict[str, str]], list[Problem]]:
     """Which dossiers came in after their round closed, from the default branch's history.
 
     A dossier's submission time is the committer date of the first-parent commit of the
     default branch that first brought its file in: the funder's merge, which the
     applicant does not control (the author date, and the ``submitted`` field, they do).
+
+    Args:
+        whole: a round's whole record, when ``records`` are outlines (``Checked.record``):
+            whether a late dossier's refusal is recorded is in its decisions.
     """
     call = loaded_call(folder)
     late: dict[str, dict[str, str]] = {}
@@ -325,7 +331,8 @@ def _lateness(
         else:
             continue
         late.setdefault(round_.id, {})[dossier.id] = why
-        decision = decisions_of(record or {}).get(dossier.id) or {}
+        decided = whole(round_.id) if whole is not None else record
+        decision = decisions_of(decided or {}).get(dossier.id) or {}
         reasons = decision.get("reasons") if decision.get("status") == "ineligible" else None
         if isinstance(reasons, list) and any(
             str(r).startswith(f"{rule.id}:") and why in str(r) for r in reasons
@@ -360,18 +367,23 @@ def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> li
     return problems
 
 
-def check_call(folder: CallFolder, history: History | None = None) -> Checked:
+def check_call(folder: CallFolder, history: History | None = None, light: bool = False) -> Checked:
     """Validate a loaded call folder, its records and its rounds' states.
 
     Args:
         history: what the default branch says (None: no git).
+        light: hold the records' outlines only (``Checked.light``), for a check that
+            needs its report alone: a record's decisions are read when a rule needs them
+            (a closed round's, a late dossier's), not each time.
     """
     base = validate_folder(folder)
     if folder.call is None:
         return Checked(folder, base)
-    records, problems = _read_records(folder)
+    digests: dict[str, bytes] = {}
+    records, problems = _read_records(folder, light, digests)
+    outline = Checked(folder, base, records, contents=digests, light=light)
     states = {r.id: state_of(r.submissions, records.get(r.id)) for r in folder.call.rounds}
-    late, late_problems = _lateness(folder, records, history)
+    late, late_problems = _lateness(folder, records, history, outline.record)
     problems += late_problems
     if history is not None:
         problems += _anchored(folder, records, history)
@@ -388,7 +400,7 @@ def check_call(folder: CallFolder, history: History | None = None) -> Checked:
     problems += _eligibility_warnings(folder, states)
     declared = {s.display: d.round for s, d in folder.dossiers}
     declared.update({s.display: r.round for s, r in folder.reviews})
-    checked = Checked(folder, base, records, late, declared)
+    checked = replace(outline, late=late, declared=declared)
     problems += _frozen(checked)
     problems += _jury_problems(checked)
     located = report(folder, problems)
@@ -404,6 +416,7 @@ def _frozen(checked: Checked) -> list[Problem]:
         record = checked.records.get(round_.id)
         if record is None or not is_final(record):
             continue
+        record = checked.record(round_.id) or record  # whole: its inputs are checked
         files = folder.round_files(round_.id)
         envelope = round_.envelope.amount
         try:

@@ -347,3 +347,58 @@ def test_processes_forked_from_a_cache_open_their_own_connection(tmp_path: Path)
     cache.close()
     with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_records_outline_is_kept_apart_and_read_without_its_decisions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gen validate reads a round's outline (state, grants, closing), not its decisions."""
+    from gen_cli import resultcache
+    from gen_cli.records import outline_of, read_record, record_from_text, record_text
+
+    path = EXAMPLE / "2022Q1" / "results.yaml"
+    text = record_text(path)
+    whole = read_record(path)
+    assert whole is not None and len(whole["decisions"]) == 30
+    expected = {k: v for k, v in whole.items() if k not in {"decisions", "inputs"}}
+    assert outline_of(whole) == expected and "envelope" in expected
+
+    def outline(limit: int = 50_000) -> tuple[dict[str, Any] | None, Batch]:
+        batch = Batch(cache=ResultCache(tmp_path / "cache"))
+        found = record_from_text(text, path, limit, batch, light=True)
+        assert batch.cache is not None
+        batch.cache.close()
+        return found, batch
+
+    found, cold = outline()
+    assert found == expected and (cold.hits, cold.misses) == (0, 1)  # the whole was parsed
+    monkeypatch.setattr(resultcache, "SPARE", 0)  # prune whatever a run did not use
+    found, warm = outline()
+    assert found == expected and (warm.hits, warm.misses) == (1, 0)
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
+        assert db.execute("SELECT count(*) FROM results").fetchone() == (2,)  # both kept
+        # without the whole, the outline is still read from its own entry
+        kind = "record with at most 50000 values"
+        raw = text.encode() if text else b""
+        db.execute("DELETE FROM results WHERE key = ?", (result_key(kind, str(path), raw),))
+    found, apart = outline()
+    assert found == expected and (apart.hits, apart.misses) == (1, 0)
+    # another bound on the record's size is another reading: made afresh
+    found, other = outline(limit=10)
+    assert found is None and other.misses == 1  # too many values for that bound
+
+
+def test_a_closed_round_is_checked_against_its_whole_record_on_a_warm_cache(
+    tmp_path: Path,
+) -> None:
+    """The outline says the round is closed; its inputs, in the whole record, are checked."""
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    cache = str(tmp_path / "cache")
+    closed = run_gen("close", "2022Q1", "--by", "Claire", "--call", call, GEN_CACHE_DIR=cache)
+    assert closed.code == 0, closed
+    assert run_gen("validate", "--call", call, GEN_CACHE_DIR=cache).code == 0
+    dossier = sorted((call / "2022Q1").glob("*.yaml"))[0]  # its outline and whole now kept
+    replace(dossier, "title: ", "title: X")
+    found = run_gen("validate", "--call", call, GEN_CACHE_DIR=cache)
+    assert found.code == 1, found
+    assert f"{dossier}:1:1: error E401 round 2022Q1 is closed and this file changed" in found.out
