@@ -28,8 +28,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-#: Changes when the layout of the cache file does.
-FORMAT = "1"
+#: Changes when the layout of the cache file does (2: pages of 16 KiB).
+FORMAT = "2"
+#: The size of the cache file's pages. A result is about 2 kB: on SQLite's default 4 KiB
+#: pages, one or two fit a page, and 100,000 lookups read four times as many pages (2.6 s
+#: instead of 0.5 s on a cache that had been filled and pruned a few times).
+PAGE_SIZE = 16_384
 #: The cache file's name in the cache folder.
 CACHE_FILE = "results.sqlite3"
 #: Entries kept beyond those of the last run, before older ones are dropped.
@@ -257,6 +261,7 @@ def _connected(path: Path) -> sqlite3.Connection | None:
     _create_private(path)
     db = sqlite3.connect(path, timeout=10, isolation_level=None)
     try:
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect in a new file only
         _write_ahead(db)
         db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
         db.execute(

@@ -83,6 +83,24 @@ def test_a_damaged_cache_is_set_aside_and_rebuilt(call: Path, tmp_path: Path, da
     assert validated(call, cache)[0] == expected
     found, batch = validated(call, cache)
     assert found == expected and batch.misses == 0  # rebuilt, then used
+    with sqlite3.connect(path) as db:  # rebuilt as gen makes its cache files
+        assert db.execute("PRAGMA page_size").fetchone() == (16_384,)
+        assert db.execute("SELECT value FROM meta").fetchall() == [("2",)]
+
+
+def test_a_cache_file_of_gens_first_format_is_set_aside(call: Path, tmp_path: Path) -> None:
+    """Format 1 had 4 KiB pages, which SQLite keeps for the life of the file."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('format', '1')")
+    (cache / CACHE_FILE).chmod(0o600)
+    expected, cold = validated(call, cache)
+    found, warm = validated(call, cache)
+    assert found == expected and cold.hits == 0 and warm.misses == 0
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        assert db.execute("PRAGMA page_size").fetchone() == (16_384,)
 
 
 def test_a_cache_others_may_write_is_never_read(call: Path, tmp_path: Path) -> None:
