@@ -276,7 +276,6 @@ def failed_rules(
             window (the commit that brought it in after the round closed), if it does.
     """
     failures: list[tuple[DossierRule, str | None]] = []
-    declared = {t.id for t in call.themes}
     for rule in call.eligibility:
         failed = False
         evidence = None
@@ -293,6 +292,7 @@ def failed_rules(
             if late is not None:
                 failed, evidence = True, late
         elif isinstance(rule, ThemesRule):
+            declared = {t.id for t in call.themes}
             failed = len([t for t in dossier.themes if t in declared]) < rule.min
         if failed and not isinstance(rule, ReviewsRule):
             failures.append((rule, evidence))
@@ -327,7 +327,7 @@ def evaluate(
     Args:
         gradings: the dossier's gradings after calibration (used for the mark).
         raw: the same gradings before calibration (shown in the record, and spread).
-        late: evidence that the dossier came in after the round closed, if it did.
+        late: evidence that the dossier came in after the round closed, if it does.
     """
     failures = tuple(eligibility_failures(call, round_, dossier, late))
     grid = call.grids[dossier.principal_theme]
@@ -335,19 +335,20 @@ def evaluate(
     incomplete = None
     if len(gradings) < needed:
         incomplete = f"{len(gradings)} review(s), {needed} required"
-    scores: list[CriterionScore] = []
+    drafts: list[_Draft] = []
     for criterion in grid.criteria:
         if isinstance(criterion, ReviewCriterion):
-            score, missing = _review_score(call, criterion, gradings, raw)
+            draft, missing = _review_draft(call, criterion, gradings, raw)
             incomplete = incomplete or missing
         else:
-            score = _indicator_score(criterion, dossier)
-        scores.append(score)
+            draft = _indicator_draft(criterion, dossier)
+        drafts.append(draft)
     total_weight = sum((c.weight for c in grid.criteria), ZERO)
-    exact = [s.normalised * s.weight * TWENTY / total_weight for s in scores]
+    exact = [d[5] * d[2] * TWENTY / total_weight for d in drafts]
+    # each criterion made once, with its points (a frozen dataclass costs its fields)
     criteria = tuple(
-        score.with_points(points, unrounded)
-        for score, points, unrounded in zip(scores, apportion(exact), exact, strict=True)
+        CriterionScore(*draft[:6], points, draft[6], draft[7], unrounded, draft[8])
+        for draft, points, unrounded in zip(drafts, apportion(exact), exact, strict=True)
     )
     mark = None if incomplete else sum((c.points for c in criteria), ZERO)
     return Evaluated(
@@ -362,10 +363,26 @@ def evaluate(
     )
 
 
-def _review_score(
+#: A criterion's score before its points: the fields of :class:`CriterionScore` but
+#: ``points`` and ``exact``, in their order (id, source, weight, grades, value,
+#: normalised; spread, minimum, calibrated).
+_Draft = tuple[
+    str,
+    Literal["reviews", "indicator"],
+    Decimal,
+    tuple[Decimal, ...],
+    Decimal | None,
+    Decimal,
+    Decimal | None,
+    Decimal | None,
+    tuple[Decimal, ...],
+]
+
+
+def _review_draft(
     call: Call, criterion: ReviewCriterion, gradings: Sequence[Grading], raw: Sequence[Grading]
-) -> tuple[CriterionScore, str | None]:
-    """A graded criterion's value, before its points; and why it is incomplete, if it is."""
+) -> tuple[_Draft, str | None]:
+    """A graded criterion's score before its points; and why it is incomplete, if it is."""
     cid = criterion.id
     if call.scoring.normalise == "zscore":
         # calibrate() keeps the gradings' order: pair each raw grade with its calibrated one
@@ -379,19 +396,9 @@ def _review_score(
     else:  # the gradings are the raw ones
         raw_values = tuple(sorted([g.grades[cid] for g in gradings if cid in g.grades]))
         calibrated = ()
+    source, weight, minimum = criterion.source, criterion.weight, criterion.minimum
     if not raw_values:
-        ungraded = CriterionScore(
-            cid,
-            criterion.source,
-            criterion.weight,
-            raw_values,
-            None,
-            ZERO,
-            ZERO,
-            None,
-            criterion.minimum,
-            calibrated=calibrated,
-        )
+        ungraded = (cid, source, weight, raw_values, None, ZERO, None, minimum, calibrated)
         return ungraded, f"no grade for criterion {cid}"
     value, normalised, spread = _graded(
         calibrated or raw_values,
@@ -401,19 +408,7 @@ def _review_score(
         criterion.scale.min,
         criterion.scale.max,
     )
-    graded = CriterionScore(
-        cid,
-        criterion.source,
-        criterion.weight,
-        raw_values,
-        value,
-        normalised,
-        ZERO,
-        spread,
-        criterion.minimum,
-        calibrated=calibrated,
-    )
-    return graded, None
+    return (cid, source, weight, raw_values, value, normalised, spread, minimum, calibrated), None
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -435,12 +430,10 @@ def _graded(
     return q2(value), (value - low) / (high - low), q2(pstdev(raw))
 
 
-def _indicator_score(criterion: IndicatorCriterion, dossier: Dossier) -> CriterionScore:
+def _indicator_draft(criterion: IndicatorCriterion, dossier: Dossier) -> _Draft:
     """A criterion computed from the dossier, before its points."""
     value, normalised = indicator_value(dossier, criterion)
-    return CriterionScore(
-        criterion.id, criterion.source, criterion.weight, (), value, normalised, ZERO, None, None
-    )
+    return (criterion.id, criterion.source, criterion.weight, (), value, normalised, None, None, ())
 
 
 def _below(call: Call, mark: Decimal | None, criteria: Sequence[CriterionScore]) -> list[str]:
