@@ -100,8 +100,15 @@ def checked_report(
     diagnosed = {d.path for d in report.diagnostics}
     declared = {p: r for p, r in checked.declared.items() if p in diagnosed}
     whole = WholeReport(report.diagnostics, report.checked, paths, declared)
+    # the key of what the check read: the digests of the bytes it parsed, and the others
+    # hashed again (what changed while it read gives another key, and is not kept)
+    parsed = {
+        os.fsencode(folder.relative(folder.sources[display])): bytes.fromhex(digest[7:])
+        for display, digest in folder.digests.items()
+        if display in folder.sources and digest.startswith("sha256:")
+    }
     after = (
-        folder_key(root, shown, reveal_sealed, history, jobs, each_file)
+        folder_key(root, shown, reveal_sealed, history, jobs, each_file, parsed)
         if key is not None
         else None
     )
@@ -136,8 +143,14 @@ def folder_key(
     history: History | None,
     jobs: int = 1,
     each_file: bool = False,
+    known: dict[bytes, bytes] | None = None,
 ) -> tuple[bytes, dict[str, bytes]] | None:
-    """``check_key``; with ``each_file``, each file's digest by its POSIX path in the folder."""
+    """``check_key``; with ``each_file``, each file's digest by its POSIX path in the folder.
+
+    Args:
+        known: the SHA-256 of files already read, by their path in the folder: not
+            read again.
+    """
     digest = hashlib.sha256()  # where the processor has SHA instructions, the fastest
     for part in (FORMAT, REPORT_FORMAT, code_fingerprint(), "validate", str(root), shown):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
@@ -147,7 +160,11 @@ def folder_key(
     if listing is None:
         return None
     entries, files = listing
-    contents = iter(_digests(files, jobs))
+    known = known or {}
+    names = [entry[5:-1] for entry in entries if entry.startswith(b"file\0")]
+    todo = [f for n, f in zip(names, files, strict=True) if n not in known]
+    hashed = iter(_digests(todo, jobs))
+    contents = iter([known[n] if n in known else next(hashed) for n in names])
     each: dict[str, bytes] = {}
     for entry in entries:
         digest.update(entry)

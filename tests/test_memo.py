@@ -207,9 +207,32 @@ def test_sealed_reviews_opened_with_an_identity_are_never_kept(
     cache.close()
 
 
-def test_a_file_changed_during_the_check_keeps_no_report(
+def test_a_file_changed_before_the_check_read_it_keeps_no_report(
     call: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Changed after the folder was hashed, before it was read: the report is not the key's."""
+    load = loading.load_call_folder
+
+    def change_then_load(*args: object, **kwargs: object) -> loading.CallFolder:
+        replace(call / BORDEAUX, "  requested: 75000", "  requested: 95000")
+        return load(*args, **kwargs)  # type: ignore[arg-type]
+
+    key = check_key(call, str(call), False, None)
+    monkeypatch.setattr(loading, "load_call_folder", change_then_load)
+    cache = ResultCache(cache_dir)
+    checked_report(call, str(call), [], False, None, Batch(cache=cache))
+    changed = check_key(call, str(call), False, None)
+    assert cache.get_many([key, changed]) == {}  # neither: the check read another state
+    monkeypatch.setattr(loading, "load_call_folder", load)
+    checked_report(call, str(call), [], False, None, Batch(cache=cache))
+    assert list(cache.get_many([changed])) == [changed]  # left alone, kept
+    cache.close()
+
+
+def test_a_file_changed_after_the_check_read_it_is_checked_again(
+    call: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report is kept under the key of the bytes the check read, never the new ones."""
     load = loading.load_call_folder
 
     def load_then_change(*args: object, **kwargs: object) -> loading.CallFolder:
@@ -220,12 +243,12 @@ def test_a_file_changed_during_the_check_keeps_no_report(
     key = check_key(call, str(call), False, None)
     monkeypatch.setattr(loading, "load_call_folder", load_then_change)
     cache = ResultCache(cache_dir)
-    checked_report(call, str(call), [], False, None, Batch(cache=cache))
-    assert cache.get_many([key]) == {}
-    changed = check_key(call, str(call), False, None)
+    clean = checked_report(call, str(call), [], False, None, Batch(cache=cache))
+    assert clean.diagnostics == [] and list(cache.get_many([key])) == [key]
     monkeypatch.setattr(loading, "load_call_folder", load)
-    checked_report(call, str(call), [], False, None, Batch(cache=cache))
-    assert list(cache.get_many([changed])) == [changed]  # left alone, kept
+    changed = checked_report(call, str(call), [], False, None, Batch(cache=cache))
+    assert [d.code for d in changed.diagnostics] == ["W001"]  # the new bytes, checked
+    assert changed.diagnostics[0].path == str(call / BORDEAUX)
     cache.close()
 
 
