@@ -130,7 +130,7 @@ class Batch:
         if self.cache is None:
             return part(self.run(work, kind, [file])[0])
         whole_key = result_key(kind, display, raw)
-        key = result_key(f"{kind}, {part.__module__}.{part.__qualname__}", display, raw)
+        key = result_key(f"{kind}\0{part.__module__}.{part.__qualname__}", display, raw)
         blob = self.cache.get_many([key]).get(key)
         if blob is not None:
             try:

@@ -296,6 +296,7 @@ def _lateness(
     arrivals = history.arrivals
     zone = ZoneInfo(call.timezone)
     rule = next(r for r in call.eligibility if isinstance(r, SubmissionWindowRule))
+    decided: dict[str, dict[str, dict[str, Any]]] = {}  # each round's decisions, by dossier
     for source, dossier in folder.dossiers:
         round_ = call.round(dossier.round)
         if round_ is None or source.path.parent.name != round_.id:
@@ -331,8 +332,10 @@ def _lateness(
         else:
             continue
         late.setdefault(round_.id, {})[dossier.id] = why
-        decided = whole(round_.id) if whole is not None else record
-        decision = decisions_of(decided or {}).get(dossier.id) or {}
+        if round_.id not in decided:  # once a round: a whole record takes a second to read
+            whole_record = whole(round_.id) if whole is not None else record
+            decided[round_.id] = decisions_of(whole_record or {})
+        decision = decided[round_.id].get(dossier.id) or {}
         reasons = decision.get("reasons") if decision.get("status") == "ineligible" else None
         if isinstance(reasons, list) and any(
             str(r).startswith(f"{rule.id}:") and why in str(r) for r in reasons
@@ -379,8 +382,10 @@ def check_call(folder: CallFolder, history: History | None = None, light: bool =
     base = validate_folder(folder)
     if folder.call is None:
         return Checked(folder, base)
+    # without a cache, an outline is cut from the whole record, read again where needed
+    light = light and folder.batch.cache is not None
     digests: dict[str, bytes] = {}
-    records, problems = _read_records(folder, light, digests)
+    records, problems = _read_records(folder, light, digests if light else None)
     outline = Checked(folder, base, records, contents=digests, light=light)
     states = {r.id: state_of(r.submissions, records.get(r.id)) for r in folder.call.rounds}
     late, late_problems = _lateness(folder, records, history, outline.record)
@@ -416,7 +421,9 @@ def _frozen(checked: Checked) -> list[Problem]:
         record = checked.records.get(round_.id)
         if record is None or not is_final(record):
             continue
-        record = checked.record(round_.id) or record  # whole: its inputs are checked
+        record = checked.record(round_.id)  # whole: its inputs are checked
+        if record is None:  # read again as it was checked: gone only if it changed
+            raise GenError(f"round {round_.id}'s decision record changed while gen read it")
         files = folder.round_files(round_.id)
         envelope = round_.envelope.amount
         try:

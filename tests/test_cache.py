@@ -401,6 +401,12 @@ def test_a_records_outline_is_kept_apart_and_read_without_its_decisions(
         db.execute("DELETE FROM results WHERE key = ?", (result_key(kind, str(path), raw),))
     found, apart = outline()
     assert found == expected and (apart.hits, apart.misses) == (1, 0)
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:  # a damaged outline
+        assert db.execute("UPDATE results SET value = x'00'").rowcount == 1
+    found, damaged = outline()
+    assert found == expected and (damaged.hits, damaged.misses) == (0, 1)  # made again
+    found, again = outline()
+    assert found == expected and (again.hits, again.misses) == (1, 0)
     # another bound on the record's size is another reading: made afresh
     found, other = outline(limit=10)
     assert found is None and other.misses == 1  # too many values for that bound

@@ -856,6 +856,31 @@ def test_a_dossier_merged_after_the_deadline_is_e214_then_recorded_ineligible(
     )
 
 
+def test_each_late_dossier_of_a_round_is_checked_against_its_recorded_refusal(
+    tmp_path: Path,
+) -> None:
+    """gen validate reads a round's decisions once, for all its late dossiers (the cache on)."""
+    repo, call = call_repo(tmp_path)
+    merges = {ident: submit(repo, call, LATE_MERGE, ident) for ident in ("lovelace", "hopper")}
+    cache = str(tmp_path / "cache")
+    assert run_gen("validate", cwd=repo, GEN_CACHE_DIR=cache).code == 1
+    assert run_gen("score", "--round", "2022Q1", cwd=repo, GEN_CACHE_DIR=cache).code == 0
+    decisions = load(call / "2022Q1/results.yaml")["decisions"]
+    for ident, merge in merges.items():
+        assert decisions[ident]["reasons"] == [LATE_REASON.format(sha=merge[:12])]
+    # both refusals recorded: clean, with the record's outline and whole in the cache
+    clean = minimal_summary(dossiers=6)
+    assert run_gen("validate", cwd=repo, GEN_CACHE_DIR=cache) == Result(0, clean, "")
+    assert run_gen("validate", cwd=repo, GEN_CACHE_DIR=cache) == Result(0, clean, "")
+    third = submit(repo, call, LATE_MERGE, "lamarr")  # late, and not in the record
+    found = run_gen("validate", cwd=repo, GEN_CACHE_DIR=cache)
+    shown = "2022Q1/lamarr.yaml"
+    line = line_of(call / shown, "submitted:")
+    assert found == Result(
+        1, e214(shown, line, third, ident="lamarr") + minimal_summary(dossiers=7, errors=1), ""
+    )
+
+
 def test_a_dossier_merged_before_the_deadline_is_on_time(tmp_path: Path) -> None:
     repo, call = call_repo(tmp_path)
     submit(repo, call, "2022-03-30T18:00:00+02:00")
