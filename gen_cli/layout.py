@@ -12,6 +12,8 @@ from pathlib import Path
 from gen_cli.errors import GenError
 
 CALL_FILE = "call.yaml"
+#: Where a round's closing day ends when call.yaml does not say.
+DEFAULT_TIMEZONE = "Europe/Paris"
 RECORD_FILE = "results.yaml"
 #: A round's deliberation file, written by the secretariat after the jury meets.
 JURY_FILE = "jury.yaml"

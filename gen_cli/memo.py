@@ -1,8 +1,8 @@
 """A check that was already made is not made again: gen validate on an unchanged folder.
 
 Checking a call folder is a function of gen's code, how it was asked (the displayed path,
-whether sealed problems are shown), what the default branch says (the history) and every
-byte of the call folder. The report of a check is stored under a hash of all of these, so
+whether sealed problems are shown), what the default branch says (the history), the
+machine's file for the call's time zone and every byte of the call folder. The report of a check is stored under a hash of all of these, so
 that a second ``gen validate`` with nothing changed reads and hashes the files, finds the
 report and prints it, without parsing a file or running a rule.
 
@@ -19,6 +19,7 @@ import hashlib
 import json
 import operator
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator, Sequence
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gen_cli.diagnostics import Diagnostic
-from gen_cli.layout import CALL_FILE, PUBLICATION_MARKER, READ_IN_PLACE
+from gen_cli.layout import CALL_FILE, DEFAULT_TIMEZONE, PUBLICATION_MARKER, READ_IN_PLACE
 from gen_cli.locking import held_here
 from gen_cli.resultcache import FORMAT, ResultCache, code_fingerprint
 from gen_cli.yamlload import read_yaml
@@ -156,7 +157,11 @@ def folder_key(
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     digest.update(b"reveal\0" if reveal_sealed else b"hide\0")
     digest.update(b"git " + history.fingerprint() if history is not None else b"no git")
-    listing = _listing(os.fsencode(root), _kept_at_top(root))
+    call_data, _ = read_yaml(root / CALL_FILE, CALL_FILE)
+    call_data = call_data if isinstance(call_data, dict) else {}
+    zone = call_data.get("timezone", DEFAULT_TIMEZONE)
+    digest.update(b"zone " + zone_digest(zone) + b"\0")
+    listing = _listing(os.fsencode(root), _kept_at_top(call_data))
     if listing is None:
         return None
     entries, files = listing
@@ -176,13 +181,45 @@ def folder_key(
     return digest.digest()[:20], each
 
 
-def _kept_at_top(root: Path) -> frozenset[bytes]:
+def zone_digest(name: object) -> bytes:
+    """The SHA-256 of the time zone file the check reads for ``name`` (call.yaml's timezone).
+
+    Whether the zone exists, and when a late merge's day ends, come from the machine's
+    time zone database, not from the call folder: an update of it gives another key. The
+    file is found as zoneinfo finds it (its search path, then the tzdata package).
+    """
+    if not isinstance(name, str) or not _ZONE_NAME.fullmatch(name) or ".." in name:
+        return b"no zone file"  # not a zone name: call.yaml's check says so, from its bytes
+    import zoneinfo
+
+    places = [Path(folder) for folder in zoneinfo.TZPATH]
+    try:
+        from importlib.util import find_spec
+
+        spec = find_spec("tzdata")
+        if spec is not None and spec.origin is not None:
+            places.append(Path(spec.origin).parent / "zoneinfo")
+    except (ImportError, ValueError):
+        pass
+    for place in places:
+        found = _content(os.fsencode(place / name))  # never waits on a pipe
+        if len(found) == hashlib.sha256().digest_size:
+            return found
+    return b"no zone file"
+
+
+#: A time zone name as the tz database writes them (``Europe/Paris``, ``Etc/GMT+1``).
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
+#: A zone file is a few kilobytes.
+_ZONE_FILE_MAX = 1 << 20
+
+
+def _kept_at_top(data: dict[str, Any]) -> frozenset[bytes]:
     """Top folders never left out: those call.yaml names as rounds, and the logo's.
 
     call.yaml is read leniently here; any name it might declare is kept.
     """
-    data, _ = read_yaml(root / CALL_FILE, CALL_FILE)
-    if not isinstance(data, dict):
+    if not data:
         return frozenset()  # an unreadable call.yaml is in the hash; its report says why
     rounds = data.get("rounds")
     kept = (

@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from gen_cli.identifiers import siren_problem, siret_problem
+from gen_cli.layout import DEFAULT_TIMEZONE
 from gen_cli.regions import RegionSlug
 from gen_cli.scalars import PLAIN_DECIMAL, NotABoolean, NotANumber, QuotedNumber
 
@@ -1006,7 +1007,7 @@ class Call(Model):
     funder: Funder
     currency: Literal["EUR"] = "EUR"
     timezone: TimeZone = Field(
-        default="Europe/Paris",
+        default=DEFAULT_TIMEZONE,
         description="Where a round's closing day ends (an IANA time zone name).",
     )
     budget: Money

@@ -445,3 +445,23 @@ def test_closed_records_are_parsed_only_when_the_check_is_made(
     assert code == 1 and "E403" in out and "no longer closed" in out
     assert (code, out) == fresh(root)
     assert parsed == [len(git_show(root, "main:2023Q1/results.yaml"))]
+
+
+def test_the_time_zone_database_is_in_the_key(call: Path, tmp_path: Path) -> None:
+    """Whether a zone exists, and where a day ends, come from the machine, not the folder."""
+    import zoneinfo
+
+    zones = tmp_path / "zoneinfo"
+    write(zones / "Europe/Paris", "TZif, as the machine has it")  # only its bytes count
+    try:
+        zoneinfo.reset_tzpath([str(zones)])
+        before = check_key(call, str(call), False, None)
+        assert check_key(call, str(call), False, None) == before
+        write(zones / "Europe/Paris", "TZif, after an update of the database")
+        updated = check_key(call, str(call), False, None)
+        (zones / "Europe/Paris").unlink()  # gone from the first place zoneinfo looks
+        gone = check_key(call, str(call), False, None)
+    finally:
+        zoneinfo.reset_tzpath()
+    assert len({before, updated, gone}) == 3
+    assert memo.zone_digest("../../etc/passwd") == memo.zone_digest(3) == b"no zone file"
