@@ -1078,6 +1078,15 @@ def _log_crash() -> str:
         return log.name
 
 
+def _stopped_process(error: Exception) -> bool:
+    """Whether a process gen forked was stopped from outside (the system out of memory).
+
+    Asked of concurrent.futures only if it was imported: it costs 60 ms of start-up.
+    """
+    process = sys.modules.get("concurrent.futures.process")
+    return process is not None and isinstance(error, process.BrokenProcessPool)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run gen and return its exit status; an unexpected error is logged, not shown."""
     try:
@@ -1087,6 +1096,14 @@ def main(argv: list[str] | None = None) -> int:
             return done.code or EXIT_OK
         return EXIT_USAGE
     except Exception as error:
+        if _stopped_process(error):
+            sys.stderr.write(
+                "gen: error: a process gen started to share the work stopped before the end, "
+                "most likely for want of memory (the system stops a process when the machine "
+                "runs out); close other programs or use a machine with more memory, and run "
+                "gen again (gen validate --jobs 1 starts no other process)\n"
+            )
+            return EXIT_USAGE
         log = _log_crash()
         sys.stderr.write(
             f"gen: internal error ({type(error).__name__}); this is a bug in gen. "

@@ -426,3 +426,26 @@ def test_a_closed_round_is_checked_against_its_whole_record_on_a_warm_cache(
     found = run_gen("validate", "--call", call, GEN_CACHE_DIR=cache)
     assert found.code == 1, found
     assert f"{dossier}:1:1: error E401 round 2022Q1 is closed and this file changed" in found.out
+
+
+def _stopped(raw: bytes, display: str) -> Any:
+    os._exit(9)  # as the system's out-of-memory killer would stop the process
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="processes are forked on Linux")
+def test_a_process_stopped_from_outside_is_said_plainly(
+    call: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import invoke
+
+    from gen_cli import batch, loading
+
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 0)  # processes even for a small call
+    monkeypatch.setattr(loading, "dossier_from_bytes", _stopped)
+    found = invoke("validate", "--call", call, "--no-cache", "--jobs", "2")
+    assert found.code == 2 and found.out == ""
+    assert found.err.startswith(
+        "gen: error: a process gen started to share the work stopped before the end, most "
+        "likely for want of memory"
+    )
+    assert "internal error" not in found.err and "Traceback" not in found.err
