@@ -1096,15 +1096,15 @@ def main(argv: list[str] | None = None) -> int:
             return done.code or EXIT_OK
         return EXIT_USAGE
     except Exception as error:
-        if _stopped_process(error):
+        log = _log_crash()
+        if _stopped_process(error):  # the details logged too: a crash in a library says so
             sys.stderr.write(
                 "gen: error: a process gen started to share the work stopped before the end, "
                 "most likely for want of memory (the system stops a process when the machine "
                 "runs out); close other programs or use a machine with more memory, and run "
-                "gen again (gen validate --jobs 1 starts no other process)\n"
+                f"gen again (gen validate --jobs 1 starts no other process). Details: {log}\n"
             )
             return EXIT_USAGE
-        log = _log_crash()
         sys.stderr.write(
             f"gen: internal error ({type(error).__name__}); this is a bug in gen. "
             f"The traceback is in {log}\n"

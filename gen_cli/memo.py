@@ -2,9 +2,10 @@
 
 Checking a call folder is a function of gen's code, how it was asked (the displayed path,
 whether sealed problems are shown), what the default branch says (the history), the
-machine's file for the call's time zone and every byte of the call folder. The report of a check is stored under a hash of all of these, so
-that a second ``gen validate`` with nothing changed reads and hashes the files, finds the
-report and prints it, without parsing a file or running a rule.
+machine's file for the call's time zone and every byte of the call folder. The report of
+a check is stored under a hash of all of these, so that a second ``gen validate`` with
+nothing changed reads and hashes the files, finds the report and prints it, without
+parsing a file or running a rule.
 
 The hash covers the whole call folder, not only the files gen reads: a file gen ignores
 today cannot make a stale report tomorrow. Left out are what gen never reads there: the
@@ -186,31 +187,49 @@ def zone_digest(name: object) -> bytes:
 
     Whether the zone exists, and when a late merge's day ends, come from the machine's
     time zone database, not from the call folder: an update of it gives another key. The
-    file is found as zoneinfo finds it (its search path, then the tzdata package).
+    file is the one zoneinfo takes: the first of its search path that is a file (links
+    followed, as zoneinfo does), else the tzdata package's.
     """
-    if not isinstance(name, str) or not _ZONE_NAME.fullmatch(name) or ".." in name:
+    if not isinstance(name, str) or not _ZONE_NAME.fullmatch(name):
         return b"no zone file"  # not a zone name: call.yaml's check says so, from its bytes
     import zoneinfo
 
-    places = [Path(folder) for folder in zoneinfo.TZPATH]
-    try:
-        from importlib.util import find_spec
+    for folder in zoneinfo.TZPATH:
+        place = os.path.join(folder, name)
+        if os.path.isfile(place):
+            return _zone_file(place)
+    from importlib.util import find_spec
 
+    try:
         spec = find_spec("tzdata")
-        if spec is not None and spec.origin is not None:
-            places.append(Path(spec.origin).parent / "zoneinfo")
     except (ImportError, ValueError):
-        pass
-    for place in places:
-        found = _content(os.fsencode(place / name))  # never waits on a pipe
-        if len(found) == hashlib.sha256().digest_size:
-            return found
-    return b"no zone file"
+        spec = None
+    if spec is None or spec.origin is None:
+        return b"no zone file"
+    return _zone_file(os.path.join(os.path.dirname(spec.origin), "zoneinfo", name))
+
+
+def _zone_file(path: str) -> bytes:
+    """A zone file's digest, following links; why not, when it cannot be read as one."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        return f"zone file unreadable {error.errno}".encode()
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return b"zone file not a file"  # a folder (timezone: Europe), a pipe
+        size = min(status.st_size, _ZONE_FILE_MAX)  # one read of what it holds
+        return hashlib.sha256(os.read(descriptor, size)).digest()
+    except OSError as error:
+        return f"zone file unreadable {error.errno}".encode()
+    finally:
+        os.close(descriptor)
 
 
 #: A time zone name as the tz database writes them (``Europe/Paris``, ``Etc/GMT+1``).
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
-#: A zone file is a few kilobytes.
+#: A zone file is a few kilobytes: more is not one.
 _ZONE_FILE_MAX = 1 << 20
 
 

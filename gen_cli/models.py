@@ -337,7 +337,7 @@ Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_mult
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ValueError, ZoneInfoNotFoundError):
+    except (ValueError, OSError, ZoneInfoNotFoundError):  # OSError: timezone: Europe, a folder
         raise PydanticCustomError(
             "time_zone",
             "{value} is not a time zone name such as Europe/Paris",

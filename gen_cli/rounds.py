@@ -296,7 +296,7 @@ def _lateness(
     arrivals = history.arrivals
     zone = ZoneInfo(call.timezone)
     rule = next(r for r in call.eligibility if isinstance(r, SubmissionWindowRule))
-    decided: dict[str, dict[str, dict[str, Any]]] = {}  # each round's decisions, by dossier
+    decided: tuple[str | None, dict[str, dict[str, Any]]] = (None, {})  # a round's, by id
     for source, dossier in folder.dossiers:
         round_ = call.round(dossier.round)
         if round_ is None or source.path.parent.name != round_.id:
@@ -332,10 +332,10 @@ def _lateness(
         else:
             continue
         late.setdefault(round_.id, {})[dossier.id] = why
-        if round_.id not in decided:  # once a round: a whole record takes a second to read
+        if decided[0] != round_.id:  # a round's dossiers come together: its record read once
             whole_record = whole(round_.id) if whole is not None else record
-            decided[round_.id] = decisions_of(whole_record or {})
-        decision = decided[round_.id].get(dossier.id) or {}
+            decided = (round_.id, decisions_of(whole_record or {}))
+        decision = decided[1].get(dossier.id) or {}
         reasons = decision.get("reasons") if decision.get("status") == "ineligible" else None
         if isinstance(reasons, list) and any(
             str(r).startswith(f"{rule.id}:") and why in str(r) for r in reasons

@@ -449,3 +449,6 @@ def test_a_process_stopped_from_outside_is_said_plainly(
         "likely for want of memory"
     )
     assert "internal error" not in found.err and "Traceback" not in found.err
+    log = Path(found.err.rstrip().rsplit("Details: ", 1)[1])
+    assert "BrokenProcessPool" in log.read_text(encoding="utf-8")  # for a crash in a library
+    log.unlink()

@@ -464,4 +464,15 @@ def test_the_time_zone_database_is_in_the_key(call: Path, tmp_path: Path) -> Non
     finally:
         zoneinfo.reset_tzpath()
     assert len({before, updated, gone}) == 3
+    # a zone that is a link (UTC, US/Eastern on Debian): the file it leads to counts
+    write(zones / "Etc/UTC", "TZif, UTC")
+    (zones / "UTC").symlink_to(zones / "Etc/UTC")
+    try:
+        zoneinfo.reset_tzpath([str(zones)])
+        linked = memo.zone_digest("UTC")
+        write(zones / "Etc/UTC", "TZif, UTC updated")
+        relinked = memo.zone_digest("UTC")
+    finally:
+        zoneinfo.reset_tzpath()
+    assert len({linked, relinked, b"no zone file"}) == 3 and len(linked) == 32
     assert memo.zone_digest("../../etc/passwd") == memo.zone_digest(3) == b"no zone file"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, child_env, invoke, replace, run_gen, write
+from conftest import MINIMAL, child_env, invoke, line_of, replace, run_gen, write
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -1743,3 +1743,15 @@ def test_the_folder_above_a_path_is_pathlibs(
     for _ in range(levels):
         above = above.parent
     assert folder_above(path, levels) == above.name
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Mars/Olympus_Mons", "../Paris"])
+def test_a_time_zone_that_is_none_is_located_not_a_crash(call_dir: Path, zone: str) -> None:
+    """``Europe`` is a folder of zones: zoneinfo fails on it with an OSError, not its own."""
+    text = (call_dir / CALL).read_text(encoding="utf-8")
+    write(call_dir / CALL, text.replace("funder:", f"timezone: {zone}\nfunder:", 1))
+    result = invoke("validate", "--call", call_dir)
+    line = line_of(call_dir / CALL, "timezone:")
+    assert result.out.splitlines()[0].startswith(f"{call_dir / CALL}:{line}:11: error E")
+    assert f"'{zone}' is not a time zone name such as Europe/Paris" in result.out
+    assert result.code == 1 and result.err == ""
