@@ -59,6 +59,7 @@ from gen_cli.records import (
     record_path,
     record_text,
     record_values_limit,
+    records_from_texts,
     render_record,
     rules_digest,
     rules_of,
@@ -198,12 +199,13 @@ def _read_records(
     records: dict[str, dict[str, Any] | None] = {}
     problems = []
     prefix = folder.call_source.display.removesuffix(CALL_FILE)
+    texts: list[tuple[int, str, Path, int]] = []  # (round's index, text, place, bound)
     for index, round_ in enumerate(call.rounds):
         path = record_path(folder.root, round_.id)
-        shown = f"{prefix}{round_.id}/{path.name}"
         try:
             text = record_text(path)
         except GenError as error:
+            shown = f"{prefix}{round_.id}/{path.name}"
             problems.append(Problem(shown, "E404", error.message, round=round_.id))
             continue
         if text is None or not is_record_file(path):
@@ -211,8 +213,12 @@ def _read_records(
             continue
         if digests is not None:
             digests[f"{round_.id}/{path.name}"] = hashlib.sha256(text.encode("utf-8")).digest()
-        limit = record_values_limit(len(folder.round_files(round_.id)))
-        record = record_from_text(text, path, limit, folder.batch, light)
+        texts.append((index, text, path, record_values_limit(len(folder.round_files(round_.id)))))
+    # every round's record parsed side by side: seconds each at 25,000 dossiers a round
+    read = records_from_texts([(t, p, n) for _, t, p, n in texts], folder.batch, light)
+    for (index, text, path, _), record in zip(texts, read, strict=True):
+        round_ = call.rounds[index]
+        shown = f"{prefix}{round_.id}/{path.name}"
         if record is None or (not light and outline_of(record) is None):
             if "\nclosed:" in text or "\nseal:" in text:
                 # a final record: never rewrite it, whatever happened to it
@@ -259,7 +265,8 @@ def _read_records(
                     round=round_.id,
                 )
             )
-    return records, problems
+    order = {r.id: n for n, r in enumerate(call.rounds)}  # in the rounds' order, as they were
+    return dict(sorted(records.items(), key=lambda item: order[item[0]])), problems
 
 
 def _covered(round_: Round, dossier: Dossier, record: Mapping[str, Any] | None) -> bool:
