@@ -452,3 +452,25 @@ def test_a_process_stopped_from_outside_is_said_plainly(
     log = Path(found.err.rstrip().rsplit("Details: ", 1)[1])
     assert "BrokenProcessPool" in log.read_text(encoding="utf-8")  # for a crash in a library
     log.unlink()
+
+
+def test_the_records_of_several_rounds_are_read_side_by_side_as_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gen_cli import batch
+    from gen_cli.records import outline_of, read_record, record_text, records_from_texts
+
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 0)  # processes even for the example's records
+    paths = [EXAMPLE / "2021Q4" / "results.yaml", EXAMPLE / "2022Q1" / "results.yaml"]
+    absent = EXAMPLE / "2022Q2" / "results.yaml"  # not scored
+    items = [(record_text(p), p, 50_000) for p in [paths[0], absent, paths[1]]]
+    alone = [read_record(paths[0]), None, read_record(paths[1])]
+    assert alone[0] is not None and alone[2] is not None and alone[0] != alone[2]
+    assert records_from_texts(items, Batch(jobs=2)) == alone
+    cached = Batch(jobs=2, cache=ResultCache(tmp_path / "cache"))
+    outlines = [outline_of(r) for r in alone]
+    assert records_from_texts(items, cached, light=True) == outlines
+    assert (cached.hits, cached.misses) == (0, 2)
+    again = Batch(jobs=2, cache=ResultCache(tmp_path / "cache"))
+    assert records_from_texts(items, again, light=True) == outlines
+    assert (again.hits, again.misses) == (2, 0)
