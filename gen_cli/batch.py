@@ -133,6 +133,7 @@ class Batch:
         stored = self.cache.get_many([key for row in keys for key in row])
         answers: list[list[Any]] = [[None] * len(r.files) for r in readings]
         missing: list[tuple[int, int]] = []
+        used: list[bytes] = []  # a part found, and its whole
         for number, row in enumerate(keys):
             for index, key in enumerate(row):
                 try:
@@ -142,10 +143,9 @@ class Batch:
                 except pickle.UnpicklingError:  # a damaged entry: made again
                     self.cache.forget(key)
                     missing.append((number, index))
-        lost = set(missing)
-        found = [place for place in _places(keys) if place not in lost]
-        self.hits += len(found)
-        used = [k for n, i in found for k in (keys[n][i], wholes[n][i])]
+                else:
+                    used += (key, wholes[number][index])
+        self.hits += len(used) // 2
         self.cache.put_many([], used)
         again = [
             Reading(readings[n].work, readings[n].kind, [readings[n].files[i]], [wholes[n][i]])
@@ -158,10 +158,6 @@ class Batch:
             made.append((keys[number][index], blob))
         self.cache.put_many(made, [key for key, _ in made])
         return answers
-
-
-def _places(rows: Sequence[Sequence[Any]]) -> list[tuple[int, int]]:
-    return [(number, index) for number, row in enumerate(rows) for index in range(len(row))]
 
 
 @dataclass(frozen=True)

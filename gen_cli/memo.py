@@ -197,7 +197,7 @@ def zone_digest(name: object) -> bytes:
     for folder in zoneinfo.TZPATH:
         place = os.path.join(folder, name)
         if os.path.isfile(place):
-            return _zone_file(place)
+            return _content(os.fsencode(place), _FOLLOWING_LINKS)
     from importlib.util import find_spec
 
     try:
@@ -206,31 +206,12 @@ def zone_digest(name: object) -> bytes:
         spec = None
     if spec is None or spec.origin is None:
         return b"no zone file"
-    return _zone_file(os.path.join(os.path.dirname(spec.origin), "zoneinfo", name))
-
-
-def _zone_file(path: str) -> bytes:
-    """A zone file's digest, following links; why not, when it cannot be read as one."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as error:
-        return f"zone file unreadable {error.errno}".encode()
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            return b"zone file not a file"  # a folder (timezone: Europe), a pipe
-        size = min(status.st_size, _ZONE_FILE_MAX)  # one read of what it holds
-        return hashlib.sha256(os.read(descriptor, size)).digest()
-    except OSError as error:
-        return f"zone file unreadable {error.errno}".encode()
-    finally:
-        os.close(descriptor)
+    tzdata = os.path.join(os.path.dirname(spec.origin), "zoneinfo", name)
+    return _content(os.fsencode(tzdata), _FOLLOWING_LINKS)
 
 
 #: A time zone name as the tz database writes them (``Europe/Paris``, ``Etc/GMT+1``).
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
-#: A zone file is a few kilobytes: more is not one.
-_ZONE_FILE_MAX = 1 << 20
 
 
 def _kept_at_top(data: dict[str, Any]) -> frozenset[bytes]:
@@ -345,10 +326,14 @@ def _contents(files: list[bytes]) -> list[bytes]:
     return [_content(path) for path in files]
 
 
-def _content(path: bytes) -> bytes:
+#: How the time zone file is opened: through links, as zoneinfo opens it; never waiting.
+_FOLLOWING_LINKS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+
+
+def _content(path: bytes, flags: int = READ_IN_PLACE) -> bytes:
     """The digest of a file's bytes, its size if larger than gen reads, or why it cannot be read."""
     try:
-        descriptor = os.open(path, READ_IN_PLACE)
+        descriptor = os.open(path, flags)
     except OSError as error:
         return f"unreadable {error.errno}".encode()
     digest = hashlib.sha256()

@@ -488,12 +488,17 @@ def records_from_texts(
 HEAVY = frozenset({"decisions", "inputs"})
 
 
+def readable(record: dict[str, Any] | None) -> bool:
+    """Whether ``record`` is a decision record gen reads: a format it knows, decisions."""
+    return record is not None and record.get("format") in FORMATS and "decisions" in record
+
+
 def outline_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
     """A record without its decisions and inputs; None when it is not a record gen reads.
 
     What is left says the round's state, what it granted, its closing and amendments.
     """
-    if record is None or record.get("format") not in FORMATS or "decisions" not in record:
+    if record is None or not readable(record):
         return None
     return {k: v for k, v in record.items() if k not in HEAVY}
 

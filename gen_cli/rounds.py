@@ -53,7 +53,7 @@ from gen_cli.records import (
     decision_of,
     decisions_of,
     granted_in,
-    outline_of,
+    readable,
     record_format,
     record_from_text,
     record_path,
@@ -219,7 +219,7 @@ def _read_records(
     for (index, text, path, _), record in zip(texts, read, strict=True):
         round_ = call.rounds[index]
         shown = f"{prefix}{round_.id}/{path.name}"
-        if record is None or (not light and outline_of(record) is None):
+        if record is None or (not light and not readable(record)):
             if "\nclosed:" in text or "\nseal:" in text:
                 # a final record: never rewrite it, whatever happened to it
                 problems.append(
@@ -265,8 +265,7 @@ def _read_records(
                     round=round_.id,
                 )
             )
-    order = {r.id: n for n, r in enumerate(call.rounds)}  # in the rounds' order, as they were
-    return dict(sorted(records.items(), key=lambda item: order[item[0]])), problems
+    return {r.id: records[r.id] for r in call.rounds if r.id in records}, problems  # in order
 
 
 def _covered(round_: Round, dossier: Dossier, record: Mapping[str, Any] | None) -> bool:
