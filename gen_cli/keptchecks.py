@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from gen_cli.batch import forked_map
 from gen_cli.diagnostics import Problem
 from gen_cli.loading import CallFolder, Source
-from gen_cli.models import Review
+from gen_cli.models import Review, ReviewFacts
+from gen_cli.packed import Packed
 from gen_cli.resultcache import loads
 
 #: Changes when what a kept check holds, or what its key covers, does.
@@ -33,13 +34,15 @@ PARALLEL_FROM = 20_000
 #: A problem whose message depends on more than the key covers: not kept.
 _NOT_KEPT = frozenset({"E206"})
 
-ReviewEntry = tuple[Source, Review, frozenset[str]]
+#: A review file to check: its facts, its review (unpacked only if it is checked) and the
+#: dossiers whose evaluation lost a part.
+KeptReview = tuple[Source, ReviewFacts, Packed[Review], frozenset[str]]
 Check = Callable[[Source, Review, frozenset[str]], list[Problem]]
 
 
 def review_problems_kept(
     folder: CallFolder,
-    reviews: Sequence[ReviewEntry],
+    reviews: Sequence[KeptReview],
     first_files: Mapping[str, Source],
     unreadable: frozenset[str],
     check: Check,
@@ -68,7 +71,8 @@ def review_problems_kept(
         return made.get(("dossier", source.display))
 
     keys = [
-        _key(call_token, made.get(("review", s.display)), s, r, i, token) for s, r, i in reviews
+        _key(call_token, made.get(("review", s.display)), s, facts, i, token)
+        for s, facts, _, i in reviews
     ]
     stored = cache.get_many([k for k in keys if k is not None])
     kept = [_recalled(stored.get(key)) if key is not None else None for key in keys]
@@ -84,19 +88,24 @@ def review_problems_kept(
     return [p for found in kept if found is not None for p in found]
 
 
-def _checked(check: Check, reviews: Sequence[ReviewEntry], jobs: int) -> list[list[Problem]]:
+def _checked(check: Check, reviews: Sequence[KeptReview], jobs: int) -> list[list[Problem]]:
     """``check`` of each review, in order: on every core when there are many evaluations."""
-    evaluations = sum(len(review.evaluations) for _, review, _ in reviews)
+    evaluations = sum(len(facts.dossiers) for _, facts, _, _ in reviews)
     if evaluations < PARALLEL_FROM:
         jobs = 1
-    return forked_map(lambda i: check(*reviews[i]), len(reviews), jobs)
+
+    def task(index: int) -> list[Problem]:
+        source, _, review, incomplete = reviews[index]
+        return check(source, review.get(), incomplete)
+
+    return forked_map(task, len(reviews), jobs)
 
 
 def _key(
     call_token: bytes,
     review_token: bytes | None,
     source: Source,
-    review: Review,
+    review: ReviewFacts,
     incomplete: frozenset[str],
     token: Callable[[str], bytes | None],
 ) -> bytes | None:
@@ -106,7 +115,7 @@ def _key(
     parts = [KEPT_FORMAT, call_token, review_token, os.fsencode(source.path)]
     parts += [d.encode("utf-8", "surrogateescape") for d in sorted(incomplete)]
     parts.append(b"evaluations")
-    for dossier_id in review.evaluations:
+    for dossier_id in review.dossiers:
         named = token(dossier_id)
         if named is None:
             return None

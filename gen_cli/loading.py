@@ -15,7 +15,7 @@ import gc
 import hashlib
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,9 +46,12 @@ from gen_cli.models import (
     Contact,
     Deliberation,
     Dossier,
+    DossierFacts,
     DossierParts,
     Review,
+    ReviewFacts,
 )
+from gen_cli.packed import Packed
 from gen_cli.resultcache import result_key
 from gen_cli.salvage import salvage
 from gen_cli.sealing import MAX_SEALED_BYTES, SEALED_SUFFIX, Unopenable, is_sealed_name, unseal
@@ -74,22 +77,35 @@ class Source:
     display: str
 
 
+#: A dossier file of which some parts are known: its facts, and its models packed (the
+#: dossier, when it is whole, and its known parts).
+DossierEntry = tuple[Source, DossierFacts, Packed[tuple[Dossier | None, DossierParts]]]
+#: A valid review file: its facts, and its model packed.
+ReviewEntry = tuple[Source, ReviewFacts, Packed[Review]]
+
+
 @dataclass
 class CallFolder:
-    """Everything read from a call folder, and the problems met while reading it."""
+    """Everything read from a call folder, and the problems met while reading it.
+
+    The models of dossiers and reviews are packed (``packed.Packed``) in their entries,
+    and built when first read: a check of a large call that little changed reads the
+    facts of each file, and the models of a few.
+    """
 
     root: Path
     call_source: Source
     call: Call | None = None
-    dossiers: list[tuple[Source, Dossier]] = field(default_factory=list)
-    reviews: list[tuple[Source, Review]] = field(default_factory=list)
+    #: Every dossier file of which some parts are known, valid or not, in file order: what
+    #: the validation rules check. Set once, when the folder is read.
+    dossier_entries: list[DossierEntry] = field(default_factory=list)
+    #: Every valid review file, in file order. Set once, when the folder is read.
+    review_entries: list[ReviewEntry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     dossier_files: int = 0
     review_files: int = 0
     unreadable_dossiers: set[str] = field(default_factory=set)  # file stems
-    #: What is known of every dossier file, valid or not: what validation rules check.
-    dossier_parts: list[tuple[Source, DossierParts]] = field(default_factory=list)
     #: Review files that failed validation, with their valid evaluations and grades kept,
     #: and the dossiers whose evaluation lost a part: checked, never scored.
     partial_reviews: list[tuple[Source, Review, frozenset[str]]] = field(default_factory=list)
@@ -128,6 +144,37 @@ class CallFolder:
     #: every file is listed all the same, in ``listing``.
     only: frozenset[str] | None = None
     listing: Found | None = None
+    _dossiers: list[tuple[Source, Dossier]] | None = field(default=None, repr=False)
+    _parts: list[tuple[Source, DossierParts]] | None = field(default=None, repr=False)
+    _reviews: list[tuple[Source, Review]] | None = field(default=None, repr=False)
+
+    @property
+    def dossiers(self) -> list[tuple[Source, Dossier]]:
+        """Every valid dossier, in file order."""
+        if self._dossiers is None:
+            with collection_paused():
+                self._dossiers = [
+                    (source, whole_dossier(packed))
+                    for source, facts, packed in self.dossier_entries
+                    if facts.whole
+                ]
+        return self._dossiers
+
+    @property
+    def dossier_parts(self) -> list[tuple[Source, DossierParts]]:
+        """What is known of every dossier file, valid or not, in file order."""
+        if self._parts is None:
+            with collection_paused():
+                self._parts = [(s, packed.get()[1]) for s, _, packed in self.dossier_entries]
+        return self._parts
+
+    @property
+    def reviews(self) -> list[tuple[Source, Review]]:
+        """Every valid review, in file order."""
+        if self._reviews is None:
+            with collection_paused():
+                self._reviews = [(s, packed.get()) for s, _, packed in self.review_entries]
+        return self._reviews
 
     def private_sealed_in(self, round_id: str) -> list[Source]:
         """The sealed private parts of a round's dossiers that gen could not open."""
@@ -587,18 +634,23 @@ def _load_call_folder(
     # one set of processes reads both: every core stays busy to the end
     public_read, reviews_read = _read_kinds(
         folder,
-        [(public, dossier_from_bytes, "dossier"), (review_files, review_from_bytes, "review")],
+        [
+            (public, dossier_from_bytes, "dossier", _no_dossier),
+            (review_files, review_from_bytes, "review", _no_review),
+        ],
         batch,
     )
     read = dict(zip(public, public_read, strict=True))
-    folder.dossiers = _load_dossiers(folder, dossier_files, found.private_parts, identities, read)
-    loaded = {source.display for source, _ in folder.dossiers}
+    entries = _load_dossiers(folder, dossier_files, found.private_parts, identities, read)
+    folder.dossier_entries = entries
+    loaded = {source.display for source, facts, _ in entries if facts.whole}
     folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
-    for source, (review, partial, problems) in zip(review_files, reviews_read, strict=True):
+    reviews: list[ReviewEntry] = []
+    for source, (facts, review, partial, problems) in zip(review_files, reviews_read, strict=True):
         folder.sources[source.display] = source
         folder.problems.extend(problems)
-        if review is not None:
-            folder.reviews.append((source, review))
+        if facts is not None and review is not None:
+            reviews.append((source, facts, review))
         elif partial is not None:
             folder.partial_reviews.append((source, *partial))
     folder.sealed_sources = listed_files.sealed_reviews
@@ -628,7 +680,8 @@ def _load_call_folder(
             folder.opened[source.display] = text
         folder.problems.extend(problems)
         if review is not None:
-            folder.reviews.append((source, review))
+            reviews.append((source, ReviewFacts.of(review), Packed.holding(review)))
+    folder.review_entries = reviews
     folder.jury_sources = listed_files.juries
     for source, deliberation in _load_all(folder, jury_files, Deliberation):
         folder.deliberations[source.path.parent.name] = (source, deliberation)
@@ -658,7 +711,7 @@ def _load_dossiers(
     private_parts: list[Source],
     identities: Sequence[Any],
     read: dict[Source, DossierRead],
-) -> list[tuple[Source, Dossier]]:
+) -> list[DossierEntry]:
     """Load the dossiers, each with its sealed private part when it has one.
 
     Args:
@@ -670,17 +723,17 @@ def _load_dossiers(
         folder.sources[source.display] = source
         part = parts.pop((source.path.parent, source.path.stem), None)
         if part is None:
-            item, known, problems = read[source]
+            facts, packed, problems = read[source]
         else:
             folder.sources[part.display] = part
-            item, known, problems = _checked_within(
-                _load_with_private(folder, source, part, identities), source.display, None
+            facts, packed, problems = _packed(
+                _checked_within(
+                    _load_with_private(folder, source, part, identities), source.display, None
+                )
             )
         folder.problems.extend(problems)
-        if item is not None:
-            loaded.append((source, item))
-        if known is not None:
-            folder.dossier_parts.append((source, known))
+        if facts is not None and packed is not None:
+            loaded.append((source, facts, packed))
     for part in parts.values():
         folder.sources[part.display] = part
         folder.problems.append(
@@ -712,24 +765,37 @@ def _parsed(
     return parse_document(text, source.display, MAX_VALUES)
 
 
-DossierRead = tuple[Dossier | None, DossierParts | None, list[Problem]]
-ReviewRead = tuple[Review | None, tuple[Review, frozenset[str]] | None, list[Problem]]
+#: A dossier file read: the valid dossier, what is known of it, and its problems.
+DossierMade = tuple[Dossier | None, DossierParts | None, list[Problem]]
+#: A dossier file read, its models packed: its facts and models, when some parts are
+#: known, and its problems.
+DossierRead = tuple[
+    DossierFacts | None, Packed[tuple[Dossier | None, DossierParts]] | None, list[Problem]
+]
+#: A review file read: its facts and model when valid; else, when its header is, the
+#: review of its valid evaluations and the dossiers whose evaluation lost a part; its
+#: problems.
+ReviewRead = tuple[
+    ReviewFacts | None,
+    Packed[Review] | None,
+    tuple[Review, frozenset[str]] | None,
+    list[Problem],
+]
 
 
-def _read_all(
-    folder: CallFolder, sources: list[Source], work: Work, kind: str, batch: Batch
-) -> list[Any]:
-    """``work`` on each file's bytes, through the batch (cache, cores); texts kept to locate."""
-    return _read_kinds(folder, [(sources, work, kind)], batch)[0]
+#: Files of one kind to read: the files, the work on each one's bytes, the kind (as the
+#: cache names it), and the result of a file that cannot be read, from why.
+Kind = tuple[list[Source], Work, str, Callable[[list[Problem]], Any]]
 
 
-def _read_kinds(
-    folder: CallFolder, kinds: list[tuple[list[Source], Work, str]], batch: Batch
-) -> list[list[Any]]:
-    """``_read_all`` of several kinds of files, read by the same processes at once."""
+def _read_kinds(folder: CallFolder, kinds: list[Kind], batch: Batch) -> list[list[Any]]:
+    """The work of each kind on each of its files' bytes, read by the same processes at once.
+
+    Through the batch (cache, cores); the texts are kept, to locate problems.
+    """
     readings: list[Reading] = []
     unread: list[dict[int, list[Problem]]] = []
-    for sources, work, kind in kinds:
+    for sources, work, kind, _ in kinds:
         files: list[tuple[bytes, str]] = []
         unread.append({})
         for index, source in enumerate(sources):
@@ -748,12 +814,12 @@ def _read_kinds(
         )
         readings.append(Reading(work, kind, files, keys))
     answers = []
-    for (sources, _, _), missing, results in zip(
+    for (sources, _, _, absent), missing, results in zip(
         kinds, unread, batch.run_all(readings), strict=True
     ):
         made = iter(results)
         answers.append(
-            [(None, None, missing[i]) if i in missing else next(made) for i in range(len(sources))]
+            [absent(missing[i]) if i in missing else next(made) for i in range(len(sources))]
         )
     return answers
 
@@ -767,17 +833,41 @@ def _parsed_bytes(raw: bytes, display: str) -> tuple[Any, Locations | None, list
 
 
 def dossier_from_bytes(raw: bytes, display: str) -> DossierRead:
-    """One dossier file's bytes read: the dossier, what is known of it, and its problems.
+    """One dossier file's bytes read: its facts and models, and its problems.
 
     The problems include those of the rules within the dossier, located in its text.
     """
     data, where, problems = _parsed_bytes(raw, display)
     if data is None:
         return None, None, problems
-    return _checked_within(_dossier_from(data, where, display), display, where)
+    return _packed(_checked_within(_dossier_from(data, where, display), display, where))
 
 
-def _checked_within(read: DossierRead, display: str, where: Locations | None) -> DossierRead:
+def _no_dossier(problems: list[Problem]) -> DossierRead:
+    return None, None, problems
+
+
+def _no_review(problems: list[Problem]) -> ReviewRead:
+    return None, None, None, problems
+
+
+def _packed(made: DossierMade) -> DossierRead:
+    """A dossier read, with its facts and its models packed."""
+    item, known, problems = made
+    if known is None:
+        return None, None, problems
+    return DossierFacts.of(known, item is not None), Packed.holding((item, known)), problems
+
+
+def whole_dossier(packed: Packed[tuple[Dossier | None, DossierParts]]) -> Dossier:
+    """The dossier of an entry whose facts say it is whole."""
+    dossier = packed.get()[0]
+    if dossier is None:
+        raise ValueError("the dossier of an entry that is not whole")
+    return dossier
+
+
+def _checked_within(read: DossierMade, display: str, where: Locations | None) -> DossierMade:
     """A dossier read, with the problems of the rules within it (dates, budget...)."""
     item, known, problems = read
     if known is None:
@@ -790,7 +880,7 @@ _DOSSIER_FIELDS = frozenset(Dossier.model_fields)
 _REVIEW_FIELDS = frozenset(Review.model_fields)
 
 
-def _dossier_from(data: dict[str, Any], where: Locations | None, display: str) -> DossierRead:
+def _dossier_from(data: dict[str, Any], where: Locations | None, display: str) -> DossierMade:
     """Validate a dossier's data; when it fails, keep the parts that are valid."""
     if not _DOSSIER_FIELDS & set(data):
         looks = (
@@ -817,22 +907,22 @@ def review_from_bytes(raw: bytes, display: str) -> ReviewRead:
     """
     data, where, problems = _parsed_bytes(raw, display)
     if data is None:
-        return None, None, problems
+        return None, None, None, problems
     review, problems = validated_data(data, where, display, Review)
     if review is not None:
-        return review, None, problems
+        return ReviewFacts.of(review), Packed.holding(review), None, problems
     values = salvage(Review, data)
     if set(values) != set(Review.model_fields):
-        return None, None, problems
+        return None, None, None, problems
     incomplete = frozenset(
         str(p.loc[1]) for p in problems if len(p.loc) > 1 and p.loc[0] == "evaluations"
     )
-    return None, (Review.model_construct(**values), incomplete), problems
+    return None, None, (Review.model_construct(**values), incomplete), problems
 
 
 def _load_with_private(
     folder: CallFolder, source: Source, part: Source, identities: Sequence[Any]
-) -> DossierRead:
+) -> DossierMade:
     """A dossier whose private fields are sealed beside it, opened in memory if possible."""
     data, where, problems = _parsed(folder, source)
     if data is None:

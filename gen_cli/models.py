@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -508,6 +508,41 @@ class DossierParts:
     def principal_theme(self) -> str | None:
         """The theme whose grid scores the dossier, when its themes are known."""
         return self.themes[0] if self.themes else None
+
+
+class DossierFacts(NamedTuple):
+    """What the rules spanning files read of every dossier file: held without its models.
+
+    A plain tuple rebuilds in a microsecond; the dossier's own models are read only where
+    a rule needs more (``loading.DossierEntry``).
+    """
+
+    id: str | None
+    round: str | None
+    themes: tuple[str, ...] | None
+    submitted: date | None
+    #: Whether the whole dossier is valid: one that is can be scored.
+    whole: bool
+
+    @classmethod
+    def of(cls, parts: DossierParts, whole: bool) -> DossierFacts:
+        """The facts of a dossier's known parts."""
+        themes = tuple(parts.themes) if parts.themes is not None else None
+        return cls(parts.id, parts.round, themes, parts.submitted, whole)
+
+
+class ReviewFacts(NamedTuple):
+    """What the rules spanning files read of every review file: held without its models."""
+
+    reviewer: str
+    round: str
+    #: The ids of the dossiers it evaluates, in the file's order.
+    dossiers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, review: Review) -> ReviewFacts:
+        """The facts of a review."""
+        return cls(review.reviewer, review.round, tuple(review.evaluations))
 
 
 # --- A reviewer's file ------------------------------------------------------------------

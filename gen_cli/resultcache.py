@@ -299,6 +299,7 @@ _ALLOWED = {
     "decimal": {"Decimal"},
     "datetime": {"date", "datetime", "time", "timedelta", "timezone"},
     "gen_cli.diagnostics": {"Problem"},
+    "gen_cli.packed": {"Packed"},
     "gen_cli.scalars": {"NotABoolean", "NotANumber", "QuotedNumber"},
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,7 @@ from gen_cli.loading import (
     is_record_file,
     load_call_folder,
     load_rounds,
+    whole_dossier,
 )
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.proofs import keep_proof, proof_key, proven
@@ -268,14 +270,14 @@ def _read_records(
     return {r.id: records[r.id] for r in call.rounds if r.id in records}, problems  # in order
 
 
-def _covered(round_: Round, dossier: Dossier, record: Mapping[str, Any] | None) -> bool:
+def _covered(round_: Round, ident: str, submitted: date, record: Mapping[str, Any] | None) -> bool:
     """True when a late dossier is accepted: by the round's accept_late, or an amendment."""
-    if dossier.id in accepted_late(record):
+    if ident in accepted_late(record):
         return True
     late = round_.accept_late
-    if late is None or not round_.opens <= dossier.submitted <= round_.closes:
+    if late is None or not round_.opens <= submitted <= round_.closes:
         return False
-    return late.dossiers == "all" or dossier.id in late.dossiers
+    return late.dossiers == "all" or ident in late.dossiers
 
 
 def _lateness(
@@ -303,12 +305,15 @@ def _lateness(
     zone = ZoneInfo(call.timezone)
     rule = next(r for r in call.eligibility if isinstance(r, SubmissionWindowRule))
     decided: tuple[str | None, dict[str, dict[str, Any]]] = (None, {})  # a round's, by id
-    for source, dossier in folder.dossiers:
-        round_ = call.round(dossier.round)
+    for source, facts, _ in folder.dossier_entries:
+        ident, submitted = facts.id, facts.submitted
+        if not facts.whole or ident is None or facts.round is None or submitted is None:
+            continue  # a dossier that is not valid is not scored: its own errors say why
+        round_ = call.round(facts.round)
         if round_ is None or source.path.parent.name != round_.id:
             continue
         record = records.get(round_.id)
-        if _covered(round_, dossier, record):
+        if _covered(round_, ident, submitted, record):
             continue
         arrival = arrivals.get(folder.relative(source))
         if arrival is not None:
@@ -337,11 +342,11 @@ def _lateness(
             )
         else:
             continue
-        late.setdefault(round_.id, {})[dossier.id] = why
+        late.setdefault(round_.id, {})[ident] = why
         if decided[0] != round_.id:  # a round's dossiers come together: its record read once
             whole_record = whole(round_.id) if whole is not None else record
             decided = (round_.id, decisions_of(whole_record or {}))
-        decision = decided[1].get(dossier.id) or {}
+        decision = decided[1].get(ident) or {}
         reasons = decision.get("reasons") if decision.get("status") == "ineligible" else None
         if isinstance(reasons, list) and any(
             str(r).startswith(f"{rule.id}:") and why in str(r) for r in reasons
@@ -358,11 +363,11 @@ def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> li
     """
     call = loaded_call(folder)
     problems = []
-    for source, dossier in folder.dossiers:
-        round_ = call.round(dossier.round)
+    for source, facts, packed in folder.dossier_entries:
+        round_ = call.round(facts.round) if facts.whole and facts.round is not None else None
         if round_ is None or states.get(round_.id) is not State.open:
             continue
-        for rule, _ in failed_rules(call, round_, dossier):
+        for rule, _ in failed_rules(call, round_, whole_dossier(packed)):
             loc = _RULE_FIELDS[rule.rule]
             problems.append(
                 Problem(
@@ -409,8 +414,10 @@ def check_call(folder: CallFolder, history: History | None = None, light: bool =
             for path in history.templates_changed
         ]
     problems += _eligibility_warnings(folder, states)
-    declared = {s.display: d.round for s, d in folder.dossiers}
-    declared.update({s.display: r.round for s, r in folder.reviews})
+    declared = {
+        s.display: d.round for s, d, _ in folder.dossier_entries if d.whole and d.round is not None
+    }
+    declared.update({s.display: r.round for s, r, _ in folder.review_entries})
     checked = replace(outline, late=late, declared=declared)
     problems += _frozen(checked)
     problems += _jury_problems(checked)

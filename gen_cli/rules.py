@@ -14,13 +14,22 @@ from typing import Protocol
 
 from gen_cli.deliberation import deliberation_problems
 from gen_cli.diagnostics import Diagnostic, Problem, cap_problems, diagnostics_within, listed
-from gen_cli.keptchecks import review_problems_kept
+from gen_cli.keptchecks import KeptReview, review_problems_kept
 from gen_cli.layout import NOT_ROUNDS
-from gen_cli.loading import CallFolder, Source, file_id, folder_above, load_call_folder
+from gen_cli.loading import (
+    CallFolder,
+    DossierEntry,
+    Source,
+    file_id,
+    folder_above,
+    load_call_folder,
+    whole_dossier,
+)
 from gen_cli.logo import logo_problem
 from gen_cli.models import (
     Call,
     Criterion,
+    DossierFacts,
     DossierParts,
     Evaluation,
     Grid,
@@ -28,8 +37,10 @@ from gen_cli.models import (
     RequestedAmountRule,
     Review,
     ReviewCriterion,
+    ReviewFacts,
 )
 from gen_cli.names import conflict_of_interest
+from gen_cli.packed import Packed
 from gen_cli.reviewing import assignment_problems
 from gen_cli.sealing import IDENTITY_VARIABLE
 from gen_cli.suggest import allowed, did_you_mean, hint
@@ -308,7 +319,7 @@ def _eligibility_bounds(call: Call, add: _Add) -> None:
             )
 
 
-def _round_problems(call: Call, dossier: DossierParts, source: Source) -> list[Problem]:
+def _round_problems(call: Call, dossier: DossierFacts, source: Source) -> list[Problem]:
     """The dossier's round: declared in call.yaml, and the one of its folder (E204, E203)."""
     if dossier.round is None:
         return []
@@ -354,7 +365,7 @@ def _round_problems(call: Call, dossier: DossierParts, source: Source) -> list[P
     ]
 
 
-def _placement_problems(call: Call | None, dossier: DossierParts, source: Source) -> list[Problem]:
+def _placement_problems(call: Call | None, dossier: DossierFacts, source: Source) -> list[Problem]:
     """The dossier against its file and the call: id, round, themes (E202–E205)."""
     problems: list[Problem] = []
     if dossier.id is not None and dossier.id != source.path.stem:
@@ -386,7 +397,7 @@ def _placement_problems(call: Call | None, dossier: DossierParts, source: Source
 
 
 def _well_placed(
-    dossier: DossierParts, source: Source, rounds: frozenset[str], themes: frozenset[str]
+    dossier: DossierFacts, source: Source, rounds: frozenset[str], themes: frozenset[str]
 ) -> bool:
     """Whether the dossier is where it belongs, so that _placement_problems finds nothing.
 
@@ -408,18 +419,19 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
     """
     problems: list[Problem] = []
     call = folder.call
-    by_id: dict[str, list[tuple[Source, DossierParts]]] = defaultdict(list)
+    by_id: dict[str, list[DossierEntry]] = defaultdict(list)
     rounds = frozenset(r.id for r in call.rounds) if call is not None else frozenset()
     themes = frozenset(t.id for t in call.themes) if call is not None else frozenset()
-    for source, dossier in folder.dossier_parts:
-        if dossier.id is not None:
-            by_id[dossier.id].append((source, dossier))
-        if call is None or not _well_placed(dossier, source, rounds, themes):
-            problems += _placement_problems(call, dossier, source)
+    for entry in folder.dossier_entries:
+        source, facts, _ = entry
+        if facts.id is not None:
+            by_id[facts.id].append(entry)
+        if call is None or not _well_placed(facts, source, rounds, themes):
+            problems += _placement_problems(call, facts, source)
     for ident, entries in by_id.items():
         if len(entries) > 1:
-            others = [s.display for s, _ in entries]
-            for source, _ in entries:
+            others = [s.display for s, _, _ in entries]
+            for source, _, _ in entries:
                 elsewhere = listed(o for o in others if o != source.display)
                 problems.append(
                     Problem(
@@ -431,12 +443,18 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
                 )
     if call is None:
         return problems
-    dossiers = {ident: entries[0][1] for ident, entries in by_id.items()}
-    known = {s.path.stem for s, _ in folder.dossier_parts}
+    dossiers = _FirstParts({ident: entries[0] for ident, entries in by_id.items()})
+    known = {s.path.stem for s, _, _ in folder.dossier_entries}
     unreadable = frozenset(folder.unreadable_dossiers - known) | frozenset(
-        s.path.stem for s, d in folder.dossier_parts if d.id is None
+        s.path.stem for s, facts, _ in folder.dossier_entries if facts.id is None
     )
-    reviews = [(s, r, frozenset[str]()) for s, r in folder.reviews] + folder.partial_reviews
+    reviews: list[KeptReview] = [
+        (s, facts, packed, frozenset[str]()) for s, facts, packed in folder.review_entries
+    ]
+    reviews += [
+        (s, ReviewFacts.of(r), Packed.holding(r), incomplete)
+        for s, r, incomplete in folder.partial_reviews
+    ]
 
     def check(source: Source, review: Review, incomplete: frozenset[str]) -> list[Problem]:
         return review_problems(call, review, source, dossiers, unreadable, incomplete)
@@ -445,11 +463,27 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
     return problems + review_problems_kept(folder, reviews, first_files, unreadable, check)
 
 
+class _FirstParts(Mapping[str, DossierParts]):
+    """The known parts of the dossier that each id names first, unpacked when read."""
+
+    def __init__(self, entries: dict[str, DossierEntry]) -> None:
+        self._entries = entries
+
+    def __getitem__(self, ident: str) -> DossierParts:
+        return self._entries[ident][2].get()[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 def review_problems(
     call: Call,
     review: Review,
     source: Source,
-    dossiers: dict[str, DossierParts],
+    dossiers: Mapping[str, DossierParts],
     unreadable: frozenset[str] = frozenset(),
     incomplete: frozenset[str] = frozenset(),
 ) -> list[Problem]:
@@ -658,7 +692,11 @@ def validate_folder(folder: CallFolder, only: Iterable[Path] = ()) -> Report:
     problems.extend(folder_problems(folder))
     if folder.call is not None:
         for round_id, (source, deliberation) in sorted(folder.deliberations.items()):
-            dossiers = [d for s, d in folder.dossiers if s.path.parent.name == round_id]
+            dossiers = [
+                whole_dossier(packed)
+                for s, facts, packed in folder.dossier_entries
+                if facts.whole and s.path.parent.name == round_id
+            ]
             problems += deliberation_problems(
                 folder.call, round_id, deliberation, dossiers, source.display
             )

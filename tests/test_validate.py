@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from gen_cli.diagnostics import CODES
 from gen_cli.loading import Source, folder_above, load_call_folder
-from gen_cli.models import Call, DossierParts
+from gen_cli.models import Call, DossierFacts, DossierParts
 from gen_cli.rules import _placement_problems, _well_placed
 
 # The files of the minimal call folder that the cases break.
@@ -1709,7 +1709,7 @@ def test_a_dossier_taken_as_well_placed_has_no_placement_problem(
     folder = (other or "elsewhere") if changed in {"folder", "both"} else folder
     themes = [*themes, other] if changed == "themes" and other is not None else themes
     call = _minimal_call()
-    dossier = DossierParts(id=ident, round=round_, themes=themes or None)
+    dossier = DossierFacts.of(DossierParts(id=ident, round=round_, themes=themes or None), False)
     path = Path("/calls") / folder / f"{stem}.yaml"
     source = Source(path, str(path))
     rounds = frozenset(r.id for r in call.rounds)

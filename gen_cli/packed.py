@@ -1,0 +1,63 @@
+"""A file's model kept as pickled bytes until something reads it.
+
+Checking a large call reads few of its models: when one dossier of 100,000 changed, the
+rules that span files need each dossier's id, round and themes (its facts), not the
+dossier itself. Rebuilding a dossier's hundred objects costs about 50 µs, rebuilding its
+bytes a fraction of that; so a dossier or review read from the cache, or made by another
+process, stays packed, and is unpacked the first time a rule or a command reads it.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any, Generic, TypeVar
+
+from gen_cli.resultcache import loads
+
+T = TypeVar("T")
+
+
+class Packed(Generic[T]):
+    """A value, or the bytes it is rebuilt from when first asked for (:meth:`get`).
+
+    Pickled, it is its bytes: a result holding one is rebuilt without it.
+    """
+
+    __slots__ = ("_blob", "_value")
+    __hash__ = None  # type: ignore[assignment]  # equal by value: not a key
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob: bytes | None = blob
+        self._value: T | None = None
+
+    @classmethod
+    def holding(cls, value: T) -> Packed[T]:
+        """A value already built: packed only if it is pickled."""
+        packed: Packed[T] = cls(b"")
+        packed._blob, packed._value = None, value
+        return packed
+
+    def get(self) -> T:
+        """The value, rebuilt from its bytes the first time.
+
+        Raises:
+            pickle.UnpicklingError: the bytes are damaged (they come from the cache).
+        """
+        if self._blob is not None:
+            self._value = loads(self._blob)
+            self._blob = None  # the value is held from now on, not both
+        return self._value  # type: ignore[return-value]  # set by holding() or just now
+
+    def __reduce__(self) -> tuple[type[Packed[Any]], tuple[bytes]]:
+        blob = self._blob
+        if blob is None:
+            blob = pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL)
+        return (Packed, (blob,))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Packed):
+            return NotImplemented
+        return bool(self.get() == other.get())
+
+    def __repr__(self) -> str:
+        return f"Packed({self.get()!r})"
