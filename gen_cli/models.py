@@ -511,10 +511,10 @@ class DossierParts:
 
 
 class DossierFacts(NamedTuple):
-    """What the rules spanning files read of every dossier file: held without its models.
+    """What the rules spanning files, and eligibility, read of every dossier file.
 
     A plain tuple rebuilds in a microsecond; the dossier's own models are read only where
-    a rule needs more (``loading.DossierEntry``).
+    a rule needs more (``loading.DossierEntry``). None where the part is not valid.
     """
 
     id: str | None
@@ -523,12 +523,34 @@ class DossierFacts(NamedTuple):
     submitted: date | None
     #: Whether the whole dossier is valid: one that is can be scored.
     whole: bool
+    #: What eligibility rules read: the lead's kind, and the budget's figures.
+    lead_kind: str | None = None
+    requested: Decimal | None = None
+    total_cost: Decimal | None = None
 
     @classmethod
     def of(cls, parts: DossierParts, whole: bool) -> DossierFacts:
         """The facts of a dossier's known parts."""
         themes = tuple(parts.themes) if parts.themes is not None else None
-        return cls(parts.id, parts.round, themes, parts.submitted, whole)
+        kind = parts.porteur.kind if parts.porteur is not None else None
+        budget = parts.budget
+        requested, cost = (budget.requested, budget.total_cost) if budget else (None, None)
+        return cls(parts.id, parts.round, themes, parts.submitted, whole, kind, requested, cost)
+
+    @classmethod
+    def of_dossier(cls, dossier: Dossier) -> DossierFacts:
+        """The facts of a valid dossier."""
+        budget = dossier.budget
+        return cls(
+            dossier.id,
+            dossier.round,
+            tuple(dossier.themes),
+            dossier.submitted,
+            True,
+            dossier.porteur.kind,
+            budget.requested,
+            budget.total_cost,
+        )
 
 
 class ReviewFacts(NamedTuple):

@@ -9,6 +9,7 @@ process, stays packed, and is unpacked the first time a rule or a command reads 
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from typing import Any, Generic, TypeVar
 
@@ -20,22 +21,35 @@ T = TypeVar("T")
 class Packed(Generic[T]):
     """A value, or the bytes it is rebuilt from when first asked for (:meth:`get`).
 
-    Pickled, it is its bytes: a result holding one is rebuilt without it.
+    Pickled, it is its bytes and their checksum: a result holding one is rebuilt without
+    it, and a damaged cache entry is caught when the result is, not later.
     """
 
     __slots__ = ("_blob", "_value")
     __hash__ = None  # type: ignore[assignment]  # equal by value: not a key
 
-    def __init__(self, blob: bytes) -> None:
+    def __init__(self, blob: bytes, checksum: bytes) -> None:
+        """The value to rebuild from ``blob``.
+
+        Raises:
+            pickle.UnpicklingError: ``checksum`` is not the blob's (a damaged cache entry).
+        """
+        if _checksum(blob) != checksum:
+            raise pickle.UnpicklingError("a packed value does not match its checksum")
         self._blob: bytes | None = blob
         self._value: T | None = None
 
     @classmethod
     def holding(cls, value: T) -> Packed[T]:
         """A value already built: packed only if it is pickled."""
-        packed: Packed[T] = cls(b"")
+        packed: Packed[T] = cls.__new__(cls)
         packed._blob, packed._value = None, value
         return packed
+
+    @property
+    def unpacked(self) -> bool:
+        """Whether the value is built (read, or held from the start)."""
+        return self._blob is None
 
     def get(self) -> T:
         """The value, rebuilt from its bytes the first time.
@@ -48,11 +62,11 @@ class Packed(Generic[T]):
             self._blob = None  # the value is held from now on, not both
         return self._value  # type: ignore[return-value]  # set by holding() or just now
 
-    def __reduce__(self) -> tuple[type[Packed[Any]], tuple[bytes]]:
+    def __reduce__(self) -> tuple[type[Packed[Any]], tuple[bytes, bytes]]:
         blob = self._blob
         if blob is None:
             blob = pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL)
-        return (Packed, (blob,))
+        return (Packed, (blob, _checksum(blob)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Packed):
@@ -61,3 +75,11 @@ class Packed(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Packed({self.get()!r})"
+
+
+def _checksum(blob: bytes) -> bytes:
+    """A short hash of a packed value's bytes: it tells damage.
+
+    Not forgery: the cache is the user's own, and rebuilds gen's types only.
+    """
+    return hashlib.blake2b(blob, digest_size=8).digest()

@@ -43,7 +43,6 @@ from gen_cli.loading import (
     is_record_file,
     load_call_folder,
     load_rounds,
-    whole_dossier,
 )
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.proofs import keep_proof, proof_key, proven
@@ -363,11 +362,11 @@ def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> li
     """
     call = loaded_call(folder)
     problems = []
-    for source, facts, packed in folder.dossier_entries:
+    for source, facts, _ in folder.dossier_entries:
         round_ = call.round(facts.round) if facts.whole and facts.round is not None else None
         if round_ is None or states.get(round_.id) is not State.open:
             continue
-        for rule, _ in failed_rules(call, round_, whole_dossier(packed)):
+        for rule, _ in failed_rules(call, round_, facts):
             loc = _RULE_FIELDS[rule.rule]
             problems.append(
                 Problem(

@@ -20,6 +20,7 @@ from gen_cli.models import (
     Call,
     CostShareRule,
     Dossier,
+    DossierFacts,
     IndicatorCriterion,
     LeadKindRule,
     RequestedAmountRule,
@@ -267,33 +268,36 @@ def indicator_value(
 
 
 def failed_rules(
-    call: Call, round_: Round, dossier: Dossier, late: str | None = None
+    call: Call, round_: Round, dossier: DossierFacts, late: str | None = None
 ) -> list[tuple[DossierRule, str | None]]:
     """The eligibility rules checked on the dossier alone that it fails, with evidence.
 
     Args:
+        dossier: the facts of a valid dossier (``DossierFacts.of_dossier``).
         late: why the dossier counts as late though its ``submitted`` date may be in the
             window (the commit that brought it in after the round closed), if it does.
     """
+    kind, requested, cost = dossier.lead_kind, dossier.requested, dossier.total_cost
+    submitted, themes = dossier.submitted, dossier.themes
+    if kind is None or requested is None or cost is None or submitted is None or themes is None:
+        raise ValueError("eligibility is checked on the facts of a valid dossier")
     failures: list[tuple[DossierRule, str | None]] = []
     for rule in call.eligibility:
         failed = False
         evidence = None
         if isinstance(rule, LeadKindRule):
-            failed = dossier.porteur.kind not in rule.allowed
+            failed = kind not in rule.allowed
         elif isinstance(rule, RequestedAmountRule):
-            requested = dossier.budget.requested
             failed = requested < rule.min or (rule.max is not None and requested > rule.max)
         elif isinstance(rule, CostShareRule):
-            cost = dossier.budget.total_cost
-            failed = cost == 0 or dossier.budget.requested * 100 > rule.max_percent * cost
+            failed = cost == 0 or requested * 100 > rule.max_percent * cost
         elif isinstance(rule, SubmissionWindowRule):
-            failed = not round_.opens <= dossier.submitted <= round_.closes
+            failed = not round_.opens <= submitted <= round_.closes
             if late is not None:
                 failed, evidence = True, late
         elif isinstance(rule, ThemesRule):
             declared = {t.id for t in call.themes}
-            failed = len([t for t in dossier.themes if t in declared]) < rule.min
+            failed = len([t for t in themes if t in declared]) < rule.min
         if failed and not isinstance(rule, ReviewsRule):
             failures.append((rule, evidence))
     return failures
@@ -305,7 +309,7 @@ def eligibility_failures(
     """The eligibility rules (other than min-reviews) that the dossier fails: (id, reason)."""
     return [
         (rule.id, rule.message if evidence is None else f"{rule.message} ({evidence})")
-        for rule, evidence in failed_rules(call, round_, dossier, late)
+        for rule, evidence in failed_rules(call, round_, DossierFacts.of_dossier(dossier), late)
     ]
 
 

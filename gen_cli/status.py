@@ -7,7 +7,7 @@ from typing import Any
 
 from gen_cli.lifecycle import State
 from gen_cli.loading import file_id
-from gen_cli.models import Review, ReviewCriterion, ReviewsRule
+from gen_cli.models import DossierFacts, Review, ReviewCriterion, ReviewsRule
 from gen_cli.records import record_text, same_record
 from gen_cli.reviewing import assigned_to
 from gen_cli.rounds import Checked, describe_state, round_of, score_rounds
@@ -99,7 +99,11 @@ def round_status(checked: Checked, round_id: str) -> RoundStatus:
         if s.display in files and d.round == round_id and s.display not in with_errors
     ]
     late = checked.late.get(round_id, {})
-    eligible = [d for d in dossiers if not failed_rules(call, round_, d) and d.id not in late]
+    eligible = [
+        d
+        for d in dossiers
+        if not failed_rules(call, round_, DossierFacts.of_dossier(d)) and d.id not in late
+    ]
     reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]
     criteria = {
         theme: [c.id for c in grid.criteria if isinstance(c, ReviewCriterion)]

@@ -1,0 +1,104 @@
+"""Models kept packed until a rule reads them: the same report, and few models rebuilt."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MINIMAL, replace
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gen_cli.batch import Batch
+from gen_cli.loading import CallFolder, load_call_folder
+from gen_cli.packed import Packed
+from gen_cli.resultcache import ResultCache, loads
+from gen_cli.rounds import check_call
+
+BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.decimals(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=20,
+)
+
+
+@given(_VALUES)
+def test_a_packed_value_comes_back_equal_and_is_built_only_when_read(value: Any) -> None:
+    packed = loads(pickle.dumps(Packed.holding(value), protocol=pickle.HIGHEST_PROTOCOL))
+    assert isinstance(packed, Packed)
+    assert not packed.unpacked
+    assert packed.get() == value
+    assert packed.unpacked
+    assert packed == Packed.holding(value)
+
+
+def test_a_damaged_packed_value_is_caught_when_its_result_is_rebuilt() -> None:
+    value = {"requested": Decimal("75000.00"), "themes": ["inclusion"]}
+    blob = pickle.dumps(Packed.holding(value), protocol=pickle.HIGHEST_PROTOCOL)
+    inner = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    at = blob.index(inner) + inner.index(b"75000")
+    damaged = blob[:at] + b"9" + blob[at + 1 :]  # still a pickle, of another amount
+    with pytest.raises(pickle.UnpicklingError, match="checksum"):
+        loads(damaged)
+
+
+def _copies(tmp_path: Path, count: int) -> Path:
+    """The minimal call with ``count`` more dossiers in 2022Q2, a round still open."""
+    call = Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+    replace(
+        call / "call.yaml", "closes: 2022-06-30\n    submissions: closed\n", "closes: 2022-06-30\n"
+    )
+    model = (call / BORDEAUX).read_text(encoding="utf-8")
+    for n in range(count):
+        text = model.replace("passerelle-bordeaux", f"copie-{n:02d}")
+        (call / "2022Q2" / f"copie-{n:02d}.yaml").write_text(text, encoding="utf-8")
+    return call
+
+
+def _checked(call: Path, cache: Path | None) -> tuple[list[str], CallFolder]:
+    """The diagnostics of a check as gen validate makes it, and the folder it read."""
+    batch = Batch(jobs=1, cache=ResultCache(cache) if cache is not None else None)
+    folder = load_call_folder(call, batch=batch)
+    report = check_call(folder, None, light=True).report
+    if batch.cache is not None:
+        batch.cache.close()
+    return [str(d) for d in report.diagnostics], folder
+
+
+def _unpacked(folder: CallFolder) -> tuple[set[str], set[str]]:
+    """The dossier and review files whose models were rebuilt, by file name."""
+    dossiers = {s.path.stem for s, _, packed in folder.dossier_entries if packed.unpacked}
+    reviews = {s.path.stem for s, _, packed in folder.review_entries if packed.unpacked}
+    return dossiers, reviews
+
+
+def test_a_check_on_a_warm_cache_rebuilds_only_the_models_a_rule_reads(tmp_path: Path) -> None:
+    call = _copies(tmp_path, 12)
+    cache = tmp_path / "cache"
+    _checked(call, cache)
+    # one dossier of the open round changed: no rule reads a model, eligibility its facts
+    replace(call / "2022Q2/copie-03.yaml", "requested: 75000", "requested: 5000")
+    found, folder = _checked(call, cache)
+    assert found == _checked(call, None)[0]
+    assert any("copie-03.yaml" in d and "W010" in d for d in found)  # eligibility, from facts
+    assert len(folder.dossier_entries) == 16
+    assert _unpacked(folder) == (set(), set())
+    # a dossier a review names changed: that review is checked again, against its dossiers
+    replace(call / "2022Q1/fabrique-marseille.yaml", "requested: 60000", "requested: 60500")
+    found, folder = _checked(call, cache)
+    assert found == _checked(call, None)[0]
+    named_by_both = {"fabrique-marseille", "atelier-clermont", "codeuses-lille"}
+    assert _unpacked(folder) == (named_by_both, {"camille-martin", "yannick-le-goff"})
+    # what a command reads whole is rebuilt when it reads it, equal to a fresh reading
+    assert [d.id for _, d in folder.dossiers] == [d.id for _, d in _checked(call, None)[1].dossiers]
+    assert all(packed.unpacked for _, _, packed in folder.dossier_entries)
