@@ -71,9 +71,9 @@ class Batch:
         start the processes once.
         """
         keyed = [
-            r.keys
+            list(r.keys)
             if r.keys is not None
-            else [result_key(r.kind, display, raw) for raw, display in r.files]
+            else [result_key(r.kind, d, _given(r, i)) for i, (_, d) in enumerate(r.files)]
             for r in readings
         ]
         every = [key for keys in keyed for key in keys]
@@ -86,12 +86,21 @@ class Batch:
             todo += [(number, i) for i in missing]
             self.hits += len(keys) - len(missing)
             self.misses += len(missing)
+        got = {place: _bytes(readings[place[0]], place[1]) for place in todo}
+        made: dict[tuple[int, int], Any] = {
+            place: found.result for place, found in got.items() if isinstance(found, Made)
+        }
+        read = {place: raw for place, raw in got.items() if isinstance(raw, bytes)}
+        todo = [place for place in todo if place in read]
+        for (number, index), raw in read.items():
+            reading = readings[number]
+            if reading.files[index][0] is None:  # read just now: the key of what was read
+                keyed[number][index] = result_key(reading.kind, reading.files[index][1], raw)
         # the largest first, so that no process is left with a large file at the end
-        todo.sort(key=lambda place: -len(readings[place[0]].files[place[1]][0]))
-        made: dict[tuple[int, int], Any] = {}
+        todo.sort(key=lambda place: -len(read[place]))
         blobs: list[tuple[bytes, bytes]] = []
         works = [readings[number].work for number, _ in todo]
-        files = [readings[number].files[i] for number, i in todo]
+        files = [(read[place], readings[place[0]].files[place[1]][1]) for place in todo]
         # each result is rebuilt as it comes, while the other processes go on reading
         for place, blob in zip(todo, _made(works, files, self.jobs), strict=True):
             made[place] = pickle.loads(blob)  # made by this run, just now
@@ -111,7 +120,12 @@ class Batch:
                 except pickle.UnpicklingError:  # a damaged entry: made again, and forgotten
                     if self.cache is not None:
                         self.cache.forget(key)
-                    results[-1].append(pickle.loads(_pickled(reading.work, *reading.files[index])))
+                    again = _bytes(reading, index)
+                    if isinstance(again, Made):
+                        results[-1].append(again.result)
+                        continue
+                    display = reading.files[index][1]
+                    results[-1].append(pickle.loads(_pickled(reading.work, again, display)))
         return results
 
     def run_parts(self, readings: Sequence[Reading], part: Callable[[Any], Any]) -> list[list[Any]]:
@@ -128,8 +142,15 @@ class Batch:
         if self.cache is None:
             return [[part(result) for result in results] for results in self.run_all(readings)]
         name = f"\0{part.__module__}.{part.__qualname__}"
-        wholes = [[result_key(r.kind, d, raw) for raw, d in r.files] for r in readings]
-        keys = [[result_key(r.kind + name, d, raw) for raw, d in r.files] for r in readings]
+        raws = [[_given(r, i) for i in range(len(r.files))] for r in readings]
+        wholes = [
+            [result_key(r.kind, d, raw) for raw, (_, d) in zip(row, r.files, strict=True)]
+            for r, row in zip(readings, raws, strict=True)
+        ]
+        keys = [
+            [result_key(r.kind + name, d, raw) for raw, (_, d) in zip(row, r.files, strict=True)]
+            for r, row in zip(readings, raws, strict=True)
+        ]
         stored = self.cache.get_many([key for row in keys for key in row])
         answers: list[list[Any]] = [[None] * len(r.files) for r in readings]
         missing: list[tuple[int, int]] = []
@@ -148,7 +169,12 @@ class Batch:
         self.hits += len(used) // 2
         self.cache.put_many([], used)
         again = [
-            Reading(readings[n].work, readings[n].kind, [readings[n].files[i]], [wholes[n][i]])
+            Reading(
+                readings[n].work,
+                readings[n].kind,
+                [(raws[n][i], readings[n].files[i][1])],
+                [wholes[n][i]],
+            )
             for n, i in missing
         ]
         made: list[tuple[bytes, bytes]] = []
@@ -162,12 +188,43 @@ class Batch:
 
 @dataclass(frozen=True)
 class Reading:
-    """Files of one kind to read with one work (see :meth:`Batch.run`)."""
+    """Files of one kind to read with one work (see :meth:`Batch.run`).
+
+    A file's bytes may be left out (None) when its key is given: ``fill(i)`` reads them,
+    only if the result of the ``i``-th file is not kept; the result is kept under the key
+    of the bytes read. When they cannot be read, ``fill`` gives the file's result (Made).
+    """
 
     work: Work
     kind: str
-    files: Sequence[tuple[bytes, str]]
+    files: Sequence[tuple[bytes | None, str]]
     keys: Sequence[bytes] | None = None
+    fill: Callable[[int], bytes | Made] | None = None
+
+
+@dataclass(frozen=True)
+class Made:
+    """The result of a file whose bytes could not be read after all: never kept."""
+
+    result: Any
+
+
+def _bytes(reading: Reading, index: int) -> bytes | Made:
+    """The bytes of a reading's file, read now if they were left out."""
+    raw = reading.files[index][0]
+    if raw is not None:
+        return raw
+    if reading.fill is None:
+        raise ValueError("a file's bytes left out of a reading that cannot read them")
+    return reading.fill(index)
+
+
+def _given(reading: Reading, index: int) -> bytes:
+    """The bytes of a reading's file, which must be given."""
+    raw = reading.files[index][0]
+    if raw is None:
+        raise ValueError("a reading of parts is given the bytes of every file")
+    return raw
 
 
 def available_cores() -> int:

@@ -15,7 +15,7 @@ import gc
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gen_cli.batch import Batch, Reading, Work
+from gen_cli.batch import Batch, Made, Reading, Work
 from gen_cli.diagnostics import Problem
 from gen_cli.dossierchecks import dossier_problems
 from gen_cli.errors import GenError
@@ -52,7 +52,7 @@ from gen_cli.models import (
     ReviewFacts,
 )
 from gen_cli.packed import Packed
-from gen_cli.resultcache import result_key
+from gen_cli.resultcache import hashed_result_key
 from gen_cli.salvage import salvage
 from gen_cli.sealing import MAX_SEALED_BYTES, SEALED_SUFFIX, Unopenable, is_sealed_name, unseal
 from gen_cli.wording import validation_problems
@@ -144,6 +144,9 @@ class CallFolder:
     #: every file is listed all the same, in ``listing``.
     only: frozenset[str] | None = None
     listing: Found | None = None
+    #: The SHA-256 of files hashed before the folder was read, by POSIX path in the folder
+    #: (``load_call_folder(hashed=)``): what a file not read again must still hold.
+    hashed: dict[str, bytes] = field(default_factory=dict)
     _dossiers: list[tuple[Source, Dossier]] | None = field(default=None, repr=False)
     _parts: list[tuple[Source, DossierParts]] | None = field(default=None, repr=False)
     _reviews: list[tuple[Source, Review]] | None = field(default=None, repr=False)
@@ -175,6 +178,48 @@ class CallFolder:
             with collection_paused():
                 self._reviews = [(s, packed.get()) for s, _, packed in self.review_entries]
         return self._reviews
+
+    def read_hashed(self, source: Source, kind: str) -> bytes | list[Problem]:
+        """The bytes of a file known by its hash, read now because its result is not kept.
+
+        Its text is kept, to locate; when it changed since it was hashed, its digest and
+        key are those of the bytes read (the check is then not kept: its key changed).
+        When gen does not read it (too large, gone), why.
+        """
+        raw, problems = read_bytes(source.path, source.display)
+        if raw is None:
+            self.digests.pop(source.display, None)
+            self.keys.pop((kind, source.display), None)
+            return problems
+        text, _ = decode(raw, source.display)
+        if text is not None:
+            self.texts[source.display] = text
+        digest = hashlib.sha256(raw).digest()
+        if digest != self.hashed.get(self.relative(source)):
+            self.digests[source.display] = "sha256:" + digest.hex()
+            self.keys[kind, source.display] = hashed_result_key(kind, source.display, digest)
+        return raw
+
+    def read_texts(self, displays: Iterable[str]) -> None:
+        """Read the texts of these files whose results were kept, to locate problems in them.
+
+        Raises:
+            GenError: one of them no longer holds the bytes that were hashed (exit 2).
+        """
+        for display in displays:
+            source = self.sources.get(display)
+            if source is None or display in self.texts:
+                continue
+            known = self.hashed.get(self.relative(source))
+            if known is None:
+                continue
+            raw, _ = read_bytes(source.path, display)
+            text, _ = decode(raw, display) if raw is not None else (None, [])
+            if raw is None or text is None or hashlib.sha256(raw).digest() != known:
+                raise GenError(
+                    f"{display} changed while gen read the call folder: run the command again"
+                )
+            self.texts[display] = text
 
     def private_sealed_in(self, round_id: str) -> list[Source]:
         """The sealed private parts of a round's dossiers that gen could not open."""
@@ -532,6 +577,7 @@ def load_call_folder(
     identities: Sequence[Any] = (),
     batch: Batch | None = None,
     only: frozenset[str] | None = None,
+    hashed: Mapping[str, bytes] | None = None,
 ) -> CallFolder:
     """Read every file of the call folder at ``root``; never raises for bad content.
 
@@ -540,12 +586,19 @@ def load_call_folder(
         batch: how dossier and review files are read (default: in this process, no cache).
         only: read the files of these rounds' folders only (every file is still listed,
             and call.yaml read): the folder holds one round at a time, not the whole call.
+        hashed: the SHA-256 of files just hashed, by their POSIX path in the call folder:
+            a dossier or review file among them whose result the cache keeps is not read
+            again (its text is read if a problem needs locating in it), and one that is
+            read must still be those bytes.
 
     Raises:
-        GenError: the folder or its call.yaml does not exist (exit status 2).
+        GenError: the folder or its call.yaml does not exist (exit status 2); a file
+            among ``hashed`` changed since (exit status 2: run the command again).
     """
     with collection_paused():
-        return _load_call_folder(root, shown_root, identities, batch or Batch(), only)
+        return _load_call_folder(
+            root, shown_root, identities, batch or Batch(), only, hashed=hashed
+        )
 
 
 def load_rounds(folder: CallFolder, only: frozenset[str]) -> CallFolder:
@@ -591,12 +644,14 @@ def _load_call_folder(
     batch: Batch,
     only: frozenset[str] | None = None,
     listed: CallFolder | None = None,
+    hashed: Mapping[str, bytes] | None = None,
 ) -> CallFolder:
     shown = shown_root if shown_root is not None else str(root)
     require_call_folder(root, shown)
     call_path = root / CALL_FILE
     folder = CallFolder(root=root, call_source=_source(root, shown, call_path), batch=batch)
     folder.shown_root, folder.only = shown, only
+    folder.hashed = dict(hashed or {})
     folder.sources[folder.call_source.display] = folder.call_source
     if listed is not None and listed.listing is not None:
         folder.call, found = listed.call, listed.listing
@@ -791,28 +846,37 @@ Kind = tuple[list[Source], Work, str, Callable[[list[Problem]], Any]]
 def _read_kinds(folder: CallFolder, kinds: list[Kind], batch: Batch) -> list[list[Any]]:
     """The work of each kind on each of its files' bytes, read by the same processes at once.
 
-    Through the batch (cache, cores); the texts are kept, to locate problems.
+    Through the batch (cache, cores); the texts are kept, to locate problems. A file known
+    by its hash (``folder.hashed``) is read only if its result is not kept.
     """
     readings: list[Reading] = []
     unread: list[dict[int, list[Problem]]] = []
-    for sources, work, kind, _ in kinds:
-        files: list[tuple[bytes, str]] = []
+    hashed = folder.hashed if batch.cache is not None else {}
+    for sources, work, kind, absent in kinds:
+        files: list[tuple[bytes | None, str]] = []
+        keys: list[bytes] = []
+        later: list[Source] = []  # by place in files: the file to read if its result is not kept
         unread.append({})
         for index, source in enumerate(sources):
-            raw, problems = read_bytes(source.path, source.display)
-            if raw is None:
-                unread[-1][index] = problems
-            else:
-                files.append((raw, source.display))
-                folder.digests[source.display] = file_digest(raw)
+            digest = hashed.get(folder.relative(source)) if hashed else None
+            if digest is None:
+                raw, problems = read_bytes(source.path, source.display)
+                if raw is None:
+                    unread[-1][index] = problems
+                    continue
+                digest = hashlib.sha256(raw).digest()
                 text, _ = decode(raw, source.display)
                 if text is not None:
                     folder.texts[source.display] = text
-        keys = [result_key(kind, display, raw) for raw, display in files]
-        folder.keys.update(
-            ((kind, display), key) for (_, display), key in zip(files, keys, strict=True)
-        )
-        readings.append(Reading(work, kind, files, keys))
+            else:
+                raw = None
+            files.append((raw, source.display))
+            later.append(source)
+            folder.digests[source.display] = "sha256:" + digest.hex()
+            key = hashed_result_key(kind, source.display, digest)
+            keys.append(key)
+            folder.keys[kind, source.display] = key
+        readings.append(Reading(work, kind, files, keys, _reader(folder, kind, later, absent)))
     answers = []
     for (sources, _, _, absent), missing, results in zip(
         kinds, unread, batch.run_all(readings), strict=True
@@ -822,6 +886,21 @@ def _read_kinds(folder: CallFolder, kinds: list[Kind], batch: Batch) -> list[lis
             [absent(missing[i]) if i in missing else next(made) for i in range(len(sources))]
         )
     return answers
+
+
+def _reader(
+    folder: CallFolder, kind: str, sources: list[Source], absent: Callable[[list[Problem]], Any]
+) -> Callable[[int], bytes | Made]:
+    """The bytes of the ``i``-th of these files, read now (``CallFolder.read_hashed``).
+
+    Of one gen does not read, the result that says why.
+    """
+
+    def fill(index: int) -> bytes | Made:
+        raw = folder.read_hashed(sources[index], kind)
+        return raw if isinstance(raw, bytes) else Made(absent(raw))
+
+    return fill
 
 
 def _parsed_bytes(raw: bytes, display: str) -> tuple[Any, Locations | None, list[Problem]]:

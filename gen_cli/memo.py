@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 #: Changes when what a stored report holds does.
 REPORT_FORMAT = "2"
+#: The size of a SHA-256: a file's digest, not why it could not be hashed ("unreadable 13").
+SHA256 = 32
 #: Files are read in pieces of this size: most fit in one, and a larger buffer costs more
 #: to allocate than the reading (a megabyte made hashing 100,000 small files three times
 #: slower).
@@ -82,19 +84,25 @@ def checked_report(
     """
     cache = batch.cache if not identities else None
     jobs = batch.jobs
+    # each file's digest: the files whose results are kept are not read again
     keyed = (
-        folder_key(root, shown, reveal_sealed, history, jobs, each_file)
+        folder_key(root, shown, reveal_sealed, history, jobs, each_file=True)
         if cache is not None
         else None
     )
     key = keyed[0] if keyed is not None else None
     known = recall(cache, key) if cache is not None and key is not None else None
     if known is not None and keyed is not None:
-        return dataclasses.replace(known, contents=keyed[1])
+        return dataclasses.replace(known, contents=keyed[1] if each_file else {})
     from gen_cli.loading import load_call_folder  # builds every model: only when needed
     from gen_cli.rounds import check_call
 
-    folder = load_call_folder(root, shown, identities, batch)
+    hashed = (
+        {path: digest for path, digest in keyed[1].items() if len(digest) == SHA256}
+        if keyed
+        else None
+    )
+    folder = load_call_folder(root, shown, identities, batch, hashed=hashed)
     folder.reveal_sealed = reveal_sealed
     checked = check_call(folder, history, light=True)  # the report alone is kept
     report = checked.report
@@ -117,7 +125,7 @@ def checked_report(
     if cache is not None and key is not None and after is not None and after[0] == key:
         # unchanged while it was read: the report is the one of what the key says
         remember(cache, key, whole)
-        whole = dataclasses.replace(whole, contents=after[1])
+        whole = dataclasses.replace(whole, contents=after[1] if each_file else {})
     return whole
 
 

@@ -119,10 +119,15 @@ def _installed(library: str) -> Path | None:
 
 def result_key(kind: str, display: str, raw: bytes) -> bytes:
     """The key of one file's result: its kind, displayed path, exact bytes and gen's code."""
+    return hashed_result_key(kind, display, hashlib.sha256(raw).digest())
+
+
+def hashed_result_key(kind: str, display: str, sha256: bytes) -> bytes:
+    """:func:`result_key` of a file whose bytes have this SHA-256 (hashed already)."""
     digest = hashlib.blake2b(digest_size=20)
     for part in (FORMAT, code_fingerprint(), kind, display):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    digest.update(raw)
+    digest.update(sha256)
     return digest.digest()
 
 

@@ -777,7 +777,9 @@ def report(folder: CallFolder, problems: list[Problem]) -> Report:
         problems = [
             replace(p, message=WITHHELD) if p.path in folder.opened else p for p in problems
         ]
-    # Located in the text gen read: no file is read twice.
+    # Located in the text gen read: no file is read twice (one whose result was kept is
+    # read now, and must hold the bytes that were hashed)
+    folder.read_texts({p.path for p in problems if p.mark is None and p.loc})
     texts = {**folder.texts, **folder.opened}
     diagnostics = []
     for chunk in _chunks(problems, folder):

@@ -14,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gen_cli.batch import Batch
+from gen_cli.errors import GenError
 from gen_cli.loading import CallFolder, load_call_folder
+from gen_cli.memo import folder_key
 from gen_cli.packed import Packed
 from gen_cli.resultcache import ResultCache, loads
 from gen_cli.rounds import check_call
@@ -102,3 +104,58 @@ def test_a_check_on_a_warm_cache_rebuilds_only_the_models_a_rule_reads(tmp_path:
     # what a command reads whole is rebuilt when it reads it, equal to a fresh reading
     assert [d.id for _, d in folder.dossiers] == [d.id for _, d in _checked(call, None)[1].dossiers]
     assert all(packed.unpacked for _, _, packed in folder.dossier_entries)
+
+
+def _hashed_check(call: Path, cache: Path) -> tuple[list[str], CallFolder]:
+    """A check as gen validate makes it on a cache: the folder hashed first."""
+    keyed = folder_key(call, str(call), False, None, each_file=True)
+    assert keyed is not None
+    batch = Batch(jobs=1, cache=ResultCache(cache))
+    folder = load_call_folder(call, batch=batch, hashed=keyed[1])
+    report = check_call(folder, None, light=True).report
+    assert batch.cache is not None
+    batch.cache.close()
+    return [str(d) for d in report.diagnostics], folder
+
+
+def _read_dossiers(folder: CallFolder) -> set[str]:
+    """The dossier files whose bytes the check read, by file name."""
+    return {s.path.stem for s in folder.dossier_sources if s.display in folder.texts}
+
+
+def test_a_check_of_a_hashed_folder_reads_only_the_files_whose_results_are_not_kept(
+    tmp_path: Path,
+) -> None:
+    call = _copies(tmp_path, 4)
+    cache = tmp_path / "cache"
+    replace(call / "2022Q2/copie-02.yaml", "requested: 75000", "requested: 5000")
+    first, folder = _hashed_check(call, cache)
+    assert first == _checked(call, None)[0]
+    assert len(_read_dossiers(folder)) == 8  # an empty cache: every file read
+    replace(call / "2022Q2/copie-01.yaml", "title: Passerelle", "title: La passerelle")
+    found, folder = _hashed_check(call, cache)
+    assert found == first == _checked(call, None)[0]
+    # the file that changed, and the one whose warning (W010) is located in its text
+    assert _read_dossiers(folder) == {"copie-01", "copie-02"}
+    assert [d for d in found if "copie-02" in d and "W010" in d] == [
+        f"{call}/2022Q2/copie-02.yaml:19:14: warning W010 budget.requested: La subvention "
+        "demandée est comprise entre 10 000 et 150 000 euros (eligibility rule "
+        "montant-demande: as it stands, the dossier is ineligible)"
+    ]
+
+
+def test_a_file_changed_after_it_was_hashed_is_never_located_in_its_new_text(
+    tmp_path: Path,
+) -> None:
+    call = _copies(tmp_path, 2)
+    cache = tmp_path / "cache"
+    replace(call / "2022Q2/copie-01.yaml", "requested: 75000", "requested: 5000")
+    _hashed_check(call, cache)  # its warning kept with the result of those bytes
+    keyed = folder_key(call, str(call), False, None, each_file=True)
+    assert keyed is not None
+    # its lines move after the hashing: the warning's line would be another one's
+    text = (call / "2022Q2/copie-01.yaml").read_text(encoding="utf-8")
+    (call / "2022Q2/copie-01.yaml").write_text("# moved\n" + text, encoding="utf-8")
+    folder = load_call_folder(call, batch=Batch(cache=ResultCache(cache)), hashed=keyed[1])
+    with pytest.raises(GenError, match=r"copie-01\.yaml changed while gen read the call folder"):
+        check_call(folder, None, light=True)
