@@ -15,6 +15,7 @@ import gc
 import hashlib
 import os
 import stat
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -147,6 +148,10 @@ class CallFolder:
     #: The SHA-256 of files hashed before the folder was read, by POSIX path in the folder
     #: (``load_call_folder(hashed=)``): what a file not read again must still hold.
     hashed: dict[str, bytes] = field(default_factory=dict)
+    #: The SHA-256 of the bytes each dossier and review file was checked as, by POSIX path
+    #: in the folder: the key of what the check read.
+    parsed: dict[str, bytes] = field(default_factory=dict)
+    _by_round: dict[str, list[Source]] | None = field(default=None, repr=False)
     _dossiers: list[tuple[Source, Dossier]] | None = field(default=None, repr=False)
     _parts: list[tuple[Source, DossierParts]] | None = field(default=None, repr=False)
     _reviews: list[tuple[Source, Review]] | None = field(default=None, repr=False)
@@ -188,6 +193,7 @@ class CallFolder:
         """
         raw, problems = read_bytes(source.path, source.display)
         if raw is None:
+            self.parsed.pop(self.relative(source), None)
             self.digests.pop(source.display, None)
             self.keys.pop((kind, source.display), None)
             return problems
@@ -195,7 +201,9 @@ class CallFolder:
         if text is not None:
             self.texts[source.display] = text
         digest = hashlib.sha256(raw).digest()
-        if digest != self.hashed.get(self.relative(source)):
+        relative = self.relative(source)
+        if digest != self.hashed.get(relative):
+            self.parsed[relative] = digest
             self.digests[source.display] = "sha256:" + digest.hex()
             self.keys[kind, source.display] = hashed_result_key(kind, source.display, digest)
         return raw
@@ -247,12 +255,18 @@ class CallFolder:
 
         Its assignments.yaml is not one: who was to review a dossier decides nothing.
         """
-        return (
-            [s for s in self.dossier_sources if folder_above(s.path) == round_id]
-            + [s for s in self.review_sources if folder_above(s.path, 2) == round_id]
-            + [s for s in self.sealed_sources if folder_above(s.path, 2) == round_id]
-            + [s for s in self.jury_sources if folder_above(s.path) == round_id]
-        )
+        if self._by_round is None:  # once: the lists are set when the folder is read
+            by_round: dict[str, list[Source]] = defaultdict(list)
+            for sources, levels in (
+                (self.dossier_sources, 1),
+                (self.review_sources, 2),
+                (self.sealed_sources, 2),
+                (self.jury_sources, 1),
+            ):
+                for source in sources:
+                    by_round[folder_above(source.path, levels)].append(source)
+            self._by_round = dict(by_round)
+        return list(self._by_round.get(round_id, ()))
 
 
 def folder_above(path: Path, levels: int = 1) -> str:
@@ -695,7 +709,7 @@ def _load_call_folder(
         ],
         batch,
     )
-    read = dict(zip(public, public_read, strict=True))
+    read = {source.display: result for source, result in zip(public, public_read, strict=True)}
     entries = _load_dossiers(folder, dossier_files, found.private_parts, identities, read)
     folder.dossier_entries = entries
     loaded = {source.display for source, facts, _ in entries if facts.whole}
@@ -765,7 +779,7 @@ def _load_dossiers(
     sources: list[Source],
     private_parts: list[Source],
     identities: Sequence[Any],
-    read: dict[Source, DossierRead],
+    read: dict[str, DossierRead],
 ) -> list[DossierEntry]:
     """Load the dossiers, each with its sealed private part when it has one.
 
@@ -778,7 +792,7 @@ def _load_dossiers(
         folder.sources[source.display] = source
         part = parts.pop((source.path.parent, source.path.stem), None)
         if part is None:
-            facts, packed, problems = read[source]
+            facts, packed, problems = read[source.display]
         else:
             folder.sources[part.display] = part
             facts, packed, problems = _packed(
@@ -858,7 +872,8 @@ def _read_kinds(folder: CallFolder, kinds: list[Kind], batch: Batch) -> list[lis
         later: list[Source] = []  # by place in files: the file to read if its result is not kept
         unread.append({})
         for index, source in enumerate(sources):
-            digest = hashed.get(folder.relative(source)) if hashed else None
+            relative = folder.relative(source)
+            digest = hashed.get(relative) if hashed else None
             if digest is None:
                 raw, problems = read_bytes(source.path, source.display)
                 if raw is None:
@@ -872,6 +887,7 @@ def _read_kinds(folder: CallFolder, kinds: list[Kind], batch: Batch) -> list[lis
                 raw = None
             files.append((raw, source.display))
             later.append(source)
+            folder.parsed[relative] = digest
             folder.digests[source.display] = "sha256:" + digest.hex()
             key = hashed_result_key(kind, source.display, digest)
             keys.append(key)

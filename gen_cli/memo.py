@@ -112,13 +112,8 @@ def checked_report(
     whole = WholeReport(report.diagnostics, report.checked, paths, declared)
     # the key of what the check read: the digests of the bytes it parsed, and the others
     # hashed again (what changed while it read gives another key, and is not kept)
-    parsed = {
-        os.fsencode(folder.relative(folder.sources[display])): bytes.fromhex(digest[7:])
-        for display, digest in folder.digests.items()
-        if display in folder.sources and digest.startswith("sha256:")
-    }
     after = (
-        folder_key(root, shown, reveal_sealed, history, jobs, each_file, parsed)
+        folder_key(root, shown, reveal_sealed, history, jobs, each_file, folder.parsed)
         if key is not None
         else None
     )
@@ -153,12 +148,12 @@ def folder_key(
     history: History | None,
     jobs: int = 1,
     each_file: bool = False,
-    known: dict[bytes, bytes] | None = None,
+    known: dict[str, bytes] | None = None,
 ) -> tuple[bytes, dict[str, bytes]] | None:
     """``check_key``; with ``each_file``, each file's digest by its POSIX path in the folder.
 
     Args:
-        known: the SHA-256 of files already read, by their path in the folder: not
+        known: the SHA-256 of files already read, by their POSIX path in the folder: not
             read again.
     """
     digest = hashlib.sha256()  # where the processor has SHA instructions, the fastest
@@ -175,18 +170,16 @@ def folder_key(
         return None
     entries, files = listing
     known = known or {}
-    names = [entry[5:-1] for entry in entries if entry.startswith(b"file\0")]
+    names = [os.fsdecode(entry[5:-1]) for entry in entries if entry.startswith(b"file\0")]
     todo = [f for n, f in zip(names, files, strict=True) if n not in known]
     hashed = iter(_digests(todo, jobs))
-    contents = iter([known[n] if n in known else next(hashed) for n in names])
-    each: dict[str, bytes] = {}
+    contents = [known[n] if n in known else next(hashed) for n in names]
+    files_in = iter(contents)
     for entry in entries:
         digest.update(entry)
         if entry.startswith(b"file\0"):
-            content = next(contents)
-            digest.update(content)
-            if each_file:
-                each[os.fsdecode(entry[5:-1])] = content
+            digest.update(next(files_in))
+    each = dict(zip(names, contents, strict=True)) if each_file else {}
     return digest.digest()[:20], each
 
 
