@@ -103,7 +103,7 @@ class Batch:
         files = [(read[place], readings[place[0]].files[place[1]][1]) for place in todo]
         # each result is rebuilt as it comes, while the other processes go on reading
         for place, blob in zip(todo, _made(works, files, self.jobs), strict=True):
-            made[place] = pickle.loads(blob)  # made by this run, just now
+            made[place] = readings[place[0]].then(pickle.loads(blob))  # made just now
             blobs.append((keyed[place[0]][place[1]], blob))
             tell(readings[place[0]].kind, 1, len(keyed[place[0]]))
         if self.cache is not None:
@@ -116,7 +116,7 @@ class Batch:
                     results[-1].append(made[number, index])
                     continue
                 try:
-                    results[-1].append(loads(stored[key]))
+                    results[-1].append(reading.then(loads(stored[key])))
                 except pickle.UnpicklingError:  # a damaged entry: made again, and forgotten
                     if self.cache is not None:
                         self.cache.forget(key)
@@ -125,7 +125,8 @@ class Batch:
                         results[-1].append(again.result)
                         continue
                     display = reading.files[index][1]
-                    results[-1].append(pickle.loads(_pickled(reading.work, again, display)))
+                    made_again = pickle.loads(_pickled(reading.work, again, display))
+                    results[-1].append(reading.then(made_again))
         return results
 
     def run_parts(self, readings: Sequence[Reading], part: Callable[[Any], Any]) -> list[list[Any]]:
@@ -200,6 +201,8 @@ class Reading:
     files: Sequence[tuple[bytes | None, str]]
     keys: Sequence[bytes] | None = None
     fill: Callable[[int], bytes | Made] | None = None
+    #: Done to each result as soon as it is rebuilt, before the next one is.
+    then: Callable[[Any], Any] = lambda result: result
 
 
 @dataclass(frozen=True)

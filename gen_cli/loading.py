@@ -592,6 +592,7 @@ def load_call_folder(
     batch: Batch | None = None,
     only: frozenset[str] | None = None,
     hashed: Mapping[str, bytes] | None = None,
+    lazy: bool = False,
 ) -> CallFolder:
     """Read every file of the call folder at ``root``; never raises for bad content.
 
@@ -604,6 +605,9 @@ def load_call_folder(
             a dossier or review file among them whose result the cache keeps is not read
             again (its text is read if a problem needs locating in it), and one that is
             read must still be those bytes.
+        lazy: keep each dossier's and review's models packed until they are read (a
+            check reads few of them); else they are built as they are read, which takes
+            less memory for a command that reads them all.
 
     Raises:
         GenError: the folder or its call.yaml does not exist (exit status 2); a file
@@ -611,7 +615,7 @@ def load_call_folder(
     """
     with collection_paused():
         return _load_call_folder(
-            root, shown_root, identities, batch or Batch(), only, hashed=hashed
+            root, shown_root, identities, batch or Batch(), only, hashed=hashed, lazy=lazy
         )
 
 
@@ -659,6 +663,7 @@ def _load_call_folder(
     only: frozenset[str] | None = None,
     listed: CallFolder | None = None,
     hashed: Mapping[str, bytes] | None = None,
+    lazy: bool = False,
 ) -> CallFolder:
     shown = shown_root if shown_root is not None else str(root)
     require_call_folder(root, shown)
@@ -708,6 +713,7 @@ def _load_call_folder(
             (review_files, review_from_bytes, "review", _no_review),
         ],
         batch,
+        _kept_packed if lazy else _unpacked,
     )
     read = {source.display: result for source, result in zip(public, public_read, strict=True)}
     entries = _load_dossiers(folder, dossier_files, found.private_parts, identities, read)
@@ -857,11 +863,17 @@ ReviewRead = tuple[
 Kind = tuple[list[Source], Work, str, Callable[[list[Problem]], Any]]
 
 
-def _read_kinds(folder: CallFolder, kinds: list[Kind], batch: Batch) -> list[list[Any]]:
+def _read_kinds(
+    folder: CallFolder,
+    kinds: list[Kind],
+    batch: Batch,
+    then: Callable[[Any], Any],
+) -> list[list[Any]]:
     """The work of each kind on each of its files' bytes, read by the same processes at once.
 
     Through the batch (cache, cores); the texts are kept, to locate problems. A file known
-    by its hash (``folder.hashed``) is read only if its result is not kept.
+    by its hash (``folder.hashed``) is read only if its result is not kept. ``then`` is
+    done to each result as soon as it is rebuilt (``Reading.then``).
     """
     readings: list[Reading] = []
     unread: list[dict[int, list[Problem]]] = []
@@ -892,7 +904,8 @@ def _read_kinds(folder: CallFolder, kinds: list[Kind], batch: Batch) -> list[lis
             key = hashed_result_key(kind, source.display, digest)
             keys.append(key)
             folder.keys[kind, source.display] = key
-        readings.append(Reading(work, kind, files, keys, _reader(folder, kind, later, absent)))
+        fill = _reader(folder, kind, later, absent)
+        readings.append(Reading(work, kind, files, keys, fill, then))
     answers = []
     for (sources, _, _, absent), missing, results in zip(
         kinds, unread, batch.run_all(readings), strict=True
@@ -936,6 +949,19 @@ def dossier_from_bytes(raw: bytes, display: str) -> DossierRead:
     if data is None:
         return None, None, problems
     return _packed(_checked_within(_dossier_from(data, where, display), display, where))
+
+
+def _unpacked(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A dossier's or review's result with its models built: its bytes freed at once."""
+    for part in result:
+        if isinstance(part, Packed):
+            part.get()
+    return result
+
+
+def _kept_packed(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A dossier's or review's result with its models left packed."""
+    return result
 
 
 def _no_dossier(problems: list[Problem]) -> DossierRead:

@@ -102,7 +102,7 @@ def checked_report(
         if keyed
         else None
     )
-    folder = load_call_folder(root, shown, identities, batch, hashed=hashed)
+    folder = load_call_folder(root, shown, identities, batch, hashed=hashed, lazy=True)
     folder.reveal_sealed = reveal_sealed
     checked = check_call(folder, history, light=True)  # the report alone is kept
     report = checked.report

@@ -70,7 +70,7 @@ def _copies(tmp_path: Path, count: int) -> Path:
 def _checked(call: Path, cache: Path | None) -> tuple[list[str], CallFolder]:
     """The diagnostics of a check as gen validate makes it, and the folder it read."""
     batch = Batch(jobs=1, cache=ResultCache(cache) if cache is not None else None)
-    folder = load_call_folder(call, batch=batch)
+    folder = load_call_folder(call, batch=batch, lazy=True)
     report = check_call(folder, None, light=True).report
     if batch.cache is not None:
         batch.cache.close()
@@ -111,7 +111,7 @@ def _hashed_check(call: Path, cache: Path) -> tuple[list[str], CallFolder]:
     keyed = folder_key(call, str(call), False, None, each_file=True)
     assert keyed is not None
     batch = Batch(jobs=1, cache=ResultCache(cache))
-    folder = load_call_folder(call, batch=batch, hashed=keyed[1])
+    folder = load_call_folder(call, batch=batch, hashed=keyed[1], lazy=True)
     report = check_call(folder, None, light=True).report
     assert batch.cache is not None
     batch.cache.close()
@@ -159,3 +159,13 @@ def test_a_file_changed_after_it_was_hashed_is_never_located_in_its_new_text(
     folder = load_call_folder(call, batch=Batch(cache=ResultCache(cache)), hashed=keyed[1])
     with pytest.raises(GenError, match=r"copie-01\.yaml changed while gen read the call folder"):
         check_call(folder, None, light=True)
+
+
+def test_a_command_that_reads_every_model_builds_each_as_it_is_read(tmp_path: Path) -> None:
+    call = _copies(tmp_path, 3)
+    cache = tmp_path / "cache"
+    _checked(call, cache)
+    folder = load_call_folder(call, batch=Batch(jobs=1, cache=ResultCache(cache)))
+    assert len(folder.dossier_entries) == 7 and len(folder.review_entries) == 2
+    assert all(packed.unpacked for _, _, packed in folder.dossier_entries)
+    assert all(packed.unpacked for _, _, packed in folder.review_entries)
