@@ -123,12 +123,17 @@ def _read_dossiers(folder: CallFolder) -> set[str]:
     return {s.path.stem for s in folder.dossier_sources if s.display in folder.texts}
 
 
+def _warned(tmp_path: Path, count: int, which: str) -> tuple[Path, Path]:
+    """``_copies`` with one copy asking too little (W010), and where to keep the cache."""
+    call = _copies(tmp_path, count)
+    replace(call / f"2022Q2/{which}.yaml", "requested: 75000", "requested: 5000")
+    return call, tmp_path / "cache"
+
+
 def test_a_check_of_a_hashed_folder_reads_only_the_files_whose_results_are_not_kept(
     tmp_path: Path,
 ) -> None:
-    call = _copies(tmp_path, 4)
-    cache = tmp_path / "cache"
-    replace(call / "2022Q2/copie-02.yaml", "requested: 75000", "requested: 5000")
+    call, cache = _warned(tmp_path, 4, "copie-02")
     first, folder = _hashed_check(call, cache)
     assert first == _checked(call, None)[0]
     assert len(_read_dossiers(folder)) == 8  # an empty cache: every file read
@@ -147,9 +152,7 @@ def test_a_check_of_a_hashed_folder_reads_only_the_files_whose_results_are_not_k
 def test_a_file_changed_after_it_was_hashed_is_never_located_in_its_new_text(
     tmp_path: Path,
 ) -> None:
-    call = _copies(tmp_path, 2)
-    cache = tmp_path / "cache"
-    replace(call / "2022Q2/copie-01.yaml", "requested: 75000", "requested: 5000")
+    call, cache = _warned(tmp_path, 2, "copie-01")
     _hashed_check(call, cache)  # its warning kept with the result of those bytes
     keyed = folder_key(call, str(call), False, None, each_file=True)
     assert keyed is not None
