@@ -443,6 +443,7 @@ def _frozen(checked: Checked) -> list[Problem]:
         except GenError:
             continue  # an earlier record cannot be read: reported on that record
         record_display = f"{prefix}{round_.id}/{record_path(folder.root, round_.id).name}"
+        inputs = {folder.relative(s): _digest(folder, s) for s in files}
         found = frozen_problems(
             record,
             round_id=round_.id,
@@ -450,7 +451,7 @@ def _frozen(checked: Checked) -> list[Problem]:
             record_display=record_display,
             call_display=folder.call_source.display,
             shown={folder.relative(s): s.display for s in files},
-            inputs={folder.relative(s): _digest(folder, s) for s in files},
+            inputs=inputs,
             # the reviewers of the record's inputs: a review file added or removed is E401
             rules=rules_digest(checked.call, round_, _recorded_reviewers(record)),
             available=min(envelope, max(before, ZERO)),
@@ -458,18 +459,51 @@ def _frozen(checked: Checked) -> list[Problem]:
         )
         problems += found
         if not found and not folder.sealed_in(round_.id):  # sealed: opened by the secretariat
-            problems += _recomputed(checked, round_.id, record, record_display)
+            proof = _closed_proof(checked, round_.id, record, inputs, before)
+            problems += _recomputed(checked, round_.id, record, record_display, proof)
     return problems
 
 
+def _closed_proof(
+    checked: Checked,
+    round_id: str,
+    record: Mapping[str, Any],
+    inputs: Mapping[str, str],
+    before: Decimal,
+) -> tuple[bytes, bytes] | None:
+    """Where a closed round's record is kept as what its frozen files give: key and value.
+
+    The value is the digest of the record's bytes; None when it is not at hand (no cache).
+    The key covers what recomputing the round reads: gen's code, call.yaml, the round's
+    files, its late dossiers and the budget left before it; the record's own bytes are
+    the kept value. A round recomputed once is not recomputed at each check.
+    """
+    path = record_path(checked.folder.root, round_id)
+    digest = checked.contents.get(f"{round_id}/{path.name}") if checked.light else None
+    call_text = checked.folder.texts.get(checked.folder.call_source.display)
+    late = checked.late.get(round_id, {})
+    key = proof_key(call_text, f"{round_id}\0closed", record_format(record), inputs, late, before)
+    return (key, digest) if key is not None and digest is not None else None
+
+
 def _recomputed(
-    checked: Checked, round_id: str, record: Mapping[str, Any], display: str
+    checked: Checked,
+    round_id: str,
+    record: Mapping[str, Any],
+    display: str,
+    proof: tuple[bytes, bytes] | None = None,
 ) -> list[Problem]:
     """Recompute a closed round from its frozen inputs: its record must say the same.
 
     The seal only shows a careless edit (anyone can recompute a digest); this shows any
     edit of the decisions, and any record whose shape gen could not publish.
+
+    Args:
+        proof: where a record recomputed already is kept (``_closed_proof``).
     """
+    cache = checked.folder.batch.cache
+    if proof is not None and proven(cache, *proof):
+        return []
     problem = malformed(record)
     if problem is None:
         rules = {r.id for r in checked.call.eligibility}
@@ -477,6 +511,8 @@ def _recomputed(
             checked, round_id, accept=accepted_late(record), fmt=record_format(record)
         ).record
         if decided_part(now, rules) == decided_part(record, rules):
+            if proof is not None:
+                keep_proof(cache, *proof)
             return []
         problem = "its decisions are not what its frozen files give"
         closed_by = (record.get("closed") or {}).get("gen")

@@ -231,3 +231,30 @@ def test_check_computes_a_round_whose_record_or_inputs_changed(
     assert code == 1
     assert "stale record for round 2023Q1: decisions differ for " in out
     assert (code, out.replace(str(hand), "CALL"), err) == check_uncached(hand)
+
+
+def test_a_closed_round_found_alike_once_is_not_computed_at_each_check(
+    hand: Path, computed: list[str]
+) -> None:
+    """gen validate recomputes a closed round to find an edited decision: once per inputs."""
+    closed = invoke("close", "2023Q1", "--by", "Claire Secrétaire", "--call", hand)
+    assert closed.code == 0, closed
+    computed.clear()
+    first = invoke("validate", "--call", hand)
+    assert first.code == 0 and computed.count("2023Q1") == 1
+    computed.clear()
+    (hand / "NOTES.md").write_text("a file gen ignores: the folder is checked again\n")
+    assert invoke("validate", "--call", hand) == first
+    assert "2023Q1" not in computed
+    # what computing the round reads changed (call.yaml's bytes): computed again
+    (hand / "call.yaml").write_text(
+        (hand / "call.yaml").read_text(encoding="utf-8") + "# a note\n", encoding="utf-8"
+    )
+    assert invoke("validate", "--call", hand) == first
+    assert computed.count("2023Q1") == 1
+    # an edited decision is still found, whatever was kept
+    record = hand / "2023Q1/results.yaml"
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace('status: "laureat"', 'status: "refuse"', 1), encoding="utf-8")
+    edited = invoke("validate", "--call", hand)
+    assert edited.code == 1 and "E403" in edited.out
