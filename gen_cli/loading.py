@@ -151,10 +151,11 @@ class CallFolder:
     #: The SHA-256 of the bytes each dossier and review file was checked as, by POSIX path
     #: in the folder: the key of what the check read.
     parsed: dict[str, bytes] = field(default_factory=dict)
-    _by_round: dict[str, list[Source]] | None = field(default=None, repr=False)
-    _dossiers: list[tuple[Source, Dossier]] | None = field(default=None, repr=False)
-    _parts: list[tuple[Source, DossierParts]] | None = field(default=None, repr=False)
-    _reviews: list[tuple[Source, Review]] | None = field(default=None, repr=False)
+    _by_round: dict[str, list[Source]] | None = field(default=None, init=False, repr=False)
+    # built from the entries when first read; never copied by dataclasses.replace
+    _dossiers: list[tuple[Source, Dossier]] | None = field(default=None, init=False, repr=False)
+    _parts: list[tuple[Source, DossierParts]] | None = field(default=None, init=False, repr=False)
+    _reviews: list[tuple[Source, Review]] | None = field(default=None, init=False, repr=False)
 
     @property
     def dossiers(self) -> list[tuple[Source, Dossier]]:

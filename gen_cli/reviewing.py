@@ -315,8 +315,17 @@ def _file_problems(
         )
     reviewers = {r.id: r for r in call.reviewers}
     # Every dossier file of the round counts, valid or not: its own errors say what to fix.
-    dossiers = {d.id: d for _, d in folder.dossier_parts if d.round == round_id and d.id}
-    reviews = {r.reviewer: r for _, r in folder.reviews if r.round == round_id}
+    # the round's models only: a check leaves the others packed
+    dossiers = {
+        facts.id: packed.get()[1]
+        for _, facts, packed in folder.dossier_entries
+        if facts.round == round_id and facts.id
+    }
+    reviews = {
+        facts.reviewer: packed.get()
+        for _, facts, packed in folder.review_entries
+        if facts.round == round_id
+    }
     avoided = {(a.reviewer, a.dossier) for a in (call.assignment.avoid if call.assignment else [])}
     count: dict[str, int] = dict.fromkeys(dossiers, 0)
     for reviewer_id, ids in assigned.reviewers.items():
@@ -383,9 +392,10 @@ def _file_problems(
 def _stray_reviews(folder: CallFolder, round_id: str, assigned: Assignments) -> list[Problem]:
     """Reviews that grade a dossier their reviewer was not assigned (W015)."""
     problems = []
-    for source, review in folder.reviews:
-        if review.round != round_id or source.path.parent.parent.name != round_id:
+    for source, facts, packed in folder.review_entries:
+        if facts.round != round_id or source.path.parent.parent.name != round_id:
             continue
+        review = packed.get()
         mine = set(assigned.reviewers.get(review.reviewer, ()))
         for ident, evaluation in review.evaluations.items():
             graded = any(g is not None for g in evaluation.grades.values())

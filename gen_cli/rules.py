@@ -468,6 +468,8 @@ class _FirstParts(Mapping[str, DossierParts]):
 
     def __init__(self, entries: dict[str, DossierEntry]) -> None:
         self._entries = entries
+        #: The round of each, from its facts: what "did you mean" lists, none unpacked.
+        self.rounds = {ident: facts.round for ident, (_, facts, _) in entries.items()}
 
     def __getitem__(self, ident: str) -> DossierParts:
         return self._entries[ident][2].get()[1]
@@ -506,7 +508,7 @@ def review_problems(
             continue  # the dossier's own file reports why it could not be read
         if dossier is None or dossier.round != review.round:
             if in_round is None:
-                in_round = [d for d, parts in dossiers.items() if parts.round == review.round]
+                in_round = [d for d, r in _rounds_of(dossiers).items() if r == review.round]
             problems.append(
                 Problem(
                     display,
@@ -546,6 +548,13 @@ def review_problems(
             grids, dossier, dossier_id, evaluation, display, dossier_id in incomplete
         )
     return problems
+
+
+def _rounds_of(dossiers: Mapping[str, DossierParts]) -> Mapping[str, str | None]:
+    """The round of each dossier, from its facts when they are at hand."""
+    if isinstance(dossiers, _FirstParts):
+        return dossiers.rounds
+    return {ident: parts.round for ident, parts in dossiers.items()}
 
 
 def _review_header_problems(call: Call, review: Review, source: Source) -> list[Problem]:

@@ -22,6 +22,8 @@ from gen_cli.resultcache import ResultCache, loads
 from gen_cli.rounds import check_call
 
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
+#: The dossiers camille-martin's review of 2022Q1 evaluates.
+CAMILLE_NAMES = {"codeuses-lille", "fabrique-marseille", "atelier-clermont"}
 
 _VALUES = st.recursive(
     st.none()
@@ -172,3 +174,20 @@ def test_a_command_that_reads_every_model_builds_each_as_it_is_read(tmp_path: Pa
     assert len(folder.dossier_entries) == 7 and len(folder.review_entries) == 2
     assert all(packed.unpacked for _, _, packed in folder.dossier_entries)
     assert all(packed.unpacked for _, _, packed in folder.review_entries)
+
+
+def test_a_review_naming_no_dossier_rebuilds_no_other_round_to_say_did_you_mean(
+    tmp_path: Path,
+) -> None:
+    """E206 is checked at every run (its hint lists the round's ids): from the facts."""
+    call = _copies(tmp_path, 3)
+    review = call / "2022Q1/reviews/camille-martin.yaml"
+    text = review.read_text(encoding="utf-8")
+    review.write_text(text + "  fabrique-marseile:\n    grades:\n      qualite: 3\n", "utf-8")
+    cache = tmp_path / "cache"
+    _checked(call, cache)
+    replace(call / "2022Q2/copie-01.yaml", "title: Passerelle", "title: La passerelle")
+    found, folder = _checked(call, cache)
+    assert found == _checked(call, None)[0]
+    assert any("E206" in d and "did you mean 'fabrique-marseille'" in d for d in found)
+    assert _unpacked(folder) == (CAMILLE_NAMES, {"camille-martin"})
