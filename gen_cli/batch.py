@@ -7,6 +7,7 @@ the results come back in the order of the files, the same whichever way they wer
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import sys
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gen_cli.resultcache import ResultCache, loads, result_key
+from gen_cli.resultcache import ResultCache, hashed_result_key, loads, result_key
 
 #: Below this many bytes to read, starting processes costs more than it saves (a dossier
 #: is about a kilobyte, a review file of 750 evaluations about a hundred).
@@ -144,13 +145,15 @@ class Batch:
             return [[part(result) for result in results] for results in self.run_all(readings)]
         name = f"\0{part.__module__}.{part.__qualname__}"
         raws = [[_given(r, i) for i in range(len(r.files))] for r in readings]
+        # each file hashed once for both keys: a record is tens of megabytes
+        hashed = [[hashlib.sha256(raw).digest() for raw in row] for row in raws]
         wholes = [
-            [result_key(r.kind, d, raw) for raw, (_, d) in zip(row, r.files, strict=True)]
-            for r, row in zip(readings, raws, strict=True)
+            [hashed_result_key(r.kind, d, h) for h, (_, d) in zip(row, r.files, strict=True)]
+            for r, row in zip(readings, hashed, strict=True)
         ]
         keys = [
-            [result_key(r.kind + name, d, raw) for raw, (_, d) in zip(row, r.files, strict=True)]
-            for r, row in zip(readings, raws, strict=True)
+            [hashed_result_key(r.kind + name, d, h) for h, (_, d) in zip(row, r.files, strict=True)]
+            for r, row in zip(readings, hashed, strict=True)
         ]
         stored = self.cache.get_many([key for row in keys for key in row])
         answers: list[list[Any]] = [[None] * len(r.files) for r in readings]
