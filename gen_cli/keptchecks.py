@@ -96,7 +96,7 @@ def _checked(check: Check, reviews: Sequence[KeptReview], jobs: int) -> list[lis
 
     def task(index: int) -> list[Problem]:
         source, _, review, incomplete = reviews[index]
-        return check(source, review.get(), incomplete)
+        return check(source, review.built(), incomplete)  # not held: checked once
 
     return forked_map(task, len(reviews), jobs)
 

@@ -188,9 +188,11 @@ class CallFolder:
     def read_hashed(self, source: Source, kind: str) -> bytes | list[Problem]:
         """The bytes of a file known by its hash, read now because its result is not kept.
 
-        Its text is kept, to locate; when it changed since it was hashed, its digest and
-        key are those of the bytes read (the check is then not kept: its key changed).
-        When gen does not read it (too large, gone), why.
+        Its text is not kept: a problem found in it is located by reading it again, as one
+        whose result was kept (``read_texts``: 100,000 texts are hundreds of megabytes).
+        When it changed since it was hashed, its text is kept, and its digest and key are
+        those of the bytes read (the check is then not kept: its key changed). When gen
+        does not read it (too large, gone), why.
         """
         raw, problems = read_bytes(source.path, source.display)
         if raw is None:
@@ -198,12 +200,13 @@ class CallFolder:
             self.digests.pop(source.display, None)
             self.keys.pop((kind, source.display), None)
             return problems
-        text, _ = decode(raw, source.display)
-        if text is not None:
-            self.texts[source.display] = text
         digest = hashlib.sha256(raw).digest()
         relative = self.relative(source)
         if digest != self.hashed.get(relative):
+            # changed since it was hashed: located in these bytes, which are the ones checked
+            text, _ = decode(raw, source.display)
+            if text is not None:
+                self.texts[source.display] = text
             self.parsed[relative] = digest
             self.digests[source.display] = "sha256:" + digest.hex()
             self.keys[kind, source.display] = hashed_result_key(kind, source.display, digest)
@@ -620,21 +623,25 @@ def load_call_folder(
         )
 
 
-def load_rounds(folder: CallFolder, only: frozenset[str]) -> CallFolder:
+def load_rounds(
+    folder: CallFolder,
+    only: frozenset[str],
+    lazy: bool = False,
+    hashed: Mapping[str, bytes] | None = None,
+) -> CallFolder:
     """The files of these rounds read, from a folder already listed (``only`` given).
 
     The listing and call.yaml are taken from ``folder``: they are not read again.
+
+    Args:
+        lazy: as ``load_call_folder``'s: for what reads few of the rounds' models.
+        hashed: as ``load_call_folder``'s: the digests of the files as they were checked.
     """
     if folder.listing is None:
         raise ValueError("load_rounds needs a folder loaded with only=")
     with collection_paused():
         return _load_call_folder(
-            folder.root,
-            folder.shown_root,
-            (),
-            folder.batch,
-            only,
-            folder,
+            folder.root, folder.shown_root, (), folder.batch, only, folder, hashed, lazy
         )
 
 

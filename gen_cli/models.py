@@ -527,19 +527,40 @@ class DossierFacts(NamedTuple):
     lead_kind: str | None = None
     requested: Decimal | None = None
     total_cost: Decimal | None = None
+    #: What conflicts of interest are looked for in: the digests of its organisations'
+    #: keys (``names.key_digests``); None when not known (then read from the dossier).
+    organisations: bytes | None = None
+
+    @property
+    def principal_theme(self) -> str | None:
+        """The theme whose grid scores the dossier, when its themes are known."""
+        return self.themes[0] if self.themes else None
 
     @classmethod
     def of(cls, parts: DossierParts, whole: bool) -> DossierFacts:
         """The facts of a dossier's known parts."""
+        from gen_cli.names import key_digests, organisation_keys  # names reads these models
+
         themes = tuple(parts.themes) if parts.themes is not None else None
         kind = parts.porteur.kind if parts.porteur is not None else None
         budget = parts.budget
         requested, cost = (budget.requested, budget.total_cost) if budget else (None, None)
-        return cls(parts.id, parts.round, themes, parts.submitted, whole, kind, requested, cost)
+        organisations = key_digests(organisation_keys(parts))
+        return cls(
+            parts.id,
+            parts.round,
+            themes,
+            parts.submitted,
+            whole,
+            kind,
+            requested,
+            cost,
+            organisations,
+        )
 
     @classmethod
     def of_dossier(cls, dossier: Dossier) -> DossierFacts:
-        """The facts of a valid dossier."""
+        """The facts of a valid dossier (what eligibility reads: its organisations' are not)."""
         budget = dossier.budget
         return cls(
             dossier.id,

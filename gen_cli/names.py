@@ -10,6 +10,7 @@ everything but letters and digits removed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import lru_cache
@@ -104,11 +105,13 @@ def affiliation_keys(person: Person) -> Keys:
     )
 
 
-def organisation_keys(dossier: Dossier) -> Keys:
-    """The keys of a dossier's lead and partners."""
-    organisations = [(dossier.porteur.name, dossier.porteur.siret)] + [
-        (p.name, p.siret) for p in dossier.partners
-    ]
+def organisation_keys(dossier: Dossier | DossierParts) -> Keys:
+    """The keys of a dossier's lead and partners (those known, of a dossier known in part)."""
+    lead = dossier.porteur
+    organisations: list[tuple[str, str | None]] = []
+    if lead is not None:
+        organisations.append((lead.name, lead.siret))
+    organisations += [(p.name, p.siret) for p in dossier.partners or []]
     return (
         frozenset(siren_of(siret) for _, siret in organisations if siret),
         frozenset(name_key(name) for name, _ in organisations),
@@ -122,3 +125,39 @@ def keys_conflict(person: Keys, dossier: Keys) -> bool:
     once per organisation.
     """
     return bool(person[0] & dossier[0] or person[1] & dossier[1])
+
+
+#: The size of an organisation key's digest (:func:`key_digests`).
+_DIGEST = 8
+
+
+def key_digests(keys: Keys) -> bytes:
+    """The keys, each hashed to a few bytes, joined: what a dossier's facts hold of them.
+
+    Equal keys have equal digests, so no conflict is missed by comparing digests; keys
+    that only share a digest are told apart by :func:`conflict_of_interest` on the dossier
+    itself. A few dozen bytes a dossier, where its names would take hundreds.
+    """
+    sirens, names = keys
+    found = {_digest(b"siren", s) for s in sirens} | {_digest(b"name", n) for n in names}
+    return b"".join(sorted(found))
+
+
+def person_digests(person: Person) -> frozenset[bytes]:
+    """The digests of the keys of the organisations a person is affiliated with."""
+    return frozenset(_split(key_digests(affiliation_keys(person))))
+
+
+def digests_meet(person: frozenset[bytes], dossier: bytes) -> bool:
+    """Whether a person's digests and a dossier's (:func:`key_digests`) share one."""
+    return any(digest in person for digest in _split(dossier))
+
+
+def _digest(kind: bytes, key: str) -> bytes:
+    return hashlib.blake2b(
+        key.encode("utf-8", "surrogateescape"), digest_size=_DIGEST, person=kind
+    ).digest()
+
+
+def _split(digests: bytes) -> list[bytes]:
+    return [digests[i : i + _DIGEST] for i in range(0, len(digests), _DIGEST)]

@@ -62,6 +62,19 @@ class Packed(Generic[T]):
             self._blob = None  # the value is held from now on, not both
         return self._value  # type: ignore[return-value]  # set by holding() or just now
 
+    def built(self) -> T:
+        """The value, rebuilt from its bytes if they are all that is held, and not kept.
+
+        For a value read once (a review file checked by a process of its own): only its
+        bytes stay held.
+
+        Raises:
+            pickle.UnpicklingError: the bytes are damaged (they come from the cache).
+        """
+        if self._blob is not None:
+            return loads(self._blob)  # type: ignore[no-any-return]
+        return self._value  # type: ignore[return-value]  # set by holding() or get()
+
     def __reduce__(self) -> tuple[type[Packed[Any]], tuple[bytes, int]]:
         blob = self._blob
         if blob is None:

@@ -39,7 +39,7 @@ from gen_cli.models import (
     ReviewCriterion,
     ReviewFacts,
 )
-from gen_cli.names import conflict_of_interest
+from gen_cli.names import conflict_of_interest, digests_meet, person_digests
 from gen_cli.packed import Packed
 from gen_cli.reviewing import assignment_problems
 from gen_cli.sealing import IDENTITY_VARIABLE
@@ -443,7 +443,7 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
                 )
     if call is None:
         return problems
-    dossiers = _FirstParts({ident: entries[0] for ident, entries in by_id.items()})
+    dossiers = FirstDossiers({ident: entries[0] for ident, entries in by_id.items()})
     known = {s.path.stem for s, _, _ in folder.dossier_entries}
     unreadable = frozenset(folder.unreadable_dossiers - known) | frozenset(
         s.path.stem for s, facts, _ in folder.dossier_entries if facts.id is None
@@ -463,16 +463,16 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
     return problems + review_problems_kept(folder, reviews, first_files, unreadable, check)
 
 
-class _FirstParts(Mapping[str, DossierParts]):
-    """The known parts of the dossier that each id names first, unpacked when read."""
+class FirstDossiers(Mapping[str, DossierFacts]):
+    """The facts of the dossier that each id names first; its parts unpacked when needed."""
 
     def __init__(self, entries: dict[str, DossierEntry]) -> None:
         self._entries = entries
-        #: The round of each, from its facts: what "did you mean" lists, none unpacked.
+        #: The round of each: what "did you mean" lists.
         self.rounds = {ident: facts.round for ident, (_, facts, _) in entries.items()}
 
-    def __getitem__(self, ident: str) -> DossierParts:
-        return self._entries[ident][2].get()[1]
+    def __getitem__(self, ident: str) -> DossierFacts:
+        return self._entries[ident][1]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -480,16 +480,23 @@ class _FirstParts(Mapping[str, DossierParts]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def parts(self, ident: str) -> DossierParts:
+        """The known parts of the dossier ``ident`` names first, unpacked now."""
+        return self._entries[ident][2].get()[1]
+
 
 def review_problems(
     call: Call,
     review: Review,
     source: Source,
-    dossiers: Mapping[str, DossierParts],
+    dossiers: FirstDossiers,
     unreadable: frozenset[str] = frozenset(),
     incomplete: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Check one reviewer's file against the call, its round and the dossiers.
+
+    The dossiers' facts are enough, unless a reviewer's organisation may meet one of a
+    dossier's: that dossier is then read, to be sure and to name the organisation.
 
     Args:
         unreadable: file names of dossiers that could not be read (their files say why).
@@ -500,6 +507,7 @@ def review_problems(
     problems = _review_header_problems(call, review, source)
     grids = {theme: _criteria(grid) for theme, grid in call.grids.items()}
     reviewer = next((r for r in call.reviewers if r.id == review.reviewer), None)
+    affiliated = person_digests(reviewer) if reviewer is not None else frozenset[bytes]()
     in_round: list[str] | None = None  # for "did you mean": listed once, and only if needed
     for dossier_id, evaluation in review.evaluations.items():
         where = ("evaluations", dossier_id)
@@ -508,7 +516,7 @@ def review_problems(
             continue  # the dossier's own file reports why it could not be read
         if dossier is None or dossier.round != review.round:
             if in_round is None:
-                in_round = [d for d, r in _rounds_of(dossiers).items() if r == review.round]
+                in_round = [d for d, r in dossiers.rounds.items() if r == review.round]
             problems.append(
                 Problem(
                     display,
@@ -532,8 +540,10 @@ def review_problems(
                     )
                 )
             continue
-        if reviewer is not None:
-            conflict = conflict_of_interest(reviewer, dossier)
+        if reviewer is not None and (
+            dossier.organisations is None or digests_meet(affiliated, dossier.organisations)
+        ):
+            conflict = conflict_of_interest(reviewer, dossiers.parts(dossier_id))
             if conflict is not None:
                 problems.append(
                     Problem(
@@ -545,16 +555,14 @@ def review_problems(
                     )
                 )
         problems += _grade_problems(
-            grids, dossier, dossier_id, evaluation, display, dossier_id in incomplete
+            grids,
+            dossier.principal_theme,
+            dossier_id,
+            evaluation,
+            display,
+            dossier_id in incomplete,
         )
     return problems
-
-
-def _rounds_of(dossiers: Mapping[str, DossierParts]) -> Mapping[str, str | None]:
-    """The round of each dossier, from its facts when they are at hand."""
-    if isinstance(dossiers, _FirstParts):
-        return dossiers.rounds
-    return {ident: parts.round for ident, parts in dossiers.items()}
 
 
 def _review_header_problems(call: Call, review: Review, source: Source) -> list[Problem]:
@@ -616,14 +624,13 @@ def _criteria(grid: Grid) -> GridCriteria:
 
 def _grade_problems(
     grids: Mapping[str, GridCriteria],
-    dossier: DossierParts,
+    theme: str | None,
     dossier_id: str,
     evaluation: Evaluation,
     display: str,
     incomplete: bool,
 ) -> list[Problem]:
     """Grades against the grid of the dossier's principal theme (E208, E209, W003)."""
-    theme = dossier.principal_theme
     if theme is None or theme not in grids:
         return []
     problems = []

@@ -21,8 +21,11 @@ from gen_cli.loading import load_call_folder
 from gen_cli.names import (
     affiliation_keys,
     conflict_of_interest,
+    digests_meet,
+    key_digests,
     keys_conflict,
     organisation_keys,
+    person_digests,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "dossiers"
@@ -255,6 +258,9 @@ def test_conflict_keys_agree_with_conflict_of_interest() -> None:
         for _, dossier in folder.dossiers:
             conflict = conflict_of_interest(reviewer, dossier) is not None
             assert keys_conflict(keys, organisation_keys(dossier)) is conflict
+            # what a check holds of each dossier: its digests meet where the keys do
+            digests = key_digests(organisation_keys(dossier))
+            assert digests_meet(person_digests(reviewer), digests) is conflict
             found += conflict
     assert found == 2  # Epitech (partner of Tech My GE) and Ada Tech School (leads Lovelace)
 

@@ -13,6 +13,8 @@ from conftest import MINIMAL, replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gen_cli.loading
+import gen_cli.rules
 from gen_cli.batch import Batch
 from gen_cli.errors import GenError
 from gen_cli.loading import CallFolder, load_call_folder
@@ -23,7 +25,6 @@ from gen_cli.rounds import check_call
 
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
 #: The dossiers camille-martin's review of 2022Q1 evaluates.
-CAMILLE_NAMES = {"codeuses-lille", "fabrique-marseille", "atelier-clermont"}
 
 _VALUES = st.recursive(
     st.none()
@@ -86,7 +87,22 @@ def _unpacked(folder: CallFolder) -> tuple[set[str], set[str]]:
     return dossiers, reviews
 
 
-def test_a_check_on_a_warm_cache_rebuilds_only_the_models_a_rule_reads(tmp_path: Path) -> None:
+def _reviews_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The review files checked against the dossiers they name, by file name, as checked."""
+    checked: list[str] = []
+    real = gen_cli.rules.review_problems
+
+    def checking(call: Any, review: Any, source: Any, *args: Any) -> Any:
+        checked.append(source.path.stem)
+        return real(call, review, source, *args)
+
+    monkeypatch.setattr(gen_cli.rules, "review_problems", checking)
+    return checked
+
+
+def test_a_check_on_a_warm_cache_rebuilds_only_the_models_a_rule_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     call = _copies(tmp_path, 12)
     cache = tmp_path / "cache"
     _checked(call, cache)
@@ -97,12 +113,29 @@ def test_a_check_on_a_warm_cache_rebuilds_only_the_models_a_rule_reads(tmp_path:
     assert any("copie-03.yaml" in d and "W010" in d for d in found)  # eligibility, from facts
     assert len(folder.dossier_entries) == 16
     assert _unpacked(folder) == (set(), set())
-    # a dossier a review names changed: that review is checked again, against its dossiers
+    # a dossier the reviews name changed: they are checked again, against its facts
+    checked = _reviews_checked(monkeypatch)
     replace(call / "2022Q1/fabrique-marseille.yaml", "requested: 60000", "requested: 60500")
     found, folder = _checked(call, cache)
+    assert checked == ["camille-martin", "yannick-le-goff"]
+    assert _unpacked(folder) == (set(), set())  # each review built for its check, not held
     assert found == _checked(call, None)[0]
-    named_by_both = {"fabrique-marseille", "atelier-clermont", "codeuses-lille"}
-    assert _unpacked(folder) == (named_by_both, {"camille-martin", "yannick-le-goff"})
+    # a reviewer's organisation leads a dossier she grades: that dossier is read, to name it
+    checked.clear()
+    replace(
+        call / "2022Q1/atelier-clermont.yaml",
+        "  name: Atelier numérique des Volcans",
+        "  name: Association Les Codeuses du Nord",
+    )
+    found, folder = _checked(call, cache)
+    assert checked == ["camille-martin", "yannick-le-goff"]
+    assert _unpacked(folder) == ({"atelier-clermont"}, set())
+    assert found == _checked(call, None)[0]
+    assert [d.split(": ", 1)[1] for d in found if "E210" in d] == [
+        "error E210 reviewer camille-martin is affiliated with Association Les Codeuses du "
+        "Nord, which leads dossier atelier-clermont; declare the conflict (conflict: <why>) "
+        "instead of grading"
+    ]
     # what a command reads whole is rebuilt when it reads it, equal to a fresh reading
     assert [d.id for _, d in folder.dossiers] == [d.id for _, d in _checked(call, None)[1].dossiers]
     assert all(packed.unpacked for _, _, packed in folder.dossier_entries)
@@ -120,8 +153,22 @@ def _hashed_check(call: Path, cache: Path) -> tuple[list[str], CallFolder]:
     return [str(d) for d in report.diagnostics], folder
 
 
-def _read_dossiers(folder: CallFolder) -> set[str]:
-    """The dossier files whose bytes the check read, by file name."""
+def _read_dossiers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The dossier files whose bytes the check will read, by file name, as it reads them."""
+    read: list[str] = []
+    real = gen_cli.loading.read_bytes
+
+    def reading(path: Path, *args: Any) -> Any:
+        if path.parent.name.startswith("2022") and path.name.endswith(".yaml"):
+            read.append(path.stem)
+        return real(path, *args)
+
+    monkeypatch.setattr(gen_cli.loading, "read_bytes", reading)
+    return read
+
+
+def _texts(folder: CallFolder) -> set[str]:
+    """The dossier files whose text the check holds, by file name."""
     return {s.path.stem for s in folder.dossier_sources if s.display in folder.texts}
 
 
@@ -133,17 +180,24 @@ def _warned(tmp_path: Path, count: int, which: str) -> tuple[Path, Path]:
 
 
 def test_a_check_of_a_hashed_folder_reads_only_the_files_whose_results_are_not_kept(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call, cache = _warned(tmp_path, 4, "copie-02")
+    read = _read_dossiers(monkeypatch)
     first, folder = _hashed_check(call, cache)
+    # an empty cache: every file read once, and read again only to locate a warning (W010);
+    # no other text is held
+    assert len(read) == 9 and read.count("copie-02") == 2 and len(set(read)) == 8
+    assert _texts(folder) == {"copie-02"}
+    read.clear()
     assert first == _checked(call, None)[0]
-    assert len(_read_dossiers(folder)) == 8  # an empty cache: every file read
+    read.clear()
     replace(call / "2022Q2/copie-01.yaml", "title: Passerelle", "title: La passerelle")
     found, folder = _hashed_check(call, cache)
+    # the file that changed, and the one whose warning is located in its text
+    assert sorted(read) == ["copie-01", "copie-02"]
+    assert _texts(folder) == {"copie-02"}
     assert found == first == _checked(call, None)[0]
-    # the file that changed, and the one whose warning (W010) is located in its text
-    assert _read_dossiers(folder) == {"copie-01", "copie-02"}
     assert [d for d in found if "copie-02" in d and "W010" in d] == [
         f"{call}/2022Q2/copie-02.yaml:19:14: warning W010 budget.requested: La subvention "
         "demandée est comprise entre 10 000 et 150 000 euros (eligibility rule "
@@ -177,7 +231,7 @@ def test_a_command_that_reads_every_model_builds_each_as_it_is_read(tmp_path: Pa
 
 
 def test_a_review_naming_no_dossier_rebuilds_no_other_round_to_say_did_you_mean(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """E206 is checked at every run (its hint lists the round's ids): from the facts."""
     call = _copies(tmp_path, 3)
@@ -187,7 +241,9 @@ def test_a_review_naming_no_dossier_rebuilds_no_other_round_to_say_did_you_mean(
     cache = tmp_path / "cache"
     _checked(call, cache)
     replace(call / "2022Q2/copie-01.yaml", "title: Passerelle", "title: La passerelle")
+    checked = _reviews_checked(monkeypatch)
     found, folder = _checked(call, cache)
+    assert checked == ["camille-martin"]  # an E206 is not kept: checked again
+    assert _unpacked(folder) == (set(), set())  # from the facts of every round
     assert found == _checked(call, None)[0]
     assert any("E206" in d and "did you mean 'fabrique-marseille'" in d for d in found)
-    assert _unpacked(folder) == (CAMILLE_NAMES, {"camille-martin"})
