@@ -43,20 +43,22 @@ from gen_cli.loading import (
     is_record_file,
     load_call_folder,
     load_rounds,
+    whole_dossier,
 )
 from gen_cli.models import Call, Dossier, Round, SubmissionWindowRule
 from gen_cli.proofs import keep_proof, proof_key, proven
 from gen_cli.records import (
     FORMAT,
+    Part,
     RoundResult,
     build_record,
     changed_decisions,
     decision_of,
     decisions_of,
     granted_in,
+    published_of,
     readable,
     record_format,
-    record_from_text,
     record_path,
     record_text,
     record_values_limit,
@@ -114,19 +116,38 @@ class Checked:
         Raises:
             GenError: the record is no longer the one that was checked.
         """
-        record = self.records.get(round_id)
-        if record is None or not self.light:
-            return record
-        path = record_path(self.folder.root, round_id)
-        text = record_text(path) or ""
-        checked = self.contents.get(f"{round_id}/{path.name}")
-        if checked is None or hashlib.sha256(text.encode("utf-8")).digest() != checked:
-            raise GenError(
-                f"{round_id}/{path.name} changed while gen read the call folder: run the "
-                "command again"
-            )
-        limit = record_values_limit(len(self.folder.round_files(round_id)))
-        return record_from_text(text, path, limit, self.folder.batch)
+        return self.records_of([round_id])[round_id]
+
+    def records_of(
+        self, round_ids: Sequence[str], part: Part | None = None
+    ) -> dict[str, dict[str, Any] | None]:
+        """Rounds' committed records, whole or ``part`` of each (read side by side).
+
+        Raises:
+            GenError: a record is no longer the one that was checked.
+        """
+        found: dict[str, dict[str, Any] | None] = {}
+        texts: list[tuple[str, str, Path, int]] = []  # of an outline: read again
+        for round_id in round_ids:
+            record = self.records.get(round_id)
+            if record is None or not self.light:
+                found[round_id] = part(record) if part is not None else record
+                continue
+            path = record_path(self.folder.root, round_id)
+            text = record_text(path) or ""
+            checked = self.contents.get(f"{round_id}/{path.name}")
+            if checked is None or hashlib.sha256(text.encode("utf-8")).digest() != checked:
+                raise GenError(
+                    f"{round_id}/{path.name} changed while gen read the call folder: run the "
+                    "command again"
+                )
+            limit = record_values_limit(len(self.folder.round_files(round_id)))
+            texts.append((round_id, text, path, limit))
+        read = records_from_texts(
+            [(text, path, limit) for _, text, path, limit in texts], self.folder.batch, part=part
+        )
+        found.update((round_id, record) for (round_id, *_), record in zip(texts, read, strict=True))
+        return {round_id: found[round_id] for round_id in round_ids}
 
     def state(self, round_id: str) -> State:
         """Where a round stands."""
@@ -653,23 +674,32 @@ def load_outline(
     return checked
 
 
-def with_round(outline: Checked, round_id: str) -> Checked:
+def with_round(outline: Checked, round_id: str, lazy: bool = False) -> Checked:
     """The outline with one round's files read: what ``score_round`` needs of it.
 
     A call folder read whole is given back as it is.
+
+    Args:
+        lazy: the models left packed until read, for what reads few of them (the facts
+            are enough to find a round's proof, or its laureates).
 
     Raises:
         GenError: a file of the round is not the one that was checked (it changed since).
     """
     if outline.folder.only is None:
         return outline
-    folder = load_rounds(outline.folder, frozenset({round_id}))
+    # the results of the files as they were checked: those kept are not parsed again, and
+    # no text is held; each file is hashed again, to refuse one changed since
+    folder = load_rounds(outline.folder, frozenset({round_id}), lazy, outline.contents)
     for source in folder.round_files(round_id):
         if source.display not in folder.sources:
             continue  # listed, not read: not one of the round's inputs
-        relative = folder.relative(source)
-        checked = outline.contents.get(relative)
-        if checked is None or _digest(folder, source) != "sha256:" + checked.hex():
+        checked = outline.contents.get(folder.relative(source))
+        try:
+            now = sha256_file(source.path)
+        except OSError:
+            now = None  # gone, or no longer readable
+        if checked is None or now != "sha256:" + checked.hex():
             raise GenError(
                 f"{source.display} changed while gen read the call folder: run the command again"
             )
@@ -1063,7 +1093,7 @@ def _proven_apart(
 
     def proved(index: int) -> Found | None:
         round_id = round_ids[index]
-        here = with_round(checked, round_id)
+        here = with_round(checked, round_id, lazy=True)  # models built only if proven
         return found(here, round_id) if _proven_draft(here, round_id, {}) else None
 
     return forked_map(proved, len(round_ids), checked.folder.batch.jobs if outline else 1)
@@ -1163,7 +1193,8 @@ def records_for_publication(
     require(checked, wanted, "publish")
     drafts = frozenset(r for r in wanted if checked.state(r) is State.scored)
     ordered = [r.id for r in chronological(checked.call) if r.id in drafts]
-    records = {r: checked.record(r) or {} for r in ordered}
+    # what the publication reads of each: a few megabytes each, not a hundred
+    records = {r: found or {} for r, found in checked.records_of(ordered, published_of).items()}
     named = {r: _laureates(records[r]) for r in ordered}
     found = _proven_apart(checked, ordered, lambda here, r: _kept(here, r, named[r], keep))
     stale = []
@@ -1191,19 +1222,26 @@ def records_for_publication(
             + ": run gen score --round ROUND and commit the record",
             EXIT_PROBLEMS,
         )
-    records = {r: records[r] if r in records else checked.record(r) or {} for r in wanted}
+    closed = checked.records_of([r for r in wanted if r not in records], published_of)
+    records = {r: records[r] if r in records else closed[r] or {} for r in wanted}
     return ForPublication(records, drafts, dossiers)
 
 
 def _kept(
     checked: Checked, round_id: str, named: Collection[str], keep: Callable[[Dossier], Kept]
 ) -> dict[str, Kept]:
-    """What is kept of the dossiers of a round that ``named`` names, by id."""
-    return {
-        d.id: keep(d)
-        for s, d in checked.folder.dossiers
-        if d.id in named and d.round == round_id and folder_above(s.path) == round_id
-    }
+    """What is kept of the dossiers of a round that ``named`` names, by id.
+
+    Only those are built: found by their facts, the others stay packed.
+    """
+    kept: dict[str, Kept] = {}
+    for source, facts, packed in checked.folder.dossier_entries:
+        ident = facts.id
+        if ident is None or ident not in named or not facts.whole or facts.round != round_id:
+            continue
+        if folder_above(source.path) == round_id:
+            kept[ident] = keep(whole_dossier(packed))
+    return kept
 
 
 def _proven_draft(checked: Checked, round_id: str, granted: Mapping[str, Decimal]) -> bool:
@@ -1294,11 +1332,7 @@ def laureates_of(
     for round_id in records:
         if round_id in read_rounds:
             continue
-        found.update(
-            (d.id, keep(d))
-            for _, d in with_round(checked, round_id).folder.dossiers
-            if d.id in named
-        )
+        found.update(_kept(with_round(checked, round_id, lazy=True), round_id, named, keep))
     return found
 
 

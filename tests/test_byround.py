@@ -100,6 +100,18 @@ def test_a_file_changed_after_the_check_is_not_scored(call: Path, tmp_path: Path
     assert [s.path.parent.name for s in each_scored(outline, ["2021Q4"])] == ["2021Q4"]
 
 
+def test_a_file_removed_after_the_check_is_not_scored(call: Path, tmp_path: Path) -> None:
+    outline = load_outline(call, str(call), None, batch(tmp_path))
+    assert outline is not None
+    (call / "2022Q1" / "atelier-de-la-donnee-lille.yaml").unlink()
+    with pytest.raises(GenError) as raised:
+        list(each_scored(outline, ["2022Q1"]))
+    assert raised.value.message == (
+        f"{call}/2022Q1/atelier-de-la-donnee-lille.yaml changed while gen read the call folder: "
+        "run the command again"
+    )
+
+
 def test_without_a_cache_there_is_no_outline(call: Path) -> None:
     assert load_outline(call, str(call), None, Batch()) is None
 

@@ -48,3 +48,37 @@ def test_record_shape() -> None:
         "decisions": [{"dossier": "lovelace", "rank": 1}],
         "empty": [],
     }
+
+
+def test_a_publication_made_from_the_published_part_of_records_is_the_same() -> None:
+    """``published_of`` keeps all a publication reads: laureates, jury departures, totals."""
+    from pathlib import Path
+
+    from gen_cli.loading import load_call_folder
+    from gen_cli.publication import build_publication
+    from gen_cli.records import published_of, read_record
+
+    example = Path(__file__).parent.parent / "dossiers"
+    folder = load_call_folder(example)
+    assert folder.call is not None
+    records = {r.id: read_record(example / r.id / "results.yaml") for r in folder.call.rounds}
+    whole = {r: record for r, record in records.items() if record is not None}
+    assert sorted(whole) == ["2021Q3", "2021Q4", "2022Q1"]
+    cut = {r: published_of(record) for r, record in whole.items()}
+    dossiers = {d.id: d for _, d in folder.dossiers}
+    assert build_publication(folder.call, cut, dossiers) == build_publication(
+        folder.call, whole, dossiers
+    )
+    decisions = cut["2021Q4"]["decisions"]  # type: ignore[index]
+    refused = [d for d in decisions.values() if d["status"] != "laureat" and "jury" not in d]
+    assert refused and all(d == {"status": d["status"]} for d in refused)
+    # the jury set one dossier aside: a publication counts it, so it is kept whole
+    departed = [d for d in decisions.values() if d["status"] != "laureat" and "jury" in d]
+    assert len(departed) == 1
+    assert sorted(departed[0]) == ["computed", "granted", "jury", "rank", "status"]
+    assert (
+        sorted(sorted(d) for d in decisions.values() if d["status"] == "laureat")
+        == [["computed", "granted", "jury", "rank", "status"]]
+        + [["granted", "rank", "status"]] * 25
+    )
+    assert "inputs" not in cut["2021Q4"]  # type: ignore[operator]
