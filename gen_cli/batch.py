@@ -363,3 +363,93 @@ def _run_part(start: int, stop: int) -> list[Any]:
     task = _TASK
     assert task is not None, "forked before the task was set"
     return [task(i) for i in range(start, stop)]
+
+
+#: How often a task run apart tells its progress, in seconds: a message a file would cost
+#: more than the reading of small ones.
+_TOLD_EVERY = 0.1
+
+
+def apart(task: Callable[[Progress | None], T], progress: Progress | None = None) -> T:
+    """``task(progress)`` in a process forked for it, whose memory is all given back at its end.
+
+    A check of 100,000 files leaves behind it a heap of freed small objects: the rounds a
+    command computes next took 200 MB more in the process that made the check than in
+    another (`gen score --all` cold: 998 MB against 805 MB). The task's progress is told
+    here as it goes; its result, or the error it raises, comes back pickled. Where there is
+    no fork (macOS, Windows), the task runs here.
+
+    Raises:
+        GenError: the process stopped without a result (killed, out of memory).
+    """
+    if not sys.platform.startswith("linux"):
+        return task(progress)
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the forked process, measured by the tests' outcome
+        os.close(reading)
+        _run_apart(task, progress is not None, os.fdopen(writing, "wb"))
+    os.close(writing)
+    outcome: tuple[str, Any] | None = None
+    try:
+        with os.fdopen(reading, "rb") as told:
+            while True:
+                try:
+                    kind, value = pickle.load(told)
+                except EOFError:
+                    break
+                if kind == "progress" and progress is not None:
+                    for (name, total), done in value.items():
+                        progress(name, done, total)
+                elif kind in ("result", "error"):
+                    outcome = (kind, value)
+    finally:
+        os.waitpid(child, 0)
+    if outcome is None:
+        from gen_cli.errors import GenError
+
+        raise GenError("gen stopped while checking the call folder (out of memory?): run it again")
+    if outcome[0] == "error":
+        raise outcome[1]
+    return outcome[1]  # type: ignore[no-any-return]
+
+
+def _run_apart(task: Callable[[Progress | None], Any], told: bool, out: Any) -> None:
+    """The forked side of :func:`apart`: never returns."""
+    import time
+
+    status = 0
+    try:
+        pending: dict[tuple[str, int], int] = {}
+        last = time.monotonic()
+
+        def send() -> None:
+            pickle.dump(("progress", dict(pending)), out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+            pending.clear()
+
+        def tell(kind: str, done: int, total: int) -> None:
+            nonlocal last
+            pending[kind, total] = pending.get((kind, total), 0) + done
+            if time.monotonic() - last >= _TOLD_EVERY:
+                send()
+                last = time.monotonic()
+
+        try:
+            message: tuple[str, Any] = ("result", task(tell if told else None))
+        except BaseException as error:  # raised again in the parent
+            message = ("error", error)
+        if pending:
+            send()
+        try:
+            blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            if message[0] == "error":
+                pickle.loads(blob)  # an error rebuilt from other arguments than it takes
+        except Exception:  # one that cannot cross: said in words
+            blob = pickle.dumps(("error", RuntimeError(repr(message[1]))))
+        out.write(blob)
+        out.flush()
+    except BaseException:  # the parent finds no result, and says so
+        status = 1
+    finally:
+        os._exit(status)
