@@ -25,7 +25,7 @@ import stat
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from gen_cli.diagnostics import Diagnostic
 from gen_cli.layout import CALL_FILE, DEFAULT_TIMEZONE, PUBLICATION_MARKER, READ_IN_PLACE
@@ -97,9 +97,9 @@ def checked_report(
     known = recall(cache, key) if cache is not None and key is not None else None
     if known is not None and keyed is not None:
         return dataclasses.replace(known, contents=keyed[1] if each_file else {})
-    asked = _Asked(root, shown, identities, reveal_sealed, history, batch, each_file)
+    made = (root, shown, identities, reveal_sealed, history, batch, each_file, keyed)
     if not apart or cache is None or keyed is None:
-        return _made_report(asked, keyed)
+        return _made_report(*made)
     from gen_cli.batch import apart as in_own_process
 
     kept = cache
@@ -107,7 +107,7 @@ def checked_report(
     def task(progress: Progress | None) -> tuple[WholeReport, frozenset[bytes], int, int]:
         batch.progress = progress
         hits, misses = batch.hits, batch.misses  # told apart from those counted before
-        whole = _made_report(asked, keyed)
+        whole = _made_report(*made)
         return whole, kept.used, batch.hits - hits, batch.misses - misses
 
     whole, used, hits, misses = in_own_process(task, batch.progress)
@@ -116,21 +116,17 @@ def checked_report(
     return whole
 
 
-class _Asked(NamedTuple):
-    """How ``checked_report`` was asked for a check."""
-
-    root: Path
-    shown: str
-    identities: Sequence[Any]
-    reveal_sealed: bool
-    history: History | None
-    batch: Batch
-    each_file: bool
-
-
-def _made_report(asked: _Asked, keyed: tuple[bytes, dict[str, bytes]] | None) -> WholeReport:
+def _made_report(
+    root: Path,
+    shown: str,
+    identities: Sequence[Any],
+    reveal_sealed: bool,
+    history: History | None,
+    batch: Batch,
+    each_file: bool,
+    keyed: tuple[bytes, dict[str, bytes]] | None,
+) -> WholeReport:
     """The check of ``checked_report``, made now, and kept under its key if it has one."""
-    root, shown, identities, reveal_sealed, history, batch, each_file = asked
     cache = batch.cache if not identities else None
     key = keyed[0] if keyed is not None else None
     from gen_cli.loading import load_call_folder  # builds every model: only when needed
