@@ -525,8 +525,8 @@ def published_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
     a publication reads every round's. A record gen does not read is given back whole.
     """
     outline = outline_of(record)
-    if record is None or outline is None:
-        return record
+    if record is None or outline is None or not isinstance(record["decisions"], dict):
+        return record  # what gen cannot read is said by its check, not cut here
     decisions: dict[str, Any] = {}
     for ident, decision in record["decisions"].items():
         if not isinstance(decision, dict):
