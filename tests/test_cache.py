@@ -85,7 +85,7 @@ def test_a_damaged_cache_is_set_aside_and_rebuilt(call: Path, tmp_path: Path, da
     assert found == expected and batch.misses == 0  # rebuilt, then used
     with sqlite3.connect(path) as db:  # rebuilt as gen makes its cache files
         assert db.execute("PRAGMA page_size").fetchone() == (16_384,)
-        assert db.execute("SELECT value FROM meta").fetchall() == [("2",)]
+        assert db.execute("SELECT value FROM meta").fetchall() == [("3",)]
 
 
 def test_a_cache_file_of_gens_first_format_is_set_aside(call: Path, tmp_path: Path) -> None:
@@ -101,6 +101,26 @@ def test_a_cache_file_of_gens_first_format_is_set_aside(call: Path, tmp_path: Pa
     assert found == expected and cold.hits == 0 and warm.misses == 0
     with sqlite3.connect(cache / CACHE_FILE) as db:
         assert db.execute("PRAGMA page_size").fetchone() == (16_384,)
+
+
+def test_a_cache_file_of_gens_second_format_is_set_aside(call: Path, tmp_path: Path) -> None:
+    """Format 2 kept results in key order (WITHOUT ROWID): now in the order stored."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        db.execute("PRAGMA page_size = 16384")
+        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('format', '2')")
+        db.execute("CREATE TABLE results (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
+    (cache / CACHE_FILE).chmod(0o600)
+    expected, cold = validated(call, cache)
+    found, warm = validated(call, cache)
+    assert found == expected and cold.hits == 0 and warm.misses == 0
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        (table,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'results'").fetchone()
+        assert "WITHOUT ROWID" not in table
+        rows = db.execute("SELECT min(rowid), max(rowid), count(*) FROM results").fetchone()
+        assert rows[0] == 1 and rows[1] == rows[2] >= warm.hits  # each stored once, in turn
 
 
 def test_a_cache_others_may_write_is_never_read(call: Path, tmp_path: Path) -> None:
