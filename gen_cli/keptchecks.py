@@ -63,15 +63,24 @@ def review_problems_kept(
         call_text.encode("utf-8", "surrogateescape"),
     )
     made = folder.keys
+    # each dossier id with its file's key, framed once: a dossier is named by 3 reviews
+    # or so, and 300,000 evaluations are keyed at every run of a large call
+    framed: dict[str, bytes] = {}
 
-    def token(dossier_id: str) -> bytes | None:
+    def named(dossier_id: str) -> bytes | None:
         source = first_files.get(dossier_id)
         if source is None:
-            return UNREADABLE if dossier_id in unreadable else ABSENT
-        return made.get(("dossier", source.display))
+            token: bytes | None = UNREADABLE if dossier_id in unreadable else ABSENT
+        else:
+            token = made.get(("dossier", source.display))
+        if token is None:
+            return None
+        piece = _framed(dossier_id.encode("utf-8", "surrogateescape")) + _framed(token)
+        framed[dossier_id] = piece
+        return piece
 
     keys = [
-        _key(call_token, made.get(("review", s.display)), s, facts, i, token)
+        _key(call_token, made.get(("review", s.display)), s, facts, i, framed, named)
         for s, facts, _, i in reviews
     ]
     stored = cache.get_many([k for k in keys if k is not None])
@@ -107,29 +116,39 @@ def _key(
     source: Source,
     review: ReviewFacts,
     incomplete: frozenset[str],
-    token: Callable[[str], bytes | None],
+    framed: dict[str, bytes],
+    named: Callable[[str], bytes | None],
 ) -> bytes | None:
-    """The hash of what checking this review reads; None when some of it has no key."""
+    """The hash of what checking this review reads; None when some of it has no key.
+
+    Args:
+        framed: each dossier id met so far, with its file's key (``named``'s).
+        named: a dossier id with its file's key, framed, and kept in ``framed``; None
+            when that file has no key.
+    """
     if review_token is None:
         return None
     parts = [KEPT_FORMAT, call_token, review_token, os.fsencode(source.path)]
     parts += [d.encode("utf-8", "surrogateescape") for d in sorted(incomplete)]
     parts.append(b"evaluations")
-    for dossier_id in review.dossiers:
-        named = token(dossier_id)
-        if named is None:
-            return None
-        parts += [dossier_id.encode("utf-8", "surrogateescape"), named]
-    return _hashed(*parts)
+    pieces = [_framed(part) for part in parts]
+    for dossier_id, piece in zip(review.dossiers, map(framed.get, review.dossiers), strict=True):
+        if piece is None:
+            piece = named(dossier_id)
+            if piece is None:
+                return None
+        pieces.append(piece)
+    return hashlib.blake2b(b"".join(pieces), digest_size=20).digest()
 
 
 def _hashed(*parts: bytes) -> bytes:
     """A hash of ``parts`` that no other sequence of parts shares (each is length-prefixed)."""
-    digest = hashlib.blake2b(digest_size=20)
-    for part in parts:
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.digest()
+    return hashlib.blake2b(b"".join(map(_framed, parts)), digest_size=20).digest()
+
+
+def _framed(part: bytes) -> bytes:
+    """``part`` after its length: framed parts joined are told apart again."""
+    return len(part).to_bytes(8, "big") + part
 
 
 def _recalled(blob: bytes | None) -> list[Problem] | None:
