@@ -28,12 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gen_cli.diagnostics import Diagnostic
+from gen_cli.faultpoints import pause
 from gen_cli.layout import CALL_FILE, DEFAULT_TIMEZONE, PUBLICATION_MARKER, READ_IN_PLACE
 from gen_cli.locking import held_here
 from gen_cli.resultcache import FORMAT, ResultCache, code_fingerprint
 from gen_cli.yamlload import read_yaml
 
 if TYPE_CHECKING:
+    from gen_cli.apart import Progress
     from gen_cli.batch import Batch
     from gen_cli.history import History
 
@@ -72,11 +74,14 @@ def checked_report(
     history: History | None,
     batch: Batch,
     each_file: bool = False,
+    apart: bool = False,
 ) -> WholeReport:
     """Check the whole call folder at ``root``, or recall the check of it as it stands.
 
     With ``each_file``, the report says the digest of each file it checked (``contents``),
-    for a command that reads them again.
+    for a command that reads them again. With ``apart``, a check that is made, and kept,
+    is made in a process of its own (``batch.apart``), for a command that goes on to
+    compute rounds: nothing the check held stays in its way.
 
     Sealed files opened with an identity never reach the cache: their report is made
     each time. Nor does the report of a folder holding links, pipes or entries gen cannot
@@ -94,6 +99,39 @@ def checked_report(
     known = recall(cache, key) if cache is not None and key is not None else None
     if known is not None and keyed is not None:
         return dataclasses.replace(known, contents=keyed[1] if each_file else {})
+    made = (root, shown, identities, reveal_sealed, history, batch, each_file, keyed)
+    if not apart or cache is None or keyed is None:
+        return _made_report(*made)
+    from gen_cli.apart import apart as in_own_process
+
+    kept = cache
+
+    def task(progress: Progress | None) -> tuple[WholeReport, frozenset[bytes], int, int]:
+        pause("check apart")  # where a test stops gen, to see the check stopped with it
+        batch.progress = progress
+        hits, misses = batch.hits, batch.misses  # told apart from those counted before
+        whole = _made_report(*made)
+        return whole, kept.used, batch.hits - hits, batch.misses - misses
+
+    whole, used, hits, misses = in_own_process(task, batch.progress)
+    cache.put_many([], list(used))  # kept when the cache is pruned, as if read here
+    batch.hits, batch.misses = batch.hits + hits, batch.misses + misses
+    return whole
+
+
+def _made_report(
+    root: Path,
+    shown: str,
+    identities: Sequence[Any],
+    reveal_sealed: bool,
+    history: History | None,
+    batch: Batch,
+    each_file: bool,
+    keyed: tuple[bytes, dict[str, bytes]] | None,
+) -> WholeReport:
+    """The check of ``checked_report``, made now, and kept under its key if it has one."""
+    cache = batch.cache if not identities else None
+    key = keyed[0] if keyed is not None else None
     from gen_cli.loading import load_call_folder  # builds every model: only when needed
     from gen_cli.rounds import check_call
 
@@ -113,7 +151,7 @@ def checked_report(
     # the key of what the check read: the digests of the bytes it parsed, and the others
     # hashed again (what changed while it read gives another key, and is not kept)
     after = (
-        folder_key(root, shown, reveal_sealed, history, jobs, each_file, folder.parsed)
+        folder_key(root, shown, reveal_sealed, history, batch.jobs, each_file, folder.parsed)
         if key is not None
         else None
     )

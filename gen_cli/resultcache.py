@@ -204,6 +204,11 @@ class ResultCache:
         except sqlite3.Error:
             pass  # another gen holds the file, the disk is full: the next run fills it
 
+    @property
+    def used(self) -> frozenset[bytes]:
+        """The keys this run needed so far (kept when the cache is pruned)."""
+        return frozenset(self._used)
+
     def keep_all(self) -> None:
         """Drop nothing when closed: this run used results it did not name (a kept report)."""
         self._may_prune = False

@@ -661,7 +661,8 @@ def load_outline(
 
     if batch.cache is None:
         return None
-    whole = checked_report(root, shown_root, (), False, history, batch, each_file=True)
+    # made apart: the rounds computed next never share a process with the check
+    whole = checked_report(root, shown_root, (), False, history, batch, each_file=True, apart=True)
     if not whole.contents:
         return None
     folder = load_call_folder(root, shown_root, (), batch, only=frozenset())
