@@ -123,8 +123,11 @@ def _outcome(pidfd: int, reading: int, progress: Progress | None) -> tuple[str, 
     """
     received = bytearray()
     outcome: tuple[str, Any] | None = None
+    waiting = select.poll()  # not select(): any descriptor number
+    waiting.register(reading, select.POLLIN)
+    waiting.register(pidfd, select.POLLIN)
     while True:
-        ready, _, _ = select.select([reading, pidfd], [], [])
+        ready = {descriptor for descriptor, _ in waiting.poll()}
         if pidfd in ready:
             # it ended: what it wrote is in the pipe, which the processes it started may
             # still hold open (killed, it could not stop them): read what is there

@@ -161,9 +161,14 @@ class Batch:
         if self.cache is None:
             return [[part(result) for result in results] for results in self.run_all(readings)]
         name = f"\0{part.__module__}.{part.__qualname__}"
-        raws = [[_given(r, i) for i in range(len(r.files))] for r in readings]
-        # each file hashed once for both keys: a record is tens of megabytes
-        hashed = [[hashlib.sha256(raw).digest() for raw in row] for row in raws]
+        # each file hashed once for both keys (a record is tens of megabytes), or known by
+        # its digest and read only if its part is not kept
+        hashed = [
+            list(r.digests)
+            if r.digests is not None
+            else [hashlib.sha256(_given(r, i)).digest() for i in range(len(r.files))]
+            for r in readings
+        ]
         wholes = [
             [hashed_result_key(r.kind, d, h) for h, (_, d) in zip(row, r.files, strict=True)]
             for r, row in zip(readings, hashed, strict=True)
@@ -194,8 +199,9 @@ class Batch:
             Reading(
                 readings[n].work,
                 readings[n].kind,
-                [(raws[n][i], readings[n].files[i][1])],
+                [readings[n].files[i]],
                 [wholes[n][i]],
+                fill=_filled(readings[n], i),
                 then=part,
             )
             for n, i in missing
@@ -225,6 +231,9 @@ class Reading:
     fill: Callable[[int], bytes | Made] | None = None
     #: Done to each result as soon as it is rebuilt, before the next one is.
     then: Callable[[Any], Any] = lambda result: result
+    #: Each file's SHA-256, for :meth:`Batch.run_parts` to key files whose bytes are left
+    #: out (``fill`` reads them if their part is not kept, and must give those bytes).
+    digests: Sequence[bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,12 @@ def _bytes(reading: Reading, index: int) -> bytes | Made:
     if reading.fill is None:
         raise ValueError("a file's bytes left out of a reading that cannot read them")
     return reading.fill(index)
+
+
+def _filled(reading: Reading, index: int) -> Callable[[int], bytes | Made] | None:
+    """What reads the ``index``-th file of a reading, as the only file of another."""
+    fill = reading.fill
+    return None if fill is None else lambda _: fill(index)
 
 
 def _given(reading: Reading, index: int) -> bytes:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,13 +23,14 @@ from gen_cli.batch import Batch, Reading
 from gen_cli.blockyaml import dump, dump_to
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
-from gen_cli.layout import RECORD_FILE, RECORD_HEADER
+from gen_cli.layout import READ_IN_PLACE, RECORD_FILE, RECORD_HEADER
 from gen_cli.loading import file_digest, is_record_file
 from gen_cli.models import Call, Deliberation, Round
+from gen_cli.resultcache import hashed_result_key
 from gen_cli.scoring import Evaluated, Exclusion
 from gen_cli.selection import STATUSES, Outcome
 from gen_cli.swap import replace_file, write_beside
-from gen_cli.yamlload import parse_written, read_text
+from gen_cli.yamlload import parse_written, read_bytes, read_text
 
 #: The format gen writes. Format 3 added the version of gen, the decision's date and
 #: reference, the rules in clear, calibrated grades, and no mark for an ineligible dossier.
@@ -490,6 +493,62 @@ def records_from_texts(
     made = batch.run_parts(readings, part) if part is not None else batch.run_all(readings)
     found = iter(results[0] for results in made)
     return [next(found) if text else None for text, _, _ in records]
+
+
+def records_from_files(
+    records: Sequence[tuple[Path, str, int | None, bytes]],
+    batch: Batch,
+    part: Part | None = None,
+) -> list[dict[str, Any] | None]:
+    """Records known by their SHA-256 (path, shown path, bound, digest), or ``part`` of each.
+
+    A record is read only if what is asked of it is not kept (32 MB of text a round of
+    25,000 dossiers: held by this process, it stays its memory after it is let go), and
+    is parsed on every core.
+
+    Raises:
+        GenError: a record is no longer the bytes of its digest (it changed since).
+    """
+    readings = [
+        Reading(
+            functools.partial(record_data, max_values=limit),
+            f"record with at most {limit} values",
+            [(None, str(path))],
+            [hashed_result_key(f"record with at most {limit} values", str(path), digest)],
+            fill=functools.partial(_hashed_bytes, path, shown, digest),
+            digests=[digest],
+        )
+        for path, shown, limit, digest in records
+    ]
+    made = batch.run_parts(readings, part) if part is not None else batch.run_all(readings)
+    return [results[0] for results in made]
+
+
+def record_digest(path: Path) -> bytes | None:
+    """The SHA-256 of a record file's bytes, read a piece at a time; None if unreadable."""
+    try:
+        descriptor = os.open(path, READ_IN_PLACE)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return None
+            return hashlib.file_digest(file, "sha256").digest()
+        except OSError:
+            return None
+
+
+def _hashed_bytes(path: Path, shown: str, digest: bytes, index: int) -> bytes:
+    """The bytes of a record known by its digest (``Reading.fill``).
+
+    Raises:
+        GenError: they are no longer those bytes.
+    """
+    raw, _ = read_bytes(path, shown, limit=RECORD_MAX_BYTES)
+    if raw is None or hashlib.sha256(raw).digest() != digest:
+        raise GenError(f"{shown} changed while gen read the call folder: run the command again")
+    return raw
 
 
 #: What a record's outline leaves out: a round's decisions and inputs, hundreds of

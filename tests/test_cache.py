@@ -6,6 +6,7 @@ can only ever be the result of those bytes; a cache file gen cannot trust is set
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -472,6 +473,37 @@ def test_a_process_stopped_from_outside_is_said_plainly(
     log = Path(found.err.rstrip().rsplit("Details: ", 1)[1])
     assert "BrokenProcessPool" in log.read_text(encoding="utf-8")  # for a crash in a library
     log.unlink()
+
+
+def test_records_known_by_their_digest_are_read_only_when_their_part_is_not_kept(
+    tmp_path: Path,
+) -> None:
+    """A round's record is 32 MB at 25,000 dossiers: read again only when it must be."""
+    from gen_cli.errors import GenError
+    from gen_cli.records import outline_of, read_record, record_digest, records_from_files
+
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    path = call / "2021Q4" / "results.yaml"
+    digest = record_digest(path)
+    assert digest == hashlib.sha256(path.read_bytes()).digest()
+    asked = [(path, "2021Q4/results.yaml", 50_000, digest)]
+    whole = read_record(path)
+    assert whole is not None
+    first = Batch(cache=ResultCache(tmp_path / "cache"))
+    assert records_from_files(asked, first, part=outline_of) == [outline_of(whole)]
+    assert (first.hits, first.misses) == (0, 1)
+    assert records_from_files(asked, Batch()) == [whole]  # no cache: read and parsed
+    # changed since it was hashed: its kept part is still the one of those bytes, and
+    # the file is not read; a part not kept reads the file, which is refused
+    path.write_text(path.read_text(encoding="utf-8").replace("laureat", "non-retenu"))
+    again = Batch(cache=ResultCache(tmp_path / "cache"))
+    assert records_from_files(asked, again, part=outline_of) == [outline_of(whole)]
+    assert (again.hits, again.misses) == (1, 0)
+    with pytest.raises(GenError) as refused:
+        records_from_files(asked, Batch(cache=ResultCache(tmp_path / "other")), part=outline_of)
+    assert refused.value.message == (
+        "2021Q4/results.yaml changed while gen read the call folder: run the command again"
+    )
 
 
 def test_the_records_of_several_rounds_are_read_side_by_side_as_one_by_one(
