@@ -89,35 +89,34 @@ def test_a_damaged_cache_is_set_aside_and_rebuilt(call: Path, tmp_path: Path, da
         assert db.execute("SELECT value FROM meta").fetchall() == [("3",)]
 
 
-def test_a_cache_file_of_gens_first_format_is_set_aside(call: Path, tmp_path: Path) -> None:
-    """Format 1 had 4 KiB pages, which SQLite keeps for the life of the file."""
+@pytest.mark.parametrize(
+    "statements",
+    [
+        # format 1 had 4 KiB pages, which SQLite keeps for the life of the file
+        ["INSERT INTO meta VALUES ('format', '1')"],
+        # format 2 kept results in key order (WITHOUT ROWID): now in the order stored
+        [
+            "INSERT INTO meta VALUES ('format', '2')",
+            "CREATE TABLE results (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID",
+        ],
+    ],
+    ids=["first", "second"],
+)
+def test_a_cache_file_of_an_older_format_is_set_aside(
+    call: Path, tmp_path: Path, statements: list[str]
+) -> None:
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)
     with sqlite3.connect(cache / CACHE_FILE) as db:
         db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
-        db.execute("INSERT INTO meta VALUES ('format', '1')")
+        for statement in statements:
+            db.execute(statement)
     (cache / CACHE_FILE).chmod(0o600)
     expected, cold = validated(call, cache)
     found, warm = validated(call, cache)
     assert found == expected and cold.hits == 0 and warm.misses == 0
     with sqlite3.connect(cache / CACHE_FILE) as db:
         assert db.execute("PRAGMA page_size").fetchone() == (16_384,)
-
-
-def test_a_cache_file_of_gens_second_format_is_set_aside(call: Path, tmp_path: Path) -> None:
-    """Format 2 kept results in key order (WITHOUT ROWID): now in the order stored."""
-    cache = tmp_path / "cache"
-    cache.mkdir(mode=0o700)
-    with sqlite3.connect(cache / CACHE_FILE) as db:
-        db.execute("PRAGMA page_size = 16384")
-        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
-        db.execute("INSERT INTO meta VALUES ('format', '2')")
-        db.execute("CREATE TABLE results (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
-    (cache / CACHE_FILE).chmod(0o600)
-    expected, cold = validated(call, cache)
-    found, warm = validated(call, cache)
-    assert found == expected and cold.hits == 0 and warm.misses == 0
-    with sqlite3.connect(cache / CACHE_FILE) as db:
         (table,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'results'").fetchone()
         assert "WITHOUT ROWID" not in table
         rows = db.execute("SELECT min(rowid), max(rowid), count(*) FROM results").fetchone()
