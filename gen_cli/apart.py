@@ -37,11 +37,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, BinaryIO, TypeVar
 
+from gen_cli.batch import Progress
 from gen_cli.errors import GenError
 
 T = TypeVar("T")
-#: Told, as the work goes, the kind of files, how many more are done and of how many.
-Progress = Callable[[str, int, int], None]
 
 #: How often the task tells its progress, in seconds: a message a file would cost more
 #: than reading small ones.
@@ -52,6 +51,12 @@ STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _LENGTH = 8
 #: The exit status of a forked process that could not send its outcome.
 _UNSENT = 70
+#: What gen says when the task's process, or one it started, was stopped from outside.
+STOPPED = (
+    "the process gen started to check the call folder stopped before the end, most likely "
+    "for want of memory; close other programs or use a machine with more memory, and run "
+    "gen again"
+)
 
 
 class CrashedApart(RuntimeError):
@@ -143,11 +148,7 @@ def _outcome(pidfd: int, reading: int, progress: Progress | None) -> tuple[str, 
         received += chunk
         outcome = _told(received, progress) or outcome
     if outcome is None:
-        raise GenError(
-            "the process gen started to check the call folder stopped before the end, most "
-            "likely for want of memory; close other programs or use a machine with more "
-            "memory, and run gen again"
-        )
+        raise GenError(STOPPED)
     return outcome
 
 
@@ -240,8 +241,12 @@ def _run(
         message: tuple[str, Any] = ("result", task(tell if told else None))
     except GenError as error:
         message = ("error", _rebuilt(error))
-    except Exception:
-        message = ("crash", traceback.format_exc())
+    except Exception as error:
+        pools = sys.modules.get("concurrent.futures.process")
+        if pools is not None and isinstance(error, pools.BrokenProcessPool):
+            message = ("error", GenError(STOPPED))  # one it started was stopped from outside
+        else:
+            message = ("crash", traceback.format_exc())
     if pending:
         _send(out, ("progress", dict(pending)))
     try:

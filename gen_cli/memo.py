@@ -35,8 +35,7 @@ from gen_cli.resultcache import FORMAT, ResultCache, code_fingerprint
 from gen_cli.yamlload import read_yaml
 
 if TYPE_CHECKING:
-    from gen_cli.apart import Progress
-    from gen_cli.batch import Batch
+    from gen_cli.batch import Batch, Progress
     from gen_cli.history import History
 
 #: Changes when what a stored report holds does.

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import child_env
 
-from gen_cli.apart import CrashedApart, _told, apart, can_run_apart
+from gen_cli.apart import STOPPED, CrashedApart, _told, apart, can_run_apart
 from gen_cli.batch import Batch
 from gen_cli.errors import GenError, InvalidCall
 from gen_cli.memo import checked_report
@@ -117,6 +117,22 @@ def test_a_process_that_stops_without_its_result_is_an_error() -> None:
 
 
 @forks
+def test_a_reading_process_stopped_from_outside_is_said_as_such() -> None:
+    """As gen says it when a process it started to read files is killed: not a bug."""
+
+    def task(tell: object) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            pool.submit(os._exit, 9).result()
+
+    with pytest.raises(GenError) as raised:
+        apart(task)
+    assert raised.value.message == STOPPED and raised.value.exit_code == 2
+
+
+@forks
 def test_a_process_killed_while_those_it_started_hold_the_pipe_neither_hangs_nor_leaves_them(
     tmp_path: Path,
 ) -> None:
@@ -194,11 +210,8 @@ def test_a_check_killed_stops_gen_with_a_message(tmp_path: Path) -> None:
     os.kill(checker, signal.SIGKILL)
     _, err = gen.communicate(timeout=20)
     assert gen.returncode == 2
-    assert err == (
-        "gen: error: the process gen started to check the call folder stopped before the "
-        "end, most likely for want of memory; close other programs or use a machine with "
-        "more memory, and run gen again\n"
-    )
+    assert err == f"gen: error: {STOPPED}\n"
+    assert STOPPED.startswith("the process gen started to check the call folder stopped before")
 
 
 def test_a_check_made_apart_is_the_check_made_here_and_is_kept(tmp_path: Path) -> None:
