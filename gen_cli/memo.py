@@ -79,7 +79,7 @@ def checked_report(
 
     With ``each_file``, the report says the digest of each file it checked (``contents``),
     for a command that reads them again. With ``apart``, a check that is made, and kept,
-    is made in a process of its own (``batch.apart``), for a command that goes on to
+    is made in a process of its own (``apart.apart``), for a command that goes on to
     compute rounds: nothing the check held stays in its way.
 
     Sealed files opened with an identity never reach the cache: their report is made
