@@ -88,22 +88,27 @@ def apart(task: Callable[[Progress | None], T], progress: Progress | None = None
     reading, writing = os.pipe()
     child, pidfd, stopped = -1, -1, 0
     previous: dict[int, Any] = {}
+    outcome: tuple[str, Any] | None = None
     try:
         # handled before the fork: a signal that comes at any time after it stops the child
         _handled(STOPPING, previous)
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
         try:
-            child = os.fork()
+            with contextlib.suppress(OSError):  # no process to be had: made here
+                child = os.fork()
             if child == 0:  # pragma: no cover - the forked process, seen by the tests
                 _forked(task, progress is not None, (reading, writing), blocked, previous)
-            with contextlib.suppress(OSError):  # the child does it too: whichever is first
-                os.setpgid(child, child)
-            pidfd = os.pidfd_open(child)
+            if child > 0:
+                with contextlib.suppress(OSError):  # the child does it too: whichever first
+                    os.setpgid(child, child)
+                with contextlib.suppress(OSError):  # none: the child is stopped, made here
+                    pidfd = os.pidfd_open(child)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        os.close(writing)
-        writing = -1
-        outcome = _outcome(pidfd, reading, progress)
+        if pidfd >= 0:
+            os.close(writing)
+            writing = -1
+            outcome = _outcome(pidfd, reading, progress)
     except _Stopped as stop:
         stopped = stop.signum
     finally:
@@ -112,6 +117,8 @@ def apart(task: Callable[[Progress | None], T], progress: Progress | None = None
     if stopped:
         signal.raise_signal(stopped)  # as if it came now: gen stops as it would have
         raise GenError("gen was stopped while it checked the call folder")
+    if outcome is None:
+        return task(progress)  # no process to wait on (a limit of processes): as without fork
     kind, value = outcome
     if kind == "result":
         return value  # type: ignore[no-any-return]
@@ -156,6 +163,8 @@ def _end(child: int, descriptors: tuple[int, ...]) -> None:
     """Stop the forked process and those it started, if any is left; reap it; close."""
     if child > 0:
         # not reaped yet, it keeps its id: the group cannot be another's
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child, signal.SIGKILL)  # itself, should its group not be made yet
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):

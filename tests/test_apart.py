@@ -154,6 +154,41 @@ def test_a_process_killed_while_those_it_started_hold_the_pipe_neither_hangs_nor
     assert wait_gone(int(started.read_text()))
 
 
+@forks
+@pytest.mark.parametrize("failing", ["fork", "pidfd_open"])
+def test_without_a_process_to_wait_on_the_task_runs_here(
+    monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """A limit of processes reached, or a kernel without pidfd: checked here, as without fork."""
+
+    def refused(*args: object) -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    started: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, failing, refused)
+    if failing != "fork":
+        monkeypatch.setattr(os, "fork", fork)
+    told: list[tuple[str, int, int]] = []
+
+    def task(tell: object) -> int:
+        assert callable(tell)
+        tell("dossier", 1, 1)
+        return os.getpid()
+
+    assert apart(task, lambda *said: told.append(said)) == os.getpid()
+    assert told == [("dossier", 1, 1)]
+    assert len(started) == (1 if failing == "pidfd_open" else 0)
+    assert all(gone(pid) for pid in started)  # the process forked before: stopped, reaped
+
+
 def test_a_message_cut_short_is_no_outcome() -> None:
     """The outcome is acted on only once all its bytes came: cut short, gen says so."""
     import pickle
