@@ -63,24 +63,18 @@ def review_problems_kept(
         call_text.encode("utf-8", "surrogateescape"),
     )
     made = folder.keys
-    # each dossier id with its file's key, framed once: a dossier is named by 3 reviews
-    # or so, and 300,000 evaluations are keyed at every run of a large call
-    framed: dict[str, bytes] = {}
 
     def named(dossier_id: str) -> bytes | None:
         source = first_files.get(dossier_id)
         if source is None:
-            token: bytes | None = UNREADABLE if dossier_id in unreadable else ABSENT
-        else:
-            token = made.get(("dossier", source.display))
-        if token is None:
-            return None
-        piece = _framed(dossier_id.encode("utf-8", "surrogateescape")) + _framed(token)
-        framed[dossier_id] = piece
-        return piece
+            return UNREADABLE if dossier_id in unreadable else ABSENT
+        return made.get(("dossier", source.display))
 
+    # each dossier id with its file's key, framed once: a dossier is named by 3 reviews
+    # or so, and 300,000 evaluations are keyed at every run of a large call
+    framed = _Framed(named)
     keys = [
-        _key(call_token, made.get(("review", s.display)), s, facts, i, framed, named)
+        _key(call_token, made.get(("review", s.display)), s, facts, i, framed)
         for s, facts, _, i in reviews
     ]
     stored = cache.get_many([k for k in keys if k is not None])
@@ -110,34 +104,41 @@ def _checked(check: Check, reviews: Sequence[KeptReview], jobs: int) -> list[lis
     return forked_map(task, len(reviews), jobs)
 
 
+class _Framed(dict[str, bytes | None]):
+    """Each dossier id asked, framed with its file's key; None when that file has none."""
+
+    def __init__(self, token: Callable[[str], bytes | None]) -> None:
+        super().__init__()
+        self._token = token
+
+    def __missing__(self, dossier_id: str) -> bytes | None:
+        token = self._token(dossier_id)
+        piece = None
+        if token is not None:
+            piece = _framed(dossier_id.encode("utf-8", "surrogateescape")) + _framed(token)
+        self[dossier_id] = piece
+        return piece
+
+
 def _key(
     call_token: bytes,
     review_token: bytes | None,
     source: Source,
     review: ReviewFacts,
     incomplete: frozenset[str],
-    framed: dict[str, bytes],
-    named: Callable[[str], bytes | None],
+    framed: _Framed,
 ) -> bytes | None:
-    """The hash of what checking this review reads; None when some of it has no key.
-
-    Args:
-        framed: each dossier id met so far, with its file's key (``named``'s).
-        named: a dossier id with its file's key, framed, and kept in ``framed``; None
-            when that file has no key.
-    """
+    """The hash of what checking this review reads; None when some of it has no key."""
     if review_token is None:
         return None
     parts = [KEPT_FORMAT, call_token, review_token, os.fsencode(source.path)]
     parts += [d.encode("utf-8", "surrogateescape") for d in sorted(incomplete)]
     parts.append(b"evaluations")
-    pieces = [_framed(part) for part in parts]
-    for dossier_id, piece in zip(review.dossiers, map(framed.get, review.dossiers), strict=True):
-        if piece is None:
-            piece = named(dossier_id)
-            if piece is None:
-                return None
-        pieces.append(piece)
+    evaluated = [framed[dossier_id] for dossier_id in review.dossiers]
+    known = [piece for piece in evaluated if piece is not None]
+    if len(known) < len(evaluated):
+        return None
+    pieces = [_framed(part) for part in parts] + known
     return hashlib.blake2b(b"".join(pieces), digest_size=20).digest()
 
 

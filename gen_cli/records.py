@@ -467,7 +467,6 @@ def records_from_texts(
     records: Sequence[tuple[str | None, Path, int | None]],
     batch: Batch | None = None,
     light: bool = False,
-    part: Part | None = None,
 ) -> list[dict[str, Any] | None]:
     """:func:`record_from_text` of several records (text, path, bound), on every core.
 
@@ -475,9 +474,9 @@ def records_from_texts(
     a call are parsed side by side.
 
     Args:
-        part: what is kept of each record, kept apart in the cache (``light``: the outline).
+        light: the outline of each (``outline_of``), kept apart in the cache.
     """
-    part = outline_of if light else part
+    part = outline_of if light else None
     if batch is None:  # here, one after another
         whole = [record_data(t.encode("utf-8"), str(p), n) if t else None for t, p, n in records]
         return [part(r) for r in whole] if part is not None else whole
