@@ -378,3 +378,119 @@ def _run_part(start: int, stop: int) -> list[Any]:
     task = _TASK
     assert task is not None, "forked before the task was set"
     return [task(i) for i in range(start, stop)]
+
+
+P = TypeVar("P")
+R = TypeVar("R")
+#: The task of :func:`forked_chain` and the pipes its processes read, set while they are
+#: forked from this one.
+_CHAIN: tuple[Callable[..., Any], list[int], list[int]] | None = None
+#: The length that comes before what a task of :func:`forked_chain` is passed.
+_LENGTH = 8
+
+
+class ChainBroken(Exception):
+    """What a task of :func:`forked_chain` waited for will not come: an earlier one failed."""
+
+
+def forked_chain(
+    task: Callable[[int, Callable[[], list[P]]], tuple[P, R]], count: int, jobs: int
+) -> Iterator[R]:
+    """The results of ``task(i, earlier)`` for each ``i`` below ``count``, in order.
+
+    Each task passes on a value to the tasks after it; ``earlier()`` waits for those of the
+    tasks before it, and gives them in order. Up to ``jobs`` tasks run at once, each in a
+    process forked from this one (``task`` may be a closure): a task does what it can
+    before it asks, while the one before it ends. Where there is no fork (macOS, Windows),
+    or one process, the tasks run here one after another. An error is raised for the first
+    task that fails, as one after another would.
+
+    Raises:
+        concurrent.futures.process.BrokenProcessPool: a process was stopped from outside.
+    """
+    passed: list[P] = []
+    if jobs <= 1 or count < 2 or not sys.platform.startswith("linux"):
+        for index in range(count):
+            value, result = task(index, lambda: list(passed))
+            passed.append(value)
+            yield result
+        return
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    global _CHAIN
+    pipes = [os.pipe() for _ in range(count)]
+    reading, writing = [r for r, _ in pipes], [w for _, w in pipes]
+    _CHAIN = (task, reading, writing)
+    try:
+        context = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, count), mp_context=context, initializer=_chain_started
+        )
+        with pool:
+            running: list[Future[tuple[P, R]] | None] = [
+                pool.submit(_chain_link, index) for index in range(count)
+            ]
+            try:
+                for index in range(count):
+                    future = running[index]
+                    assert future is not None
+                    value, result = future.result()
+                    passed.append(value)
+                    if index + 1 < count:
+                        blob = pickle.dumps(passed, protocol=pickle.HIGHEST_PROTOCOL)
+                        _write_all(writing[index + 1], len(blob).to_bytes(_LENGTH, "big") + blob)
+                    del future, value
+                    running[index] = None  # its result let go once given
+                    yield result
+                    del result
+            finally:
+                # those not started never start; one waiting is told nothing will come
+                for waiting in running:
+                    if waiting is not None:
+                        waiting.cancel()
+                for index, descriptor in enumerate(writing):
+                    if descriptor >= 0:
+                        os.close(descriptor)
+                        writing[index] = -1
+    finally:
+        _CHAIN = None
+        for descriptor in [*reading, *writing]:
+            if descriptor >= 0:
+                os.close(descriptor)
+
+
+def _chain_started() -> None:  # pragma: no cover - runs in the forked processes
+    """In each process of a chain: only this one writes what the tasks wait for."""
+    assert _CHAIN is not None, "forked before the chain was set"
+    for descriptor in _CHAIN[2]:
+        os.close(descriptor)
+
+
+def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked processes
+    assert _CHAIN is not None, "forked before the chain was set"
+    task, reading, _ = _CHAIN
+
+    def earlier() -> list[Any]:
+        if index == 0:
+            return []
+        head = _read_exactly(reading[index], _LENGTH)
+        return pickle.loads(_read_exactly(reading[index], int.from_bytes(head, "big")))  # type: ignore[no-any-return]
+
+    return task(index, earlier)
+
+
+def _read_exactly(descriptor: int, size: int) -> bytes:  # pragma: no cover - forked side
+    parts = bytearray()
+    while len(parts) < size:
+        chunk = os.read(descriptor, size - len(parts))
+        if not chunk:
+            raise ChainBroken("an earlier task of the chain failed")
+        parts += chunk
+    return bytes(parts)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]

@@ -340,7 +340,7 @@ def score(
     from gen_cli.proofs import keep_proof
     from gen_cli.records import StagedRecords
     from gen_cli.report import ranking
-    from gen_cli.rounds import each_scored, require, rounds_to_score
+    from gen_cli.rounds import ScoredRound, each_scored_as, require, rounds_to_score
 
     if check:
         with _reporting_errors(brief=True), _checked_by_round(call, use_git, identity) as checked:
@@ -369,14 +369,19 @@ def score(
         if not wanted:
             raise GenError("say which round to score: --round ID (repeatable) or --all")
         require(checked, wanted, ignore=["E404", "E406"])
-        for one in each_scored(checked, wanted):
+
+        def what_of(one: ScoredRound) -> tuple[str, dict[str, Any] | None, str | None]:
+            # made where the round is computed: what is shown of it, and its record's text
             table = ranking(one) if fmt is ScoreFormat.text else ""
             data = one.record if fmt is ScoreFormat.json else None
+            return table, data, None if dry_run else one.text
+
+        for (table, data, text), path, proof in each_scored_as(checked, wanted, what_of):
             computed.append((table, data))
-            if not dry_run:
-                digest = staged.add(one.path, one.record)
-                keep_proof(checked.folder.batch.cache, one.proof, digest)
-            del one
+            if text is not None:
+                digest = staged.add(path, text)
+                keep_proof(checked.folder.batch.cache, proof, digest)
+            del text
         if fmt is ScoreFormat.json:
             records = [data for _, data in computed]
             typer.echo(

@@ -20,7 +20,7 @@ from typing import Any
 
 from gen_cli import __version__
 from gen_cli.batch import Batch, Reading
-from gen_cli.blockyaml import dump, dump_to
+from gen_cli.blockyaml import dump
 from gen_cli.deliberation import Departure
 from gen_cli.errors import GenError
 from gen_cli.layout import READ_IN_PLACE, RECORD_FILE, RECORD_HEADER
@@ -355,9 +355,9 @@ def write_record(path: Path, text: str) -> None:
 class StagedRecords:
     """Records written beside their place as their rounds are computed, put in place together.
 
-    A round's record is written to a temporary file as soon as it is computed, a few
-    thousand lines at a time, so that neither its text nor its data is kept while the next
-    round is computed; :meth:`put_in_place` renames them all once every round is done.
+    A round's record is written to a temporary file as soon as it is computed, so that
+    its text is not kept while the next round is computed; :meth:`put_in_place` renames
+    them all once every round is done.
     Leaving the ``with`` block any other way removes them: a run that fails halfway writes
     no record.
     """
@@ -373,27 +373,17 @@ class StagedRecords:
             temporary.unlink(missing_ok=True)
         self._staged.clear()
 
-    def add(self, path: Path, record: dict[str, Any]) -> bytes:
-        """Write ``record`` beside ``path`` (the text ``render_record`` gives); its SHA-256.
+    def add(self, path: Path, text: str) -> bytes:
+        """Write a record's text (``render_record``) beside ``path``; its SHA-256.
 
         Raises:
             GenError: the record's place is taken (see ``check_record_target``) or cannot
                 be written.
         """
         check_record_target(path)
-        digest = hashlib.sha256()
-
-        def fill(write: Callable[[bytes], object]) -> None:
-            def put(text: str) -> None:
-                data = text.encode("utf-8")
-                digest.update(data)
-                write(data)
-
-            put(HEADER.format(round=record["round"]))
-            dump_to(put, record)
-
-        self._staged.append((path, write_beside(path, fill)))
-        return digest.digest()
+        data = text.encode("utf-8")
+        self._staged.append((path, write_beside(path, lambda write: write(data))))
+        return hashlib.sha256(data).digest()
 
     def put_in_place(self) -> list[Path]:
         """Rename every staged record over its place, in the order added; their paths.

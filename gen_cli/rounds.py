@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
-from gen_cli.batch import Batch, forked_map
+from gen_cli.batch import Batch, forked_chain, forked_map
 from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError, InvalidCall
@@ -836,14 +836,15 @@ def score_round(
     checked: Checked,
     round_id: str,
     *,
-    granted_before: Mapping[str, Decimal] | None = None,
+    granted_before: Mapping[str, Decimal] | Callable[[], Mapping[str, Decimal]] | None = None,
     accept: Iterable[str] = (),
     fmt: int = FORMAT,
 ) -> ScoredRound:
     """Compute one round (whatever its state: callers check that).
 
     Args:
-        granted_before: grants of earlier rounds computed in the same run.
+        granted_before: grants of earlier rounds computed in the same run; or what gives
+            them, asked once the marks are computed (they do not depend on them).
         accept: late dossiers accepted all the same (``gen amend --accept-late``).
         fmt: the record format to write (the committed record's, to compare with it).
     """
@@ -862,6 +863,8 @@ def score_round(
     reviews = [r for s, r in folder.reviews if s.display in files and r.round == round_id]
     late = {k: v for k, v in checked.late.get(round_id, {}).items() if k not in set(accept)}
     evaluated, excluded, uncalibrated = evaluate_round(call, round_, dossiers, reviews, late)
+    if callable(granted_before):
+        granted_before = granted_before()
     available = available_before(checked, round_id, granted_before or {})
     inputs = _round_inputs(folder, sources)
     outcome = select(call, round_, evaluated, available)
@@ -942,6 +945,47 @@ def each_scored(
         granted[round_id] = _granted(one)
         yield one
         del here, one  # before the next round is read
+
+
+S = TypeVar("S")
+#: From this many dossier files on, the rounds of an outline are computed on every core.
+CHAINED_FROM = 2_000
+
+
+def each_scored_as(
+    checked: Checked, round_ids: Iterable[str], made: Callable[[ScoredRound], S]
+) -> Iterator[tuple[S, Path, bytes | None]]:
+    """``made(round)`` of each round computed, in time order (as ``each_scored``).
+
+    With it, where the round's record goes, and the key of its proof (``ScoredRound``).
+
+    The rounds of a large outline are computed on every core, each in a process of its
+    own: a round reads its files and computes its marks while the one before it ends,
+    then waits for what that one granted. ``made`` runs where its round was computed, so
+    only what it makes comes back (a ranking's text, not 25,000 dossiers).
+    """
+    order = [r.id for r in chronological(checked.call)]
+    wanted = set(round_ids)
+    for round_id in wanted:
+        round_of(checked.call, round_id)
+    ordered = sorted(wanted, key=order.index)
+    listing = checked.folder.listing  # an outline's: its rounds are read in turn
+    large = listing is not None and len(listing.dossiers) >= CHAINED_FROM
+    jobs = checked.folder.batch.jobs if large else 1
+
+    def computed(
+        index: int, earlier: Callable[[], list[Decimal]]
+    ) -> tuple[Decimal, tuple[S, Path, bytes | None]]:
+        round_id = ordered[index]
+        here = with_round(checked, round_id)
+
+        def granted() -> dict[str, Decimal]:
+            return dict(zip(ordered, earlier(), strict=False))
+
+        one = score_round(here, round_id, granted_before=granted)
+        return _granted(one), (made(one), one.path, one.proof)
+
+    yield from forked_chain(computed, len(ordered), jobs)
 
 
 def _granted(one: ScoredRound) -> Decimal:

@@ -6,6 +6,8 @@ read when the round is computed, and must be the bytes that were checked.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import sqlite3
 from decimal import Decimal
@@ -17,13 +19,15 @@ from conftest import invoke, run_gen
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gen_cli import loading, resultcache
+from gen_cli import batch as batch_module
+from gen_cli import loading, resultcache, rounds
 from gen_cli.batch import Batch
 from gen_cli.errors import GenError
 from gen_cli.loading import load_call_folder
 from gen_cli.resultcache import CACHE_FILE, ResultCache
 from gen_cli.rounds import (
     each_scored,
+    each_scored_as,
     laureates_of,
     load_checked,
     load_outline,
@@ -84,6 +88,74 @@ def test_the_cli_writes_the_same_records_with_the_cache_and_without(tmp_path: Pa
         assert "wrote " in result.out
         records[cache] = {p.parent.name: p.read_bytes() for p in call.glob("*/results.yaml")}
     assert records["1"] == records["0"]
+
+
+def test_rounds_computed_on_two_cores_give_the_records_of_one_after_another(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each round in a process of its own, the next one started before the one before ends.
+
+    2021Q4 and 2022Q1 see what the rounds before them granted: the call's budget left is
+    in their records.
+    """
+    whole = load_checked(call, str(call))
+    expected = [(s.path, s.proof, s.text) for s in score_rounds(whole, ROUNDS)]
+    left = [re.findall(r'^  available: "(.*)"$', text, re.M) for _, _, text in expected]
+    assert sorted(left) == [["600000.00"], ["730000.00"], ["870000.00"]]
+    monkeypatch.setattr(rounds, "CHAINED_FROM", 0)
+    outline = load_outline(call, str(call), None, Batch(jobs=2, cache=ResultCache(tmp_path / "c")))
+    assert outline is not None
+    made = list(each_scored_as(outline, ROUNDS, lambda one: (one.text, os.getpid())))
+    assert [(path, proof, text) for (text, _), path, proof in made] == [
+        (path, proof, text) for path, proof, text in expected
+    ]
+    where = {pid for (_, pid), _, _ in made}
+    assert os.getpid() not in where and len(where) == 2
+    # one core: the same, computed here
+    outline.folder.batch.jobs = 1
+    here = list(each_scored_as(outline, ROUNDS, lambda one: (one.text, os.getpid())))
+    assert [(text, path, proof) for (text, _), path, proof in here] == [
+        (text, path, proof) for (text, _), path, proof in made
+    ]
+    assert {pid for (_, pid), _, _ in here} == {os.getpid()}
+
+
+def test_a_small_call_is_computed_in_this_process(call: Path, tmp_path: Path) -> None:
+    outline = load_outline(call, str(call), None, Batch(jobs=2, cache=ResultCache(tmp_path / "c")))
+    assert outline is not None
+    made = list(each_scored_as(outline, ROUNDS, lambda one: os.getpid()))
+    assert [pid for pid, _, _ in made] == [os.getpid()] * 3
+
+
+def test_the_cli_gives_the_same_with_rounds_on_two_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record written, and three rounds shown as JSON and as text, byte for byte."""
+    monkeypatch.setattr(batch_module, "available_cores", lambda: 2)
+    three = [part for r in ROUNDS for part in ("--round", r)]
+    given = {}
+    jobs: list[int] = []
+
+    def chain(task: Any, count: int, processes: int) -> Any:
+        jobs.append(processes)
+        return batch_module.forked_chain(task, count, processes)
+
+    monkeypatch.setattr(rounds, "forked_chain", chain)
+    for chained in (False, True):
+        monkeypatch.setattr(rounds, "CHAINED_FROM", 0 if chained else 10**9)
+        call = Path(shutil.copytree(EXAMPLE, tmp_path / f"call{chained}"))
+        result = invoke("score", "--all", "--call", call, "--no-git")
+        assert result.code == 0, result.err
+        assert result.out.endswith(f"wrote {call}/2022Q1/results.yaml\n")
+        shown = [(call / "2022Q1" / "results.yaml").read_text()]
+        for fmt in ("json", "text"):
+            dry = invoke("score", *three, "--call", call, "--no-git", "--dry-run", "--format", fmt)
+            assert dry.code == 0, dry.err
+            shown.append(dry.out)
+        given[chained] = shown
+    assert given[True] == given[False]
+    assert given[True][2].count("\nRound ") == 2  # three tables
+    assert jobs == [1, 1, 1, 2, 2, 2]  # with the cache: rounds on two cores
 
 
 def test_a_file_changed_after_the_check_is_not_scored(call: Path, tmp_path: Path) -> None:
