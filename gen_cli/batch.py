@@ -399,7 +399,7 @@ def forked_chain(
     """The results of ``task(i, earlier)`` for each ``i`` below ``count``, in order.
 
     Each task passes on a value to the tasks after it; ``earlier()`` waits for those of the
-    tasks before it, and gives them in order. Up to ``jobs`` tasks run at once, each in a
+    tasks before it, and gives them in order (asked again, it gives them again). Up to ``jobs`` tasks run at once, each in a
     process forked from this one (``task`` may be a closure): a task does what it can
     before it asks, while the one before it ends. Where there is no fork (macOS, Windows),
     or one process, the tasks run here one after another. An error is raised for the first
@@ -471,11 +471,15 @@ def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked pro
     assert _CHAIN is not None, "forked before the chain was set"
     task, reading, _ = _CHAIN
 
+    given: list[list[Any]] = []
+
     def earlier() -> list[Any]:
         if index == 0:
             return []
-        head = _read_exactly(reading[index], _LENGTH)
-        return pickle.loads(_read_exactly(reading[index], int.from_bytes(head, "big")))  # type: ignore[no-any-return]
+        if not given:  # read once: asked again, the same
+            head = _read_exactly(reading[index], _LENGTH)
+            given.append(pickle.loads(_read_exactly(reading[index], int.from_bytes(head, "big"))))
+        return list(given[0])
 
     return task(index, earlier)
 

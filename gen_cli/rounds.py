@@ -1248,16 +1248,37 @@ def records_for_publication(
     stale = []
     dossiers: dict[str, Kept] = {}
     granted: dict[str, Decimal] = {}
-    serial = False
+    proven_here = 0
     for round_id, kept in zip(ordered, found, strict=True):
         spent = granted_in(checked.records.get(round_id) or {})
-        if kept is not None and spent is not None and not serial:
-            granted[round_id] = spent
-            dossiers.update(kept)
-            continue
-        # from the first round not proven on, one after another, as each feeds the next
-        serial = True
-        problem, laureates = _draft_read(checked, round_id, granted, named[round_id], keep)
+        if kept is None or spent is None:
+            break
+        granted[round_id] = spent
+        dossiers.update(kept)
+        proven_here += 1
+    # from the first round not proven on, in time order, as each feeds the next
+    rest = ordered[proven_here:]
+    hoped = {r for r, kept in zip(ordered, found, strict=True) if kept is not None}
+    listing = checked.folder.listing
+    large = listing is not None and len(listing.dossiers) >= CHAINED_FROM
+    jobs = checked.folder.batch.jobs if large else 1
+
+    def drafted(
+        index: int, earlier: Callable[[], list[Decimal]]
+    ) -> tuple[Decimal, tuple[str | None, dict[str, Kept]]]:
+        round_id = rest[index]
+
+        def before() -> dict[str, Decimal]:
+            return {**granted, **dict(zip(rest, earlier(), strict=False))}
+
+        problem, laureates, spent = _draft_read(
+            checked, round_id, before, named[round_id], keep, round_id in hoped
+        )
+        return spent, (problem, laureates)
+
+    for round_id, (problem, laureates) in zip(
+        rest, forked_chain(drafted, len(rest), jobs), strict=True
+    ):
         if problem is not None:
             stale.append(f"{round_id} ({problem})")
         dossiers.update(laureates)
@@ -1276,30 +1297,37 @@ def records_for_publication(
 def _draft_read(
     checked: Checked,
     round_id: str,
-    granted: dict[str, Decimal],
+    granted_before: Callable[[], dict[str, Decimal]],
     named: Collection[str],
     keep: Callable[[Dossier], Kept],
-) -> tuple[str | None, dict[str, Kept]]:
-    """A draft round read: what makes its record stale (None: fresh), and its laureates kept.
+    hoped: bool,
+) -> tuple[str | None, dict[str, Kept], Decimal]:
+    """A draft round read: why its record is stale (None: fresh), its laureates, its grants.
 
     Computed unless a proof shows the record fresh; then the round's models and outcome
     are let go before its record is written out and compared with the committed one (at
-    25,000 dossiers, the models take 300 MB, the two texts 64 MB). Adds what the round
-    granted to ``granted``.
+    25,000 dossiers, the models take 300 MB, the two texts 64 MB).
+
+    Args:
+        granted_before: what gives the grants of the rounds before, asked when needed.
+        hoped: a proof of the record was found with the grants earlier records say: it
+            is looked for again before the round is computed (found when they held).
     """
     here = with_round(checked, round_id)
     kept = _kept(here, round_id, named, keep)
-    if _proven_fresh(here, round_id, granted):
-        return None, kept
+    if hoped:
+        granted = dict(granted_before())
+        if _proven_fresh(here, round_id, granted):
+            return None, kept, granted[round_id]
     fmt = record_format(checked.records.get(round_id))
-    one = score_round(here, round_id, granted_before=granted, fmt=fmt)
-    granted[round_id] = _granted(one)
+    one = score_round(here, round_id, granted_before=granted_before, fmt=fmt)
+    spent = _granted(one)
     record, path, proof = one.record, one.path, one.proof
     del here, one  # only the record is compared
     if _fresh_text(checked, path, render_record(record), proof):
-        return None, kept
+        return None, kept, spent
     changed = changed_decisions(checked.record(round_id) or {}, record)
-    return listed(changed) or "inputs changed", kept
+    return listed(changed) or "inputs changed", kept, spent
 
 
 def _kept(

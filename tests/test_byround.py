@@ -96,8 +96,10 @@ def test_rounds_computed_on_two_cores_give_the_records_of_one_after_another(
     """Each round in a process of its own, the next one started before the one before ends.
 
     2021Q4 and 2022Q1 see what the rounds before them granted: the call's budget left is
-    in their records.
+    in their records (none is committed: it comes from this run).
     """
+    for round_id in ROUNDS:
+        (call / round_id / "results.yaml").unlink()
     whole = load_checked(call, str(call))
     expected = [(s.path, s.proof, s.text) for s in score_rounds(whole, ROUNDS)]
     left = [re.findall(r'^  available: "(.*)"$', text, re.M) for _, _, text in expected]
@@ -144,10 +146,14 @@ def test_the_cli_gives_the_same_with_rounds_on_two_cores(
     for chained in (False, True):
         monkeypatch.setattr(rounds, "CHAINED_FROM", 0 if chained else 10**9)
         call = Path(shutil.copytree(EXAMPLE, tmp_path / f"call{chained}"))
+        for round_id in ROUNDS[:2]:  # scored again: what they grant comes from this run
+            (call / round_id / "results.yaml").unlink()
         result = invoke("score", "--all", "--call", call, "--no-git")
         assert result.code == 0, result.err
         assert result.out.endswith(f"wrote {call}/2022Q1/results.yaml\n")
         shown = [(call / "2022Q1" / "results.yaml").read_text()]
+        # what the committed record says: 2021Q3 and 2021Q4 granted what theirs say
+        assert shown[0] == (EXAMPLE / "2022Q1" / "results.yaml").read_text()
         for fmt in ("json", "text"):
             dry = invoke("score", *three, "--call", call, "--no-git", "--dry-run", "--format", fmt)
             assert dry.code == 0, dry.err
@@ -329,3 +335,50 @@ def test_an_outline_holds_records_without_their_decisions_and_reads_them_when_as
     assert raised.value.message == (
         "2022Q1/results.yaml changed while gen read the call folder: run the command again"
     )
+
+
+def test_drafts_published_on_two_cores_give_the_same_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three scored rounds, no proof kept: each draft is computed; then one gone stale."""
+    monkeypatch.setattr(batch_module, "available_cores", lambda: 2)
+    jobs: list[tuple[int, int]] = []
+
+    def chain(task: Any, count: int, processes: int) -> Any:
+        jobs.append((count, processes))
+        return batch_module.forked_chain(task, count, processes)
+
+    monkeypatch.setattr(rounds, "forked_chain", chain)
+    given = {}
+    for chained in (False, True):
+        monkeypatch.setattr(rounds, "CHAINED_FROM", 0 if chained else 10**9)
+        call = Path(shutil.copytree(EXAMPLE, tmp_path / f"call{chained}"))
+        for closed in ("2021Q3", "2021Q4"):
+            (call / closed / "results.yaml").unlink()
+        monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / f"score{chained}"))
+        scored = invoke("score", "--all", "--call", call, "--no-git")
+        assert scored.code == 0, scored.err
+        assert scored.out.count("wrote ") == 3
+        monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / f"publish{chained}"))
+        out = tmp_path / f"out{chained}"
+        published = invoke(
+            "publish", "--call", call, "--out", out, "--draft", "--no-date", "--no-git"
+        )
+        assert published.code == 0, published.err
+        site = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        # a grade changed in 2021Q4, the second round: its record is stale
+        review = call / "2021Q4" / "reviews" / "amelie-roux.yaml"
+        text = review.read_text()
+        review.write_text(text.replace("      pertinence: 1\n", "      pertinence: 5\n", 1))
+        # with the proofs the publication kept: 2021Q3 and 2022Q1 proven by the records
+        stale = invoke(
+            "publish", "--call", call, "--out", tmp_path / f"o{chained}", "--draft", "--no-date"
+        )
+        given[chained] = (site, stale.code, stale.err)
+    assert given[True] == given[False]
+    site, code, err = given[True]
+    assert len([p for p in site if p.suffix == ".html"]) > 40
+    assert code == 1
+    assert err.startswith("gen: error: decision records are stale for round(s) 2021Q4 (")
+    # gen score's three rounds; the publication's, no proof kept; then from 2021Q4 on
+    assert jobs == [(3, 1), (3, 1), (2, 1), (3, 2), (3, 2), (2, 2)]
