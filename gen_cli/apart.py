@@ -38,7 +38,7 @@ from types import FrameType
 from typing import Any, BinaryIO, TypeVar
 
 from gen_cli.batch import Progress
-from gen_cli.errors import GenError
+from gen_cli.errors import GenError, portable
 
 T = TypeVar("T")
 
@@ -249,7 +249,7 @@ def _run(
     try:
         message: tuple[str, Any] = ("result", task(tell if told else None))
     except GenError as error:
-        message = ("error", _rebuilt(error))
+        message = ("error", portable(error))
     except Exception as error:
         pools = sys.modules.get("concurrent.futures.process")
         if pools is not None and isinstance(error, pools.BrokenProcessPool):
@@ -262,15 +262,6 @@ def _run(
         _send(out, message)
     except (pickle.PicklingError, TypeError, AttributeError):  # a result that cannot cross
         _send(out, ("crash", traceback.format_exc()))
-
-
-def _rebuilt(error: GenError) -> GenError:
-    """The error, or one saying the same, that can be rebuilt in the other process."""
-    try:
-        rebuilt = pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))
-    except Exception:  # a subclass taking other arguments: its words and status
-        return GenError(error.message, error.exit_code)
-    return rebuilt if isinstance(rebuilt, GenError) else GenError(error.message, error.exit_code)
 
 
 def _send(out: BinaryIO, message: tuple[str, Any]) -> None:

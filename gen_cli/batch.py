@@ -10,14 +10,19 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import select
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from gen_cli.errors import GenError, portable
 from gen_cli.resultcache import ResultCache, hashed_result_key, loads, result_key
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: Below this many bytes to read, starting processes costs more than it saves (a dossier
 #: is about a kilobyte, a review file of 750 evaluations about a hundred).
@@ -289,7 +294,7 @@ def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
             yield _pickled(*tasks.popleft())
         return
     import multiprocessing  # only for large calls: 60 ms of start-up
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     workers = min(jobs, len(tasks))
     # fork shares the loaded modules: a worker starts in milliseconds, not half a second
@@ -377,7 +382,10 @@ def forked_map(
 def _run_part(start: int, stop: int) -> list[Any]:
     task = _TASK
     assert task is not None, "forked before the task was set"
-    return [task(i) for i in range(start, stop)]
+    try:
+        return [task(i) for i in range(start, stop)]
+    except GenError as error:
+        raise portable(error) from None  # said the same in the process that waits
 
 
 P = TypeVar("P")
@@ -416,7 +424,7 @@ def forked_chain(
             yield result
         return
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     global _CHAIN
     pipes = [os.pipe() for _ in range(count)]
@@ -439,7 +447,8 @@ def forked_chain(
                     passed.append(value)
                     if index + 1 < count:
                         blob = pickle.dumps(passed, protocol=pickle.HIGHEST_PROTOCOL)
-                        _write_all(writing[index + 1], len(blob).to_bytes(_LENGTH, "big") + blob)
+                        message = len(blob).to_bytes(_LENGTH, "big") + blob
+                        _deliver(writing[index + 1], message, running[index + 1])
                     del future, value
                     running[index] = None  # its result let go once given
                     yield result
@@ -481,7 +490,10 @@ def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked pro
             given.append(pickle.loads(_read_exactly(reading[index], int.from_bytes(head, "big"))))
         return list(given[0])
 
-    return task(index, earlier)
+    try:
+        return task(index, earlier)
+    except GenError as error:
+        raise portable(error) from None  # said the same in the process that waits
 
 
 def _read_exactly(descriptor: int, size: int) -> bytes:  # pragma: no cover - forked side
@@ -494,7 +506,20 @@ def _read_exactly(descriptor: int, size: int) -> bytes:  # pragma: no cover - fo
     return bytes(parts)
 
 
-def _write_all(descriptor: int, data: bytes) -> None:
+def _deliver(descriptor: int, data: bytes, reader: Future[Any] | None) -> None:
+    """Write ``data`` to the pipe a task reads, unless that task ends without reading it.
+
+    A message larger than the pipe holds is written as the task reads it; one the task
+    never reads (it failed first, or did not ask) is dropped once the task has ended.
+    """
+    os.set_blocking(descriptor, False)
+    waiting = select.poll()
+    waiting.register(descriptor, select.POLLOUT)
     view = memoryview(data)
     while view:
-        view = view[os.write(descriptor, view) :]
+        try:
+            view = view[os.write(descriptor, view) :]
+        except BlockingIOError:
+            if reader is None or reader.done():
+                return
+            waiting.poll(50)

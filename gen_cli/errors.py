@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,3 +39,16 @@ class InvalidCall(GenError):
             EXIT_PROBLEMS,
         )
         self.report = report
+
+
+def portable(error: GenError) -> GenError:
+    """The error, or one saying the same, that can be rebuilt in another process.
+
+    A subclass whose constructor takes other arguments (``JuryRefused``) cannot be
+    unpickled there: its words and exit status cross instead.
+    """
+    try:
+        rebuilt = pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        return GenError(error.message, error.exit_code)
+    return rebuilt if isinstance(rebuilt, GenError) else GenError(error.message, error.exit_code)

@@ -10,6 +10,7 @@ scoring another.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -969,23 +970,50 @@ def each_scored_as(
     for round_id in wanted:
         round_of(checked.call, round_id)
     ordered = sorted(wanted, key=order.index)
-    listing = checked.folder.listing  # an outline's: its rounds are read in turn
-    large = listing is not None and len(listing.dossiers) >= CHAINED_FROM
-    jobs = checked.folder.batch.jobs if large else 1
 
-    def computed(
-        index: int, earlier: Callable[[], list[Decimal]]
-    ) -> tuple[Decimal, tuple[S, Path, bytes | None]]:
-        round_id = ordered[index]
+    def computed(round_id: str, granted: Callable[[], Mapping[str, Decimal]]) -> Any:
         here = with_round(checked, round_id)
-
-        def granted() -> dict[str, Decimal]:
-            return dict(zip(ordered, earlier(), strict=False))
-
         one = score_round(here, round_id, granted_before=granted)
         return _granted(one), (made(one), one.path, one.proof)
 
-    yield from forked_chain(computed, len(ordered), jobs)
+    yield from _chained(checked, ordered, {}, computed)
+
+
+#: A round computed in a chain: given the round and what gives the grants before it, what
+#: it granted and what is handed back of it.
+_Link = Callable[[str, Callable[[], Mapping[str, Decimal]]], tuple[Decimal, S]]
+
+
+def _chained(
+    checked: Checked, ordered: Sequence[str], granted: Mapping[str, Decimal], link: _Link[S]
+) -> Iterator[S]:
+    """``link`` of each round in time order: on every core for a large outline, else here.
+
+    Each round waits for what the rounds before it granted only when it asks (after
+    its marks); ``granted`` are the grants of the rounds before these.
+    """
+    listing = checked.folder.listing  # an outline's: its rounds are read in turn
+    large = listing is not None and len(listing.dossiers) >= CHAINED_FROM
+    batch = checked.folder.batch
+    here = os.getpid()
+
+    def task(index: int, earlier: Callable[[], list[Decimal]]) -> tuple[Decimal, Any]:
+        def before() -> dict[str, Decimal]:
+            return {**granted, **dict(zip(ordered, earlier(), strict=False))}
+
+        if os.getpid() != here:
+            batch.jobs = 1  # the other cores compute the other rounds
+        used = batch.cache.used if batch.cache is not None else frozenset()
+        spent, made = link(ordered[index], before)
+        # the keys the round used, marked in this process's copy of the cache: handed
+        # back to the process that prunes the cache
+        used = batch.cache.used - used if batch.cache is not None else frozenset()
+        return spent, (made, sorted(used))
+
+    for made, used in forked_chain(task, len(ordered), batch.jobs if large else 1):
+        if batch.cache is not None and used:
+            batch.cache.put_many([], used)
+        yield made
 
 
 def _granted(one: ScoredRound) -> Decimal:
@@ -1259,25 +1287,17 @@ def records_for_publication(
     # from the first round not proven on, in time order, as each feeds the next
     rest = ordered[proven_here:]
     hoped = {r for r, kept in zip(ordered, found, strict=True) if kept is not None}
-    listing = checked.folder.listing
-    large = listing is not None and len(listing.dossiers) >= CHAINED_FROM
-    jobs = checked.folder.batch.jobs if large else 1
 
     def drafted(
-        index: int, earlier: Callable[[], list[Decimal]]
+        round_id: str, before: Callable[[], Mapping[str, Decimal]]
     ) -> tuple[Decimal, tuple[str | None, dict[str, Kept]]]:
-        round_id = rest[index]
-
-        def before() -> dict[str, Decimal]:
-            return {**granted, **dict(zip(rest, earlier(), strict=False))}
-
         problem, laureates, spent = _draft_read(
             checked, round_id, before, named[round_id], keep, round_id in hoped
         )
         return spent, (problem, laureates)
 
     for round_id, (problem, laureates) in zip(
-        rest, forked_chain(drafted, len(rest), jobs), strict=True
+        rest, _chained(checked, rest, granted, drafted), strict=True
     ):
         if problem is not None:
             stale.append(f"{round_id} ({problem})")
@@ -1297,7 +1317,7 @@ def records_for_publication(
 def _draft_read(
     checked: Checked,
     round_id: str,
-    granted_before: Callable[[], dict[str, Decimal]],
+    granted_before: Callable[[], Mapping[str, Decimal]],
     named: Collection[str],
     keep: Callable[[Dossier], Kept],
     hoped: bool,
