@@ -289,7 +289,8 @@ def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
     files done are let go (the results of 100,000 dossiers are made with a few thousand
     files held at once).
     """
-    if jobs <= 1 or len(tasks) < 2 or sum(len(raw) for _, raw, _ in tasks) < PARALLEL_FROM:
+    total = sum(len(raw) for _, raw, _ in tasks)
+    if jobs <= 1 or len(tasks) < 2 or total < PARALLEL_FROM:
         while tasks:
             yield _pickled(*tasks.popleft())
         return
@@ -301,13 +302,15 @@ def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
     # (not on macOS, where fork is unsafe, nor where there is none)
     linux = sys.platform.startswith("linux")
     context = multiprocessing.get_context("fork" if linux else None)
-    chunk = max(1, len(tasks) // (workers * 32))
+    # parts of about the same bytes, so of about the same work: a part of as many files
+    # as the others would hold the 400 largest (a review file is a hundred dossiers), and
+    # the other process, its own parts done, would wait for the results to be taken in order
+    share = max(1, total // (workers * 32))
     running: deque[Future[list[bytes]]] = deque()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
 
         def hand_out() -> None:
-            part = [tasks.popleft() for _ in range(min(chunk, len(tasks)))]
-            running.append(pool.submit(_pickled_all, part))
+            running.append(pool.submit(_pickled_all, taken_part(tasks, share)))
 
         # a few chunks ahead of each process: none waits, and few files are held
         while tasks and len(running) < 3 * workers:
@@ -317,6 +320,16 @@ def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
             if tasks:
                 hand_out()
             yield from done
+
+
+def taken_part(tasks: deque[Task], share: int) -> list[Task]:
+    """The next tasks, taken off ``tasks``: one, then as many as fit in ``share`` bytes."""
+    first = tasks.popleft()
+    part, size = [first], len(first[1])
+    while tasks and size + len(tasks[0][1]) <= share:
+        part.append(tasks.popleft())
+        size += len(part[-1][1])
+    return part
 
 
 def _pickled(work: Work, raw: bytes, display: str) -> bytes:

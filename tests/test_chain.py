@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gen_cli.batch import ChainBroken, forked_chain
+from gen_cli.batch import ChainBroken, forked_chain, taken_part
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 
 
@@ -153,3 +157,34 @@ def test_a_large_value_a_task_never_reads_does_not_stop_the_chain(reads: bool) -
         with pytest.raises(ValueError, match="before it asks"):
             list(forked_chain(task, 3, 2))
     assert time.monotonic() - started < 20
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=60), st.integers(1, 500))
+def test_files_are_handed_out_in_parts_of_about_the_same_bytes(
+    sizes: list[int], share: int
+) -> None:
+    """Each part holds one file, then as many more as fit in the share, in their order."""
+    tasks = deque((len, b"x" * size, f"f{n}") for n, size in enumerate(sizes))
+    parts = []
+    while tasks:
+        parts.append(taken_part(tasks, share))
+    assert [display for part in parts for _, _, display in part] == [
+        f"f{n}" for n in range(len(sizes))
+    ]
+    for part in parts:
+        bytes_held = sum(len(raw) for _, raw, _ in part)
+        assert len(part) == 1 or bytes_held <= share
+    for part, after in itertools.pairwise(parts):  # none could have held more
+        assert sum(len(raw) for _, raw, _ in part) + len(after[0][1]) > share
+
+
+def test_the_largest_files_are_spread_over_several_parts() -> None:
+    """400 review files of 100 kB then 100,000 dossiers of 1 kB: 32 parts a process."""
+    sizes = [100_000] * 400 + [1_000] * 100_000
+    tasks = deque((len, b"x" * size, "") for size in sizes)
+    share = sum(sizes) // (2 * 32)
+    counts = []
+    while tasks:
+        counts.append(len(taken_part(tasks, share)))
+    assert counts[:3] == [21, 21, 21]  # not the 400 review files in one part
+    assert len(counts) == 65
