@@ -163,6 +163,8 @@ def _checked_by_round(
 
 #: Fewer files than this are read too fast for a progress bar to be more than a flicker.
 PROGRESS_FROM = 2_000
+#: What a progress bar says of the steps that are not files read (told only when long).
+STEPS = {"rounds": "computing rounds"}
 
 
 @contextmanager
@@ -197,7 +199,7 @@ def _progress_shown(batch: "Batch") -> Iterator[None]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    columns = (TextColumn("reading {task.description}"), BarColumn(), MofNCompleteColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     # refreshed by hand, with no thread of its own: the reading processes fork from this one
     with Progress(
         *columns, console=Console(stderr=True), transient=True, auto_refresh=False
@@ -206,10 +208,10 @@ def _progress_shown(batch: "Batch") -> Iterator[None]:
         shown = [0.0]  # when the bar was last drawn
 
         def tell(kind: str, done: int, total: int) -> None:
-            if total < PROGRESS_FROM:
+            if total < PROGRESS_FROM and kind not in STEPS:
                 return
             if kind not in tasks:
-                tasks[kind] = bar.add_task(f"{kind} files", total=total)
+                tasks[kind] = bar.add_task(STEPS.get(kind, f"reading {kind} files"), total=total)
             bar.advance(tasks[kind], done)
             now = time.monotonic()
             if now - shown[0] > 0.1:

@@ -1004,15 +1004,22 @@ def _chained(
         if os.getpid() != here:
             batch.jobs = 1  # the other cores compute the other rounds
         used = batch.cache.used if batch.cache is not None else frozenset()
-        spent, made = link(ordered[index], before)
+        told, batch.progress = batch.progress, None  # the check counted the files read
+        try:
+            spent, made = link(ordered[index], before)
+        finally:
+            batch.progress = told
         # the keys the round used, marked in this process's copy of the cache: handed
         # back to the process that prunes the cache
         used = batch.cache.used - used if batch.cache is not None else frozenset()
         return spent, (made, sorted(used))
 
+    tell = batch.progress if large else None
     for made, used in forked_chain(task, len(ordered), batch.jobs if large else 1):
         if batch.cache is not None and used:
             batch.cache.put_many([], used)
+        if tell is not None:
+            tell("rounds", 1, len(ordered))
         yield made
 
 

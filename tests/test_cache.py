@@ -10,6 +10,7 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -280,6 +281,21 @@ def test_a_long_run_shows_its_progress_on_a_terminal_and_nothing_otherwise(
     piped = run_gen("validate", "--call", call, "--no-cache")
     assert piped.err == ""
     assert "reading" not in piped.out
+
+
+def test_rounds_computed_apart_show_their_own_progress(tmp_path: Path) -> None:
+    """The rounds' files are not counted again; the rounds computed are, one by one."""
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    model = (call / "2022Q1" / "atelier-de-la-donnee-lille.yaml").read_text(encoding="utf-8")
+    for n in range(2_100):  # in a round computed: its reading would be told again
+        text = model.replace("atelier-de-la-donnee-lille", f"copie-{n:04d}")
+        (call / "2022Q1" / f"copie-{n:04d}.yaml").write_text(text, encoding="utf-8")
+    rounds = ["--round", "2021Q3", "--round", "2021Q4", "--round", "2022Q1"]
+    shown = _in_a_terminal("score", *rounds, "--dry-run", "--call", call)
+    assert "reading dossier files" in shown
+    assert "computing rounds" in shown and "3/3" in shown
+    counts = [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+)", shown)]
+    assert counts and all(done <= total for done, total in counts)
 
 
 def test_records_are_kept_too_and_pruning_keeps_every_kind_a_run_used(
