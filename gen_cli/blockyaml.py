@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from gen_cli.scalars import NUMBER_LIKE, PLAIN_DECIMAL, QuotedNumber
@@ -57,12 +58,18 @@ def _key(value: Any) -> str:
 
 
 class _Writer:
-    """Block YAML lines for plain data; each key and text quoted once (a record repeats them)."""
+    """Block YAML lines for plain data; each key and text quoted once (a record repeats them).
 
-    def __init__(self) -> None:
+    With a ``sink``, the lines are handed to it a few thousand at a time, so that a large
+    record is never held whole as text.
+    """
+
+    def __init__(self, sink: Callable[[str], object] | None = None, chunk: int = 8192) -> None:
         self.lines: list[str] = []
         self._keys: dict[str, str] = {}
         self._texts: dict[str, str] = {}
+        self._sink = sink
+        self._chunk = chunk
 
     def emit(self, value: Any, indent: int, lead: str | None = None) -> None:
         """Append the lines of ``value``; the first starts with ``lead`` (``- `` of an item)."""
@@ -85,6 +92,14 @@ class _Writer:
                 else:
                     lines.append(f"{first}- {self._inline(item)}")
                 first = pad
+        if self._sink is not None and len(lines) >= self._chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the lines made so far to the sink."""
+        if self._sink is not None and self.lines:
+            self._sink("\n".join(self.lines) + "\n")
+            self.lines.clear()
 
     def _key(self, key: Any) -> str:
         if type(key) is not str:  # True and 1 are one key of a dict: not remembered
@@ -120,6 +135,15 @@ def dump(data: dict[str, Any]) -> str:
     writer = _Writer()
     writer.emit(data, 0)
     return "\n".join(writer.lines) + "\n"
+
+
+def dump_to(sink: Callable[[str], object], data: dict[str, Any], chunk: int = 8192) -> None:
+    """Hand ``dump(data)`` to ``sink`` in pieces of about ``chunk`` lines, never whole."""
+    writer = _Writer(sink, chunk)
+    writer.emit(data, 0)
+    if not data:
+        sink("\n")
+    writer.flush()
 
 
 #: Anything but a line feed and what YAML prints as itself: tabs, carriage returns, other

@@ -340,7 +340,7 @@ def score(
     stale, 2 usage error (such as a closed or open round), 3 internal error.
     """
     from gen_cli.proofs import keep_proof
-    from gen_cli.records import StagedRecords
+    from gen_cli.records import StagedRecords, record_bytes
     from gen_cli.report import ranking
     from gen_cli.rounds import ScoredRound, each_scored_as, require, rounds_to_score
 
@@ -372,18 +372,18 @@ def score(
             raise GenError("say which round to score: --round ID (repeatable) or --all")
         require(checked, wanted, ignore=["E404", "E406"])
 
-        def what_of(one: ScoredRound) -> tuple[str, dict[str, Any] | None, str | None]:
-            # made where the round is computed: what is shown of it, and its record's text
+        def what_of(one: ScoredRound) -> tuple[str, dict[str, Any] | None, bytes | None]:
+            # made where the round is computed: what is shown of it, and its record's bytes
             table = ranking(one) if fmt is ScoreFormat.text else ""
             data = one.record if fmt is ScoreFormat.json else None
-            return table, data, None if dry_run else one.text
+            return table, data, None if dry_run else record_bytes(one.record)
 
-        for (table, data, text), path, proof in each_scored_as(checked, wanted, what_of):
+        for (table, data, record), path, proof in each_scored_as(checked, wanted, what_of):
             computed.append((table, data))
-            if text is not None:
-                digest = staged.add(path, text)
+            if record is not None:
+                digest = staged.add(path, record)
                 keep_proof(checked.folder.batch.cache, proof, digest)
-            del text
+            del record
         if fmt is ScoreFormat.json:
             records = [data for _, data in computed]
             typer.echo(

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from gen_cli import __version__
-from gen_cli.batch import Batch, forked_chain, forked_map
+from gen_cli.batch import Batch, forked_chain, forked_map, memory_given_back
 from gen_cli.deliberation import Refused, deliberate
 from gen_cli.diagnostics import Diagnostic, Problem, listed
 from gen_cli.errors import EXIT_PROBLEMS, GenError, InvalidCall
@@ -1009,6 +1009,8 @@ def _chained(
             spent, made = link(ordered[index], before)
         finally:
             batch.progress = told
+        if os.getpid() != here:
+            memory_given_back()  # before this process computes another round
         # the keys the round used, marked in this process's copy of the cache: handed
         # back to the process that prunes the cache
         used = batch.cache.used - used if batch.cache is not None else frozenset()

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from gen_cli.blockyaml import dump, load_block
+from gen_cli.blockyaml import dump, dump_to, load_block
 from gen_cli.records import HEADER
 from gen_cli.yamlload import parse_document
 
@@ -262,3 +262,24 @@ def test_repeated_values_are_made_once_and_empty_collections_each_time() -> None
     assert data["a"]["y"] is not data["b"]["y"] and data["a"]["z"] is not data["b"]["z"]
     data["a"]["y"].append(1)
     assert data["b"]["y"] == []
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(data_of(ANY_KEYS), st.integers(1, 5))
+def test_a_record_written_in_pieces_is_the_text_written_whole(
+    data: dict[str, Any], chunk: int
+) -> None:
+    pieces: list[str] = []
+    dump_to(pieces.append, data, chunk=chunk)
+    assert "".join(pieces) == dump(data)
+    # in pieces of about `chunk` lines: a piece ends where a collection's lines end
+    assert all(piece.endswith("\n") for piece in pieces)
+
+
+def test_a_large_record_is_handed_over_in_pieces_of_about_the_lines_asked() -> None:
+    data = {"decisions": {f"projet-{n:05d}": {"rank": n, "status": "laureat"} for n in range(1000)}}
+    pieces: list[str] = []
+    dump_to(pieces.append, data, chunk=100)
+    assert "".join(pieces) == dump(data)
+    assert len(pieces) == 30  # 3 lines a decision, handed over at the first 100 or more
+    assert max(piece.count("\n") for piece in pieces) == 102

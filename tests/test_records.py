@@ -82,3 +82,15 @@ def test_a_publication_made_from_the_published_part_of_records_is_the_same() -> 
         + [["granted", "rank", "status"]] * 25
     )
     assert "inputs" not in cut["2021Q4"]  # type: ignore[operator]
+
+
+def test_a_records_bytes_are_its_text_in_utf8() -> None:
+    """What gen score writes, made a few thousand lines at a time, is render_record's text."""
+    from gen_cli.records import record_bytes, render_record
+
+    record = {
+        "round": "2022Q1",
+        "decisions": {f"projet-{n:05d}": {"rank": n, "status": "laureat"} for n in range(5000)},
+        "note": "Éligible « oui »",
+    }
+    assert record_bytes(record) == render_record(record).encode("utf-8")
