@@ -37,7 +37,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, BinaryIO, TypeVar
 
-from gen_cli.batch import Progress
+from gen_cli.batch import FRAME, Progress, framed
 from gen_cli.errors import GenError, portable
 
 T = TypeVar("T")
@@ -47,8 +47,6 @@ T = TypeVar("T")
 TOLD_EVERY = 0.1
 #: The signals that stop gen: passed on to the task's processes.
 STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-#: The length that comes before each message.
-_LENGTH = 8
 #: The exit status of a forked process that could not send its outcome.
 _UNSENT = 70
 #: What gen says when the task's process, or one it started, was stopped from outside.
@@ -177,12 +175,12 @@ def _end(child: int, descriptors: tuple[int, ...]) -> None:
 def _told(received: bytearray, progress: Progress | None) -> tuple[str, Any] | None:
     """Act on each whole message received, taken out of ``received``; the outcome if sent."""
     outcome = None
-    while len(received) >= _LENGTH:
-        size = int.from_bytes(received[:_LENGTH], "big")
-        if len(received) < _LENGTH + size:
+    while len(received) >= FRAME:
+        size = int.from_bytes(received[:FRAME], "big")
+        if len(received) < FRAME + size:
             break
-        kind, value = pickle.loads(bytes(received[_LENGTH : _LENGTH + size]))
-        del received[: _LENGTH + size]
+        kind, value = pickle.loads(bytes(received[FRAME : FRAME + size]))
+        del received[: FRAME + size]
         if kind == "progress" and progress is not None:
             for (name, total), done in value.items():
                 progress(name, done, total)
@@ -265,6 +263,5 @@ def _run(
 
 
 def _send(out: BinaryIO, message: tuple[str, Any]) -> None:
-    blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(len(blob).to_bytes(_LENGTH, "big") + blob)
+    out.write(framed(message))
     out.flush()

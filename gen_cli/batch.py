@@ -406,8 +406,8 @@ R = TypeVar("R")
 #: The task of :func:`forked_chain` and the pipes its processes read, set while they are
 #: forked from this one.
 _CHAIN: tuple[Callable[..., Any], list[int], list[int]] | None = None
-#: The length that comes before what a task of :func:`forked_chain` is passed.
-_LENGTH = 8
+#: The length in bytes of the size that comes before each message between processes.
+FRAME = 8
 
 
 class ChainBroken(Exception):
@@ -420,9 +420,9 @@ def forked_chain(
     """The results of ``task(i, earlier)`` for each ``i`` below ``count``, in order.
 
     Each task passes on a value to the tasks after it; ``earlier()`` waits for those of the
-    tasks before it, and gives them in order (asked again, it gives them again). Up to ``jobs`` tasks run at once, each in a
-    process forked from this one (``task`` may be a closure): a task does what it can
-    before it asks, while the one before it ends. Where there is no fork (macOS, Windows),
+    tasks before it, and gives them in order (asked again, it gives them again). Up to
+    ``jobs`` tasks run at once, each in a process forked from this one (``task`` may be a
+    closure): a task does what it can before it asks, while the one before it ends. Where there is no fork (macOS, Windows),
     or one process, the tasks run here one after another. An error is raised for the first
     task that fails, as one after another would.
 
@@ -459,9 +459,7 @@ def forked_chain(
                     value, result = future.result()
                     passed.append(value)
                     if index + 1 < count:
-                        blob = pickle.dumps(passed, protocol=pickle.HIGHEST_PROTOCOL)
-                        message = len(blob).to_bytes(_LENGTH, "big") + blob
-                        _deliver(writing[index + 1], message, running[index + 1])
+                        _deliver(writing[index + 1], framed(passed), running[index + 1])
                     del future, value
                     running[index] = None  # its result let go once given
                     yield result
@@ -480,6 +478,12 @@ def forked_chain(
         for descriptor in [*reading, *writing]:
             if descriptor >= 0:
                 os.close(descriptor)
+
+
+def framed(message: Any) -> bytes:
+    """``message`` pickled, after its size: what one process sends another down a pipe."""
+    blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(blob).to_bytes(FRAME, "big") + blob
 
 
 def memory_given_back() -> None:
@@ -517,7 +521,7 @@ def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked pro
         if index == 0:
             return []
         if not given:  # read once: asked again, the same
-            head = _read_exactly(reading[index], _LENGTH)
+            head = _read_exactly(reading[index], FRAME)
             given.append(pickle.loads(_read_exactly(reading[index], int.from_bytes(head, "big"))))
         return list(given[0])
 

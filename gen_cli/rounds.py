@@ -934,18 +934,27 @@ def each_scored(
 
     Only the round being computed is held: the one given before is let go by the caller.
     """
-    order = [r.id for r in chronological(checked.call)]
-    wanted = set(round_ids)
-    for round_id in wanted:
-        round_of(checked.call, round_id)
     granted: dict[str, Decimal] = {}
-    for round_id in sorted(wanted, key=order.index):
+    for round_id in _in_time_order(checked.call, round_ids):
         fmt = record_format(checked.records.get(round_id)) if as_committed else FORMAT
         here = with_round(checked, round_id)
         one = score_round(here, round_id, granted_before=granted, fmt=fmt)
         granted[round_id] = _granted(one)
         yield one
         del here, one  # before the next round is read
+
+
+def _in_time_order(call: Call, round_ids: Iterable[str]) -> list[str]:
+    """These rounds once each, in time order.
+
+    Raises:
+        GenError: a round the call does not declare.
+    """
+    order = [r.id for r in chronological(call)]
+    wanted = set(round_ids)
+    for round_id in wanted:
+        round_of(call, round_id)
+    return sorted(wanted, key=order.index)
 
 
 S = TypeVar("S")
@@ -965,11 +974,7 @@ def each_scored_as(
     then waits for what that one granted. ``made`` runs where its round was computed, so
     only what it makes comes back (a ranking's text, not 25,000 dossiers).
     """
-    order = [r.id for r in chronological(checked.call)]
-    wanted = set(round_ids)
-    for round_id in wanted:
-        round_of(checked.call, round_id)
-    ordered = sorted(wanted, key=order.index)
+    ordered = _in_time_order(checked.call, round_ids)
 
     def computed(round_id: str, granted: Callable[[], Mapping[str, Decimal]]) -> Any:
         here = with_round(checked, round_id)
@@ -1003,7 +1008,7 @@ def _chained(
 
         if os.getpid() != here:
             batch.jobs = 1  # the other cores compute the other rounds
-        used = batch.cache.used if batch.cache is not None else frozenset()
+        known = batch.cache.used if batch.cache is not None else frozenset()
         told, batch.progress = batch.progress, None  # the check counted the files read
         try:
             spent, made = link(ordered[index], before)
@@ -1013,7 +1018,7 @@ def _chained(
             memory_given_back()  # before this process computes another round
         # the keys the round used, marked in this process's copy of the cache: handed
         # back to the process that prunes the cache
-        used = batch.cache.used - used if batch.cache is not None else frozenset()
+        used = batch.cache.used - known if batch.cache is not None else frozenset()
         return spent, (made, sorted(used))
 
     tell = batch.progress if large else None
