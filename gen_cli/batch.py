@@ -403,9 +403,9 @@ def _run_part(start: int, stop: int) -> list[Any]:
 
 P = TypeVar("P")
 R = TypeVar("R")
-#: The task of :func:`forked_chain` and the pipes its processes read, set while they are
-#: forked from this one.
-_CHAIN: tuple[Callable[..., Any], list[int], list[int]] | None = None
+#: The task of :func:`forked_chain`, the pipes its processes read and those they tell their
+#: values down, set while they are forked from this one.
+_CHAIN: tuple[Callable[..., Any], list[int], list[int], list[int]] | None = None
 #: The length in bytes of the size that comes before each message between processes.
 FRAME = 8
 
@@ -415,16 +415,20 @@ class ChainBroken(Exception):
 
 
 def forked_chain(
-    task: Callable[[int, Callable[[], list[P]]], tuple[P, R]], count: int, jobs: int
+    task: Callable[[int, Callable[[], list[P]], Callable[[P], None]], tuple[P, R]],
+    count: int,
+    jobs: int,
 ) -> Iterator[R]:
-    """The results of ``task(i, earlier)`` for each ``i`` below ``count``, in order.
+    """The results of ``task(i, earlier, pass_on)`` for each ``i`` below ``count``, in order.
 
-    Each task passes on a value to the tasks after it; ``earlier()`` waits for those of the
-    tasks before it, and gives them in order (asked again, it gives them again). Up to
-    ``jobs`` tasks run at once, each in a process forked from this one (``task`` may be a
-    closure): a task does what it can before it asks, while the one before it ends. Where there is no fork (macOS, Windows),
-    or one process, the tasks run here one after another. An error is raised for the first
-    task that fails, as one after another would.
+    Each task passes on a value to the tasks after it: the one it returns, which it may
+    give ``pass_on`` as soon as it knows it, before it ends. ``earlier()`` waits for
+    the values of the tasks before it, and gives them in order (asked again, it gives them
+    again). Up to ``jobs`` tasks run at once, each in a process forked from this one
+    (``task`` may be a closure): a task does what it can before it asks, while the one
+    before it ends. Where there is no fork (macOS, Windows), or one process, the tasks run
+    here one after another. An error is raised for the first task that fails, as one
+    after another would.
 
     Raises:
         concurrent.futures.process.BrokenProcessPool: a process was stopped from outside.
@@ -432,7 +436,7 @@ def forked_chain(
     passed: list[P] = []
     if jobs <= 1 or count < 2 or not sys.platform.startswith("linux"):
         for index in range(count):
-            value, result = task(index, lambda: list(passed))
+            value, result = task(index, lambda: list(passed), lambda _: None)
             passed.append(value)
             yield result
         return
@@ -440,9 +444,11 @@ def forked_chain(
     from concurrent.futures import ProcessPoolExecutor
 
     global _CHAIN
-    pipes = [os.pipe() for _ in range(count)]
+    pipes = [os.pipe() for _ in range(count)]  # to each task: the values before it
     reading, writing = [r for r, _ in pipes], [w for _, w in pipes]
-    _CHAIN = (task, reading, writing)
+    ups = [os.pipe() for _ in range(count)]  # from each task: its value, told early
+    told_reading, told_writing = [r for r, _ in ups], [w for _, w in ups]
+    _CHAIN = (task, reading, writing, told_writing)
     try:
         context = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
@@ -456,11 +462,17 @@ def forked_chain(
                 for index in range(count):
                     future = running[index]
                     assert future is not None
+                    early = _told(told_reading[index], future)
+                    if early:
+                        passed.append(early[0])
+                        if index + 1 < count:
+                            _deliver(writing[index + 1], framed(passed), running[index + 1])
                     value, result = future.result()
-                    passed.append(value)
-                    if index + 1 < count:
-                        _deliver(writing[index + 1], framed(passed), running[index + 1])
-                    del future, value
+                    if not early:
+                        passed.append(value)
+                        if index + 1 < count:
+                            _deliver(writing[index + 1], framed(passed), running[index + 1])
+                    del future, value, early
                     running[index] = None  # its result let go once given
                     yield result
                     del result
@@ -475,9 +487,25 @@ def forked_chain(
                         writing[index] = -1
     finally:
         _CHAIN = None
-        for descriptor in [*reading, *writing]:
+        for descriptor in [*reading, *writing, *told_reading, *told_writing]:
             if descriptor >= 0:
                 os.close(descriptor)
+
+
+def _told(descriptor: int, future: Future[Any]) -> list[Any]:
+    """The value a task told early, in a list; empty when it ended without telling one.
+
+    A task writes its value in one piece (``_chain_link``): once the pipe can be read, the
+    whole of it is there.
+    """
+    while True:
+        ended = future.done()  # before looking: a value told before the end is seen
+        ready, _, _ = select.select([descriptor], [], [], 0 if ended else 0.01)
+        if ready:
+            size = int.from_bytes(_read_exactly(descriptor, FRAME), "big")
+            return [pickle.loads(_read_exactly(descriptor, size))]
+        if ended:
+            return []
 
 
 def framed(message: Any) -> bytes:
@@ -513,9 +541,10 @@ def _chain_started() -> None:  # pragma: no cover - runs in the forked processes
 
 def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked processes
     assert _CHAIN is not None, "forked before the chain was set"
-    task, reading, _ = _CHAIN
+    task, reading, _, told_writing = _CHAIN
 
     given: list[list[Any]] = []
+    told: list[bool] = []
 
     def earlier() -> list[Any]:
         if index == 0:
@@ -525,8 +554,15 @@ def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked pro
             given.append(pickle.loads(_read_exactly(reading[index], int.from_bytes(head, "big"))))
         return list(given[0])
 
+    def pass_on(value: Any) -> None:
+        message = framed(value)
+        # written in one piece, or not early: passed on when the task returns it
+        if not told and len(message) <= select.PIPE_BUF:
+            os.write(told_writing[index], message)
+            told.append(True)
+
     try:
-        return task(index, earlier)
+        return task(index, earlier, pass_on)
     except GenError as error:
         raise portable(error) from None  # said the same in the process that waits
 

@@ -614,6 +614,15 @@ def record_values_limit(files: int) -> int:
 _MAX_AMOUNT = Decimal("1e15")
 
 
+def recorded_grant(amount: Decimal) -> Decimal:
+    """What a record of a round that granted ``amount`` says it granted (``granted_in``).
+
+    What a later run reads, known before the record is built.
+    """
+    said = granted_in({"envelope": {"granted": _money(amount)}})
+    return said if said is not None else amount
+
+
 def granted_in(record: dict[str, Any]) -> Decimal | None:
     """The total granted in a record, or None when the record does not say it clearly."""
     try:

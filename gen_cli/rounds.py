@@ -64,6 +64,7 @@ from gen_cli.records import (
     record_path,
     record_text,
     record_values_limit,
+    recorded_grant,
     records_from_files,
     records_from_texts,
     render_record,
@@ -840,12 +841,16 @@ def score_round(
     granted_before: Mapping[str, Decimal] | Callable[[], Mapping[str, Decimal]] | None = None,
     accept: Iterable[str] = (),
     fmt: int = FORMAT,
+    granted_known: Callable[[Decimal], None] | None = None,
 ) -> ScoredRound:
     """Compute one round (whatever its state: callers check that).
 
     Args:
         granted_before: grants of earlier rounds computed in the same run; or what gives
             them, asked once the marks are computed (they do not depend on them).
+        granted_known: told what the round granted, as its record says it, as soon as
+            the decisions are made: before the record is built (a later round waits
+            for it).
         accept: late dossiers accepted all the same (``gen amend --accept-late``).
         fmt: the record format to write (the committed record's, to compare with it).
     """
@@ -875,6 +880,8 @@ def score_round(
     except Refused as refused:  # only a deliberation refuses
         shown = jury[0].display if jury else f"{round_id}/{JURY_FILE}"
         raise JuryRefused(refused, shown) from None
+    if granted_known is not None:
+        granted_known(recorded_grant(outcome.granted))
     result = RoundResult(
         round=round_,
         outcome=outcome,
@@ -976,17 +983,23 @@ def each_scored_as(
     """
     ordered = _in_time_order(checked.call, round_ids)
 
-    def computed(round_id: str, granted: Callable[[], Mapping[str, Decimal]]) -> Any:
+    def computed(
+        round_id: str,
+        granted: Callable[[], Mapping[str, Decimal]],
+        granted_known: Callable[[Decimal], None],
+    ) -> Any:
         here = with_round(checked, round_id)
-        one = score_round(here, round_id, granted_before=granted)
+        one = score_round(here, round_id, granted_before=granted, granted_known=granted_known)
         return _granted(one), (made(one), one.path, one.proof)
 
     yield from _chained(checked, ordered, {}, computed)
 
 
-#: A round computed in a chain: given the round and what gives the grants before it, what
-#: it granted and what is handed back of it.
-_Link = Callable[[str, Callable[[], Mapping[str, Decimal]]], tuple[Decimal, S]]
+#: A round computed in a chain: given the round, what gives the grants before it and what
+#: is told its own as soon as they are known, what it granted and what is handed back of it.
+_Link = Callable[
+    [str, Callable[[], Mapping[str, Decimal]], Callable[[Decimal], None]], tuple[Decimal, S]
+]
 
 
 def _chained(
@@ -1002,7 +1015,9 @@ def _chained(
     batch = checked.folder.batch
     here = os.getpid()
 
-    def task(index: int, earlier: Callable[[], list[Decimal]]) -> tuple[Decimal, Any]:
+    def task(
+        index: int, earlier: Callable[[], list[Decimal]], pass_on: Callable[[Decimal], None]
+    ) -> tuple[Decimal, Any]:
         def before() -> dict[str, Decimal]:
             return {**granted, **dict(zip(ordered, earlier(), strict=False))}
 
@@ -1011,7 +1026,7 @@ def _chained(
         known = batch.cache.used if batch.cache is not None else frozenset()
         told, batch.progress = batch.progress, None  # the check counted the files read
         try:
-            spent, made = link(ordered[index], before)
+            spent, made = link(ordered[index], before, pass_on)
         finally:
             batch.progress = told
         if os.getpid() != here:
@@ -1032,8 +1047,7 @@ def _chained(
 
 def _granted(one: ScoredRound) -> Decimal:
     """What a computed round granted, as its record says it: what a later run reads."""
-    said = granted_in(one.record)
-    return said if said is not None else one.result.outcome.granted
+    return recorded_grant(one.result.outcome.granted)
 
 
 def rounds_to_score(checked: Checked, round_ids: list[str], *, all_rounds: bool) -> list[str]:
@@ -1303,10 +1317,12 @@ def records_for_publication(
     hoped = {r for r, kept in zip(ordered, found, strict=True) if kept is not None}
 
     def drafted(
-        round_id: str, before: Callable[[], Mapping[str, Decimal]]
+        round_id: str,
+        before: Callable[[], Mapping[str, Decimal]],
+        granted_known: Callable[[Decimal], None],
     ) -> tuple[Decimal, tuple[str | None, dict[str, Kept]]]:
         problem, laureates, spent = _draft_read(
-            checked, round_id, before, named[round_id], keep, round_id in hoped
+            checked, round_id, before, named[round_id], keep, round_id in hoped, granted_known
         )
         return spent, (problem, laureates)
 
@@ -1335,6 +1351,7 @@ def _draft_read(
     named: Collection[str],
     keep: Callable[[Dossier], Kept],
     hoped: bool,
+    granted_known: Callable[[Decimal], None] | None = None,
 ) -> tuple[str | None, dict[str, Kept], Decimal]:
     """A draft round read: why its record is stale (None: fresh), its laureates, its grants.
 
@@ -1346,6 +1363,7 @@ def _draft_read(
         granted_before: what gives the grants of the rounds before, asked when needed.
         hoped: a proof of the record was found with the grants earlier records say: it
             is looked for again before the round is computed (found when they held).
+        granted_known: told the round's grants as soon as they are known (``score_round``).
     """
     here = with_round(checked, round_id)
     kept = _kept(here, round_id, named, keep)
@@ -1354,7 +1372,9 @@ def _draft_read(
         if _proven_fresh(here, round_id, granted):
             return None, kept, granted[round_id]
     fmt = record_format(checked.records.get(round_id))
-    one = score_round(here, round_id, granted_before=granted_before, fmt=fmt)
+    one = score_round(
+        here, round_id, granted_before=granted_before, fmt=fmt, granted_known=granted_known
+    )
     spent = _granted(one)
     record, path, proof = one.record, one.path, one.proof
     del here, one  # only the record is compared

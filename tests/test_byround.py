@@ -24,6 +24,7 @@ from gen_cli import loading, resultcache, rounds
 from gen_cli.batch import Batch
 from gen_cli.errors import GenError
 from gen_cli.loading import load_call_folder
+from gen_cli.records import granted_in
 from gen_cli.resultcache import CACHE_FILE, ResultCache
 from gen_cli.rounds import (
     each_scored,
@@ -78,6 +79,24 @@ def test_rounds_read_one_at_a_time_give_the_records_of_the_whole_folder(
     assert outline is not None
     assert outline.report == whole.report
     assert [(s.path, s.text) for s in each_scored(outline, ROUNDS)] == expected
+
+
+def test_each_round_tells_its_grants_before_its_record_is_built_as_the_record_says_them(
+    call: Path,
+) -> None:
+    """What a round tells the next one early is what its record will say it granted."""
+    whole = load_checked(call, str(call))
+    granted: dict[str, Decimal] = {}
+    for round_id in ROUNDS:
+        told: list[Decimal] = []
+        one = rounds.score_round(whole, round_id, granted_before=granted, granted_known=told.append)
+        assert told == [granted_in(one.record)]
+        granted[round_id] = told[0]
+    assert granted == {
+        "2021Q3": Decimal("723500.00"),
+        "2021Q4": Decimal("856500.00"),
+        "2022Q1": Decimal("574500.00"),  # as the committed records say
+    }
 
 
 def test_the_cli_writes_the_same_records_with_the_cache_and_without(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ from gen_cli.batch import ChainBroken, forked_chain, taken_part
 from gen_cli.errors import EXIT_PROBLEMS, GenError
 
 
-def _running_total(index: int, earlier: Callable[[], list[int]]) -> tuple[int, tuple[int, int]]:
+def _running_total(
+    index: int, earlier: Callable[[], list[int]], _pass_on: Callable[[int], None]
+) -> tuple[int, tuple[int, int]]:
     """Passes on its own total: index + 1 added to what the task before it passed on."""
     mine = index + 1
     before = earlier()
@@ -42,7 +44,9 @@ def test_tasks_overlap_up_to_the_point_they_wait(tmp_path) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
 
-    def task(index: int, earlier: Callable[[], list[str]]) -> tuple[str, str]:
+    def task(
+        index: int, earlier: Callable[[], list[str]], _pass_on: Callable[[str], None]
+    ) -> tuple[str, str]:
         (marks / f"started-{index}").touch()
         if index == 0:
             deadline = time.monotonic() + 20
@@ -56,7 +60,58 @@ def test_tasks_overlap_up_to_the_point_they_wait(tmp_path) -> None:
     assert (marks / "started-1").exists()
 
 
-def _failing_second(index: int, earlier: Callable[[], list[int]]) -> tuple[int, int]:
+def test_a_value_told_early_reaches_the_next_task_before_the_task_ends(tmp_path) -> None:
+    """A task passes its value on as soon as it knows it; the next one goes on meanwhile."""
+    reached = tmp_path / "reached"
+
+    def task(
+        index: int, earlier: Callable[[], list[int]], pass_on: Callable[[int], None]
+    ) -> tuple[int, bool]:
+        if index == 1:
+            reached.write_text(repr(earlier()))
+            return 7, True
+        pass_on(41)
+        deadline = time.monotonic() + 20  # the first task still runs while the next reads
+        while not reached.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return 41, reached.exists()
+
+    assert list(forked_chain(task, 2, 2)) == [True, True]
+    assert reached.read_text() == "[41]"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_task_that_fails_after_telling_its_value_is_the_failure_raised(jobs: int) -> None:
+    def task(
+        index: int, earlier: Callable[[], list[int]], pass_on: Callable[[int], None]
+    ) -> tuple[int, int]:
+        before = earlier()
+        pass_on(index)
+        if index == 1:
+            raise ValueError("the second task fails after telling")
+        return index, len(before)
+
+    given: list[int] = []
+    with pytest.raises(ValueError, match="after telling"):
+        for result in forked_chain(task, 4, jobs):
+            given.append(result)
+    assert given == [0]
+
+
+def test_a_value_too_large_to_tell_at_once_is_passed_on_when_the_task_ends() -> None:
+    def task(
+        index: int, earlier: Callable[[], list[str]], pass_on: Callable[[str], None]
+    ) -> tuple[str, list[int]]:
+        value = str(index) * 100_000
+        pass_on(value)
+        return value, [len(v) for v in earlier()]
+
+    assert list(forked_chain(task, 3, 2)) == [[], [100_000], [100_000, 100_000]]
+
+
+def _failing_second(
+    index: int, earlier: Callable[[], list[int]], _pass_on: Callable[[int], None]
+) -> tuple[int, int]:
     if index == 1:
         raise ValueError("the second task fails")
     before = earlier()
@@ -85,7 +140,9 @@ def test_a_task_waiting_after_a_failure_is_told(tmp_path) -> None:
     """The task after a failed one gets ChainBroken from earlier(), not a hang."""
     seen = tmp_path / "seen"
 
-    def task(index: int, earlier: Callable[[], list[int]]) -> tuple[int, int]:
+    def task(
+        index: int, earlier: Callable[[], list[int]], _pass_on: Callable[[int], None]
+    ) -> tuple[int, int]:
         if index == 0:
             time.sleep(0.3)  # the second task is waiting by now
             raise RuntimeError("the first task fails")
@@ -102,7 +159,9 @@ def test_a_task_waiting_after_a_failure_is_told(tmp_path) -> None:
 
 
 def test_a_process_killed_from_outside_is_said() -> None:
-    def task(index: int, earlier: Callable[[], list[int]]) -> tuple[int, int]:
+    def task(
+        index: int, earlier: Callable[[], list[int]], _pass_on: Callable[[int], None]
+    ) -> tuple[int, int]:
         if index == 1:
             os.kill(os.getpid(), 9)
         return index, len(earlier())
@@ -119,7 +178,9 @@ class _Refused(GenError):
 
 
 def test_a_gen_error_that_cannot_be_rebuilt_crosses_with_its_words_and_status() -> None:
-    def task(index: int, earlier: Callable[[], list[int]]) -> tuple[int, int]:
+    def task(
+        index: int, earlier: Callable[[], list[int]], _pass_on: Callable[[int], None]
+    ) -> tuple[int, int]:
         if index == 1:
             raise _Refused("the jury overruns the envelope", "2021Q4/jury.yaml")
         return index, len(earlier())
@@ -133,7 +194,9 @@ def test_a_gen_error_that_cannot_be_rebuilt_crosses_with_its_words_and_status() 
 
 
 def test_values_larger_than_a_pipe_holds_are_passed_on() -> None:
-    def task(index: int, earlier: Callable[[], list[str]]) -> tuple[str, int]:
+    def task(
+        index: int, earlier: Callable[[], list[str]], _pass_on: Callable[[str], None]
+    ) -> tuple[str, int]:
         return str(index) * 200_000, sum(len(v) for v in earlier())
 
     assert list(forked_chain(task, 3, 2)) == [0, 200_000, 400_000]
@@ -143,7 +206,9 @@ def test_values_larger_than_a_pipe_holds_are_passed_on() -> None:
 def test_a_large_value_a_task_never_reads_does_not_stop_the_chain(reads: bool) -> None:
     """The task after it fails first, or never asks: its error is raised, nothing hangs."""
 
-    def task(index: int, earlier: Callable[[], list[str]]) -> tuple[str, int]:
+    def task(
+        index: int, earlier: Callable[[], list[str]], _pass_on: Callable[[str], None]
+    ) -> tuple[str, int]:
         if index == 1 and not reads:
             raise ValueError("the second task fails before it asks")
         if index == 1:
