@@ -197,14 +197,17 @@ def _schema(**keywords: Any) -> WithJsonSchema:
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(_plain_digits),
     Field(max_digits=15, decimal_places=2, allow_inf_nan=False),
+    BeforeValidator(_plain_digits),
     AfterValidator(_not_negative),
     _schema(type="number", minimum=0, multipleOf=0.01),
 ]
 """An amount in euros: an integer or at most two decimals, never a float."""
 
 Digits = BeforeValidator(_plain_digits)
+# In each number's type, Field's limits come before Digits: pydantic then checks them in its
+# core, not in Python after Digits (2 µs a value instead of 7, for a call's million grades).
+# Percent keeps its order: of 100.001 it says "at most 100", not "two decimals at most".
 Percent = Annotated[
     Decimal,
     Digits,
@@ -213,22 +216,22 @@ Percent = Annotated[
 ]
 Weight = Annotated[
     Decimal,
-    Digits,
     Field(allow_inf_nan=False, max_digits=9),
+    Digits,
     AfterValidator(_positive_weight),
     _schema(type="number", exclusiveMinimum=0),
 ]
 Number = Annotated[
-    Decimal, Digits, Field(allow_inf_nan=False, max_digits=15), _schema(type="number")
+    Decimal, Field(allow_inf_nan=False, max_digits=15), Digits, _schema(type="number")
 ]
 Mark20 = Annotated[
     Decimal,
-    Digits,
     Field(ge=0, le=20, allow_inf_nan=False),
+    Digits,
     _schema(type="number", minimum=0, maximum=20),
 ]
 Count = Annotated[
-    int, Digits, Field(ge=0, le=10_000_000), _schema(type="integer", minimum=0, maximum=10_000_000)
+    int, Field(ge=0, le=10_000_000), Digits, _schema(type="integer", minimum=0, maximum=10_000_000)
 ]
 
 
@@ -430,8 +433,8 @@ class Beneficiaries(Model):
 
     people: Annotated[
         int,
-        Digits,
         Field(ge=1, le=10_000_000),
+        Digits,
         _schema(type="integer", minimum=1, maximum=10_000_000),
     ]
     women_percent: Percent
@@ -593,8 +596,8 @@ class ReviewFacts(NamedTuple):
 
 Grade = Annotated[
     Decimal,
-    Digits,
     Field(allow_inf_nan=False, max_digits=6, decimal_places=2),
+    Digits,
     _schema(type="number", multipleOf=0.01),
 ]
 
@@ -714,7 +717,7 @@ class Funder(Model):
 class Goal(Model):
     """The call's training goal."""
 
-    people: Annotated[int, Digits, Field(ge=1)]
+    people: Annotated[int, Field(ge=1), Digits]
     by: Day
     what: Label = Field(
         default=Label(fr="personnes formées", en="people trained"),
@@ -759,14 +762,14 @@ class ThemesRule(_Rule):
     """The dossier must declare at least this many themes."""
 
     rule: Literal["themes"]
-    min: Annotated[int, Digits, Field(ge=1)] = 1
+    min: Annotated[int, Field(ge=1), Digits] = 1
 
 
 class ReviewsRule(_Rule):
     """A dossier with fewer reviews than this is incomplete (not ranked)."""
 
     rule: Literal["min-reviews"]
-    min: Annotated[int, Digits, Field(ge=1, le=100)] = 2
+    min: Annotated[int, Field(ge=1, le=100), Digits] = 2
 
 
 EligibilityRule = Annotated[
@@ -854,7 +857,7 @@ class Scoring(Model):
         default=Decimal(20), description="Trimmed mean: share of grades dropped, half at each end."
     )
     normalise: Literal["none", "zscore"] = "none"
-    zscore_min_grades: Annotated[int, Digits, Field(ge=2)] = 3
+    zscore_min_grades: Annotated[int, Field(ge=2), Digits] = 3
     threshold: Mark20 = Decimal(10)
     spread_limit: Number | None = Field(
         default=None, description="Flag a criterion whose grades' standard deviation exceeds this."
@@ -872,7 +875,7 @@ class Selection(Model):
     policy: Literal["rank-order"] = "rank-order"
     when_too_large: Literal["skip", "stop"] = "skip"
     partial_funding: Flag = False
-    waiting_list: Annotated[int, Digits, Field(ge=0, le=1000)] = 5
+    waiting_list: Annotated[int, Field(ge=0, le=1000), Digits] = 5
 
 
 class Affiliation(Model):
@@ -932,7 +935,7 @@ class Reviewer(Person):
         description="The themes the reviewer is an expert of: gen assign prefers them for "
         "dossiers whose principal theme this is.",
     )
-    max_load: Annotated[int, Digits, Field(ge=1, le=100_000)] | None = Field(
+    max_load: Annotated[int, Field(ge=1, le=100_000), Digits] | None = Field(
         default=None, description="The most dossiers of a round gen assign gives the reviewer."
     )
     available: Flag = Field(
@@ -953,7 +956,7 @@ class AvoidedPair(Model):
 class AssignmentPolicy(Model):
     """How gen assign gives a round's dossiers to reviewers."""
 
-    reviews_per_dossier: Annotated[int, Digits, Field(ge=1, le=50)] = 3
+    reviews_per_dossier: Annotated[int, Field(ge=1, le=50), Digits] = 3
     expertise: Literal["preferred", "required"] = Field(
         default="preferred",
         description="preferred: reviewers of the dossier's principal theme first; "
@@ -969,7 +972,7 @@ class Jury(Model):
     """Who may deliberate on a round's outcome, and how many must take each decision."""
 
     members: Annotated[list[Person], Field(min_length=1)]
-    quorum: Annotated[int, Digits, Field(ge=1, le=1000)] = Field(
+    quorum: Annotated[int, Field(ge=1, le=1000), Digits] = Field(
         default=1,
         description="Members present and without a conflict of interest needed for each "
         "decision that departs from the computed outcome.",
@@ -1172,7 +1175,7 @@ class Assignments(Model):
     """``<round>/assignments.yaml``: the dossiers each reviewer of a round is to grade."""
 
     round: RoundId
-    reviews_per_dossier: Annotated[int, Digits, Field(ge=1, le=50)]
+    reviews_per_dossier: Annotated[int, Field(ge=1, le=50), Digits]
     reviewers: dict[Slug, list[Slug]] = Field(
         description="For each reviewer, the ids of the dossiers they are to grade."
     )
