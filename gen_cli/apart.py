@@ -37,7 +37,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, BinaryIO, TypeVar
 
-from gen_cli.batch import FRAME, Progress, framed
+from gen_cli.batch import FRAME, Progress, dies_with_parent, framed
 from gen_cli.errors import GenError, portable
 
 T = TypeVar("T")
@@ -92,10 +92,11 @@ def apart(task: Callable[[Progress | None], T], progress: Progress | None = None
         _handled(STOPPING, previous)
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
         try:
+            parent = os.getpid()
             with contextlib.suppress(OSError):  # no process to be had: made here
                 child = os.fork()
             if child == 0:  # pragma: no cover - the forked process, seen by the tests
-                _forked(task, progress is not None, (reading, writing), blocked, previous)
+                _forked(task, progress is not None, (reading, writing), blocked, previous, parent)
             if child > 0:
                 with contextlib.suppress(OSError):  # the child does it too: whichever first
                     os.setpgid(child, child)
@@ -212,11 +213,13 @@ def _forked(
     pipe: tuple[int, int],
     blocked: set[int | signal.Signals],
     handled: dict[int, Any],
+    parent: int,
 ) -> None:  # pragma: no cover - runs in the forked process
     """The forked side of :func:`apart`: never returns, never runs gen's own clean-up."""
     status = _UNSENT
     try:
         os.setpgid(0, 0)
+        dies_with_parent(parent)  # gen killed (SIGKILL): nothing of it checks on
         for signum in handled:  # those gen ignores stay ignored
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gen_cli.errors import GenError, portable
+from gen_cli.faultpoints import pause
 from gen_cli.resultcache import ResultCache, hashed_result_key, loads, result_key
 
 if TYPE_CHECKING:
@@ -307,7 +308,12 @@ def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
     # the other process, its own parts done, would wait for the results to be taken in order
     share = max(1, total // (workers * 32))
     running: deque[Future[list[bytes]]] = deque()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=dies_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
 
         def hand_out() -> None:
             running.append(pool.submit(_pickled_all, taken_part(tasks, share)))
@@ -337,6 +343,7 @@ def _pickled(work: Work, raw: bytes, display: str) -> bytes:
 
 
 def _pickled_all(tasks: list[Task]) -> list[bytes]:
+    pause("reading")  # where a test stops a reading process, to see it stop with gen
     return [_pickled(*task) for task in tasks]
 
 
@@ -376,7 +383,12 @@ def forked_map(
     _TASK = task
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=dies_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             running = pool.map(_run_part, bounds[:-1], bounds[1:])  # every part started
             failed: Exception | None = None
             try:
@@ -452,7 +464,10 @@ def forked_chain(
     try:
         context = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs, count), mp_context=context, initializer=_chain_started
+            max_workers=min(jobs, count),
+            mp_context=context,
+            initializer=_chain_started,
+            initargs=(os.getpid(),),
         )
         with pool:
             running: list[Future[tuple[P, R]] | None] = [
@@ -532,9 +547,35 @@ def memory_given_back() -> None:
     trim(0)
 
 
-def _chain_started() -> None:  # pragma: no cover - runs in the forked processes
+def dies_with_parent(parent: int) -> None:
+    """End this process, forked to work for the process ``parent``, when that one ends.
+
+    A gen stopped by a signal it cannot handle (SIGKILL), or one that ends it at once
+    (SIGTERM), leaves no process reading or computing on for nothing. Linux only
+    (``prctl``'s parent-death signal); elsewhere the processes end with their work.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None).prctl
+    except (AttributeError, OSError):  # not glibc
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before it could be watched
+        os._exit(1)
+
+
+#: prctl's option that names the signal a process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _chain_started(parent: int) -> None:  # pragma: no cover - runs in the forked processes
     """In each process of a chain: only this one writes what the tasks wait for."""
     assert _CHAIN is not None, "forked before the chain was set"
+    dies_with_parent(parent)
     for descriptor in _CHAIN[2]:
         os.close(descriptor)
 

@@ -356,7 +356,14 @@ def _digests(files: list[bytes], jobs: int) -> list[bytes]:
     context = multiprocessing.get_context("fork" if linux else None)
     share = -(-len(files) // jobs)
     parts = [files[start : start + share] for start in range(0, len(files), share)]
-    with ProcessPoolExecutor(max_workers=len(parts), mp_context=context) as pool:
+    from gen_cli.batch import dies_with_parent
+
+    with ProcessPoolExecutor(
+        max_workers=len(parts),
+        mp_context=context,
+        initializer=dies_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         return [d for part in pool.map(_contents, parts) for d in part]
 
 

@@ -240,6 +240,56 @@ def test_gen_told_to_stop_stops_its_check_too(tmp_path: Path, stop: signal.Signa
 
 
 @forks
+def test_gen_killed_stops_its_check_too(tmp_path: Path) -> None:
+    """SIGKILL cannot be handled: the check's process ends when gen does, by itself."""
+    gen, checker = paused_score(tmp_path)
+    gen.kill()
+    gen.communicate(timeout=20)
+    assert wait_gone(checker)  # else it would wait out its pause and check on for nothing
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@forks
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_gen_stopped_leaves_no_process_reading_for_it(tmp_path: Path, stop: signal.Signals) -> None:
+    """gen validate reads a large call on two processes; stopped, it takes them with it."""
+    from test_large_round import generate
+
+    call = generate(tmp_path / "call")  # 5,000 dossiers: read on two processes
+    ready = tmp_path / "paused"
+    gen = subprocess.Popen(
+        ["gen", "validate", "--no-cache", "--jobs", "2", "--call", str(call)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=child_env(GEN_PAUSE_AT="reading", GEN_PAUSE_FILE=str(ready)),
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists() or not ready.read_text():
+        assert gen.poll() is None, "gen ended before it read the files"
+        assert time.monotonic() < deadline, "gen never read on another process"
+        time.sleep(0.05)
+    readers = children(gen.pid)
+    assert int(ready.read_text()) in readers
+    gen.send_signal(stop)  # to gen alone, as kill does
+    gen.wait(timeout=20)
+    assert gen.returncode == -stop
+    assert [pid for pid in readers if not wait_gone(pid)] == []
+
+
+@forks
 def test_a_check_killed_stops_gen_with_a_message(tmp_path: Path) -> None:
     gen, checker = paused_score(tmp_path)
     os.kill(checker, signal.SIGKILL)
