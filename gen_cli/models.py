@@ -304,6 +304,8 @@ def starts_a_formula(value: str) -> bool:
 
     At its start, or after a ; (French spreadsheets split a CSV file on ;).
     """
+    if ";" not in value:  # most values: no split, one strip
+        return value.startswith(FORMULA_STARTS) or value.strip().startswith(FORMULA_STARTS)
     parts = [value, *(part.strip() for part in value.split(";"))]
     return any(part.startswith(FORMULA_STARTS) for part in parts)
 

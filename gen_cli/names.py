@@ -56,14 +56,24 @@ def name_key(name: str) -> str:
     return "".join(kept)
 
 
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_NOT_ASCII = re.compile("[^\x00-\x7f]")
+
+
 @lru_cache(maxsize=65_536)
 def scripts(name: str) -> frozenset[str]:
     """The alphabets of a name's letters (``LATIN``, ``CYRILLIC``, ``GREEK``...)."""
-    found = set()
-    for char in unicodedata.normalize("NFKC", name):
-        if char.isalpha():
-            found.add(unicodedata.name(char, "UNKNOWN").split(" ", 1)[0])
+    normal = unicodedata.normalize("NFKC", name)
+    # Letters outside ASCII are few in a name: only they are looked up one by one.
+    found = {_script(char) for char in _NOT_ASCII.findall(normal) if char.isalpha()}
+    if _ASCII_LETTER.search(normal):
+        found.add("LATIN")
     return frozenset(found)
+
+
+@lru_cache(maxsize=4096)
+def _script(letter: str) -> str:
+    return unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
 
 
 def conflict_of_interest(reviewer: Person, dossier: Dossier | DossierParts) -> str | None:

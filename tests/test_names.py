@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,17 @@ def test_an_overseas_partner_gives_its_siret(tmp_path: Path, country: str) -> No
     result = invoke("validate", "--call", call)
     assert result.code == 1
     assert "error E101 partners.0: 'Mission locale de Lille-Sud' has no siret" in result.out
+
+
+def _scripts_of_every_letter(name: str) -> frozenset[str]:
+    """The definition: each letter's alphabet, after NFKC (no fast path for ASCII)."""
+    return frozenset(
+        unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+        for char in unicodedata.normalize("NFKC", name)
+        if char.isalpha()
+    )
+
+
+@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=127), max_size=40))
+def test_scripts_is_the_alphabets_of_every_letter(name: str) -> None:
+    assert scripts(name) == _scripts_of_every_letter(name)

@@ -11,7 +11,10 @@ import jsonschema
 import pytest
 from conftest import invoke, replace, run_gen
 from frictionless import validate
+from hypothesis import given
+from hypothesis import strategies as st
 
+from gen_cli.models import FORMULA_STARTS, starts_a_formula
 from gen_cli.publish import _csv
 
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
@@ -157,6 +160,12 @@ def test_a_formula_after_a_semicolon_is_refused_too(call_dir: Path) -> None:
     result = invoke("validate", "--call", call_dir)
     assert " error E104 title: " in result.out.splitlines()[0]
     assert _csv(["a"], [{"a": "Lovelace; =1+1"}], defused=True) == "a\n'Lovelace; =1+1\n"
+
+
+@given(st.text(st.sampled_from("=+-@\t\r; ab1\u00a0"), max_size=12) | st.text(max_size=12))
+def test_starts_a_formula_looks_at_the_start_and_after_every_semicolon(value: str) -> None:
+    parts = [value, *(part.strip() for part in value.split(";"))]
+    assert starts_a_formula(value) == any(part.startswith(FORMULA_STARTS) for part in parts)
 
 
 def test_labels_from_call_yaml_are_text_in_the_published_markdown(tmp_path: Path) -> None:
