@@ -536,15 +536,21 @@ def memory_given_back() -> None:
     computes another round) would otherwise keep the freed pages and add the next
     round's on top (glibc's ``malloc_trim``; nothing elsewhere).
     """
+    trim = _glibc("malloc_trim")
+    if trim is not None:
+        trim(0)
+
+
+def _glibc(name: str) -> Any:
+    """The C library's function ``name`` on Linux with glibc; None elsewhere."""
     if not sys.platform.startswith("linux"):
-        return
+        return None
     import ctypes
 
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        return getattr(ctypes.CDLL(None), name)
     except (AttributeError, OSError):  # not glibc
-        return
-    trim(0)
+        return None
 
 
 def dies_with_parent(parent: int) -> None:
@@ -554,15 +560,11 @@ def dies_with_parent(parent: int) -> None:
     (SIGTERM), leaves no process reading or computing on for nothing. Linux only
     (``prctl``'s parent-death signal); elsewhere the processes end with their work.
     """
-    if not sys.platform.startswith("linux"):
+    prctl = _glibc("prctl")
+    if prctl is None:
         return
-    import ctypes
     import signal
 
-    try:
-        prctl = ctypes.CDLL(None).prctl
-    except (AttributeError, OSError):  # not glibc
-        return
     prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it ended before it could be watched
         os._exit(1)
