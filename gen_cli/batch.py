@@ -417,7 +417,10 @@ P = TypeVar("P")
 R = TypeVar("R")
 #: The task of :func:`forked_chain`, the pipes its processes read and those they tell their
 #: values down, set while they are forked from this one.
-_CHAIN: tuple[Callable[..., Any], list[int], list[int], list[int]] | None = None
+_CHAIN: tuple[Callable[..., Any], int, list[int], list[int], list[int]] | None = None
+#: How many tasks of a chain one pool of processes runs: each task has two pipes, so a chain
+#: of any length holds at most four times this many descriptors at once.
+CHAIN_WINDOW = 64
 #: The length in bytes of the size that comes before each message between processes.
 FRAME = 8
 
@@ -438,7 +441,8 @@ def forked_chain(
     the values of the tasks before it, and gives them in order (asked again, it gives them
     again). Up to ``jobs`` tasks run at once, each in a process forked from this one
     (``task`` may be a closure): a task does what it can before it asks, while the one
-    before it ends. Where there is no fork (macOS, Windows), or one process, the tasks run
+    before it ends; a pool of processes runs ``CHAIN_WINDOW`` tasks, then the next pool the
+    next ones. Where there is no fork (macOS, Windows), or one process, the tasks run
     here one after another. An error is raised for the first task that fails, as one
     after another would.
 
@@ -452,43 +456,59 @@ def forked_chain(
             passed.append(value)
             yield result
         return
+    for start in range(0, count, CHAIN_WINDOW):
+        yield from _chain_window(task, range(start, min(count, start + CHAIN_WINDOW)), jobs, passed)
+
+
+def _chain_window(
+    task: Callable[[int, Callable[[], list[P]], Callable[[P], None]], tuple[P, R]],
+    window: range,
+    jobs: int,
+    passed: list[P],
+) -> Iterator[R]:
+    """The results of the tasks in ``window``, run by one pool, given ``passed`` before them."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _CHAIN
-    pipes = [os.pipe() for _ in range(count)]  # to each task: the values before it
-    reading, writing = [r for r, _ in pipes], [w for _, w in pipes]
-    ups = [os.pipe() for _ in range(count)]  # from each task: its value, told early
-    told_reading, told_writing = [r for r, _ in ups], [w for _, w in ups]
-    _CHAIN = (task, reading, writing, told_writing)
+    reading: list[int] = []  # to each task: the values before it
+    writing: list[int] = []
+    told_reading: list[int] = []  # from each task: its value, told early
+    told_writing: list[int] = []
     try:
+        for _ in window:
+            _piped(reading, writing)
+            _piped(told_reading, told_writing)
+        _CHAIN = (task, window.start, reading, writing, told_writing)
         context = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
-            max_workers=min(jobs, count),
+            max_workers=min(jobs, len(window)),
             mp_context=context,
             initializer=_chain_started,
             initargs=(os.getpid(),),
         )
         with pool:
             running: list[Future[tuple[P, R]] | None] = [
-                pool.submit(_chain_link, index) for index in range(count)
+                pool.submit(_chain_link, index) for index in window
             ]
             try:
-                for index in range(count):
-                    future = running[index]
+                if window.start > 0:  # the values of the windows before, all known
+                    _deliver(writing[0], framed(passed), running[0])
+                for at in range(len(window)):
+                    future = running[at]
                     assert future is not None
-                    early = _told(told_reading[index], future)
+                    early = _told(told_reading[at], future)
                     if early:
                         passed.append(early[0])
-                        if index + 1 < count:
-                            _deliver(writing[index + 1], framed(passed), running[index + 1])
+                        if at + 1 < len(window):
+                            _deliver(writing[at + 1], framed(passed), running[at + 1])
                     value, result = future.result()
                     if not early:
                         passed.append(value)
-                        if index + 1 < count:
-                            _deliver(writing[index + 1], framed(passed), running[index + 1])
+                        if at + 1 < len(window):
+                            _deliver(writing[at + 1], framed(passed), running[at + 1])
                     del future, value, early
-                    running[index] = None  # its result let go once given
+                    running[at] = None  # its result let go once given
                     yield result
                     del result
             finally:
@@ -496,15 +516,22 @@ def forked_chain(
                 for waiting in running:
                     if waiting is not None:
                         waiting.cancel()
-                for index, descriptor in enumerate(writing):
+                for at, descriptor in enumerate(writing):
                     if descriptor >= 0:
                         os.close(descriptor)
-                        writing[index] = -1
+                        writing[at] = -1
     finally:
         _CHAIN = None
         for descriptor in [*reading, *writing, *told_reading, *told_writing]:
             if descriptor >= 0:
                 os.close(descriptor)
+
+
+def _piped(reads: list[int], writes: list[int]) -> None:
+    """A new pipe's two ends added to ``reads`` and ``writes``, so that both are closed."""
+    read, write = os.pipe()
+    reads.append(read)
+    writes.append(write)
 
 
 def _told(descriptor: int, future: Future[Any]) -> list[Any]:
@@ -513,10 +540,11 @@ def _told(descriptor: int, future: Future[Any]) -> list[Any]:
     A task writes its value in one piece (``_chain_link``): once the pipe can be read, the
     whole of it is there.
     """
+    waiting = select.poll()  # not select(): descriptors may be numbered above 1024
+    waiting.register(descriptor, select.POLLIN)
     while True:
         ended = future.done()  # before looking: a value told before the end is seen
-        ready, _, _ = select.select([descriptor], [], [], 0 if ended else 0.01)
-        if ready:
+        if waiting.poll(0 if ended else 10):
             size = int.from_bytes(_read_exactly(descriptor, FRAME), "big")
             return [pickle.loads(_read_exactly(descriptor, size))]
         if ended:
@@ -578,13 +606,13 @@ def _chain_started(parent: int) -> None:  # pragma: no cover - runs in the forke
     """In each process of a chain: only this one writes what the tasks wait for."""
     assert _CHAIN is not None, "forked before the chain was set"
     dies_with_parent(parent)
-    for descriptor in _CHAIN[2]:
+    for descriptor in _CHAIN[3]:
         os.close(descriptor)
 
 
 def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked processes
     assert _CHAIN is not None, "forked before the chain was set"
-    task, reading, _, told_writing = _CHAIN
+    task, start, reading, _, told_writing = _CHAIN
 
     given: list[list[Any]] = []
     told: list[bool] = []
@@ -593,15 +621,16 @@ def _chain_link(index: int) -> Any:  # pragma: no cover - runs in the forked pro
         if index == 0:
             return []
         if not given:  # read once: asked again, the same
-            head = _read_exactly(reading[index], FRAME)
-            given.append(pickle.loads(_read_exactly(reading[index], int.from_bytes(head, "big"))))
+            head = _read_exactly(reading[index - start], FRAME)
+            size = int.from_bytes(head, "big")
+            given.append(pickle.loads(_read_exactly(reading[index - start], size)))
         return list(given[0])
 
     def pass_on(value: Any) -> None:
         message = framed(value)
         # written in one piece, or not early: passed on when the task returns it
         if not told and len(message) <= select.PIPE_BUF:
-            os.write(told_writing[index], message)
+            os.write(told_writing[index - start], message)
             told.append(True)
 
     try:

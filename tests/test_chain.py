@@ -253,3 +253,55 @@ def test_the_largest_files_are_spread_over_several_parts() -> None:
         counts.append(len(taken_part(tasks, share)))
     assert counts[:3] == [21, 21, 21]  # not the 400 review files in one part
     assert len(counts) == 65
+
+
+def test_a_chain_longer_than_a_pool_runs_passes_every_value_on() -> None:
+    """300 tasks: several pools, each first task given the values of the ones before."""
+    results = list(forked_chain(_running_total, 300, 2))
+    assert [total for total, _ in results] == [n * (n + 1) // 2 for n in range(1, 301)]
+
+
+def test_a_chain_opens_no_more_descriptors_than_one_pool_needs() -> None:
+    """Under a limit a chain of 300 tasks' pipes would pass, it runs; nothing is left open."""
+    import resource
+
+    opened = len(os.listdir("/proc/self/fd"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (opened + 4 * 64 + 64, hard))
+    try:
+        assert len(list(forked_chain(_running_total, 300, 2))) == 300
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len(os.listdir("/proc/self/fd")) == opened
+
+
+def test_pipes_that_cannot_all_be_opened_are_all_closed() -> None:
+    """Out of descriptors while making a pool's pipes: an error, and no descriptor kept."""
+    import resource
+
+    opened = len(os.listdir("/proc/self/fd"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (opened + 40, hard))
+    try:
+        with pytest.raises(OSError, match="Too many open files"):
+            list(forked_chain(_running_total, 64, 2))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len(os.listdir("/proc/self/fd")) == opened
+
+
+def test_a_chain_runs_in_a_process_that_has_many_files_open() -> None:
+    """Its pipes numbered above 1024 (where select() stops) are watched all the same."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("this machine lets a process open fewer than 1,200 files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert [total for total, _ in forked_chain(_running_total, 3, 2)] == [1, 3, 6]
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
