@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import operator
 import os
 import stat
 from collections import defaultdict
@@ -418,6 +419,7 @@ TOOL_FILES = frozenset(
 )
 
 
+_name = operator.attrgetter("name")
 #: Hidden files that keep an empty folder in git.
 KEEP_FILES = frozenset({".gitkeep", ".keep"})
 
@@ -516,8 +518,8 @@ class Found:
 
     def listing(self, folder: Path) -> list[Path]:
         """The entries of ``folder``, sorted; none (and a located error) if it cannot be read."""
-        try:
-            return [folder / name for name in sorted(os.listdir(folder))]
+        try:  # iterdir makes each path from its name alone: no parsing, 100,000 times
+            return sorted(folder.iterdir(), key=_name)
         except OSError as error:
             if folder == self.root:
                 raise GenError(
@@ -535,6 +537,7 @@ class Found:
 
     def round_folder(self, folder: Path) -> None:
         """List a round's dossiers, its jury and assignment files, and its reviews."""
+        shown = self._shown_in(folder)
         for item in self.listing(folder):
             name = item.name  # once: pathlib computes it at each call, 100,000 times here
             if name.startswith(".") and item.is_symlink():
@@ -546,9 +549,9 @@ class Found:
             elif name == REVIEWS_DIR and item.is_dir():
                 self.reviews_folder(item)
             elif name == JURY_FILE:
-                self.juries.append(_source(self.root, self.shown_root, item))
+                self.juries.append(Source(item, shown + name))
             elif name == ASSIGNMENTS_FILE:
-                self.assignments.append(_source(self.root, self.shown_root, item))
+                self.assignments.append(Source(item, shown + name))
             elif name == RECORD_FILE:
                 if not is_record_file(item):
                     self.stray(
@@ -557,9 +560,9 @@ class Found:
                         "record, and this file is not one: gen will not overwrite it",
                     )
             elif name.endswith(".yaml"):  # not hidden: its suffix
-                self.dossiers.append(_source(self.root, self.shown_root, item))
+                self.dossiers.append(Source(item, shown + name))
             elif name.endswith(PRIVATE_SUFFIX):
-                self.private_parts.append(_source(self.root, self.shown_root, item))
+                self.private_parts.append(Source(item, shown + name))
             elif name.lower().endswith(SEALED_SUFFIX):
                 self.stray(item, "ignored: a sealed review belongs in the round's reviews/ folder")
             elif _yaml_like(item):
@@ -569,21 +572,26 @@ class Found:
 
     def reviews_folder(self, folder: Path) -> None:
         """List the review files of a round's reviews/ folder."""
+        shown = self._shown_in(folder)
         for review in self.listing(folder):
             if review.name.startswith(".") and review.is_symlink():
                 self.link(review)
             elif review.name.startswith(".") and review.name not in KEEP_FILES:
                 self.hidden(review)
             elif review.suffix == ".yaml":
-                self.reviews.append(_source(self.root, self.shown_root, review))
+                self.reviews.append(Source(review, shown + review.name))
             elif is_sealed_name(review.name):
-                self.sealed_reviews.append(_source(self.root, self.shown_root, review))
+                self.sealed_reviews.append(Source(review, shown + review.name))
             elif review.name.lower().endswith(SEALED_SUFFIX):
                 self.stray(review, "ignored: name sealed reviews <reviewer>.yaml.age")
             elif _yaml_like(review):
                 self.stray(review, "ignored: name review files *.yaml")
             elif _holds_yaml(review):
                 self.stray(review, "ignored: gen does not look in subfolders of reviews/")
+
+    def _shown_in(self, folder: Path) -> str:
+        """How diagnostics name the files of ``folder``, up to their name."""
+        return _source(self.root, self.shown_root, folder).display + os.sep
 
 
 #: Where gen looks for a call folder when none is given and none holds the current folder.
@@ -804,7 +812,7 @@ def _load_dossiers(
     loaded = []
     for source in sources:
         folder.sources[source.display] = source
-        part = parts.pop((source.path.parent, source.path.stem), None)
+        part = parts.pop((source.path.parent, source.path.stem), None) if parts else None
         if part is None:
             facts, packed, problems = read[source.display]
         else:

@@ -20,10 +20,12 @@ from typing import Any
 
 import pytest
 from conftest import MINIMAL, child_env, line_of, replace, run_gen
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gen_cli.batch import Batch, forked_map
 from gen_cli.loading import dossier_from_bytes, load_call_folder
-from gen_cli.resultcache import CACHE_FILE, ResultCache, result_key
+from gen_cli.resultcache import CACHE_FILE, FORMAT, ResultCache, code_fingerprint, result_key
 from gen_cli.rules import validate_folder
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
@@ -541,3 +543,19 @@ def test_the_records_of_several_rounds_are_read_side_by_side_as_one_by_one(
     again = Batch(jobs=2, cache=ResultCache(tmp_path / "cache"))
     assert records_from_texts(items, again, light=True) == outlines
     assert (again.hits, again.misses) == (2, 0)
+
+
+@given(
+    st.sampled_from(["dossier", "review", "record"]),
+    st.text(min_size=1, max_size=40),
+    st.binary(max_size=200),
+)
+def test_a_key_is_the_hash_of_gen_s_code_the_kind_the_path_and_the_bytes(
+    kind: str, display: str, raw: bytes
+) -> None:
+    """Each part ends with a zero byte: no two different sets of parts give one key."""
+    parts = [FORMAT, code_fingerprint(), kind, display]
+    whole = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in parts)
+    expected = hashlib.blake2b(whole + hashlib.sha256(raw).digest(), digest_size=20).digest()
+    assert result_key(kind, display, raw) == expected
+    assert result_key(kind, display, raw) == result_key(kind, display, raw)  # copied, not used up

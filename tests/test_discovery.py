@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import MINIMAL, replace, run_gen
+
+from gen_cli.loading import find_files
 
 BROKEN = "2022Q1/codeuses-lille.yaml"
 
@@ -53,3 +57,36 @@ def test_otherwise_the_dossiers_folder(tmp_path: Path) -> None:
         missing.err
         == "gen: error: call folder dossiers not found (give --call DIR or set GEN_CALL)\n"
     )
+
+
+@pytest.mark.parametrize("shown", [".", "call", "../calls/call", "/srv/call"])
+def test_each_file_listed_is_named_as_the_call_folder_is_shown(tmp_path: Path, shown: str) -> None:
+    """Every kind of file a round holds, named from how the call folder is shown."""
+    root = tmp_path / "call"
+    reviews = root / "2022Q1" / "reviews"
+    reviews.mkdir(parents=True)
+    names = [
+        "2022Q1/a.yaml",
+        "2022Q1/b.private.yaml.age",
+        "2022Q1/jury.yaml",
+        "2022Q1/assignments.yaml",
+        "2022Q1/reviews/amelie-roux.yaml",
+        "2022Q1/reviews/jean-dupont.yaml.age",
+    ]
+    for name in names:
+        (root / name).write_text("x: 1\n", encoding="utf-8")
+    found = find_files(root, shown, frozenset({"2022Q1"}))
+    listed = [
+        *found.dossiers,
+        *found.private_parts,
+        *found.juries,
+        *found.assignments,
+        *found.reviews,
+        *found.sealed_reviews,
+    ]
+    assert [source.path for source in listed] == [root / name for name in names]
+    prefix = "" if shown == "." else f"{Path(shown)}{os.sep}"
+    assert [source.display for source in listed] == [
+        prefix + name.replace("/", os.sep) for name in names
+    ]
+    assert found.problems == []
