@@ -73,6 +73,9 @@ def review_problems_kept(
     # each dossier id with its file's key, framed once: a dossier is named by 3 reviews
     # or so, and 300,000 evaluations are keyed at every run of a large call
     framed = _Framed(named)
+    for dossier_id, source in first_files.items():  # most of them: without a call each
+        token = made.get(("dossier", source.display))
+        framed[dossier_id] = None if token is None else _piece(dossier_id, token)
     keys = [
         _key(call_token, made.get(("review", s.display)), s, facts, i, framed)
         for s, facts, _, i in reviews
@@ -113,11 +116,14 @@ class _Framed(dict[str, bytes | None]):
 
     def __missing__(self, dossier_id: str) -> bytes | None:
         token = self._token(dossier_id)
-        piece = None
-        if token is not None:
-            piece = _framed(dossier_id.encode("utf-8", "surrogateescape")) + _framed(token)
+        piece = None if token is None else _piece(dossier_id, token)
         self[dossier_id] = piece
         return piece
+
+
+def _piece(dossier_id: str, token: bytes) -> bytes:
+    """A dossier id framed with its file's key."""
+    return _framed(dossier_id.encode("utf-8", "surrogateescape")) + _framed(token)
 
 
 def _key(

@@ -78,6 +78,11 @@ class Source:
     path: Path
     display: str
 
+    @functools.cached_property
+    def stem(self) -> str:
+        """Its file's name without the suffix: a dossier's id, if it is where it belongs."""
+        return self.path.stem
+
 
 #: A dossier file of which some parts are known: its facts, and its models packed (the
 #: dossier, when it is whole, and its known parts).
@@ -735,7 +740,7 @@ def _load_call_folder(
     entries = _load_dossiers(folder, dossier_files, found.private_parts, identities, read)
     folder.dossier_entries = entries
     loaded = {source.display for source, facts, _ in entries if facts.whole}
-    folder.unreadable_dossiers = {s.path.stem for s in dossier_files if s.display not in loaded}
+    folder.unreadable_dossiers = {s.stem for s in dossier_files if s.display not in loaded}
     reviews: list[ReviewEntry] = []
     for source, (facts, review, partial, problems) in zip(review_files, reviews_read, strict=True):
         folder.sources[source.display] = source

@@ -384,9 +384,13 @@ def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> li
     """
     call = loaded_call(folder)
     problems = []
+    first: dict[str, Round] = {}  # call.round's answer: the first round of an id
+    for each in call.rounds:
+        first.setdefault(each.id, each)
+    open_rounds = {id_: r for id_, r in first.items() if states.get(id_) is State.open}
     for source, facts, _ in folder.dossier_entries:
-        round_ = call.round(facts.round) if facts.whole and facts.round is not None else None
-        if round_ is None or states.get(round_.id) is not State.open:
+        round_ = open_rounds.get(facts.round) if facts.whole and facts.round is not None else None
+        if round_ is None:
             continue
         for rule, _ in failed_rules(call, round_, facts):
             loc = _RULE_FIELDS[rule.rule]

@@ -368,13 +368,13 @@ def _round_problems(call: Call, dossier: DossierFacts, source: Source) -> list[P
 def _placement_problems(call: Call | None, dossier: DossierFacts, source: Source) -> list[Problem]:
     """The dossier against its file and the call: id, round, themes (E202–E205)."""
     problems: list[Problem] = []
-    if dossier.id is not None and dossier.id != source.path.stem:
+    if dossier.id is not None and dossier.id != source.stem:
         problems.append(
             Problem(
                 source.display,
                 "E202",
                 f"id {dossier.id!r} does not match the file name {source.path.name!r}: "
-                f"write id: {source.path.stem}, or rename the file {dossier.id}.yaml",
+                f"write id: {source.stem}, or rename the file {dossier.id}.yaml",
                 loc=("id",),
             )
         )
@@ -405,7 +405,7 @@ def _well_placed(
     are declared: most dossiers, checked here without building a message.
     """
     return (
-        dossier.id == source.path.stem
+        dossier.id == source.stem
         and dossier.round in rounds
         and dossier.round == folder_above(source.path)
         and all(theme in themes for theme in dossier.themes or ())
@@ -444,9 +444,9 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
     if call is None:
         return problems
     dossiers = FirstDossiers({ident: entries[0] for ident, entries in by_id.items()})
-    known = {s.path.stem for s, _, _ in folder.dossier_entries}
+    known = {s.stem for s, _, _ in folder.dossier_entries}
     unreadable = frozenset(folder.unreadable_dossiers - known) | frozenset(
-        s.path.stem for s, facts, _ in folder.dossier_entries if facts.id is None
+        s.stem for s, facts, _ in folder.dossier_entries if facts.id is None
     )
     reviews: list[KeptReview] = [
         (s, facts, packed, frozenset[str]()) for s, facts, packed in folder.review_entries
