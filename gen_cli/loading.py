@@ -424,9 +424,12 @@ TOOL_FILES = frozenset(
 )
 
 
-_name = operator.attrgetter("name")
 #: Hidden files that keep an empty folder in git.
 KEEP_FILES = frozenset({".gitkeep", ".keep"})
+
+
+#: A path's name: what the entries of a folder are sorted by.
+_name = operator.attrgetter("name")
 
 
 def find_files(root: Path, shown_root: str, rounds: frozenset[str] = frozenset()) -> Found:
