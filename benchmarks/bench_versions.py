@@ -1,0 +1,137 @@
+"""Two versions of gen side by side on one call: the installed one, and one of git's (#13).
+
+A machine's speed drifts by more than a small change gains (at 100,000 dossiers, `gen
+validate` after one dossier changed went from 12.6 to 9.3 s in ten minutes, the same code),
+so a change is measured against the version before it in turn, on the same call, in one
+run. Each version has its own cache folder: gen keys nothing alike across versions of its
+code, and a gen that closes the cache drops what its run did not use, so two versions
+sharing one cache would each find it empty.
+
+Generates a seeded call (``bench_score.generate``, as ``bench_scale.py``), fills each
+version's cache with one ``gen validate``, then runs ``--pairs`` pairs, the two versions in
+turn (which goes first alternates, so that a drift falls alike on both), after a first
+pair left out (the page cache); before each run of ``changed``, one dossier's summary is
+given three letters it never had, so that no kept check matches. Prints each version's
+runs, the least and the median wall time, CPU time and peak memory.
+
+    python benchmarks/bench_versions.py 1772faf [--dossiers 100000] [--pairs 8] [--what changed]
+
+The other version is ``git archive REV gen_cli templates`` put first on ``PYTHONPATH``;
+the installed gen must be importable as ``gen_cli`` (``pip install -e .``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from bench_score import generate
+
+#: What each run does, after what change: gen validate's arguments.
+WHAT = {
+    "changed": ["validate"],  # one dossier changed since the last run
+    "warm": ["validate"],  # nothing changed
+    "cold": ["validate", "--no-cache"],
+}
+ROUNDS, REVIEW_FILES = 4, 100
+LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def snapshot(revision: str, into: Path) -> None:
+    """gen_cli and templates as git holds them at ``revision``, written under ``into``."""
+    repository = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repository), "archive", revision, "gen_cli", "templates"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+            tar.extractall(into, filter="data")
+        else:
+            tar.extractall(into)  # git's own archive of this repository
+
+
+def change(dossier: Path, generation: int) -> None:
+    """Give the dossier's summary three letters of ``generation``'s own (same size)."""
+    data = bytearray(dossier.read_bytes())
+    at = data.index(b"summary: |\n  ") + len(b"summary: |\n  ")
+    data[at : at + 3] = bytes(LETTERS[generation // 26**n % 26] for n in range(3))
+    dossier.write_bytes(bytes(data))
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall time, CPU time (children included) and peak memory in MB of one run."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit status {code})")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("revision", help="the other version: a git revision of this repository")
+    parser.add_argument("--dossiers", type=int, default=100_000)
+    parser.add_argument("--pairs", type=int, default=8, help="pairs of runs counted")
+    parser.add_argument("--what", choices=sorted(WHAT), default="changed")
+    args = parser.parse_args()
+    gen = shutil.which("gen", path=str(Path(sys.executable).parent)) or shutil.which("gen")
+    if gen is None:
+        raise SystemExit("gen is not installed: pip install -e '.[bench]'")
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPATH"}
+    }
+    with tempfile.TemporaryDirectory(prefix="gen-versions-") as tmp:
+        work = Path(tmp)
+        snapshot(args.revision, work / "other")
+        root = work / "call"
+        root.mkdir()
+        generate(root, args.dossiers, ROUNDS, max(10, REVIEW_FILES * args.dossiers // 100_000))
+        dossier = sorted((root / "2020Q2").glob("*.yaml"))[7]
+        versions = {"installed": dict(base), args.revision: dict(base)}
+        versions[args.revision]["PYTHONPATH"] = str(work / "other")
+        for number, env in enumerate(versions.values()):
+            env["GEN_CACHE_DIR"] = str(work / f"cache-{number}")
+            run([gen, "validate", "--call", str(root)], env)  # fills the cache
+        command = [gen, *WHAT[args.what], "--call", str(root)]
+        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in versions}
+        generation = int(time.time())
+        for pair in range(args.pairs + 1):
+            order = list(versions) if pair % 2 == 0 else list(reversed(versions))
+            for name in order:
+                generation += 1
+                if args.what == "changed":
+                    change(dossier, generation)
+                measured = run(command, versions[name])
+                if pair > 0:  # the first pair warms the page cache
+                    times[name].append(measured)
+        print(f"gen {args.what}, {args.dossiers:,} dossiers, {args.pairs} pairs; wall s per run")
+        print("| version | runs | least | median | CPU median | peak MB |")
+        print("|---|---|---:|---:|---:|---:|")
+        for name, measured in times.items():
+            walls = [wall for wall, _, _ in measured]
+            print(
+                f"| {name} | {' '.join(f'{w:.2f}' for w in walls)} | {min(walls):.2f} | "
+                f"{statistics.median(walls):.2f} | "
+                f"{statistics.median(cpu for _, cpu, _ in measured):.2f} | "
+                f"{max(peak for _, _, peak in measured):.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
