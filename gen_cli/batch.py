@@ -511,11 +511,6 @@ def _chain_window(
                     running[at] = None  # its result let go once given
                     yield result
                     del result
-            except BaseException:
-                # a task failed, or the results are no longer wanted: the tasks running
-                # would only be waited for (a large round, told what it needed early)
-                _stop_workers(pool)
-                raise
             finally:
                 # those not started never start; one waiting is told nothing will come
                 for waiting in running:
@@ -530,17 +525,6 @@ def _chain_window(
         for descriptor in [*reading, *writing, *told_reading, *told_writing]:
             if descriptor >= 0:
                 os.close(descriptor)
-
-
-def _stop_workers(pool: Any) -> None:
-    """Kill a process pool's processes now, rather than wait for what they are doing."""
-    stop = getattr(pool, "kill_workers", None)  # Python 3.14
-    if stop is not None:
-        stop()
-        return
-    # before 3.14, the pool's own record of its processes; each kill is a no-op once reaped
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()
 
 
 def _piped(reads: list[int], writes: list[int]) -> None:
