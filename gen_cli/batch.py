@@ -488,10 +488,9 @@ def _chain_window(
             initargs=(os.getpid(),),
         )
         with pool:
-            running: list[Future[tuple[P, R]] | None] = [
-                pool.submit(_chain_link, index) for index in window
-            ]
-            try:
+            running: list[Future[tuple[P, R]] | None] = []
+            try:  # handed out inside: a task waiting is told if handing out the next fails
+                running.extend(pool.submit(_chain_link, index) for index in window)
                 if window.start > 0:  # the values of the windows before, all known
                     _deliver(writing[0], framed(passed), running[0])
                 for at in range(len(window)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable
@@ -305,3 +306,31 @@ def test_a_chain_runs_in_a_process_that_has_many_files_open() -> None:
         for descriptor in held:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_failure_while_the_tasks_are_handed_out_leaves_none_waiting(monkeypatch) -> None:
+    """Stopped (Ctrl-C) as the third task is handed out: the second, waiting, is told."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    handed: list[int] = []
+    submit = ProcessPoolExecutor.submit
+
+    def stopped_at_the_third(self: ProcessPoolExecutor, *args: object, **kwargs: object) -> object:
+        handed.append(1)
+        if len(handed) == 3:
+            raise KeyboardInterrupt
+        return submit(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", stopped_at_the_third)
+
+    def too_long(_signal: int, _frame: object) -> None:
+        raise TimeoutError("gen waits for a task that nobody tells anything")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(20)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(forked_chain(_running_total, 5, 2))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
