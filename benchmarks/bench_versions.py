@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_scale import Run, run_once
 from bench_score import generate
 
 #: What each run does, after what change: gen validate's arguments.
@@ -44,6 +45,8 @@ WHAT = {
 }
 ROUNDS, REVIEW_FILES = 4, 100
 LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: Longer than any run: one that takes this long is stopped, and said to have failed.
+TIMEOUT = 3600.0
 
 
 def snapshot(revision: str, into: Path) -> None:
@@ -69,18 +72,12 @@ def change(dossier: Path, generation: int) -> None:
     dossier.write_bytes(bytes(data))
 
 
-def run(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Wall time, CPU time (children included) and peak memory in MB of one run."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"{' '.join(command)} failed (exit status {code})")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+def run(command: list[str], env: dict[str, str], log: Path) -> Run:
+    """One run of ``command`` (its output in ``log``.stdout and .stderr); it must succeed."""
+    done = run_once(command, cwd=log.parent, env=env, out=log, timeout=TIMEOUT)
+    if done.status != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit status {done.status}): see {log}")
+    return done
 
 
 def main() -> None:
@@ -107,9 +104,9 @@ def main() -> None:
         versions[args.revision]["PYTHONPATH"] = str(work / "other")
         for number, env in enumerate(versions.values()):
             env["GEN_CACHE_DIR"] = str(work / f"cache-{number}")
-            run([gen, "validate", "--call", str(root)], env)  # fills the cache
+            run([gen, "validate", "--call", str(root)], env, work / f"fill-{number}")
         command = [gen, *WHAT[args.what], "--call", str(root)]
-        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in versions}
+        times: dict[str, list[Run]] = {name: [] for name in versions}
         generation = int(time.time())
         for pair in range(args.pairs + 1):
             order = list(versions) if pair % 2 == 0 else list(reversed(versions))
@@ -117,19 +114,19 @@ def main() -> None:
                 generation += 1
                 if args.what == "changed":
                     change(dossier, generation)
-                measured = run(command, versions[name])
+                measured = run(command, versions[name], work / f"run-{generation}")
                 if pair > 0:  # the first pair warms the page cache
                     times[name].append(measured)
         print(f"gen {args.what}, {args.dossiers:,} dossiers, {args.pairs} pairs; wall s per run")
         print("| version | runs | least | median | CPU median | peak MB |")
         print("|---|---|---:|---:|---:|---:|")
         for name, measured in times.items():
-            walls = [wall for wall, _, _ in measured]
+            walls = [one.wall for one in measured]
             print(
                 f"| {name} | {' '.join(f'{w:.2f}' for w in walls)} | {min(walls):.2f} | "
                 f"{statistics.median(walls):.2f} | "
-                f"{statistics.median(cpu for _, cpu, _ in measured):.2f} | "
-                f"{max(peak for _, _, peak in measured):.0f} |"
+                f"{statistics.median(one.cpu for one in measured):.2f} | "
+                f"{max(one.peak_mb for one in measured):.0f} |"
             )
 
 

@@ -64,16 +64,14 @@ def review_problems_kept(
     )
     made = folder.keys
 
-    def named(dossier_id: str) -> bytes | None:
-        source = first_files.get(dossier_id)
-        if source is None:
-            return UNREADABLE if dossier_id in unreadable else ABSENT
-        return made.get(("dossier", source.display))
+    def named(dossier_id: str) -> bytes:
+        """The token of a dossier id no file holds (every other one is framed below)."""
+        return UNREADABLE if dossier_id in unreadable else ABSENT
 
     # each dossier id with its file's key, framed once: a dossier is named by 3 reviews
     # or so, and 300,000 evaluations are keyed at every run of a large call
     framed = _Framed(named)
-    for dossier_id, source in first_files.items():  # most of them: without a call each
+    for dossier_id, source in first_files.items():
         token = made.get(("dossier", source.display))
         framed[dossier_id] = None if token is None else _piece(dossier_id, token)
     keys = [
