@@ -77,11 +77,16 @@ class Source:
 
     path: Path
     display: str
+    #: Its file's name without the suffix: a dossier's id, if it is where it belongs. Given
+    #: by the walk that knows the name (100,000 dossiers), else taken from the path.
+    stem: str = field(default="", compare=False, repr=False)
+    #: Its POSIX path in the call folder the walk listed (``2022Q1/lovelace.yaml``), given
+    #: by the walk; empty when not known (``CallFolder.relative`` works it out).
+    relative: str = field(default="", compare=False, repr=False)
 
-    @functools.cached_property
-    def stem(self) -> str:
-        """Its file's name without the suffix: a dossier's id, if it is where it belongs."""
-        return self.path.stem
+    def __post_init__(self) -> None:
+        if not self.stem:
+            object.__setattr__(self, "stem", self.path.stem)
 
 
 #: A dossier file of which some parts are known: its facts, and its models packed (the
@@ -255,6 +260,8 @@ class CallFolder:
 
     def relative(self, source: Source) -> str:
         """A file's path inside the call folder, in POSIX form (``2022Q1/lovelace.yaml``)."""
+        if source.relative:
+            return source.relative
         full, base = str(source.path), str(self.root)  # string work: once a file, as _source
         if full.startswith(base + os.sep):
             return full[len(base) + 1 :].replace(os.sep, "/")
@@ -545,7 +552,7 @@ class Found:
 
     def round_folder(self, folder: Path) -> None:
         """List a round's dossiers, its jury and assignment files, and its reviews."""
-        shown = self._shown_in(folder)
+        shown, inside = self._shown_in(folder), self._inside(folder)
         for item in self.listing(folder):
             name = item.name  # once: pathlib computes it at each call, 100,000 times here
             if name.startswith(".") and item.is_symlink():
@@ -557,9 +564,9 @@ class Found:
             elif name == REVIEWS_DIR and item.is_dir():
                 self.reviews_folder(item)
             elif name == JURY_FILE:
-                self.juries.append(Source(item, shown + name))
+                self.juries.append(Source(item, shown + name, relative=inside + name))
             elif name == ASSIGNMENTS_FILE:
-                self.assignments.append(Source(item, shown + name))
+                self.assignments.append(Source(item, shown + name, relative=inside + name))
             elif name == RECORD_FILE:
                 if not is_record_file(item):
                     self.stray(
@@ -568,9 +575,11 @@ class Found:
                         "record, and this file is not one: gen will not overwrite it",
                     )
             elif name.endswith(".yaml"):  # not hidden: its suffix
-                self.dossiers.append(Source(item, shown + name))
+                self.dossiers.append(
+                    Source(item, shown + name, name[: -len(".yaml")], inside + name)
+                )
             elif name.endswith(PRIVATE_SUFFIX):
-                self.private_parts.append(Source(item, shown + name))
+                self.private_parts.append(Source(item, shown + name, relative=inside + name))
             elif name.lower().endswith(SEALED_SUFFIX):
                 self.stray(item, "ignored: a sealed review belongs in the round's reviews/ folder")
             elif _yaml_like(item):
@@ -580,16 +589,20 @@ class Found:
 
     def reviews_folder(self, folder: Path) -> None:
         """List the review files of a round's reviews/ folder."""
-        shown = self._shown_in(folder)
+        shown, inside = self._shown_in(folder), self._inside(folder)
         for review in self.listing(folder):
             if review.name.startswith(".") and review.is_symlink():
                 self.link(review)
             elif review.name.startswith(".") and review.name not in KEEP_FILES:
                 self.hidden(review)
             elif review.suffix == ".yaml":
-                self.reviews.append(Source(review, shown + review.name))
+                self.reviews.append(
+                    Source(review, shown + review.name, relative=inside + review.name)
+                )
             elif is_sealed_name(review.name):
-                self.sealed_reviews.append(Source(review, shown + review.name))
+                self.sealed_reviews.append(
+                    Source(review, shown + review.name, relative=inside + review.name)
+                )
             elif review.name.lower().endswith(SEALED_SUFFIX):
                 self.stray(review, "ignored: name sealed reviews <reviewer>.yaml.age")
             elif _yaml_like(review):
@@ -600,6 +613,10 @@ class Found:
     def _shown_in(self, folder: Path) -> str:
         """How diagnostics name the files of ``folder``, up to their name."""
         return _source(self.root, self.shown_root, folder).display + os.sep
+
+    def _inside(self, folder: Path) -> str:
+        """The POSIX path of ``folder`` in the call folder, up to its files' names."""
+        return folder.relative_to(self.root).as_posix() + "/"
 
 
 #: Where gen looks for a call folder when none is given and none holds the current folder.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL, replace, run_gen
 
-from gen_cli.loading import find_files
+from gen_cli.loading import find_files, load_call_folder
 
 BROKEN = "2022Q1/codeuses-lille.yaml"
 
@@ -85,8 +85,33 @@ def test_each_file_listed_is_named_as_the_call_folder_is_shown(tmp_path: Path, s
         *found.sealed_reviews,
     ]
     assert [source.path for source in listed] == [root / name for name in names]
+    assert [source.relative for source in listed] == names
     prefix = "" if shown == "." else f"{Path(shown)}{os.sep}"
     assert [source.display for source in listed] == [
         prefix + name.replace("/", os.sep) for name in names
     ]
     assert found.problems == []
+
+
+def test_each_dossier_s_stem_is_its_path_s(tmp_path: Path) -> None:
+    """The walk names each dossier's stem from its file name as pathlib would."""
+    root = tmp_path / "call"
+    (root / "2022Q1").mkdir(parents=True)
+    names = ["a.yaml", "a..yaml", "x.y.yaml", "é t.yaml", "yaml.yaml", "a.YAML.yaml"]
+    for name in names:
+        (root / "2022Q1" / name).write_text("x: 1\n", encoding="utf-8")
+    found = find_files(root, "call", frozenset({"2022Q1"}))
+    stems = {source.path.name: source.stem for source in found.dossiers}
+    assert stems == {name: Path(name).stem for name in names}
+    assert stems["a..yaml"] == "a." and stems["x.y.yaml"] == "x.y"
+
+
+def test_each_file_s_path_in_the_call_folder_is_the_one_pathlib_gives(tmp_path: Path) -> None:
+    """What the walk says of each file is what the folder's path says, for every kind."""
+    root = tmp_path / "call"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "dossiers", root)
+    folder = load_call_folder(root, "call")
+    assert len(folder.sources) > 80
+    for source in folder.sources.values():
+        assert folder.relative(source) == source.path.relative_to(root).as_posix()
+        assert source.stem == source.path.stem
