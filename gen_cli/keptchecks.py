@@ -26,7 +26,7 @@ from gen_cli.packed import Packed
 from gen_cli.resultcache import loads
 
 #: Changes when what a kept check holds, or what its key covers, does.
-KEPT_FORMAT = b"review checks 1"
+KEPT_FORMAT = b"review checks 2"
 #: The dossier ids that no file holds, and those of files that could not be read.
 ABSENT, UNREADABLE = b"absent", b"unreadable"
 #: Below this many evaluations to check, starting processes costs more than it saves.
@@ -37,7 +37,9 @@ _NOT_KEPT = frozenset({"E206"})
 #: A review file to check: its facts, its review (unpacked only if it is checked) and the
 #: dossiers whose evaluation lost a part.
 KeptReview = tuple[Source, ReviewFacts, Packed[Review], frozenset[str]]
-Check = Callable[[Source, Review, frozenset[str]], list[Problem]]
+#: The checks of one review file: its problems, and the dossiers whose parts they read.
+Checked = tuple[list[Problem], frozenset[str]]
+Check = Callable[[Source, Review, frozenset[str]], Checked]
 
 
 def review_problems_kept(
@@ -46,8 +48,11 @@ def review_problems_kept(
     first_files: Mapping[str, Source],
     unreadable: frozenset[str],
     check: Check,
-) -> list[Problem]:
+) -> Checked:
     """``check`` of each review, in order; from the cache where its inputs are unchanged.
+
+    Returns their problems, and the ids of the dossiers whose parts the checks read (kept
+    with them: a check recalled read them too, when it was made).
 
     Args:
         first_files: for each dossier id, the file whose dossier the checks use.
@@ -57,7 +62,7 @@ def review_problems_kept(
     cache = folder.batch.cache
     call_text = folder.texts.get(folder.call_source.display)
     if cache is None or call_text is None:
-        return [p for found in _checked(check, reviews, folder.batch.jobs) for p in found]
+        return _joined(_checked(check, reviews, folder.batch.jobs))
     call_token = _hashed(
         folder.call_source.display.encode("utf-8", "surrogateescape"),
         call_text.encode("utf-8", "surrogateescape"),
@@ -86,19 +91,25 @@ def review_problems_kept(
     for index, found in zip(todo, fresh, strict=True):
         kept[index] = found
         key = keys[index]
-        if key is not None and not any(p.code in _NOT_KEPT for p in found):
+        if key is not None and not any(p.code in _NOT_KEPT for p in found[0]):
             new.append((key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)))
     cache.put_many(new, [k for k in keys if k is not None])
-    return [p for found in kept if found is not None for p in found]
+    return _joined([found for found in kept if found is not None])
 
 
-def _checked(check: Check, reviews: Sequence[KeptReview], jobs: int) -> list[list[Problem]]:
+def _joined(checked: Sequence[Checked]) -> Checked:
+    """The problems of several reviews' checks, in order, and every dossier they read."""
+    read = frozenset[str]().union(*(ids for _, ids in checked))
+    return [p for problems, _ in checked for p in problems], read
+
+
+def _checked(check: Check, reviews: Sequence[KeptReview], jobs: int) -> list[Checked]:
     """``check`` of each review, in order: on every core when there are many evaluations."""
     evaluations = sum(len(facts.dossiers) for _, facts, _, _ in reviews)
     if evaluations < PARALLEL_FROM:
         jobs = 1
 
-    def task(index: int) -> list[Problem]:
+    def task(index: int) -> Checked:
         source, _, review, incomplete = reviews[index]
         return check(source, review.built(), incomplete)  # not held: checked once
 
@@ -156,14 +167,22 @@ def _framed(part: bytes) -> bytes:
     return len(part).to_bytes(8, "big") + part
 
 
-def _recalled(blob: bytes | None) -> list[Problem] | None:
-    """A kept list of problems, or None when there is none or it cannot be read back."""
+def _recalled(blob: bytes | None) -> Checked | None:
+    """A kept check, or None when there is none or it cannot be read back."""
     if blob is None:
         return None
     try:
         found = loads(blob)
     except pickle.UnpicklingError:
         return None
-    if isinstance(found, list) and all(isinstance(p, Problem) for p in found):
-        return found
+    if not isinstance(found, tuple) or len(found) != 2:
+        return None
+    problems, read = found
+    if (
+        isinstance(problems, list)
+        and all(isinstance(p, Problem) for p in problems)
+        and isinstance(read, frozenset)
+        and all(isinstance(i, str) for i in read)
+    ):
+        return problems, read
     return None

@@ -162,6 +162,9 @@ class CallFolder:
     #: The SHA-256 of the bytes each dossier and review file was checked as, by POSIX path
     #: in the folder: the key of what the check read.
     parsed: dict[str, bytes] = field(default_factory=dict)
+    #: The ids of the dossiers whose parts the rules across files read, in this process or
+    #: another, or when the checks they recalled were made: what ``delta`` does not vouch for.
+    parts_read: set[str] = field(default_factory=set)
     _by_round: dict[str, list[Source]] | None = field(default=None, init=False, repr=False)
     # built from the entries when first read; never copied by dataclasses.replace
     _dossiers: list[tuple[Source, Dossier]] | None = field(default=None, init=False, repr=False)

@@ -25,7 +25,7 @@ class Packed(Generic[T]):
     it, and a damaged cache entry is caught when the result is, not later.
     """
 
-    __slots__ = ("_blob", "_value")
+    __slots__ = ("_blob", "_read", "_value")
     __hash__ = None  # type: ignore[assignment]  # equal by value: not a key
 
     def __init__(self, blob: bytes, checksum: int) -> None:
@@ -38,13 +38,22 @@ class Packed(Generic[T]):
             raise pickle.UnpicklingError("a packed value does not match its checksum")
         self._blob: bytes | None = blob
         self._value: T | None = None
+        self._read = False
 
     @classmethod
     def holding(cls, value: T) -> Packed[T]:
         """A value already built: packed only if it is pickled."""
         packed: Packed[T] = cls.__new__(cls)
-        packed._blob, packed._value = None, value
+        packed._blob, packed._value, packed._read = None, value, False
         return packed
+
+    @property
+    def read(self) -> bool:
+        """Whether something asked for the value (:meth:`get`, :meth:`built`) since it was made.
+
+        What a check read of a file beyond its facts (``delta``).
+        """
+        return self._read
 
     @property
     def unpacked(self) -> bool:
@@ -57,6 +66,7 @@ class Packed(Generic[T]):
         Raises:
             pickle.UnpicklingError: the bytes are damaged (they come from the cache).
         """
+        self._read = True
         if self._blob is not None:
             self._value = loads(self._blob)
             self._blob = None  # the value is held from now on, not both
@@ -71,6 +81,7 @@ class Packed(Generic[T]):
         Raises:
             pickle.UnpicklingError: the bytes are damaged (they come from the cache).
         """
+        self._read = True
         if self._blob is not None:
             return loads(self._blob)  # type: ignore[no-any-return]
         return self._value  # type: ignore[return-value]  # set by holding() or get()

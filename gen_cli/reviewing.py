@@ -25,7 +25,7 @@ from gen_cli.history import is_final
 from gen_cli.layout import ASSIGNMENTS_FILE, REVIEWS_DIR
 from gen_cli.loading import PRIVATE_SUFFIX, CallFolder, Source, load_model
 from gen_cli.models import Assignments, Call, Review
-from gen_cli.names import conflict_of_interest
+from gen_cli.names import conflict_of_interest, digests_meet, person_digests
 from gen_cli.sealing import (
     IDENTITY_VARIABLE,
     MAX_SEALED_BYTES,
@@ -315,9 +315,9 @@ def _file_problems(
         )
     reviewers = {r.id: r for r in call.reviewers}
     # Every dossier file of the round counts, valid or not: its own errors say what to fix.
-    # the round's models only: a check leaves the others packed
+    # Its facts say whose organisations may meet a reviewer's: only those are unpacked.
     dossiers = {
-        facts.id: packed.get()[1]
+        facts.id: (facts, packed)
         for _, facts, packed in folder.dossier_entries
         if facts.round == round_id and facts.id
     }
@@ -327,6 +327,7 @@ def _file_problems(
         if facts.round == round_id
     }
     avoided = {(a.reviewer, a.dossier) for a in (call.assignment.avoid if call.assignment else [])}
+    affiliated: dict[str, frozenset[bytes]] = {}  # each reviewer's, when first needed
     count: dict[str, int] = dict.fromkeys(dossiers, 0)
     for reviewer_id, ids in assigned.reviewers.items():
         reviewer = reviewers.get(reviewer_id)
@@ -356,7 +357,15 @@ def _file_problems(
                 continue
             seen.add(ident)
             count[ident] += 1
-            detected = conflict_of_interest(reviewer, dossier)
+            facts, packed = dossier
+            if reviewer_id not in affiliated:
+                affiliated[reviewer_id] = person_digests(reviewer)
+            if facts.organisations is None or digests_meet(
+                affiliated[reviewer_id], facts.organisations
+            ):
+                detected = conflict_of_interest(reviewer, packed.get()[1])
+            else:
+                detected = None  # no key of theirs meets: conflict_of_interest finds none
             review = reviews.get(reviewer_id)
             evaluation = review.evaluations.get(ident) if review else None
             why = (

@@ -5,6 +5,7 @@ Every function here collects problems and returns them; none raises for bad data
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -456,11 +457,17 @@ def folder_problems(folder: CallFolder) -> list[Problem]:
         for s, r, incomplete in folder.partial_reviews
     ]
 
-    def check(source: Source, review: Review, incomplete: frozenset[str]) -> list[Problem]:
-        return review_problems(call, review, source, dossiers, unreadable, incomplete)
+    def check(
+        source: Source, review: Review, incomplete: frozenset[str]
+    ) -> tuple[list[Problem], frozenset[str]]:
+        watched = dossiers.watched()
+        found = review_problems(call, review, source, watched, unreadable, incomplete)
+        return found, frozenset(watched.read)
 
     first_files = {ident: entries[0][0] for ident, entries in by_id.items()}
-    return problems + review_problems_kept(folder, reviews, first_files, unreadable, check)
+    found, read = review_problems_kept(folder, reviews, first_files, unreadable, check)
+    folder.parts_read |= read
+    return problems + found
 
 
 class FirstDossiers(Mapping[str, DossierFacts]):
@@ -470,6 +477,14 @@ class FirstDossiers(Mapping[str, DossierFacts]):
         self._entries = entries
         #: The round of each: what "did you mean" lists.
         self.rounds = {ident: facts.round for ident, (_, facts, _) in entries.items()}
+        #: The ids whose parts were read through this view (``watched``).
+        self.read: set[str] = set()
+
+    def watched(self) -> FirstDossiers:
+        """The same dossiers, through a view that notes whose parts are read (in ``read``)."""
+        view = copy.copy(self)
+        view.read = set()
+        return view
 
     def __getitem__(self, ident: str) -> DossierFacts:
         return self._entries[ident][1]
@@ -482,6 +497,7 @@ class FirstDossiers(Mapping[str, DossierFacts]):
 
     def parts(self, ident: str) -> DossierParts:
         """The known parts of the dossier ``ident`` names first, unpacked now."""
+        self.read.add(ident)
         return self._entries[ident][2].get()[1]
 
 

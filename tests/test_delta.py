@@ -1,0 +1,310 @@
+"""gen validate after a few dossiers' wording changed: the last check, made again for them (#13).
+
+Each test changes the call folder as a pull request would and compares what gen validate
+prints, with its cache, with a check made afresh (``--no-cache``); ``whole_checks`` counts
+the checks made whole (the folder read), to tell which way the report was made.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL, invoke, replace
+
+from gen_cli import loading, rules
+from gen_cli.delta import MOST_CHANGED
+from gen_cli.diagnostics import Problem
+
+BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
+LILLE = "2022Q1/codeuses-lille.yaml"
+MARSEILLE = "2022Q1/fabrique-marseille.yaml"
+CLERMONT = "2022Q1/atelier-clermont.yaml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def call(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+
+
+@pytest.fixture
+def whole_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the call folder was read whole since the list was last emptied."""
+    counted: list[int] = []
+    read = loading.load_call_folder
+
+    def counting(*args: object, **kwargs: object) -> object:
+        counted.append(1)
+        return read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "load_call_folder", counting)
+    return counted
+
+
+def validate(call: Path, *args: str) -> tuple[int, str]:
+    result = invoke("validate", "--call", call, "--jobs", "1", *args)
+    assert result.err == ""
+    return result.code, result.out
+
+
+def checked_after(
+    call: Path, whole_checks: list[int], change: Callable[[], object]
+) -> tuple[tuple[int, str], int]:
+    """The check after ``change``, with the cache, and how many whole checks it made.
+
+    It must be what a check made afresh prints: callers assert which way it was made.
+    """
+    change()
+    expected = validate(call, "--no-cache")
+    whole_checks.clear()
+    got = validate(call)
+    assert got == expected
+    return got, len(whole_checks)
+
+
+def test_a_dossier_whose_wording_changed_is_checked_alone(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    assert validate(call)[0] == 0  # the first check is made whole, and kept
+    path = call / BORDEAUX
+    report, wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "vers une formation", "vers un métier")
+    )
+    assert (report[0], wholes) == (0, 0)
+    # and again from that one, and back to a state already checked
+    report, wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "Passerelle vers", "Une passerelle vers")
+    )
+    assert (report[0], wholes) == (0, 0)
+    _, wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "vers un métier", "vers une formation")
+    )
+    assert wholes == 0
+
+
+def test_two_dossiers_changed_at_once_are_checked_alone(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    validate(call)
+
+    def change() -> None:
+        replace(call / BORDEAUX, "vers une formation", "vers un métier")
+        replace(call / MARSEILLE, "title: ", "title: La ")
+
+    assert checked_after(call, whole_checks, change)[1] == 0
+
+
+def test_a_problem_the_change_brings_is_located_as_a_whole_check_locates_it(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    validate(call)
+    path = call / BORDEAUX
+    (code, out), wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "other_funding: 25000", "other_funding: 26000")
+    )
+    assert wholes == 0 and code == 0
+    line = path.read_text(encoding="utf-8").splitlines().index("budget:") + 1
+    assert f"{call / BORDEAUX}:{line}:1: warning W001 " in out
+    # changed again, it is still compared with the last whole check, which vouched for it
+    (_, out), wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "vers une", "vers la")
+    )
+    assert wholes == 0 and "W001" in out
+    # a whole check does not vouch for a dossier with a problem: a change of it is whole
+    checked_after(
+        call, whole_checks, lambda: replace(path, "  requested: 75000", "  requested: 73000")
+    )
+    _, wholes = checked_after(call, whole_checks, lambda: replace(path, "vers la", "vers une"))
+    assert wholes == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("  requested: 75000", "  requested: 85000"),
+        ("  total_cost: 100000", "  total_cost: 110000"),
+        ("  - inclusion", "  - insertion"),
+        ("round: 2022Q2", "round: 2022Q1"),
+        ("id: passerelle-bordeaux", "id: passerelle-bordeaux-2"),
+        ("submitted: 2022-05-20", "submitted: 2022-06-20"),
+        ("  kind: partenaire-organisme-formation", "  kind: organisme-formation"),
+        ("  - name: Campus du code de Bordeaux", "  - name: Campus du code de Lille"),
+        ('    siret: "84012345900157"', '    siret: "84012345900158"'),
+        ("  people: 20", "  people: [20"),
+        ("title: Passerelle", "title: [Passerelle"),
+    ],
+    ids=[
+        "requested",
+        "cost",
+        "theme",
+        "round",
+        "id",
+        "submitted",
+        "lead-kind",
+        "partner",
+        "partner-siret",
+        "broken-yaml",
+        "broken-title",
+    ],
+)
+def test_a_change_to_what_rules_across_files_read_is_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int], old: str, new: str
+) -> None:
+    validate(call)
+    _, wholes = checked_after(call, whole_checks, lambda: replace(call / BORDEAUX, old, new))
+    assert wholes == 1
+
+
+def test_any_other_change_is_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    validate(call)
+    review = call / "2022Q1/reviews/yannick-le-goff.yaml"
+    for index, change in enumerate(
+        (
+            lambda: review.write_text(review.read_text(encoding="utf-8") + "\n", encoding="utf-8"),
+            lambda: replace(
+                call / "call.yaml", "name: Yannick Le Goff", "name: Yannick Le Goff Jr"
+            ),
+            lambda: shutil.copy(call / BORDEAUX, call / "2022Q2" / "passerelle-bordeaux-2.yaml"),
+            lambda: (call / BORDEAUX).unlink(),
+            lambda: (call / "notes.txt").write_text("hello\n", encoding="utf-8"),
+        )
+    ):
+        assert checked_after(call, whole_checks, change)[1] == 1, index
+
+
+def test_more_than_a_few_changed_dossiers_are_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    for index in range(MOST_CHANGED):
+        copy = (
+            (call / BORDEAUX)
+            .read_text(encoding="utf-8")
+            .replace("passerelle-bordeaux", f"passerelle-{index}")
+        )
+        (call / "2022Q2" / f"passerelle-{index}.yaml").write_text(copy, encoding="utf-8")
+    validate(call)
+    validate(call, "--format", "json")  # a second check: its models were not read
+
+    def change() -> None:
+        for path in sorted((call / "2022Q2").glob("passerelle-*.yaml")):
+            replace(path, "vers une formation", "vers un métier")
+
+    assert checked_after(call, whole_checks, change)[1] == 1
+
+
+def test_a_dossier_whose_organisations_a_review_check_read_is_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    """Yannick is affiliated with Lille's lead: the checks of his review read that dossier.
+
+    The second check recalls those checks, kept from the first, and reads no dossier; the
+    lead's name, written otherwise but the same organisation, is in the review's message.
+    """
+    replace(
+        call / "call.yaml",
+        '      - name: Université de Bretagne-Armorique\n        siren: "193500014"',
+        "      - name: Association Les Codeuses du Nord",
+    )
+    assert "E210" in validate(call)[1]
+    _, wholes = checked_after(
+        call,
+        whole_checks,
+        lambda: replace(call / BORDEAUX, "  requested: 75000", "  requested: 76000"),
+    )
+    assert wholes == 1
+    (_, out), wholes = checked_after(
+        call,
+        whole_checks,
+        lambda: replace(
+            call / LILLE, "name: Association Les Codeuses", "name: ASSOCIATION LES CODEUSES"
+        ),
+    )
+    assert wholes == 1
+    assert "affiliated with ASSOCIATION LES CODEUSES du Nord" in out
+
+
+def test_a_dossier_of_a_closed_round_is_checked_whole(
+    tmp_path: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    """Its round's proof is found by its bytes: a change of its wording breaks the round."""
+    call = Path(shutil.copytree(EXAMPLE, tmp_path / "call"))
+    assert invoke("close", "2022Q1", "--by", "Claire", "--call", call).code == 0
+    validate(call)  # made whole: the closed rounds computed again, every dossier read
+    open_round = sorted((call / "2022Q2").glob("*.yaml"))[0]
+    # whole again: the closed rounds' proofs are kept, 2022Q1's dossiers are not read
+    _, wholes = checked_after(
+        call, whole_checks, lambda: replace(open_round, "  requested: ", "  requested: 1")
+    )
+    assert wholes == 1
+    dossier = sorted((call / "2022Q1").glob("*.yaml"))[0]
+    (code, out), wholes = checked_after(
+        call, whole_checks, lambda: replace(dossier, "title: ", "title: Le ")
+    )
+    assert wholes == 1 and code == 1
+    assert f"{dossier}:1:1: error E401 round 2022Q1 is closed and this file changed" in out
+
+
+def test_a_dossier_whose_model_a_rule_read_is_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule across files that reads more of a dossier than its facts (here, its title)."""
+    sealing = rules.sealing_problems
+
+    def with_titles(folder: loading.CallFolder) -> list[Problem]:
+        found = sealing(folder)
+        for source, _, packed in folder.dossier_entries:
+            if source.display.endswith("passerelle-bordeaux.yaml"):
+                title = packed.get()[0].title  # type: ignore[union-attr]
+                found.append(Problem(folder.call_source.display, "W002", f"title: {title}"))
+        return found
+
+    monkeypatch.setattr(rules, "sealing_problems", with_titles)
+    validate(call)
+    (_, out), wholes = checked_after(
+        call, whole_checks, lambda: replace(call / BORDEAUX, "title: ", "title: La ")
+    )
+    assert wholes == 1 and "title: La Passerelle" in out
+
+
+def test_changes_in_turn_are_reported_as_a_whole_check_reports_them(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    """Seeded edits of every kind, one after another, each compared with a check afresh."""
+    edits = [
+        ("vers une formation", "vers un métier"),
+        ("  requested: 75000", "  requested: 74000"),
+        ("email: jean.lafitte@passerelle-aquitaine.example", "email: jean"),
+        ("email: jean\n", "email: jean@passerelle.example\n"),
+        ("other_funding: 25000", "other_funding: 26000"),
+        ("other_funding: 26000", "other_funding: 25000"),
+        ("title: ", "title: Nouveau "),
+        ("  people: 20", "  people: 21"),
+        ("  women_percent: 35", "  women_percent: 135"),
+        ("  women_percent: 135", "  women_percent: 36"),
+    ]
+    files = [call / BORDEAUX, call / MARSEILLE, call / CLERMONT, call / LILLE]
+    randomly = random.Random(13)
+    validate(call)
+    made = []
+    for _ in range(16):
+        path = randomly.choice(files)
+        text = path.read_text(encoding="utf-8")
+        possible = [(old, new) for old, new in edits if text.count(old) == 1]
+        old, new = randomly.choice(possible)
+        edit = functools.partial(replace, path, old, new)
+        made.append(checked_after(call, whole_checks, edit)[1])
+    assert 0 in made and 1 in made  # both ways were taken, and each gave the fresh report
