@@ -23,8 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gen_cli.diagnostics import Diagnostic
+from gen_cli.history import is_final
 from gen_cli.layout import CALL_FILE
+from gen_cli.loading import (
+    DOSSIER_KIND,
+    PRIVATE_SUFFIX,
+    CallFolder,
+    Source,
+    dossier_from_bytes,
+    folder_above,
+)
 from gen_cli.resultcache import ResultCache, hashed_result_key, loads
+from gen_cli.yamlload import decode, read_bytes
 
 if TYPE_CHECKING:
     from gen_cli.batch import Batch
@@ -34,8 +44,6 @@ if TYPE_CHECKING:
 #: The most changed files a check is made again from the last one for: more, and reading
 #: every file's kept result is as quick.
 MOST_CHANGED = 32
-#: The kind of the dossiers' results in the cache (``loading._read_kinds``).
-DOSSIER = "dossier"
 
 
 def basis_key(header: bytes) -> bytes:
@@ -54,32 +62,24 @@ def vouched(checked: Checked) -> dict[str, str]:
     if folder.call is None:
         return {}
     diagnosed = {d.path for d in checked.report.diagnostics}
-    from gen_cli.history import is_final
-    from gen_cli.loading import folder_above
-
     closed = {r for r, record in checked.records.items() if is_final(record)}
     closed |= {folder_above(s.path) for s in folder.jury_sources}
     closed |= set(folder.deliberations)
     private = {
-        f"{folder_above(s.path)}/{_private_stem(s.path.name)}" for s in folder.private_sources
+        f"{folder_above(s.path)}/{s.path.name.removesuffix(PRIVATE_SUFFIX)}"
+        for s in folder.private_sources
     }
     found: dict[str, str] = {}
     for source, facts, packed in folder.dossier_entries:
-        if not facts.whole or packed.read or source.display in diagnosed:
+        if not facts.whole or packed.read or facts.id in folder.parts_read:
             continue
-        if facts.id in folder.parts_read:
+        if source.display in diagnosed:
             continue
         place = folder_above(source.path)
         if place in closed or f"{place}/{source.stem}" in private:
             continue
         found[folder.relative(source)] = source.display
     return found
-
-
-def _private_stem(name: str) -> str:
-    from gen_cli.loading import PRIVATE_SUFFIX
-
-    return name.removesuffix(PRIVATE_SUFFIX)
 
 
 def keep_basis(cache: ResultCache, keyed: Keyed, open_: Mapping[str, str]) -> None:
@@ -152,10 +152,7 @@ def _made_again(
     batch: Batch,
 ) -> tuple[list[Diagnostic], str | None] | None:
     """A changed dossier's own diagnostics and round, if its facts are the same; else None."""
-    from gen_cli.loading import dossier_from_bytes
-    from gen_cli.yamlload import read_bytes
-
-    old_key = hashed_result_key(DOSSIER, display, before)
+    old_key = hashed_result_key(DOSSIER_KIND, display, before)
     blob = cache.get_many([old_key]).get(old_key)
     if blob is None:
         return None
@@ -172,7 +169,7 @@ def _made_again(
         return None
     if pickle.dumps(facts, protocol=5) != pickle.dumps(old_facts, protocol=5):
         return None
-    key = hashed_result_key(DOSSIER, display, now)
+    key = hashed_result_key(DOSSIER_KIND, display, now)
     cache.put_many([(key, pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))], [key])
     return _located(root, display, raw, problems, batch), facts.round if problems else None
 
@@ -183,9 +180,7 @@ def _located(
     """One dossier's own problems, located as a whole check locates them."""
     if not problems:
         return []
-    from gen_cli.loading import CallFolder, Source
-    from gen_cli.rules import report
-    from gen_cli.yamlload import decode
+    from gen_cli.rules import report  # the rules import what delta does not need
 
     text, _ = decode(raw, display)
     alone = CallFolder(root=root, call_source=Source(root / CALL_FILE, CALL_FILE), batch=batch)

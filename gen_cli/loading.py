@@ -89,6 +89,8 @@ class Source:
             object.__setattr__(self, "stem", self.path.stem)
 
 
+#: The kind of a dossier file's result in the cache (``resultcache.result_key``).
+DOSSIER_KIND = "dossier"
 #: A dossier file of which some parts are known: its facts, and its models packed (the
 #: dossier, when it is whole, and its known parts).
 DossierEntry = tuple[Source, DossierFacts, Packed[tuple[Dossier | None, DossierParts]]]
@@ -753,7 +755,7 @@ def _load_call_folder(
     public_read, reviews_read = _read_kinds(
         folder,
         [
-            (public, dossier_from_bytes, "dossier", _no_dossier),
+            (public, dossier_from_bytes, DOSSIER_KIND, _no_dossier),
             (review_files, review_from_bytes, "review", _no_review),
         ],
         batch,
