@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gen_cli.diagnostics import Diagnostic
+from gen_cli.diagnostics import Diagnostic, printable
 from gen_cli.history import is_final
 from gen_cli.layout import CALL_FILE
 from gen_cli.loading import (
@@ -73,7 +73,7 @@ def vouched(checked: Checked) -> dict[str, str]:
     for source, facts, packed in folder.dossier_entries:
         if not facts.whole or packed.read or facts.id in folder.parts_read:
             continue
-        if source.display in diagnosed:
+        if printable(source.display) in diagnosed:  # as a diagnostic names its file
             continue
         place = folder_above(source.path)
         if place in closed or f"{place}/{source.stem}" in private:
@@ -114,8 +114,11 @@ def redone(cache: ResultCache, root: Path, keyed: Keyed, batch: Batch) -> WholeR
     declared = dict(last.declared)
     paths = dict(last.paths)
     for path in changed:
+        was = before.get(path)
+        if was is None:
+            return None
         display = open_[path]
-        made = _made_again(cache, root, path, display, before[path], now[path], batch)
+        made = _made_again(cache, root, path, display, was, now[path], batch)
         if made is None:
             return None
         diagnostics, round_id = made
@@ -128,18 +131,34 @@ def redone(cache: ResultCache, root: Path, keyed: Keyed, batch: Batch) -> WholeR
 
 
 def _basis(cache: ResultCache, header: bytes) -> dict[str, Any] | None:
+    """The basis kept for this header; None when there is none or it is not one gen wrote."""
     key = basis_key(header)
     blob = cache.get_many([key]).get(key)
     if blob is None:
         return None
     try:
         basis = loads(blob)
-        if not isinstance(basis, dict) or set(basis) != {"shape", "report", "files", "open"}:
-            raise pickle.UnpicklingError("not a basis")
     except pickle.UnpicklingError:
+        basis = None
+    if not _well_formed(basis):
         cache.forget(key)
         return None
-    return basis
+    return basis  # type: ignore[no-any-return]
+
+
+def _well_formed(basis: object) -> bool:
+    """Whether ``basis`` has the shape ``keep_basis`` gives it, down to each entry's types."""
+    if not isinstance(basis, dict) or set(basis) != {"shape", "report", "files", "open"}:
+        return False
+    files, open_ = basis["files"], basis["open"]
+    return (
+        isinstance(basis["shape"], bytes)
+        and isinstance(basis["report"], bytes)
+        and isinstance(files, dict)
+        and all(isinstance(k, str) and isinstance(v, bytes) for k, v in files.items())
+        and isinstance(open_, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in open_.items())
+    )
 
 
 def _made_again(
@@ -157,15 +176,16 @@ def _made_again(
     if blob is None:
         return None
     try:
-        old_facts = loads(blob)[0]
-    except (pickle.UnpicklingError, IndexError, TypeError):
+        kept = loads(blob)
+    except pickle.UnpicklingError:
         return None
+    old_facts = kept[0] if isinstance(kept, tuple) and len(kept) == 3 else None
     raw, _ = read_bytes(root / path, display)
     if raw is None or hashlib.sha256(raw).digest() != now:
         return None  # changed again since it was hashed: the whole check says what it is
     made = dossier_from_bytes(raw, display)
     facts, _, problems = made
-    if facts is None or not facts.whole or old_facts is None:
+    if facts is None or not facts.whole or not isinstance(old_facts, type(facts)):
         return None
     if pickle.dumps(facts, protocol=5) != pickle.dumps(old_facts, protocol=5):
         return None

@@ -8,17 +8,22 @@ the checks made whole (the folder read), to tell which way the report was made.
 from __future__ import annotations
 
 import functools
+import os
+import pickle
 import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MINIMAL, invoke, replace
 
-from gen_cli import loading, rules
-from gen_cli.delta import MOST_CHANGED
+from gen_cli import keptchecks, loading, rules
+from gen_cli.delta import MOST_CHANGED, basis_key
 from gen_cli.diagnostics import Problem
+from gen_cli.memo import folder_key
+from gen_cli.resultcache import ResultCache
 
 BORDEAUX = "2022Q2/passerelle-bordeaux.yaml"
 LILLE = "2022Q1/codeuses-lille.yaml"
@@ -308,3 +313,72 @@ def test_changes_in_turn_are_reported_as_a_whole_check_reports_them(
         edit = functools.partial(replace, path, old, new)
         made.append(checked_after(call, whole_checks, edit)[1])
     assert 0 in made and 1 in made  # both ways were taken, and each gave the fresh report
+
+
+@pytest.mark.parametrize("where", ["folder", "file"])
+def test_a_dossier_with_a_problem_is_checked_whole_whatever_its_path_holds(
+    tmp_path: Path, cache_dir: Path, whole_checks: list[int], where: str
+) -> None:
+    """A diagnostic names its file in printable text: a byte that is no UTF-8 is escaped.
+
+    Found in review: the dossiers with a problem were looked for by their raw names, and a
+    path with such a byte (the call's own folder, or a file a pull request names) hid them.
+    """
+    parent = tmp_path / os.fsdecode(b"caf\xe9") if where == "folder" else tmp_path
+    call = Path(shutil.copytree(MINIMAL, parent / "call"))
+    path = call / BORDEAUX
+    if where == "file":
+        path = path.rename(path.with_name(os.fsdecode(b"passerelle-bordeaux\xe9.yaml")))
+    replace(path, "  end: 2023-07-07", "  end: 2022-07-07")  # E107: the timeline is no fact
+    code, out = validate(call)
+    assert code == 1 and "E107" in out
+    (code, out), wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "  end: 2022-07-07", "  end: 2023-07-07")
+    )
+    assert wholes == 1 and "E107" not in out
+    assert code == (1 if where == "file" else 0)  # a file named otherwise than its id: E202
+
+
+def test_review_checks_made_in_other_processes_say_what_they_read(
+    call: Path, cache_dir: Path, whole_checks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keptchecks, "PARALLEL_FROM", 1)  # every review checked in a fork
+    replace(
+        call / "call.yaml",
+        '      - name: Université de Bretagne-Armorique\n        siren: "193500014"',
+        "      - name: Association Les Codeuses du Nord",
+    )
+    assert "E210" in invoke("validate", "--call", call, "--jobs", "2").out
+    replace(call / LILLE, "name: Association Les Codeuses", "name: ASSOCIATION LES CODEUSES")
+    expected = invoke("validate", "--call", call, "--jobs", "2", "--no-cache")
+    whole_checks.clear()
+    assert invoke("validate", "--call", call, "--jobs", "2") == expected
+    assert len(whole_checks) == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda basis: {**basis, "files": list(basis["files"].items())},
+        lambda basis: {**basis, "open": {k: 1 for k in basis["open"]}},
+        lambda basis: {**basis, "files": {}},
+        lambda basis: [basis],
+    ],
+    ids=["files-listed", "open-numbers", "files-empty", "a-list"],
+)
+def test_a_basis_that_is_not_one_gen_wrote_is_set_aside(
+    call: Path, cache_dir: Path, whole_checks: list[int], damage: Callable[[Any], Any]
+) -> None:
+    """The cache is the user's, but a damaged entry must only cost a whole check."""
+    validate(call)
+    keyed = folder_key(call, str(call), False, None, 1, each_file=True)
+    assert keyed is not None
+    cache = ResultCache(cache_dir)
+    key = basis_key(keyed.header)
+    basis = pickle.loads(cache.get_many([key])[key])
+    cache.put_many([(key, pickle.dumps(damage(basis)))], [key])
+    cache.close()
+    _, wholes = checked_after(
+        call, whole_checks, lambda: replace(call / BORDEAUX, "vers une formation", "vers un métier")
+    )
+    assert wholes == 1
