@@ -20,7 +20,7 @@ import hashlib
 import pickle
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from gen_cli.diagnostics import Diagnostic, printable
 from gen_cli.history import is_final
@@ -133,20 +133,25 @@ def redone(cache: ResultCache, root: Path, keyed: Keyed, batch: Batch) -> WholeR
 def _basis(cache: ResultCache, header: bytes) -> dict[str, Any] | None:
     """The basis kept for this header; None when there is none or it is not one gen wrote."""
     key = basis_key(header)
+    basis = _kept(cache, key)
+    if not _well_formed(basis):
+        cache.forget(key)  # none, or not one gen wrote
+        return None
+    return basis
+
+
+def _kept(cache: ResultCache, key: bytes) -> Any:
+    """What the cache keeps under ``key``, rebuilt; None if nothing, or nothing readable."""
     blob = cache.get_many([key]).get(key)
     if blob is None:
         return None
     try:
-        basis = loads(blob)
+        return loads(blob)
     except pickle.UnpicklingError:
-        basis = None
-    if not _well_formed(basis):
-        cache.forget(key)
         return None
-    return basis  # type: ignore[no-any-return]
 
 
-def _well_formed(basis: object) -> bool:
+def _well_formed(basis: object) -> TypeGuard[dict[str, Any]]:
     """Whether ``basis`` has the shape ``keep_basis`` gives it, down to each entry's types."""
     if not isinstance(basis, dict) or set(basis) != {"shape", "report", "files", "open"}:
         return False
@@ -171,14 +176,7 @@ def _made_again(
     batch: Batch,
 ) -> tuple[list[Diagnostic], str | None] | None:
     """A changed dossier's own diagnostics and round, if its facts are the same; else None."""
-    old_key = hashed_result_key(DOSSIER_KIND, display, before)
-    blob = cache.get_many([old_key]).get(old_key)
-    if blob is None:
-        return None
-    try:
-        kept = loads(blob)
-    except pickle.UnpicklingError:
-        return None
+    kept = _kept(cache, hashed_result_key(DOSSIER_KIND, display, before))
     old_facts = kept[0] if isinstance(kept, tuple) and len(kept) == 3 else None
     raw, _ = read_bytes(root / path, display)
     if raw is None or hashlib.sha256(raw).digest() != now:

@@ -168,6 +168,14 @@ def clean_git_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A result cache of the test's own (GEN_CACHE_DIR), empty at first."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def call_dir(tmp_path: Path) -> Path:
     """A fresh copy of the valid minimal call folder."""
     return Path(shutil.copytree(MINIMAL, tmp_path / "call"))

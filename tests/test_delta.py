@@ -33,15 +33,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GEN_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def call(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(MINIMAL, tmp_path / "call"))
+def call(call_dir: Path) -> Path:
+    return call_dir
 
 
 @pytest.fixture

@@ -31,13 +31,6 @@ REVIEW = "2022Q1/reviews/camille-martin.yaml"
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GEN_CACHE_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def call(tmp_path: Path) -> Path:
     return Path(shutil.copytree(MINIMAL, tmp_path / "call"))
 
