@@ -375,3 +375,53 @@ def test_a_basis_that_is_not_one_gen_wrote_is_set_aside(
         call, whole_checks, lambda: replace(call / BORDEAUX, "vers une formation", "vers un métier")
     )
     assert wholes == 1
+
+
+#: Edits a pull request could make to any dossier of the minimal call (from a review).
+EDITS = [
+    ("title: ", "title: Nouveau "),
+    ("  end: 2023", "  end: 2019"),  # E107
+    ("  end: 2019", "  end: 2023"),
+    ("  start: 2022", "  start: 2035"),  # W013, E107
+    ("  start: 2035", "  start: 2022"),
+    ("  people: 20", "  people: 21"),
+    ("summary: ", "summary: Vraiment "),
+    ("email: ", "email: not an email "),
+    ("  requested: ", "  requested: 1"),
+    ("  name: La Fabrique du code", "  name: La Fabrique du c\u043ede"),  # a Cyrillic o: W012
+    ("  name: La Fabrique du c\u043ede", "  name: La Fabrique du code"),
+    ("  name: Atelier numérique des Volcans", "  name: ATELIER NUMERIQUE DES VOLCANS"),
+    ("other_funding: ", "other_funding: 1"),
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_edits_in_a_round_with_assignments_are_reported_as_afresh(
+    call: Path, cache_dir: Path, whole_checks: list[int], seed: int
+) -> None:
+    """Assignments and a pair to avoid read the dossiers' organisations: edits of every kind."""
+    (call / "2022Q1" / "assignments.yaml").write_text(
+        "round: 2022Q1\nreviews_per_dossier: 2\nreviewers:\n"
+        "  camille-martin: [atelier-clermont, fabrique-marseille]\n"
+        "  yannick-le-goff: [codeuses-lille, atelier-clermont, fabrique-marseille]\n",
+        encoding="utf-8",
+    )
+    replace(
+        call / "call.yaml",
+        "reviewers:\n",
+        "assignment:\n  avoid:\n    - reviewer: yannick-le-goff\n      dossier: fabrique-marseille\n"
+        "reviewers:\n",
+    )
+    files = sorted(p for p in call.glob("2022Q*/*.yaml") if p.name != "assignments.yaml")
+    randomly = random.Random(seed)
+    validate(call)
+    made = []
+    for _ in range(14):
+        path = randomly.choice(files)
+        text = path.read_text(encoding="utf-8")
+        possible = [(old, new) for old, new in EDITS if text.count(old) == 1]
+        old, new = randomly.choice(possible)
+        made.append(
+            checked_after(call, whole_checks, functools.partial(replace, path, old, new))[1]
+        )
+    assert 0 in made and 1 in made
