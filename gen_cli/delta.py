@@ -125,8 +125,8 @@ def redone(cache: ResultCache, root: Path, keyed: Keyed, batch: Batch) -> WholeR
         if diagnostics:
             found += diagnostics
             paths[display] = root / path
-            if round_id is not None:
-                declared[display] = round_id
+            if round_id is not None and any(d.path == display for d in diagnostics):
+                declared[display] = round_id  # as memo keeps it: by the name printed
     return WholeReport(sorted([*last.diagnostics, *found]), last.checked, paths, declared)
 
 

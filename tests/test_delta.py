@@ -425,3 +425,20 @@ def test_edits_in_a_round_with_assignments_are_reported_as_afresh(
             checked_after(call, whole_checks, functools.partial(replace, path, old, new))[1]
         )
     assert 0 in made and 1 in made
+
+
+def test_an_error_the_change_brings_stops_its_round_as_a_whole_check_says(
+    call: Path, cache_dir: Path, whole_checks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error within a valid dossier (its end before its start) keeps its facts: gen score,
+    reading the report the check made from the last one, refuses the round as afresh."""
+    validate(call)
+    path = call / BORDEAUX
+    (code, out), wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "  end: 2023-07-07", "  end: 2022-07-07")
+    )
+    assert (code, wholes) == (1, 0) and " error E107 " in out
+    scored = invoke("score", "--round", "2022Q2", "--call", call, "--dry-run")
+    monkeypatch.setenv("GEN_NO_CACHE", "1")
+    assert scored == invoke("score", "--round", "2022Q2", "--call", call, "--dry-run")
+    assert scored.code == 1 and "E107" in scored.out + scored.err
