@@ -295,17 +295,33 @@ def test_changes_in_turn_are_reported_as_a_whole_check_reports_them(
         ("  women_percent: 135", "  women_percent: 36"),
     ]
     files = [call / BORDEAUX, call / MARSEILLE, call / CLERMONT, call / LILLE]
-    randomly = random.Random(13)
     validate(call)
+    made = edited_in_turn(call, whole_checks, files, edits, random.Random(13), 16)
+    assert 0 in made and 1 in made  # both ways were taken, and each gave the fresh report
+
+
+def edited_in_turn(
+    call: Path,
+    whole_checks: list[int],
+    files: list[Path],
+    edits: list[tuple[str, str]],
+    randomly: random.Random,
+    count: int,
+) -> list[int]:
+    """``count`` edits, each of a file and an edit it allows drawn by ``randomly``.
+
+    Each report is compared with a check made afresh; returns how many whole checks each made.
+    """
     made = []
-    for _ in range(16):
+    for _ in range(count):
         path = randomly.choice(files)
         text = path.read_text(encoding="utf-8")
         possible = [(old, new) for old, new in edits if text.count(old) == 1]
         old, new = randomly.choice(possible)
-        edit = functools.partial(replace, path, old, new)
-        made.append(checked_after(call, whole_checks, edit)[1])
-    assert 0 in made and 1 in made  # both ways were taken, and each gave the fresh report
+        made.append(
+            checked_after(call, whole_checks, functools.partial(replace, path, old, new))[1]
+        )
+    return made
 
 
 @pytest.mark.parametrize("where", ["folder", "file"])
@@ -413,17 +429,8 @@ def test_edits_in_a_round_with_assignments_are_reported_as_afresh(
         "reviewers:\n",
     )
     files = sorted(p for p in call.glob("2022Q*/*.yaml") if p.name != "assignments.yaml")
-    randomly = random.Random(seed)
     validate(call)
-    made = []
-    for _ in range(14):
-        path = randomly.choice(files)
-        text = path.read_text(encoding="utf-8")
-        possible = [(old, new) for old, new in EDITS if text.count(old) == 1]
-        old, new = randomly.choice(possible)
-        made.append(
-            checked_after(call, whole_checks, functools.partial(replace, path, old, new))[1]
-        )
+    made = edited_in_turn(call, whole_checks, files, EDITS, random.Random(seed), 14)
     assert 0 in made and 1 in made
 
 
