@@ -11,8 +11,9 @@ Generates the seeded call ``bench_scale.py`` makes (``bench_score.generate``), f
 version's cache with one ``gen validate``, then runs ``--pairs`` pairs, the two versions in
 turn (which goes first alternates, so that a drift falls alike on both), after a first
 pair left out (the page cache); before each run of ``changed``, one dossier's summary is
-given three letters it never had, so that no kept check matches. Prints each version's
-runs, the least and the median wall time, CPU time and peak memory.
+given three letters it never had, so that no kept check matches (``amount``: its requested
+amount is given new last digits, a fact, so that the folder is checked whole). Prints each
+version's runs, the least and the median wall time, CPU time and peak memory.
 
     python benchmarks/bench_versions.py 1772faf [--dossiers 100000] [--pairs 8] [--what changed]
 
@@ -39,7 +40,8 @@ from bench_score import generate
 
 #: What each run does, after what change: gen validate's arguments.
 WHAT = {
-    "changed": ["validate"],  # one dossier changed since the last run
+    "changed": ["validate"],  # one dossier's wording changed since the last run
+    "amount": ["validate"],  # one dossier's requested amount changed: a fact, checked whole
     "warm": ["validate"],  # nothing changed
     "cold": ["validate", "--no-cache"],
 }
@@ -69,6 +71,16 @@ def change(dossier: Path, generation: int) -> None:
     data = bytearray(dossier.read_bytes())
     at = data.index(b"summary: |\n  ") + len(b"summary: |\n  ")
     data[at : at + 3] = bytes(LETTERS[generation // 26**n % 26] for n in range(3))
+    dossier.write_bytes(bytes(data))
+
+
+def change_amount(dossier: Path, generation: int) -> None:
+    """Give the dossier's requested amount last digits of ``generation``'s own (same size)."""
+    data = bytearray(dossier.read_bytes())
+    at = data.index(b"\n  requested: ") + len(b"\n  requested: ")
+    end = data.index(b"\n", at)
+    # never a multiple of 10, as every amount generated is: never the dossier as it was
+    data[end - 3 : end] = b"%02d%d" % (generation // 9 % 100, generation % 9 + 1)
     dossier.write_bytes(bytes(data))
 
 
@@ -117,6 +129,8 @@ def main() -> None:
                 generation += 1
                 if args.what == "changed":
                     change(dossier, generation)
+                elif args.what == "amount":
+                    change_amount(dossier, generation)
                 measured = run(command, versions[name], work / f"run-{generation}")
                 if pair > 0:  # the first pair warms the page cache
                     times[name].append(measured)
