@@ -27,11 +27,11 @@ from gen_cli.history import is_final
 from gen_cli.layout import CALL_FILE
 from gen_cli.loading import (
     DOSSIER_KIND,
-    PRIVATE_SUFFIX,
     CallFolder,
     Source,
     dossier_from_bytes,
     folder_above,
+    public_dossiers,
 )
 from gen_cli.resultcache import ResultCache, hashed_result_key, loads
 from gen_cli.yamlload import decode, read_bytes
@@ -65,18 +65,17 @@ def vouched(checked: Checked) -> dict[str, str]:
     closed = {r for r, record in checked.records.items() if is_final(record)}
     closed |= {folder_above(s.path) for s in folder.jury_sources}
     closed |= set(folder.deliberations)
-    private = {
-        f"{folder_above(s.path)}/{s.path.name.removesuffix(PRIVATE_SUFFIX)}"
-        for s in folder.private_sources
-    }
+    private: set[Source] = set()  # the dossiers with a private part (few calls have any)
+    if folder.private_sources:
+        sources = [s for s, _, _ in folder.dossier_entries]
+        private = set(sources) - set(public_dossiers(sources, folder.private_sources))
     found: dict[str, str] = {}
     for source, facts, packed in folder.dossier_entries:
         if not facts.whole or packed.read or facts.id in folder.parts_read:
             continue
         if printable(source.display) in diagnosed:  # as a diagnostic names its file
             continue
-        place = folder_above(source.path)
-        if place in closed or f"{place}/{source.stem}" in private:
+        if folder_above(source.path) in closed or source in private:
             continue
         found[folder.relative(source)] = source.display
     return found

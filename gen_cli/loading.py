@@ -750,7 +750,7 @@ def _load_call_folder(
     folder.dossier_sources = listed_files.dossiers
     folder.review_sources = listed_files.reviews
     folder.private_sources = found.private_parts
-    public = _public_dossiers(dossier_files, found.private_parts)
+    public = public_dossiers(dossier_files, found.private_parts)
     # one set of processes reads both: every core stays busy to the end
     public_read, reviews_read = _read_kinds(
         folder,
@@ -818,7 +818,7 @@ PRIVATE_SUFFIX = ".private.yaml" + SEALED_SUFFIX
 SEALED_CONTACT = Contact(name="(sealed)", email="sealed@example.org")
 
 
-def _public_dossiers(sources: list[Source], private_parts: list[Source]) -> list[Source]:
+def public_dossiers(sources: list[Source], private_parts: list[Source]) -> list[Source]:
     """The dossier files without a sealed private part: read as they are."""
     if not private_parts:
         return list(sources)  # the usual case, without 100,000 paths taken apart
@@ -836,7 +836,7 @@ def _load_dossiers(
     """Load the dossiers, each with its sealed private part when it has one.
 
     Args:
-        read: each of the other dossier files read (``_public_dossiers``).
+        read: each of the other dossier files read (``public_dossiers``).
     """
     parts = {(p.path.parent, p.path.name.removesuffix(PRIVATE_SUFFIX)): p for p in private_parts}
     loaded = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from gen_cli.identifiers import siren_of
@@ -99,6 +100,23 @@ def conflict_of_interest(reviewer: Person, dossier: Dossier | DossierParts) -> s
         if name_key(name) in names:
             return f"{name}, which {role} dossier {dossier.id}"
     return None
+
+
+def screened_conflict(
+    reviewer: Person,
+    affiliated: frozenset[bytes],
+    organisations: bytes | None,
+    parts: Callable[[], Dossier | DossierParts],
+) -> str | None:
+    """:func:`conflict_of_interest`, the dossier read (``parts``) only if it may find one.
+
+    Args:
+        affiliated: the reviewer's :func:`person_digests`.
+        organisations: the dossier's :func:`key_digests` (its facts'); None when not known.
+    """
+    if organisations is not None and not digests_meet(affiliated, organisations):
+        return None  # no key of theirs meets: conflict_of_interest would find none
+    return conflict_of_interest(reviewer, parts())
 
 
 #: An organisation's keys: the SIRENs and the name keys it goes by.

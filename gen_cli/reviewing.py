@@ -10,6 +10,7 @@ decision: changing it changes no decision record.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,9 @@ from gen_cli.errors import EXIT_PROBLEMS, GenError
 from gen_cli.history import is_final
 from gen_cli.layout import ASSIGNMENTS_FILE, REVIEWS_DIR
 from gen_cli.loading import PRIVATE_SUFFIX, CallFolder, Source, load_model
-from gen_cli.models import Assignments, Call, Review
-from gen_cli.names import conflict_of_interest, digests_meet, person_digests
+from gen_cli.models import Assignments, Call, Dossier, DossierParts, Review
+from gen_cli.names import person_digests, screened_conflict
+from gen_cli.packed import Packed
 from gen_cli.sealing import (
     IDENTITY_VARIABLE,
     MAX_SEALED_BYTES,
@@ -360,12 +362,10 @@ def _file_problems(
             facts, packed = dossier
             if reviewer_id not in affiliated:
                 affiliated[reviewer_id] = person_digests(reviewer)
-            if facts.organisations is None or digests_meet(
-                affiliated[reviewer_id], facts.organisations
-            ):
-                detected = conflict_of_interest(reviewer, packed.get()[1])
-            else:
-                detected = None  # no key of theirs meets: conflict_of_interest finds none
+            parts = functools.partial(_parts, packed)
+            detected = screened_conflict(
+                reviewer, affiliated[reviewer_id], facts.organisations, parts
+            )
             review = reviews.get(reviewer_id)
             evaluation = review.evaluations.get(ident) if review else None
             why = (
@@ -396,6 +396,11 @@ def _file_problems(
             )
     problems += _stray_reviews(folder, round_id, assigned)
     return problems
+
+
+def _parts(packed: Packed[tuple[Dossier | None, DossierParts]]) -> DossierParts:
+    """A dossier entry's known parts, unpacked now."""
+    return packed.get()[1]
 
 
 def _stray_reviews(folder: CallFolder, round_id: str, assigned: Assignments) -> list[Problem]:

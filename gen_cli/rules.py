@@ -6,6 +6,7 @@ Every function here collects problems and returns them; none raises for bad data
 from __future__ import annotations
 
 import copy
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -40,7 +41,7 @@ from gen_cli.models import (
     ReviewCriterion,
     ReviewFacts,
 )
-from gen_cli.names import conflict_of_interest, digests_meet, person_digests
+from gen_cli.names import person_digests, screened_conflict
 from gen_cli.packed import Packed
 from gen_cli.reviewing import assignment_problems
 from gen_cli.sealing import IDENTITY_VARIABLE
@@ -556,10 +557,9 @@ def review_problems(
                     )
                 )
             continue
-        if reviewer is not None and (
-            dossier.organisations is None or digests_meet(affiliated, dossier.organisations)
-        ):
-            conflict = conflict_of_interest(reviewer, dossiers.parts(dossier_id))
+        parts = functools.partial(dossiers.parts, dossier_id)
+        if reviewer is not None:
+            conflict = screened_conflict(reviewer, affiliated, dossier.organisations, parts)
             if conflict is not None:
                 problems.append(
                     Problem(
