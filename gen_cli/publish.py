@@ -163,6 +163,8 @@ def _environment(
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # a template is read once a publication: not looked at again before each page
+        auto_reload=False,
     )
     call = publication.call
     themes = {t.id: getattr(t.label, lang) for t in call.themes}

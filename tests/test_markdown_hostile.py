@@ -18,7 +18,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from gen_cli.markdown import Rewritten, escape, safe_markdown, to_html
+from gen_cli.markdown import (
+    Rewritten,
+    _plain,
+    escape,
+    parsed_html,
+    parsed_markdown,
+    safe_markdown,
+    to_html,
+)
 
 #: Renderers that trust everything: raw HTML, images and any link; the second reads
 #: tables, strikethrough and bare URLs as GitHub does.
@@ -265,3 +273,51 @@ def test_markdown_given_by_another_process_is_used_as_given() -> None:
     rewritten.give("*a*", "made elsewhere")
     assert rewritten.safe("*a*") == "made elsewhere"
     assert rewritten.html("*a*") == "<p>made elsewhere</p>\n"
+
+
+#: Pieces of lines a plain summary holds, and what is one character away from markup.
+PLAIN_PIECES = st.sampled_from(
+    [
+        *"aÉßz19²٣.),;:?!'’\"(%/€°«»–—…+=-@_*#&<>\\[]`|~\t\r\x00\u00a0\u202f\u2028",
+        *["2021", " ", "  ", "    ", "\n", "\n\n", "\n \n", "==", "--", "&amp;"],
+        *["1.", "1)", "- ", "+ ", "==\n", "a  \n"],
+    ]
+)
+
+
+#: Mostly prose, so that half the texts drawn take the way around the parser.
+PROSE_PIECES = st.sampled_from(
+    ["a", "É", "2021", "1", " ", "\n", "\n\n", ".", ")", "'", '"', "-", "=", "\u00a0", "«"]
+)
+
+
+@examples(1000)
+@given(
+    st.one_of(st.lists(PLAIN_PIECES, max_size=30), st.lists(PROSE_PIECES, max_size=30)).map("".join)
+)
+def test_a_plain_summary_reads_as_the_parser_reads_it(text: str) -> None:
+    # Prose skips the parser: its Markdown and its HTML are the parser's, to the byte.
+    safe = safe_markdown(text)
+    assert safe == parsed_markdown(text)
+    assert to_html(text) == parsed_html(safe)
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("Former 120 personnes.\n2021 : lancement, puis « suivi » à 6 mois. \n", True),
+        ("Un\n\n\nDeux ", True),
+        ("Deux  ", False),
+        ("Un\n1. deux", False),
+        ("Un\n2021) deux", False),
+        ("Un  \ndeux", False),
+        ("- un", False),
+        ("Un *deux*", False),
+        ("Un\u00a0\ndeux", False),
+        ("Un\n===", False),
+    ],
+)
+def test_only_prose_skips_the_parser(text: str, plain: bool) -> None:
+    assert (_plain(text) is not None) is plain
+    assert safe_markdown(text) == parsed_markdown(text)
+    assert to_html(text) == parsed_html(safe_markdown(text))
