@@ -68,7 +68,28 @@ def proof_key(
 def keep_proof(cache: ResultCache | None, key: bytes | None, text_digest: bytes) -> None:
     """Keep that the inputs of ``key`` give a record whose SHA-256 is ``text_digest``."""
     if cache is not None and key is not None:
-        cache.put_many([(key, b"sha256:" + text_digest)], [key])
+        ends = _ending_at(text_digest)
+        cache.put_many([(key, b"sha256:" + text_digest), (ends, b"")], [key, ends])
+
+
+def may_be_proven(cache: ResultCache | None, text_digest: bytes) -> bool:
+    """Whether some proof kept ends at the record whose SHA-256 is given, whatever its inputs.
+
+    When none does, a round need not be read to make its proof's key: no key would be
+    found. An answer of yes proves nothing: the proof is looked for by its inputs.
+    """
+    if cache is None:
+        return False
+    ends = _ending_at(text_digest)
+    return ends in cache.get_many([ends])
+
+
+def _ending_at(text_digest: bytes) -> bytes:
+    key = hashlib.blake2b(digest_size=20)
+    for part in (PROOF_FORMAT, b"ends at", code_fingerprint().encode(), text_digest):
+        key.update(len(part).to_bytes(8, "big"))
+        key.update(part)
+    return key.digest()
 
 
 def proven(cache: ResultCache | None, key: bytes | None, text_digest: bytes) -> bool:

@@ -17,6 +17,8 @@ import pytest
 from conftest import invoke, replace, run_gen
 
 from gen_cli import rounds
+from gen_cli.proofs import keep_proof, may_be_proven, proven
+from gen_cli.resultcache import ResultCache
 
 HANDCALL = Path(__file__).parent / "fixtures" / "handcall"
 
@@ -258,3 +260,45 @@ def test_a_closed_round_found_alike_once_is_not_computed_at_each_check(
     record.write_text(text.replace('status: "laureat"', 'status: "refuse"', 1), encoding="utf-8")
     edited = invoke("validate", "--call", hand)
     assert edited.code == 1 and "E403" in edited.out
+
+
+def test_with_no_proof_kept_no_round_is_read_to_look_for_one(
+    hand: Path, tmp_path: Path, computed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cache that never saw this call (CI on a fresh machine): no proof can end at its
+    # records, so no round is read for a proof's key before the rounds are computed
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "fresh cache"))
+    log = tmp_path / "rounds read"  # a file: rounds are read in processes forked too
+    real = rounds.with_round
+
+    def counted(outline: rounds.Checked, round_id: str, lazy: bool = False) -> rounds.Checked:
+        with log.open("a", encoding="utf-8") as written:
+            written.write(f"{round_id} {'lazily' if lazy else 'whole'}\n")
+        return real(outline, round_id, lazy)
+
+    monkeypatch.setattr(rounds, "with_round", counted)
+    code, said = publish(hand, tmp_path / "out")
+    assert code == 0, said
+    assert computed == ["2023Q1", "2023Q2"]
+    assert log.read_text(encoding="utf-8") == "2023Q1 whole\n2023Q2 whole\n"
+    assert uncached(hand, tmp_path / "every") == (code, said)
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "every")
+    # the records it found fresh are proven now: each round is read for its proof
+    computed.clear()
+    log.unlink()
+    assert publish(hand, tmp_path / "again") == (code, said)
+    assert computed == []
+    assert sorted(log.read_text(encoding="utf-8").splitlines()) == [
+        "2023Q1 lazily",
+        "2023Q2 lazily",
+    ]
+
+
+def test_a_proof_is_known_to_end_at_its_record_only(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "cache")
+    keep_proof(cache, b"k" * 20, b"r" * 32)
+    assert may_be_proven(cache, b"r" * 32)
+    assert not may_be_proven(cache, b"s" * 32)
+    assert not may_be_proven(None, b"r" * 32)
+    assert proven(cache, b"k" * 20, b"r" * 32)
+    assert not proven(cache, b"k" * 20, b"s" * 32)
