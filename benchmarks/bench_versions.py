@@ -12,7 +12,8 @@ version's cache with one ``gen validate``, then runs ``--pairs`` pairs, the two 
 turn (which goes first alternates, so that a drift falls alike on both), after a first
 pair left out (the page cache); before each run of ``changed``, one dossier's summary is
 given three letters it never had, so that no kept check matches (``amount``: its requested
-amount is given new last digits, a fact, so that the folder is checked whole). Prints each
+amount is given new last digits, a fact, so that the folder is checked whole; ``publish``:
+the call is scored once, then each run publishes its drafts with an empty cache). Prints each
 version's runs, the least and the median wall time, CPU time and peak memory.
 
     python benchmarks/bench_versions.py 1772faf [--dossiers 100000] [--pairs 8] [--what changed]
@@ -44,6 +45,9 @@ WHAT = {
     "amount": ["validate"],  # one dossier's requested amount changed: a fact, checked whole
     "warm": ["validate"],  # nothing changed
     "cold": ["validate", "--no-cache"],
+    # the call scored once first; each run with a cache folder of its own, empty, and an
+    # output folder of its own (CI on a fresh machine publishing a call's drafts)
+    "publish": ["publish", "--draft", "--no-date"],
 }
 ROUNDS, REVIEW_FILES = 4, 100
 LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -120,6 +124,8 @@ def main() -> None:
         for number, env in enumerate(versions.values()):
             env["GEN_CACHE_DIR"] = str(work / f"cache-{number}")
             run([gen, "validate", "--call", str(root)], env, work / f"fill-{number}")
+        if args.what == "publish":
+            run([gen, "score", "--all", "--call", str(root)], versions["installed"], work / "score")
         command = [gen, *WHAT[args.what], "--call", str(root)]
         times: dict[str, list[Run]] = {name: [] for name in versions}
         generation = int(time.time())
@@ -131,7 +137,13 @@ def main() -> None:
                     change(dossier, generation)
                 elif args.what == "amount":
                     change_amount(dossier, generation)
-                measured = run(command, versions[name], work / f"run-{generation}")
+                if args.what == "publish":
+                    fresh = work / f"fresh-{generation}"
+                    env = {**versions[name], "GEN_CACHE_DIR": str(fresh / "cache")}
+                    measured = run([*command, "--out", str(fresh / "out")], env, fresh)
+                    shutil.rmtree(fresh)
+                else:
+                    measured = run(command, versions[name], work / f"run-{generation}")
                 if pair > 0:  # the first pair warms the page cache
                     times[name].append(measured)
         print(f"gen {args.what}, {args.dossiers:,} dossiers, {args.pairs} pairs; wall s per run")
