@@ -7,6 +7,7 @@ the results come back in the order of the files, the same whichever way they wer
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -113,15 +114,19 @@ class Batch:
         todo.sort(key=lambda place: -len(read[place]))
         # each file's bytes let go once its result is made: nothing else holds them
         tasks = deque(
-            (readings[n].work, read.pop((n, i)), readings[n].files[i][1]) for n, i in todo
+            (_work(readings[n]), read.pop((n, i)), readings[n].files[i][1]) for n, i in todo
         )
         blobs: list[tuple[bytes, bytes]] = []
         held = 0
         # each result is rebuilt as it comes, while the other processes go on reading, and
         # stored a few times rather than all held to the end (hundreds of megabytes)
         for place, blob in zip(todo, _made(tasks, self.jobs), strict=True):
-            made[place] = readings[place[0]].then(pickle.loads(blob))  # made just now
-            tell(readings[place[0]].kind, 1, len(keyed[place[0]]))
+            reading = readings[place[0]]
+            if reading.cut is None:
+                made[place] = reading.then(pickle.loads(blob))  # made just now
+            else:  # the whole kept as it came, never rebuilt here: its part came beside it
+                blob, made[place] = pickle.loads(blob)
+            tell(reading.kind, 1, len(keyed[place[0]]))
             if self.cache is not None:
                 blobs.append((keyed[place[0]][place[1]], blob))
                 held += len(blob)
@@ -140,7 +145,7 @@ class Batch:
                     results[-1].append(made.pop((number, index)))
                     continue
                 try:
-                    results[-1].append(reading.then(loads(take(key))))
+                    results[-1].append(_done(reading, loads(take(key))))
                 except pickle.UnpicklingError:  # a damaged entry: made again, and forgotten
                     if self.cache is not None:
                         self.cache.forget(key)
@@ -150,7 +155,7 @@ class Batch:
                         continue
                     display = reading.files[index][1]
                     made_again = pickle.loads(_pickled(reading.work, again, display))
-                    results[-1].append(reading.then(made_again))
+                    results[-1].append(_done(reading, made_again))
         return results
 
     def run_parts(self, readings: Sequence[Reading], part: Callable[[Any], Any]) -> list[list[Any]]:
@@ -200,7 +205,8 @@ class Batch:
                     used += (key, wholes[number][index])
         self.hits += len(used) // 2
         self.cache.put_many([], used)
-        # each whole cut to its part as soon as it is rebuilt: one held at a time
+        # each whole cut to its part where it is made, and kept as it came from there: a
+        # round's record is not rebuilt here only to be cut (most of a second each)
         again = [
             Reading(
                 readings[n].work,
@@ -208,7 +214,7 @@ class Batch:
                 [readings[n].files[i]],
                 [wholes[n][i]],
                 fill=_filled(readings[n], i),
-                then=part,
+                cut=part,
             )
             for n, i in missing
         ]
@@ -240,6 +246,26 @@ class Reading:
     #: Each file's SHA-256, for :meth:`Batch.run_parts` to key files whose bytes are left
     #: out (``fill`` reads them if their part is not kept, and must give those bytes).
     digests: Sequence[bytes] | None = None
+    #: The part of each result given back, instead of ``then``'s: cut in the process that
+    #: makes the result, which sends the whole already pickled, kept as it is.
+    cut: Callable[[Any], Any] | None = None
+
+
+def _work(reading: Reading) -> Work:
+    """What a process does to a file of the reading: its work, and the cut if there is one."""
+    if reading.cut is None:
+        return reading.work
+    return functools.partial(_whole_and_part, reading.work, reading.cut)
+
+
+def _whole_and_part(work: Work, cut: Callable[[Any], Any], raw: bytes, display: str) -> Any:
+    whole = work(raw, display)
+    return pickle.dumps(whole, protocol=pickle.HIGHEST_PROTOCOL), cut(whole)
+
+
+def _done(reading: Reading, result: Any) -> Any:
+    """What a reading gives of a result rebuilt here."""
+    return reading.then(result) if reading.cut is None else reading.cut(result)
 
 
 @dataclass(frozen=True)

@@ -543,6 +543,10 @@ def test_the_records_of_several_rounds_are_read_side_by_side_as_one_by_one(
     again = Batch(jobs=2, cache=ResultCache(tmp_path / "cache"))
     assert records_from_texts(items, again, light=True) == outlines
     assert (again.hits, again.misses) == (2, 0)
+    # each whole was kept as the process that parsed it sent it: read back, not parsed
+    wholes = Batch(jobs=2, cache=ResultCache(tmp_path / "cache"))
+    assert records_from_texts(items, wholes) == alone
+    assert (wholes.hits, wholes.misses) == (2, 0)
 
 
 @given(
