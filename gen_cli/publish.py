@@ -393,8 +393,9 @@ def render_publication(
 
     # A page takes milliseconds (the sandbox checks every attribute): a large call's
     # thousands are shared among the cores, forked once the template is compiled here;
-    # each process writes its pages, while this one makes the open data. The summaries'
-    # safe Markdown, made for the pages, comes back for the list of laureates.
+    # each process writes its pages (one the workbook too), while this one makes the rest
+    # of the open data. The summaries' safe Markdown, made for the pages, comes back for
+    # the list of laureates.
     jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
     if projects:  # the first here: the template is compiled once, before the forks
         project_page(0)
@@ -406,13 +407,22 @@ def render_publication(
         except jinja2.TemplateError as error:
             raise GenError(f"template {error.message}") from None
         write(name, source.encode("utf-8"))
+
+    def piece(index: int) -> str | None:
+        # the workbook, seconds at 40,000 laureates, is made by a process that renders
+        # pages: this one, making the rest of the open data, would otherwise end last alone
+        if index < len(projects):
+            return write_page(index)
+        write("laureats.xlsx", xlsx_bytes(_workbook(publication, lang), _created(generated)))
+        return None
+
     made = forked_map(
-        write_page,
-        len(projects),
+        piece,
+        len(projects) + 1,
         jobs,
         meanwhile=lambda: _open_data(write, render, publication, lang, generated),
     )
-    for (_, project), summary in zip(projects, made, strict=True):
+    for (_, project), summary in zip(projects, made[: len(projects)], strict=True):
         if summary is not None:
             rewritten.give(project.summary, summary)
     write("laureats.md", render("laureats.md"))
@@ -425,13 +435,12 @@ def _open_data(
     lang: str,
     generated: date | None,
 ) -> None:
-    """The publication's documents and open data, beside its pages and their list."""
+    """The publication's documents and open data but its workbook, beside its pages."""
     write("budget.md", render("budget.md"))
     rows = laureate_rows(publication)
     write("laureats.csv", _csv(LAUREATE_FIELDS, rows, defused=True).encode("utf-8"))
     items = laureate_items(publication)
     write("laureats.json", (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode())
-    write("laureats.xlsx", xlsx_bytes(_workbook(publication, lang), _created(generated)))
     for name in JSON_SCHEMAS:
         write(name, resources.files("gen_cli").joinpath(f"data/schemas/{name}").read_bytes())
     write(
