@@ -58,6 +58,10 @@ def proof_key(
     parts.append(b"late")
     for ident, why in sorted(late.items()):
         parts += [ident.encode("utf-8", "surrogateescape"), why.encode("utf-8", "surrogateescape")]
+    return _hashed(parts)
+
+
+def _hashed(parts: list[bytes]) -> bytes:
     key = hashlib.blake2b(digest_size=20)
     for part in parts:  # each length-prefixed: no other sequence of parts gives this hash
         key.update(len(part).to_bytes(8, "big"))
@@ -85,11 +89,7 @@ def may_be_proven(cache: ResultCache | None, text_digest: bytes) -> bool:
 
 
 def _ending_at(text_digest: bytes) -> bytes:
-    key = hashlib.blake2b(digest_size=20)
-    for part in (PROOF_FORMAT, b"ends at", code_fingerprint().encode(), text_digest):
-        key.update(len(part).to_bytes(8, "big"))
-        key.update(part)
-    return key.digest()
+    return _hashed([PROOF_FORMAT, b"ends at", code_fingerprint().encode(), text_digest])
 
 
 def proven(cache: ResultCache | None, key: bytes | None, text_digest: bytes) -> bool:

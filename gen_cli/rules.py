@@ -557,8 +557,8 @@ def review_problems(
                     )
                 )
             continue
-        parts = functools.partial(dossiers.parts, dossier_id)
         if reviewer is not None:
+            parts = functools.partial(dossiers.parts, dossier_id)
             conflict = screened_conflict(reviewer, affiliated, dossier.organisations, parts)
             if conflict is not None:
                 problems.append(
