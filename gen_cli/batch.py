@@ -375,6 +375,9 @@ def _pickled_all(tasks: list[Task]) -> list[bytes]:
 
 #: The task of :func:`forked_map`, set while its processes are forked from this one.
 _TASK: Callable[[int], Any] | None = None
+#: How many runs of tasks :func:`forked_map` hands each process, about: the more, the
+#: closer together the processes end, each run costing a message each way.
+RUNS_EACH = 8
 
 
 def forked_map(
@@ -386,9 +389,11 @@ def forked_map(
     """``task(i)`` for each ``i`` below ``count``, in order, on up to ``jobs`` processes.
 
     ``task`` may be a closure: the processes are forked from this one once it is set, and
-    inherit it. Each process takes one run of consecutive ``i``, so an error is raised for
-    the first ``i`` that fails, as one after another would. Where there is no fork
-    (macOS, Windows) the tasks run here, one after another.
+    inherit it. The tasks are handed out in runs of consecutive ``i``, a few for each
+    process, in order, each to the first process free: the processes end together even
+    when some tasks take far longer than others. An error is raised for the first ``i``
+    that fails, as one after another would. Where there is no fork (macOS, Windows) the
+    tasks run here, one after another.
 
     Args:
         meanwhile: other work, done here while the processes run (after the tasks, when
@@ -405,7 +410,8 @@ def forked_map(
     from concurrent.futures import ProcessPoolExecutor
 
     workers = min(jobs, count)
-    bounds = [count * n // workers for n in range(workers + 1)]
+    runs = min(count, workers * RUNS_EACH)
+    bounds = [count * n // runs for n in range(runs + 1)]
     _TASK = task
     try:
         context = multiprocessing.get_context("fork")
@@ -415,14 +421,18 @@ def forked_map(
             initializer=dies_with_parent,
             initargs=(os.getpid(),),
         ) as pool:
-            running = pool.map(_run_part, bounds[:-1], bounds[1:])  # every part started
+            running = pool.map(_run_part, bounds[:-1], bounds[1:])  # every run handed out
             failed: Exception | None = None
             try:
                 if meanwhile is not None:
                     meanwhile()
             except Exception as error:  # the tasks' own error first, as in one process
                 failed = error
-            parts = list(running)
+            try:
+                parts = list(running)  # in order: the first run that fails raises
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # the runs after it not started
+                raise
             if failed is not None:
                 raise failed
     finally:

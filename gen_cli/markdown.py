@@ -126,6 +126,11 @@ def parsed_markdown(text: str) -> str:
         return "\n".join(_line(escape(_flat(line))) for line in text.splitlines()).strip()
 
 
+def is_prose(text: str) -> bool:
+    """Whether a text holds no Markdown at all: re-written without the parser."""
+    return _plain(text) is not None
+
+
 def to_html(text: str) -> str:
     """The summary as HTML: the rendering of its safe Markdown."""
     return _html(safe_markdown(text))

@@ -376,15 +376,17 @@ def render_publication(
         write(logo[0], logo[1])
     write("index.html", render("index.html", root="", page="index.html"))
     write("budget.html", render("budget.html", root="", page="budget.html"))
-    for published in publication.rounds:
-        page = f"rounds/{published.round.id}.html"
-        write(page, render("round.html", root="../", published=published, page=page))
-    projects = [(r, project) for r in publication.rounds for project in r.projects]
+    rounds = publication.rounds
+    projects = [(r, project) for r in rounds for project in r.projects]
 
     def project_page(index: int) -> bytes:
         published, project = projects[index]
         page = f"projects/{project.id}.html"
         return render("project.html", root="../", project=project, published=published, page=page)
+
+    def round_page(index: int) -> None:
+        page = f"rounds/{rounds[index].round.id}.html"
+        write(page, render("round.html", root="../", published=rounds[index], page=page))
 
     def write_page(index: int) -> str | None:
         project = projects[index][1]
@@ -392,10 +394,12 @@ def render_publication(
         return rewritten.take(project.summary)
 
     # A page takes milliseconds (the sandbox checks every attribute): a large call's
-    # thousands are shared among the cores, forked once the template is compiled here;
-    # each process writes its pages (one the workbook too), while this one makes the rest
-    # of the open data. The summaries' safe Markdown, made for the pages, comes back for
-    # the list of laureates.
+    # thousands are shared among the cores, forked once the template is compiled here.
+    # The processes take the longest work first (the workbook, seconds at 40,000
+    # laureates, then the rounds' pages, which list them), then the pages in runs, while
+    # this one makes the rest of the open data: they end together. The summaries' safe
+    # Markdown, made for the pages, comes back for the list of laureates, unless the list
+    # is made here beside them, when few summaries need the Markdown parser.
     jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
     if projects:  # the first here: the template is compiled once, before the forks
         project_page(0)
@@ -407,25 +411,46 @@ def render_publication(
         except jinja2.TemplateError as error:
             raise GenError(f"template {error.message}") from None
         write(name, source.encode("utf-8"))
+    first = 1 + len(rounds)  # the workbook, then the rounds' pages, then the projects'
 
     def piece(index: int) -> str | None:
-        # the workbook, seconds at 40,000 laureates, is made by a process that renders
-        # pages: this one, making the rest of the open data, would otherwise end last alone
-        if index < len(projects):
-            return write_page(index)
-        write("laureats.xlsx", xlsx_bytes(_workbook(publication, lang), _created(generated)))
+        if index >= first:
+            return write_page(index - first)
+        if index:
+            round_page(index - 1)
+        else:
+            write("laureats.xlsx", xlsx_bytes(_workbook(publication, lang), _created(generated)))
         return None
 
-    made = forked_map(
-        piece,
-        len(projects) + 1,
-        jobs,
-        meanwhile=lambda: _open_data(write, render, publication, lang, generated),
-    )
-    for (_, project), summary in zip(projects, made[: len(projects)], strict=True):
+    beside = jobs > 1 and _mostly_prose([project.summary for _, project in projects])
+
+    def meanwhile() -> None:
+        _open_data(write, render, publication, lang, generated)
+        if beside:
+            write("laureats.md", render("laureats.md"))
+
+    made = forked_map(piece, first + len(projects), jobs, meanwhile=meanwhile)
+    if beside:
+        return
+    for (_, project), summary in zip(projects, made[first:], strict=True):
         if summary is not None:
             rewritten.give(project.summary, summary)
     write("laureats.md", render("laureats.md"))
+
+
+def _mostly_prose(summaries: Sequence[str]) -> bool:
+    """Whether at most one summary in twenty needs the Markdown parser.
+
+    The list of laureates is then made beside the pages, its summaries re-written again
+    (most need no parser): parsing more of them twice would cost more than it saves.
+    """
+    parsed = 0
+    for summary in summaries:
+        if not markdown.is_prose(summary):
+            parsed += 1
+            if parsed * 20 > len(summaries):
+                return False
+    return True
 
 
 def _open_data(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from markupsafe import escape
 
 from gen_cli import markdown, publish
 from gen_cli.batch import forked_map
+from gen_cli.errors import GenError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "dossiers"
 
@@ -128,3 +131,58 @@ def test_the_list_of_laureates_does_not_depend_on_what_the_pages_show(
     assert f"\n{summary}\n" in listed
     page = (tmp_path / "md" / "projects" / "alumni-mentors-perpignan.html").read_text()
     assert page == escape(summary) + "\n"  # autoescaped in HTML
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_the_list_of_laureates_made_beside_the_pages_or_after_them_is_the_same(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+) -> None:
+    # 3 of the 47 laureates' summaries hold Markdown: more than one in twenty, so the
+    # list is made after the pages, from the safe Markdown they made; made beside them,
+    # it re-writes every summary itself
+    one = published(call, tmp_path / "one", monkeypatch, processes=1)
+    asked: list[bool] = []
+    mostly_prose = publish._mostly_prose
+
+    def choose(summaries: list[str]) -> bool:
+        asked.append(mostly_prose(summaries))
+        return beside
+
+    monkeypatch.setattr(publish, "_mostly_prose", choose)
+    three = published(call, tmp_path / "three", monkeypatch, processes=3)
+    assert asked == [False]
+    assert one == three
+    assert tree(tmp_path / "one") == tree(tmp_path / "three")
+
+
+def test_at_most_one_summary_in_twenty_needs_the_parser_for_the_list_to_be_made_beside() -> None:
+    marked = "Un **projet** marqué."
+    assert publish._mostly_prose(["Un projet."] * 19 + [marked])
+    assert not publish._mostly_prose(["Un projet."] * 18 + [marked] * 2)
+    assert publish._mostly_prose(["Un projet."] * 40 + [marked] * 2)
+    assert not publish._mostly_prose([marked])
+
+
+def test_tasks_of_unequal_lengths_are_shared_and_given_back_in_order() -> None:
+    # one task far longer than the others: the process that takes it takes no other run
+    def task(index: int) -> tuple[int, int]:
+        if index == 0:
+            time.sleep(0.5)
+        return index, os.getpid()
+
+    made = forked_map(task, 64, 2)
+    assert [index for index, _ in made] == list(range(64))
+    first = made[0][1]
+    assert {pid for _, pid in made[: 64 // 16]} == {first}  # the first run, one process
+    assert sum(pid != first for _, pid in made) >= 64 - 2 * 64 // 16
+
+
+def test_the_first_task_that_fails_is_the_one_raised_whichever_process_ran_it() -> None:
+    def task(index: int) -> int:
+        if index in (5, 40):
+            time.sleep(0.2 if index == 5 else 0)
+            raise GenError(f"task {index} failed")
+        return index
+
+    with pytest.raises(GenError, match=r"^task 5 failed$"):
+        forked_map(task, 64, 2)
