@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from gen_cli.errors import GenError, portable
 from gen_cli.faultpoints import pause
@@ -99,29 +99,50 @@ class Batch:
             todo += [(number, i) for i in missing]
             self.hits += len(keys) - len(missing)
             self.misses += len(missing)
-        got = {place: _bytes(readings[place[0]], place[1]) for place in todo}
+        # the files left out are read where their results are made, unless read here
+        fetched = {
+            place: _fetch(readings[place[0]], place[1])
+            for place in todo
+            if readings[place[0]].files[place[1]][0] is None and readings[place[0]].fetch
+        }
+        got = {
+            place: _bytes(readings[place[0]], place[1]) for place in todo if place not in fetched
+        }
         made: dict[tuple[int, int], Any] = {
             place: found.result for place, found in got.items() if isinstance(found, Made)
         }
         read = {place: raw for place, raw in got.items() if isinstance(raw, bytes)}
         del got
-        todo = [place for place in todo if place in read]
         for (number, index), raw in read.items():
             reading = readings[number]
             if reading.files[index][0] is None:  # read just now: the key of what was read
                 keyed[number][index] = result_key(reading.kind, reading.files[index][1], raw)
+        given: dict[tuple[int, int], bytes | Fetch] = {**read, **fetched}
+        del read, fetched
+        todo = [place for place in todo if place in given]
         # the largest first, so that no process is left with a large file at the end
-        todo.sort(key=lambda place: -len(read[place]))
+        todo.sort(key=lambda place: -_size(given[place]))
         # each file's bytes let go once its result is made: nothing else holds them
         tasks = deque(
-            (_work(readings[n]), read.pop((n, i)), readings[n].files[i][1]) for n, i in todo
+            (_work(readings[n]), given.pop((n, i)), readings[n].files[i][1]) for n, i in todo
         )
         blobs: list[tuple[bytes, bytes]] = []
         held = 0
         # each result is rebuilt as it comes, while the other processes go on reading, and
         # stored a few times rather than all held to the end (hundreds of megabytes)
-        for place, blob in zip(todo, _made(tasks, self.jobs), strict=True):
+        for place, out in zip(todo, _made(tasks, self.jobs), strict=True):
             reading = readings[place[0]]
+            if isinstance(out, Fetched):
+                unread = _settled(reading, place[1], out)
+                if unread is not None:  # its result says why, and is not kept
+                    made[place] = unread.result
+                    tell(reading.kind, 1, len(keyed[place[0]]))
+                    continue
+                display = reading.files[place[1]][1]
+                keyed[place[0]][place[1]] = hashed_result_key(reading.kind, display, out.digest)
+                blob = out.blob
+            else:
+                blob = out
             if reading.cut is None:
                 made[place] = reading.then(pickle.loads(blob))  # made just now
             else:  # the whole kept as it came, never rebuilt here: its part came beside it
@@ -249,6 +270,59 @@ class Reading:
     #: The part of each result given back, instead of ``then``'s: cut in the process that
     #: makes the result, which sends the whole already pickled, kept as it is.
     cut: Callable[[Any], Any] | None = None
+    #: How the process that makes the result of a file left out reads it itself, instead
+    #: of this one reading it for ``fill``: the ``i``-th file's :class:`Fetch`.
+    fetch: Callable[[int], Fetch] | None = None
+    #: Told, here, what that process read (:class:`Fetched`); gives the file's result
+    #: (Made) when it could not be read, as ``fill`` would.
+    fetched: Callable[[int, Fetched], Made | None] | None = None
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """Where a file left out of a reading is, for the process that makes its result.
+
+    ``read(path, display)`` gives its bytes or why it cannot be read, as ``fill`` does
+    here; it must be a module-level function, so that other processes can run it.
+    """
+
+    read: Callable[[Path, str], tuple[bytes | None, list[Any]]]
+    path: Path
+    #: The SHA-256 the file had when it was hashed: its bytes come back only if not.
+    digest: bytes
+    #: Its size when it was listed to be read (the largest are handed out first).
+    size: int
+
+
+class Fetched(NamedTuple):
+    """What the process that read a file left out of a reading found, and made of it."""
+
+    #: The SHA-256 of the bytes read; empty when they could not be read.
+    digest: bytes
+    #: The bytes read, when they are not those hashed (None when they are).
+    raw: bytes | None
+    #: Why the file could not be read.
+    problems: list[Any]
+    #: The pickled result of the work on the bytes read.
+    blob: bytes
+
+
+def _fetch(reading: Reading, index: int) -> Fetch:
+    fetch = reading.fetch
+    if fetch is None:
+        raise ValueError("a file fetched from a reading that cannot fetch it")
+    return fetch(index)
+
+
+def _size(raw: bytes | Fetch) -> int:
+    return raw.size if isinstance(raw, Fetch) else len(raw)
+
+
+def _settled(reading: Reading, index: int, out: Fetched) -> Made | None:
+    """What was read elsewhere told to the reading; the file's result if it could not be."""
+    if reading.fetched is None:
+        raise ValueError("a reading told a file read elsewhere that cannot be told it")
+    return reading.fetched(index, out)
 
 
 def _work(reading: Reading) -> Work:
@@ -305,21 +379,22 @@ def available_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-#: A task of :func:`_made`: the work, a file's bytes and its displayed path.
-Task = tuple[Work, bytes, str]
+#: A task of :func:`_made`: the work, a file's bytes (or where to read them) and its
+#: displayed path.
+Task = tuple[Work, bytes | Fetch, str]
 
 
-def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
+def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes | Fetched]:
     """The pickled result of each task, in order, on up to ``jobs`` processes.
 
     The tasks are taken from ``tasks`` as they are handed out, so that the bytes of the
     files done are let go (the results of 100,000 dossiers are made with a few thousand
     files held at once).
     """
-    total = sum(len(raw) for _, raw, _ in tasks)
+    total = sum(_size(raw) for _, raw, _ in tasks)
     if jobs <= 1 or len(tasks) < 2 or total < PARALLEL_FROM:
         while tasks:
-            yield _pickled(*tasks.popleft())
+            yield _made_one(*tasks.popleft())
         return
     import multiprocessing  # only for large calls: 60 ms of start-up
     from concurrent.futures import ProcessPoolExecutor
@@ -333,7 +408,7 @@ def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
     # as the others would hold the 400 largest (a review file is a hundred dossiers), and
     # the other process, its own parts done, would wait for the results to be taken in order
     share = max(1, total // (workers * 32))
-    running: deque[Future[list[bytes]]] = deque()
+    running: deque[Future[list[bytes | Fetched]]] = deque()
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
@@ -357,10 +432,10 @@ def _made(tasks: deque[Task], jobs: int) -> Iterator[bytes]:
 def taken_part(tasks: deque[Task], share: int) -> list[Task]:
     """The next tasks, taken off ``tasks``: one, then as many as fit in ``share`` bytes."""
     first = tasks.popleft()
-    part, size = [first], len(first[1])
-    while tasks and size + len(tasks[0][1]) <= share:
+    part, size = [first], _size(first[1])
+    while tasks and size + _size(tasks[0][1]) <= share:
         part.append(tasks.popleft())
-        size += len(part[-1][1])
+        size += _size(part[-1][1])
     return part
 
 
@@ -368,9 +443,21 @@ def _pickled(work: Work, raw: bytes, display: str) -> bytes:
     return pickle.dumps(work(raw, display), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _pickled_all(tasks: list[Task]) -> list[bytes]:
+def _made_one(work: Work, raw: bytes | Fetch, display: str) -> bytes | Fetched:
+    """A task's pickled result; a file left out is read and hashed here first."""
+    if not isinstance(raw, Fetch):
+        return _pickled(work, raw, display)
+    got, problems = raw.read(raw.path, display)
+    if got is None:
+        return Fetched(b"", None, problems, b"")
+    digest = hashlib.sha256(got).digest()
+    blob = _pickled(work, got, display)
+    return Fetched(digest, None if digest == raw.digest else got, [], blob)
+
+
+def _pickled_all(tasks: list[Task]) -> list[bytes | Fetched]:
     pause("reading")  # where a test stops a reading process, to see it stop with gen
-    return [_pickled(*task) for task in tasks]
+    return [_made_one(*task) for task in tasks]
 
 
 #: The task of :func:`forked_map`, set while its processes are forked from this one.

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gen_cli.batch import Batch, Made, Reading, Work
+from gen_cli.batch import Batch, Fetch, Fetched, Made, Reading, Work
 from gen_cli.diagnostics import Problem
 from gen_cli.dossierchecks import dossier_problems
 from gen_cli.errors import GenError
@@ -212,21 +212,31 @@ class CallFolder:
         """
         raw, problems = read_bytes(source.path, source.display)
         if raw is None:
-            self.parsed.pop(self.relative(source), None)
-            self.digests.pop(source.display, None)
-            self.keys.pop((kind, source.display), None)
+            self.unread(source, kind)
             return problems
-        digest = hashlib.sha256(raw).digest()
-        relative = self.relative(source)
-        if digest != self.hashed.get(relative):
-            # changed since it was hashed: located in these bytes, which are the ones checked
-            text, _ = decode(raw, source.display)
-            if text is not None:
-                self.texts[source.display] = text
-            self.parsed[relative] = digest
-            self.digests[source.display] = "sha256:" + digest.hex()
-            self.keys[kind, source.display] = hashed_result_key(kind, source.display, digest)
+        self.read_again(source, kind, raw, hashlib.sha256(raw).digest())
         return raw
+
+    def unread(self, source: Source, kind: str) -> None:
+        """Forget a file known by its hash that could not be read after all."""
+        self.parsed.pop(self.relative(source), None)
+        self.digests.pop(source.display, None)
+        self.keys.pop((kind, source.display), None)
+
+    def read_again(self, source: Source, kind: str, raw: bytes | None, digest: bytes) -> None:
+        """Take note of a file known by its hash, read now: ``raw`` is needed if it changed."""
+        relative = self.relative(source)
+        if digest == self.hashed.get(relative):
+            return
+        if raw is None:
+            raise ValueError("a file that changed since it was hashed, read without its bytes")
+        # changed since it was hashed: located in these bytes, which are the ones checked
+        text, _ = decode(raw, source.display)
+        if text is not None:
+            self.texts[source.display] = text
+        self.parsed[relative] = digest
+        self.digests[source.display] = "sha256:" + digest.hex()
+        self.keys[kind, source.display] = hashed_result_key(kind, source.display, digest)
 
     def read_texts(self, displays: Iterable[str]) -> None:
         """Read the texts of these files whose results were kept, to locate problems in them.
@@ -951,7 +961,8 @@ def _read_kinds(
             keys.append(key)
             folder.keys[kind, source.display] = key
         fill = _reader(folder, kind, later, absent)
-        readings.append(Reading(work, kind, files, keys, fill, then))
+        fetch, fetched = _fetcher(folder, kind, later, absent)
+        readings.append(Reading(work, kind, files, keys, fill, then, fetch=fetch, fetched=fetched))
     answers = []
     for (sources, _, _, absent), missing, results in zip(
         kinds, unread, batch.run_all(readings), strict=True
@@ -976,6 +987,34 @@ def _reader(
         return raw if isinstance(raw, bytes) else Made(absent(raw))
 
     return fill
+
+
+def _fetcher(
+    folder: CallFolder, kind: str, sources: list[Source], absent: Callable[[list[Problem]], Any]
+) -> tuple[Callable[[int], Fetch], Callable[[int, Fetched], Made | None]]:
+    """How the process that parses the ``i``-th of these files, known by its hash, reads it.
+
+    Then what it read is told here as ``read_hashed`` would have read it: a file that
+    changed since it was hashed, or that could not be read, is noted.
+    """
+
+    def fetch(index: int) -> Fetch:
+        source = sources[index]
+        try:
+            size = os.stat(source.path).st_size
+        except OSError:
+            size = 0  # the process that reads it says why
+        return Fetch(read_bytes, source.path, folder.hashed[folder.relative(source)], size)
+
+    def fetched(index: int, out: Fetched) -> Made | None:
+        source = sources[index]
+        if not out.digest:
+            folder.unread(source, kind)
+            return Made(absent(out.problems))
+        folder.read_again(source, kind, out.raw, out.digest)
+        return None
+
+    return fetch, fetched
 
 
 def _parsed_bytes(raw: bytes, display: str) -> tuple[Any, Locations | None, list[Problem]]:

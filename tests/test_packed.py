@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import shutil
 from decimal import Decimal
@@ -13,6 +14,7 @@ from conftest import MINIMAL, replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gen_cli.batch
 import gen_cli.loading
 import gen_cli.rules
 from gen_cli.batch import Batch
@@ -247,3 +249,46 @@ def test_a_review_naming_no_dossier_rebuilds_no_other_round_to_say_did_you_mean(
     assert _unpacked(folder) == (set(), set())  # from the facts of every round
     assert found == _checked(call, None)[0]
     assert any("E206" in d and "did you mean 'fabrique-marseille'" in d for d in found)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_files_that_changed_or_went_after_hashing_are_read_alike_on_every_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    # the processes that parse the files read them themselves: what they read is noted
+    # here as if read here, whether the bytes changed since they were hashed or can no
+    # longer be read
+    monkeypatch.setattr(gen_cli.batch, "PARALLEL_FROM", 0)
+    call, cache = _copies(tmp_path, 4), tmp_path / "cache"
+    changed, grown = call / "2022Q2/copie-01.yaml", call / "2022Q2/copie-03.yaml"
+    moved = "# moved\n" + changed.read_text(encoding="utf-8")
+    keyed = folder_key(call, str(call), False, None, each_file=True)
+    assert keyed is not None
+    changed.write_text(moved, encoding="utf-8")
+    grown.write_text("#" * 1_000_001, encoding="utf-8")
+    folder = load_call_folder(
+        call, batch=Batch(jobs=jobs, cache=ResultCache(cache)), hashed=keyed[1], lazy=True
+    )
+    display = f"{call}/2022Q2/copie-01.yaml"
+    assert folder.texts[display] == moved
+    digest = hashlib.sha256(moved.encode("utf-8")).digest()
+    assert folder.digests[display] == "sha256:" + digest.hex()
+    assert folder.parsed["2022Q2/copie-01.yaml"] == digest
+    assert "2022Q2/copie-03.yaml" not in folder.parsed
+    assert f"{call}/2022Q2/copie-03.yaml" not in folder.digests
+    assert [(p.path, p.code, p.message) for p in folder.problems if "copie-03" in p.path] == [
+        (
+            f"{call}/2022Q2/copie-03.yaml",
+            "E009",
+            "file is 1,000,001 bytes; gen accepts at most 1,000,000",
+        )
+    ]
+    ids = [d.id for _, d in folder.dossiers]
+    assert "copie-01" in ids and "copie-03" not in ids
+    # what the processes made is kept under the key of the bytes they read; the file they
+    # could not read has no result kept
+    keyed = folder_key(call, str(call), False, None, each_file=True)
+    assert keyed is not None
+    read = _read_dossiers(monkeypatch)
+    load_call_folder(call, batch=Batch(jobs=1, cache=ResultCache(cache)), hashed=keyed[1])
+    assert read == ["copie-03"]
