@@ -1001,7 +1001,7 @@ def _fetcher(
     def fetch(index: int) -> Fetch:
         source = sources[index]
         try:
-            size = os.stat(source.path).st_size
+            size = os.lstat(source.path).st_size  # a link is not followed: it is refused
         except OSError:
             size = 0  # the process that reads it says why
         return Fetch(read_bytes, source.path, folder.hashed[folder.relative(source)], size)

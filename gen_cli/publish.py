@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -388,53 +388,64 @@ def render_publication(
         page = f"rounds/{rounds[index].round.id}.html"
         write(page, render("round.html", root="../", published=rounds[index], page=page))
 
+    jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
+    beside = jobs > 1 and _mostly_prose([project.summary for _, project in projects])
+
     def write_page(index: int) -> str | None:
         project = projects[index][1]
         write(f"projects/{project.id}.html", project_page(index))
-        return rewritten.take(project.summary)
+        made = rewritten.take(project.summary)
+        return None if beside else made
+
+    def write_static() -> None:
+        for name in STATIC:
+            try:
+                source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                raise GenError(f"{name} not found in {', '.join(map(str, dirs))}") from None
+            except jinja2.TemplateError as error:
+                raise GenError(f"template {error.message}") from None
+            write(name, source.encode("utf-8"))
 
     # A page takes milliseconds (the sandbox checks every attribute): a large call's
     # thousands are shared among the cores, forked once the template is compiled here.
-    # The processes take the longest work first (the workbook, seconds at 40,000
-    # laureates, then the rounds' pages, which list them), then the pages in runs, while
-    # this one makes the rest of the open data: they end together. The summaries' safe
-    # Markdown, made for the pages, comes back for the list of laureates, unless the list
-    # is made here beside them, when few summaries need the Markdown parser.
-    jobs = available_cores() if len(projects) >= PARALLEL_PAGES else 1
-    if projects:  # the first here: the template is compiled once, before the forks
-        project_page(0)
-    for name in STATIC:
-        try:
-            source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
-        except jinja2.TemplateNotFound:
-            raise GenError(f"{name} not found in {', '.join(map(str, dirs))}") from None
-        except jinja2.TemplateError as error:
-            raise GenError(f"template {error.message}") from None
-        write(name, source.encode("utf-8"))
-    first = 1 + len(rounds)  # the workbook, then the rounds' pages, then the projects'
+    # The processes take runs of pieces as they come free, the longest first (the rounds'
+    # pages, which list their laureates, and the workbook, seconds at 40,000 laureates),
+    # while this one makes the rest of the open data: they end together. The pieces are in
+    # the order they had when made one after another, so that the first error is the same.
+    # The summaries' safe Markdown, made for the pages, comes back for the list of
+    # laureates, unless the list is made here beside them (few summaries need the parser).
+    if projects:  # compiled once, before the forks; its error, if any, comes in its turn
+        with suppress(GenError):
+            project_page(0)
+    pieces: list[tuple[str, int]] = [("round", i) for i in range(len(rounds))]
+    pieces += [("page", 0)] if projects else []
+    pieces += [("static", 0), ("workbook", 0)]
+    pieces += [("page", i) for i in range(1, len(projects))]
 
     def piece(index: int) -> str | None:
-        if index >= first:
-            return write_page(index - first)
-        if index:
-            round_page(index - 1)
+        kind, number = pieces[index]
+        if kind == "page":
+            return write_page(number)
+        if kind == "round":
+            round_page(number)
+        elif kind == "static":
+            write_static()
         else:
             write("laureats.xlsx", xlsx_bytes(_workbook(publication, lang), _created(generated)))
         return None
-
-    beside = jobs > 1 and _mostly_prose([project.summary for _, project in projects])
 
     def meanwhile() -> None:
         _open_data(write, render, publication, lang, generated)
         if beside:
             write("laureats.md", render("laureats.md"))
 
-    made = forked_map(piece, first + len(projects), jobs, meanwhile=meanwhile)
+    made = forked_map(piece, len(pieces), jobs, meanwhile=meanwhile)
     if beside:
         return
-    for (_, project), summary in zip(projects, made[first:], strict=True):
-        if summary is not None:
-            rewritten.give(project.summary, summary)
+    for (kind, number), summary in zip(pieces, made, strict=True):
+        if kind == "page" and summary is not None:
+            rewritten.give(projects[number][1].summary, summary)
     write("laureats.md", render("laureats.md"))
 
 

@@ -12,7 +12,7 @@ import yaml
 from conftest import invoke, write
 from markupsafe import escape
 
-from gen_cli import markdown, publish
+from gen_cli import batch, markdown, publish
 from gen_cli.batch import forked_map
 from gen_cli.errors import GenError
 
@@ -163,18 +163,24 @@ def test_at_most_one_summary_in_twenty_needs_the_parser_for_the_list_to_be_made_
     assert not publish._mostly_prose([marked])
 
 
-def test_tasks_of_unequal_lengths_are_shared_and_given_back_in_order() -> None:
-    # one task far longer than the others: the process that takes it takes no other run
+def test_tasks_of_unequal_lengths_are_shared_and_given_back_in_order(tmp_path: Path) -> None:
+    # the first task waits until every other is done: the process that takes its run
+    # takes no other, the other process takes every other run as it comes free
     def task(index: int) -> tuple[int, int]:
         if index == 0:
-            time.sleep(0.5)
+            deadline = time.monotonic() + 60
+            while len(list(tmp_path.iterdir())) < 63 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        else:
+            (tmp_path / str(index)).touch()
         return index, os.getpid()
 
     made = forked_map(task, 64, 2)
     assert [index for index, _ in made] == list(range(64))
     first = made[0][1]
-    assert {pid for _, pid in made[: 64 // 16]} == {first}  # the first run, one process
-    assert sum(pid != first for _, pid in made) >= 64 - 2 * 64 // 16
+    run = 64 // (2 * batch.RUNS_EACH)
+    assert {pid for _, pid in made[:run]} == {first}
+    assert {pid for _, pid in made[run:]} == {made[-1][1]} != {first}
 
 
 def test_the_first_task_that_fails_is_the_one_raised_whichever_process_ran_it() -> None:
@@ -186,3 +192,19 @@ def test_the_first_task_that_fails_is_the_one_raised_whichever_process_ran_it() 
 
     with pytest.raises(GenError, match=r"^task 5 failed$"):
         forked_map(task, 64, 2)
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_with_two_templates_broken_the_error_is_the_one_made_first_one_after_another(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    # the rounds' pages are made before the projects' pages, wherever they are made
+    write(call / "templates" / "round.html", "{{ nope_round.x }}\n")
+    write(call / "templates" / "project.html", "{{ nope_project.x }}\n")
+    monkeypatch.setattr(publish, "PARALLEL_PAGES", 1 if processes > 1 else 10**9)
+    monkeypatch.setattr(publish, "available_cores", lambda: processes)
+    out = tmp_path / "out"
+    result = invoke("publish", "--call", call, "--out", out)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "gen: error: template round.html:1: 'nope_round' is undefined\n"
+    assert not out.exists()
