@@ -33,6 +33,16 @@ def published(call: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *, process
     return result.out.replace(str(out), "OUT")
 
 
+def refused(call: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *, processes: int) -> str:
+    """gen publish, its pages shared among ``processes``, refused: what it said."""
+    monkeypatch.setattr(publish, "PARALLEL_PAGES", 1 if processes > 1 else 10**9)
+    monkeypatch.setattr(publish, "available_cores", lambda: processes)
+    result = invoke("publish", "--call", call, "--out", out)
+    assert (result.code, result.out) == (2, "")
+    assert not out.exists()
+    return result.err
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -59,15 +69,9 @@ def test_a_page_that_fails_in_another_process_is_reported_as_on_one(
         call / "templates" / "project.html",
         f'{{% if project.id == "{failing}" %}}{{{{ 1 // 0 }}}}{{% endif %}}{{{{ project.id }}}}\n',
     )
-    monkeypatch.setattr(publish, "PARALLEL_PAGES", 1 if processes > 1 else 10**9)
-    monkeypatch.setattr(publish, "available_cores", lambda: processes)
-    out = tmp_path / "out"
-    result = invoke("publish", "--call", call, "--out", out)
-    assert (result.code, result.out) == (2, "")
-    assert result.err == (
+    assert refused(call, tmp_path / "out", monkeypatch, processes=processes) == (
         "gen: error: template project.html:1: ZeroDivisionError: integer division or modulo by zero\n"
     )
-    assert not out.exists()
 
 
 @pytest.mark.parametrize("processes", [1, 3])
@@ -78,21 +82,15 @@ def test_a_failing_page_is_reported_before_failing_open_data(
     # both fail, the page's error is the one reported, as when everything runs here
     write(call / "templates" / "project.html", "{{ project.nothing.more }}\n")
     write(call / "templates" / "laureats.md", "{{ 1 // 0 }}\n")
-    monkeypatch.setattr(publish, "PARALLEL_PAGES", 1 if processes > 1 else 10**9)
-    monkeypatch.setattr(publish, "available_cores", lambda: processes)
     out = tmp_path / "out"
-    result = invoke("publish", "--call", call, "--out", out)
-    assert (result.code, result.out) == (2, "")
-    assert result.err.startswith("gen: error: template project.html:1: ")
-    assert not out.exists()
+    said = refused(call, out, monkeypatch, processes=processes)
+    assert said.startswith("gen: error: template project.html:1: ")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
     # the pages right, the open data's error is reported
     write(call / "templates" / "project.html", "{{ project.id }}\n")
-    result = invoke("publish", "--call", call, "--out", out)
-    assert result.err == (
+    assert refused(call, out, monkeypatch, processes=processes) == (
         "gen: error: template laureats.md:1: ZeroDivisionError: integer division or modulo by zero\n"
     )
-    assert not out.exists()
 
 
 def test_work_done_meanwhile_runs_once_beside_the_tasks() -> None:
@@ -201,10 +199,6 @@ def test_with_two_templates_broken_the_error_is_the_one_made_first_one_after_ano
     # the rounds' pages are made before the projects' pages, wherever they are made
     write(call / "templates" / "round.html", "{{ nope_round.x }}\n")
     write(call / "templates" / "project.html", "{{ nope_project.x }}\n")
-    monkeypatch.setattr(publish, "PARALLEL_PAGES", 1 if processes > 1 else 10**9)
-    monkeypatch.setattr(publish, "available_cores", lambda: processes)
-    out = tmp_path / "out"
-    result = invoke("publish", "--call", call, "--out", out)
-    assert (result.code, result.out) == (2, "")
-    assert result.err == "gen: error: template round.html:1: 'nope_round' is undefined\n"
-    assert not out.exists()
+    assert refused(call, tmp_path / "out", monkeypatch, processes=processes) == (
+        "gen: error: template round.html:1: 'nope_round' is undefined\n"
+    )
