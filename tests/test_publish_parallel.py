@@ -59,18 +59,39 @@ def test_pages_rendered_on_three_processes_are_those_rendered_on_one(
     assert serial == parallel
 
 
+#: A laureate of the second round: its page is rendered in the last of three processes.
+_FAILING = "alumni-mentors-perpignan"
+#: Templates broken, and the error reported: the one made first one after another, the
+#: rounds' pages before the projects' pages, wherever they are made.
+_BROKEN = [
+    (
+        {
+            "project.html": f'{{% if project.id == "{_FAILING}" %}}{{{{ 1 // 0 }}}}'
+            "{% endif %}{{ project.id }}\n"
+        },
+        "project.html:1: ZeroDivisionError: integer division or modulo by zero",
+    ),
+    (
+        {"round.html": "{{ nope_round.x }}\n", "project.html": "{{ nope_project.x }}\n"},
+        "round.html:1: 'nope_round' is undefined",
+    ),
+]
+
+
 @pytest.mark.parametrize("processes", [1, 3])
+@pytest.mark.parametrize(("broken", "said"), _BROKEN)
 def test_a_page_that_fails_in_another_process_is_reported_as_on_one(
-    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+    call: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    processes: int,
+    broken: dict[str, str],
+    said: str,
 ) -> None:
-    # a laureate of the second round: its page is rendered in the last of three processes
-    failing = "alumni-mentors-perpignan"
-    write(
-        call / "templates" / "project.html",
-        f'{{% if project.id == "{failing}" %}}{{{{ 1 // 0 }}}}{{% endif %}}{{{{ project.id }}}}\n',
-    )
+    for name, text in broken.items():
+        write(call / "templates" / name, text)
     assert refused(call, tmp_path / "out", monkeypatch, processes=processes) == (
-        "gen: error: template project.html:1: ZeroDivisionError: integer division or modulo by zero\n"
+        f"gen: error: template {said}\n"
     )
 
 
@@ -190,15 +211,3 @@ def test_the_first_task_that_fails_is_the_one_raised_whichever_process_ran_it() 
 
     with pytest.raises(GenError, match=r"^task 5 failed$"):
         forked_map(task, 64, 2)
-
-
-@pytest.mark.parametrize("processes", [1, 3])
-def test_with_two_templates_broken_the_error_is_the_one_made_first_one_after_another(
-    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
-) -> None:
-    # the rounds' pages are made before the projects' pages, wherever they are made
-    write(call / "templates" / "round.html", "{{ nope_round.x }}\n")
-    write(call / "templates" / "project.html", "{{ nope_project.x }}\n")
-    assert refused(call, tmp_path / "out", monkeypatch, processes=processes) == (
-        "gen: error: template round.html:1: 'nope_round' is undefined\n"
-    )
