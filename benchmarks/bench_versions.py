@@ -12,9 +12,11 @@ version's cache with one ``gen validate``, then runs ``--pairs`` pairs, the two 
 turn (which goes first alternates, so that a drift falls alike on both), after a first
 pair left out (the page cache); before each run of ``changed``, one dossier's summary is
 given three letters it never had, so that no kept check matches (``amount``: its requested
-amount is given new last digits, a fact, so that the folder is checked whole; ``publish``:
-the call is scored once, then each run publishes its drafts with an empty cache). Prints each
-version's runs, the least and the median wall time, CPU time and peak memory.
+amount is given new last digits, a fact eligibility reads; ``added``: a copy of it under an
+id never used is added to its round, and the copy added before goes, so that the folder
+differs from the one last checked whole by one dossier more; ``publish``: the call is
+scored once, then each run publishes its drafts with an empty cache). Prints each version's
+runs, the least and the median wall time, CPU time and peak memory.
 
     python benchmarks/bench_versions.py 1772faf [--dossiers 100000] [--pairs 8] [--what changed]
 
@@ -42,7 +44,8 @@ from bench_score import generate
 #: What each run does, after what change: gen validate's arguments.
 WHAT = {
     "changed": ["validate"],  # one dossier's wording changed since the last run
-    "amount": ["validate"],  # one dossier's requested amount changed: a fact, checked whole
+    "amount": ["validate"],  # one dossier's requested amount changed: a fact
+    "added": ["validate"],  # one dossier more than at the last whole check
     "warm": ["validate"],  # nothing changed
     "cold": ["validate", "--no-cache"],
     # the call scored once first; each run with a cache folder of its own, empty, and an
@@ -88,6 +91,16 @@ def change_amount(dossier: Path, generation: int) -> None:
     dossier.write_bytes(bytes(data))
 
 
+def add(dossier: Path, generation: int, before: Path | None) -> Path:
+    """A copy of ``dossier`` under an id of ``generation``'s own; the copy ``before`` goes."""
+    if before is not None:
+        before.unlink()
+    ident = f"{dossier.stem}-{generation}"
+    copy = dossier.with_name(f"{ident}.yaml")
+    copy.write_bytes(dossier.read_bytes().replace(dossier.stem.encode(), ident.encode()))
+    return copy
+
+
 def run(command: list[str], env: dict[str, str], log: Path) -> Run:
     """One run of ``command`` (its output in ``log``.stdout and .stderr); it must succeed."""
     done = run_once(command, cwd=log.parent, env=env, out=log, timeout=TIMEOUT)
@@ -129,6 +142,7 @@ def main() -> None:
         command = [gen, *WHAT[args.what], "--call", str(root)]
         times: dict[str, list[Run]] = {name: [] for name in versions}
         generation = int(time.time())
+        copy: Path | None = None
         for pair in range(args.pairs + 1):
             order = list(versions) if pair % 2 == 0 else list(reversed(versions))
             for name in order:
@@ -137,6 +151,8 @@ def main() -> None:
                     change(dossier, generation)
                 elif args.what == "amount":
                     change_amount(dossier, generation)
+                elif args.what == "added":
+                    copy = add(dossier, generation, copy)
                 if args.what == "publish":
                     fresh = work / f"fresh-{generation}"
                     env = {**versions[name], "GEN_CACHE_DIR": str(fresh / "cache")}

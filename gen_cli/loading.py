@@ -369,7 +369,8 @@ def _located(problem: Problem, where: Locations | None) -> Problem:
     return replace(problem, mark=where.find(problem.loc, at_key=problem.at_key))
 
 
-def _source(root: Path, shown_root: str, path: Path) -> Source:
+def source_of(root: Path, shown_root: str, path: Path) -> Source:
+    """The file at ``path`` in the call folder at ``root``, named as diagnostics name it."""
     # string work, not pathlib's: this runs once a file, 100,000 times in a large call
     full, base = str(path), str(root)
     if not full.startswith(base + os.sep):
@@ -485,7 +486,7 @@ def find_files(root: Path, shown_root: str, rounds: frozenset[str] = frozenset()
             # A round's folder is never skipped: one empty marker file must not hide it.
             found.problems.append(
                 Problem(
-                    _source(root, shown_root, entry / PUBLICATION_MARKER).display,
+                    source_of(root, shown_root, entry / PUBLICATION_MARKER).display,
                     "E010",
                     f"{PUBLICATION_MARKER} marks a folder gen publishes, and this is round "
                     f"{entry.name}'s folder: remove it",
@@ -526,7 +527,7 @@ class Found:
 
     def _report(self, path: Path, code: str, message: str) -> None:
         self.problems.append(
-            Problem(_source(self.root, self.shown_root, path).display, code, message)
+            Problem(source_of(self.root, self.shown_root, path).display, code, message)
         )
 
     def link(self, path: Path) -> None:
@@ -627,7 +628,7 @@ class Found:
 
     def _shown_in(self, folder: Path) -> str:
         """How diagnostics name the files of ``folder``, up to their name."""
-        return _source(self.root, self.shown_root, folder).display + os.sep
+        return source_of(self.root, self.shown_root, folder).display + os.sep
 
     def _inside(self, folder: Path) -> str:
         """The POSIX path of ``folder`` in the call folder, up to its files' names."""
@@ -724,7 +725,7 @@ def _load_call_folder(
     shown = shown_root if shown_root is not None else str(root)
     require_call_folder(root, shown)
     call_path = root / CALL_FILE
-    folder = CallFolder(root=root, call_source=_source(root, shown, call_path), batch=batch)
+    folder = CallFolder(root=root, call_source=source_of(root, shown, call_path), batch=batch)
     folder.shown_root, folder.only = shown, only
     folder.hashed = dict(hashed or {})
     folder.sources[folder.call_source.display] = folder.call_source
@@ -734,7 +735,7 @@ def _load_call_folder(
         if call_text is not None:  # the text the call was read from, for what it decides
             folder.texts[folder.call_source.display] = call_text
     else:
-        folder.call, problems = _load_one(folder, folder.call_source, Call)
+        folder.call, problems = load_one(folder, folder.call_source, Call)
         folder.problems.extend(problems)
         declared = frozenset(r.id for r in folder.call.rounds) if folder.call else frozenset()
         found = find_files(root, shown, declared)
@@ -749,7 +750,7 @@ def _load_call_folder(
         if not place.is_symlink() and place.exists() and not place.is_dir():
             folder.problems.append(
                 Problem(
-                    _source(root, shown, place).display,
+                    source_of(root, shown, place).display,
                     "E010",
                     f"round {round_.id}'s place is a file: make {round_.id}/ a folder that "
                     "holds the round's dossiers",
@@ -1218,7 +1219,7 @@ def validated_data(
         ]
 
 
-def _load_one(folder: CallFolder, source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
+def load_one(folder: CallFolder, source: Source, model: type[M]) -> tuple[M | None, list[Problem]]:
     """Read, parse and validate one file against its model, keeping its text."""
     text, problems = _read(folder, source)
     if text is None:
@@ -1230,7 +1231,7 @@ def _load_all(folder: CallFolder, sources: list[Source], model: type[M]) -> list
     loaded = []
     for source in sources:
         folder.sources[source.display] = source
-        item, problems = _load_one(folder, source, model)
+        item, problems = load_one(folder, source, model)
         folder.problems.extend(problems)
         if item is not None:
             loaded.append((source, item))

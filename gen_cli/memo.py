@@ -101,8 +101,8 @@ def checked_report(
     if cache is not None and keyed is not None:
         from gen_cli.delta import redone
 
-        again = redone(cache, root, keyed, batch)
-        if again is not None:  # a few dossiers' wording changed: the last check holds
+        again = redone(cache, root, shown, keyed, batch, history)
+        if again is not None:  # a few dossiers changed or came: the last check holds
             remember(cache, keyed.key, again)
             return dataclasses.replace(again, contents=keyed.contents if each_file else {})
     made = (root, shown, identities, reveal_sealed, history, batch, each_file, keyed)
@@ -164,9 +164,9 @@ def _made_report(
     if cache is not None and keyed is not None and after is not None and after.key == keyed.key:
         # unchanged while it was read: the report is the one of what the key says
         remember(cache, keyed.key, whole)
-        from gen_cli.delta import keep_basis, vouched
+        from gen_cli.delta import keep_basis
 
-        keep_basis(cache, keyed, vouched(checked))
+        keep_basis(cache, keyed, checked, history)
         whole = dataclasses.replace(whole, contents=after[1] if each_file else {})
     return whole
 
@@ -198,6 +198,8 @@ class Keyed(NamedTuple):
     header: bytes
     #: The hash of the folder's entries (paths and kinds), not of the files' bytes.
     shape: bytes
+    #: The folder's entries it is the hash of, in order.
+    entries: tuple[bytes, ...] = ()
 
 
 def folder_key(
@@ -241,7 +243,7 @@ def folder_key(
             digest.update(next(files_in))
     each = dict(zip(names, contents, strict=True)) if each_file else {}
     shape = hashlib.sha256(b"".join(entries)).digest()
-    return Keyed(digest.digest()[:20], each, header, shape)
+    return Keyed(digest.digest()[:20], each, header, shape, tuple(entries))
 
 
 def zone_digest(name: object) -> bytes:

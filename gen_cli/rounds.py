@@ -377,7 +377,7 @@ def _lateness(
     return late, problems
 
 
-def _eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> list[Problem]:
+def eligibility_warnings(folder: CallFolder, states: Mapping[str, State]) -> list[Problem]:
     """Warn on a dossier of a round still open that fails a rule checked on it alone.
 
     The applicant sees it in the pull request, while the dossier can still be fixed.
@@ -438,7 +438,7 @@ def check_call(folder: CallFolder, history: History | None = None, light: bool =
             )
             for path in history.templates_changed
         ]
-    problems += _eligibility_warnings(folder, states)
+    problems += eligibility_warnings(folder, states)
     declared = {
         s.display: d.round for s, d, _ in folder.dossier_entries if d.whole and d.round is not None
     }

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MINIMAL, invoke, replace
+from conftest import MINIMAL, invoke, line_of, replace, write
+from test_lifecycle import call_repo, git
 
 from gen_cli import keptchecks, loading, rules
 from gen_cli.delta import MOST_CHANGED, basis_key
@@ -121,9 +122,10 @@ def test_a_problem_the_change_brings_is_located_as_a_whole_check_locates_it(
     )
     assert wholes == 0 and "W001" in out
     # a whole check does not vouch for a dossier with a problem: a change of it is whole
-    checked_after(
-        call, whole_checks, lambda: replace(path, "  requested: 75000", "  requested: 73000")
+    _, wholes = checked_after(
+        call, whole_checks, lambda: replace(path, "- inclusion", "- insertion")
     )
+    assert wholes == 1
     _, wholes = checked_after(call, whole_checks, lambda: replace(path, "vers la", "vers une"))
     assert wholes == 1
 
@@ -131,31 +133,15 @@ def test_a_problem_the_change_brings_is_located_as_a_whole_check_locates_it(
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        ("  requested: 75000", "  requested: 85000"),
-        ("  total_cost: 100000", "  total_cost: 110000"),
         ("  - inclusion", "  - insertion"),
         ("round: 2022Q2", "round: 2022Q1"),
         ("id: passerelle-bordeaux", "id: passerelle-bordeaux-2"),
-        ("submitted: 2022-05-20", "submitted: 2022-06-20"),
-        ("  kind: partenaire-organisme-formation", "  kind: organisme-formation"),
         ("  - name: Campus du code de Bordeaux", "  - name: Campus du code de Lille"),
         ('    siret: "84012345900157"', '    siret: "84012345900158"'),
         ("  people: 20", "  people: [20"),
         ("title: Passerelle", "title: [Passerelle"),
     ],
-    ids=[
-        "requested",
-        "cost",
-        "theme",
-        "round",
-        "id",
-        "submitted",
-        "lead-kind",
-        "partner",
-        "partner-siret",
-        "broken-yaml",
-        "broken-title",
-    ],
+    ids=["theme", "round", "id", "partner", "partner-siret", "broken-yaml", "broken-title"],
 )
 def test_a_change_to_what_rules_across_files_read_is_checked_whole(
     call: Path, cache_dir: Path, whole_checks: list[int], old: str, new: str
@@ -163,6 +149,166 @@ def test_a_change_to_what_rules_across_files_read_is_checked_whole(
     validate(call)
     _, wholes = checked_after(call, whole_checks, lambda: replace(call / BORDEAUX, old, new))
     assert wholes == 1
+
+
+def open_round(call: Path) -> None:
+    """2022Q2 takes dossiers: eligibility warns of its dossiers (W010)."""
+    text = (call / "call.yaml").read_text(encoding="utf-8")
+    at = text.index("  - id: 2022Q2")
+    tail = text[at:].replace("submissions: closed", "submissions: open", 1)
+    (call / "call.yaml").write_text(text[:at] + tail, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "warned"),
+    [
+        ("  requested: 75000", "  requested: 85000", True),  # 85 % of the cost
+        ("  total_cost: 100000", "  total_cost: 110000", False),
+        ("submitted: 2022-05-20", "submitted: 2022-09-20", True),  # after the window
+        ("  kind: partenaire-organisme-formation", "  kind: organisme-formation", False),
+    ],
+    ids=["requested", "cost", "submitted", "lead-kind"],
+)
+def test_a_change_only_eligibility_reads_is_checked_alone(
+    call: Path, cache_dir: Path, whole_checks: list[int], old: str, new: str, warned: bool
+) -> None:
+    """Dates, lead's kind and amounts: W010 found on the dossier alone, as a whole check would."""
+    open_round(call)
+    assert validate(call) == (
+        0,
+        "checked 1 call file, 2 rounds, 4 dossiers, 2 reviews: 0 errors, 0 warnings\n",
+    )
+    (code, out), wholes = checked_after(
+        call, whole_checks, lambda: replace(call / BORDEAUX, old, new)
+    )
+    assert wholes == 0 and code == 0
+    assert (" warning W010 " in out) == warned, out
+
+
+def new_dossier(call: Path, ident: str, round_id: str = "2022Q2", **changes: str) -> Path:
+    """A copy of Bordeaux's dossier under another id, with ``changes`` (old text: new)."""
+    text = (call / BORDEAUX).read_text(encoding="utf-8").replace("passerelle-bordeaux", ident)
+    text = text.replace("round: 2022Q2", f"round: {round_id}")
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new)
+    return write(call / round_id / f"{ident}.yaml", text)
+
+
+def test_a_dossier_added_is_checked_alone(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    """The usual pull request: one dossier more. Counted, located, warned of."""
+    open_round(call)
+    validate(call)
+    (code, out), wholes = checked_after(call, whole_checks, lambda: new_dossier(call, "relais-pau"))
+    assert (code, wholes) == (0, 0)
+    assert out == "checked 1 call file, 2 rounds, 5 dossiers, 2 reviews: 0 errors, 0 warnings\n"
+
+    # two more, one the eligibility rules refuse and one whose theme call.yaml lacks
+    def two() -> None:
+        new_dossier(
+            call,
+            "relais-dax",
+            **{
+                "requested: 75000": "requested: 160000",  # above the rule's 150,000
+                "total_cost: 100000": "total_cost: 200000",
+                "other_funding: 25000": "other_funding: 40000",
+            },
+        )
+        new_dossier(call, "relais-tarbes", **{"- inclusion": "- robotique"})
+
+    (code, out), wholes = checked_after(call, whole_checks, two)
+    assert (code, wholes) == (1, 0)
+    dax = call / "2022Q2/relais-dax.yaml"
+    assert f"{dax}:{line_of(dax, 'requested:')}:" in out and " warning W010 " in out
+    assert " error E205 " in out and "7 dossiers" in out
+    # and gen score, reading that report, refuses the round as afresh
+    scored = invoke("score", "--round", "2022Q2", "--call", call, "--dry-run")
+    assert scored.code == 1
+
+
+@pytest.mark.parametrize(
+    "add",
+    [
+        # an id already taken: E201, and E202 for the file named otherwise
+        lambda call: new_dossier(call, "relais-pau", **{"id: relais-pau": "id: codeuses-lille"}),
+        # the same id in another round
+        lambda call: new_dossier(call, "codeuses-lille"),
+        # a file that is no dossier, or none gen reads alone
+        lambda call: write(call / "2022Q2/relais-pau.yaml", "id: [relais-pau\n"),
+        lambda call: write(call / "2022Q2/jury.yaml", "round: 2022Q2\n"),
+        lambda call: write(call / "2022Q2/assignments.yaml", "round: 2022Q2\n"),
+        lambda call: write(call / "2022Q2/reviews/relais.yaml", "reviewer: camille-martin\n"),
+        lambda call: write(call / "2022Q2/.relais-pau.yaml", "id: relais-pau\n"),
+        lambda call: write(call / "2022Q2/relais-pau.private.yaml.age", "sealed\n"),
+        lambda call: write(call / "2022Q3/relais-pau.yaml", "id: relais-pau\n"),
+        # a dossier added and one removed
+        lambda call: (new_dossier(call, "relais-pau"), (call / BORDEAUX).unlink()),
+    ],
+    ids=[
+        "id-taken",
+        "id-elsewhere",
+        "broken",
+        "jury",
+        "assignments",
+        "review",
+        "hidden",
+        "private-part",
+        "new-folder",
+        "removed",
+    ],
+)
+def test_a_file_added_otherwise_is_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int], add: Callable[[Path], object]
+) -> None:
+    open_round(call)
+    validate(call)
+    assert checked_after(call, whole_checks, lambda: add(call))[1] == 1
+
+
+def test_a_dossier_added_to_a_round_with_assignments_is_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    write(
+        call / "2022Q1/assignments.yaml",
+        "round: 2022Q1\nreviews_per_dossier: 1\nreviewers:\n"
+        "  camille-martin: [atelier-clermont, codeuses-lille, fabrique-marseille]\n",
+    )
+    validate(call)
+    _, wholes = checked_after(call, whole_checks, lambda: new_dossier(call, "relais-pau", "2022Q1"))
+    assert wholes == 1
+
+
+def test_a_dossier_added_after_an_error_is_checked_whole(
+    call: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    """An error may be a review naming a dossier that does not exist yet: the new one."""
+    replace(call / "2022Q1/reviews/yannick-le-goff.yaml", "  codeuses-lille:", "  relais-pau:")
+    code, out = validate(call)
+    assert code == 1 and " E206 " in out
+    (code, out), wholes = checked_after(
+        call, whole_checks, lambda: new_dossier(call, "relais-pau", "2022Q1")
+    )
+    assert wholes == 1 and " E206 " not in out
+
+
+def test_a_dossier_added_in_git_is_checked_alone_where_its_round_takes_dossiers(
+    tmp_path: Path, cache_dir: Path, whole_checks: list[int]
+) -> None:
+    """With git, a dossier added to a round whose submissions are closed is E215: whole."""
+    repo, call = call_repo(tmp_path)
+    assert validate(call)[0] == 0
+    (code, out), wholes = checked_after(
+        call, whole_checks, lambda: new_dossier(call, "relais-pau", "2022Q1")
+    )
+    assert (code, wholes) == (1, 1) and " error E215 " in out
+    (call / "2022Q1/relais-pau.yaml").unlink()
+    open_round(call)
+    git(repo, "commit", "--quiet", "-am", "2022Q2 prend des dossiers")
+    assert validate(call)[0] == 0
+    (code, out), wholes = checked_after(call, whole_checks, lambda: new_dossier(call, "relais-pau"))
+    assert (code, wholes) == (0, 0)
 
 
 def test_any_other_change_is_checked_whole(
@@ -221,7 +367,7 @@ def test_a_dossier_whose_organisations_a_review_check_read_is_checked_whole(
     _, wholes = checked_after(
         call,
         whole_checks,
-        lambda: replace(call / BORDEAUX, "  requested: 75000", "  requested: 76000"),
+        lambda: replace(call / BORDEAUX, "  - inclusion", "  - insertion"),
     )
     assert wholes == 1
     (_, out), wholes = checked_after(
