@@ -129,20 +129,15 @@ def keep_basis(cache: ResultCache, keyed: Keyed, checked: Checked, history: Hist
 
     call = checked.folder.call
     rounds = call.rounds if call is not None else []
+    # as check_call gives eligibility the rounds' states: by id, the last round of an id
+    states = {r.id: state_of(r.submissions, checked.records.get(r.id)) for r in rounds}
     basis = {
         "shape": keyed.shape,
         "report": keyed.key,
         "files": keyed.contents,
         "open": vouched(checked),
         "addable": takes_new(checked, history),
-        # the rounds whose dossiers eligibility warns of (W010), as check_call says
-        "taking": sorted(
-            {
-                r.id
-                for r in rounds
-                if state_of(r.submissions, checked.records.get(r.id)) is State.open
-            }
-        ),
+        "taking": sorted(r for r, state in states.items() if state is State.open),
     }
     blob = pickle.dumps(basis, protocol=pickle.HIGHEST_PROTOCOL)
     key = basis_key(keyed.header)
@@ -374,10 +369,10 @@ def _made_again(
     facts, packed, problems = made
     if facts is None or packed is None or not facts.whole or not isinstance(facts, DossierFacts):
         return None
-    if was is None:  # added: its id must be new, as every other is its file's name
-        if facts.id is None or facts.id in alone.ids:
+    if was is None:  # added: its id and name must be new, as every id is its file's name
+        if facts.id is None or facts.id in alone.ids or source.stem in alone.ids:
             return None
-        alone.ids.add(facts.id)
+        alone.ids |= {facts.id, source.stem}
     same = was is not None and pickle.dumps(facts, protocol=5) == pickle.dumps(was, protocol=5)
     if was is not None and not same and not alone.may_differ(facts, was):
         return None

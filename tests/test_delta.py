@@ -235,6 +235,8 @@ def test_a_dossier_added_is_checked_alone(
         lambda call: new_dossier(call, "relais-pau", **{"id: relais-pau": "id: codeuses-lille"}),
         # the same id in another round
         lambda call: new_dossier(call, "codeuses-lille"),
+        # another id, in a file named as a dossier of another round
+        lambda call: new_dossier(call, "relais-pau").rename(call / "2022Q2/codeuses-lille.yaml"),
         # a file that is no dossier, or none gen reads alone
         lambda call: write(call / "2022Q2/relais-pau.yaml", "id: [relais-pau\n"),
         lambda call: write(call / "2022Q2/jury.yaml", "round: 2022Q2\n"),
@@ -249,6 +251,7 @@ def test_a_dossier_added_is_checked_alone(
     ids=[
         "id-taken",
         "id-elsewhere",
+        "name-elsewhere",
         "broken",
         "jury",
         "assignments",
