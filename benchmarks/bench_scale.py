@@ -18,8 +18,9 @@ and peak memory (``ru_maxrss``) from ``os.wait4``:
                           ``Review``); start-up and imports included, as in gen's times;
   gen validate            cold (``--no-cache`` when ``gen validate --help`` lists it); when
                           gen has a cache: the run that fills it, a warm run (nothing
-                          changed), and a run after one byte of one dossier's summary changed
-                          (else "n/a");
+                          changed), a run after one byte of one dossier's summary changed,
+                          and one with a copy of that dossier added under a new id, the
+                          copy of the run before removed (else "n/a");
   gen score --all         ``--dry-run`` (when it has one), cold, and warm: after gen
                           validate filled the cache (else "n/a");
   gen score --all         writing the records, in a copy of the folder (one run): what
@@ -287,6 +288,19 @@ def change_one_byte(path: Path, generation: int) -> None:
     path.write_bytes(bytes(data))
 
 
+def add_copy(dossier: Path, generation: int, before: Path | None) -> Path:
+    """A copy of ``dossier`` under an id of ``generation``'s own; the copy ``before`` goes.
+
+    The folder then holds one dossier more than it did: a pull request bringing a dossier.
+    """
+    if before is not None:
+        before.unlink()
+    ident = f"{dossier.stem}-{generation}"
+    copy = dossier.with_name(f"{ident}.yaml")
+    copy.write_bytes(dossier.read_bytes().replace(dossier.stem.encode(), ident.encode()))
+    return copy
+
+
 @dataclass
 class Tools:
     """The commands the benchmark runs, and what this gen offers."""
@@ -480,7 +494,7 @@ class Bench:
             size.floor_phases = json.loads(log.with_suffix(".stdout").read_text())
 
     def validate(self, size: Size) -> None:
-        """gen validate: cold; then, with a cache, filling it, warm, and one file changed."""
+        """gen validate: cold; then, with a cache, filling it, warm, one file changed or added."""
         call = ("--call", str(self.root))
         cold = Row(VALIDATE_COLD, self.gen("validate", *call, cold=True))
         size.rows.append(self.command(cold, cold=True))
@@ -495,6 +509,7 @@ class Bench:
             "gen validate, cache empty (fills it; 1 run)",
             "gen validate, warm (nothing changed)",
             "gen validate, one dossier changed",
+            "gen validate, one dossier added",
         )
         warm = self.gen("validate", *call, cold=False)
         if not self.tools.cache:
@@ -514,6 +529,16 @@ class Bench:
             )
         finally:
             dossier.write_bytes(original)
+        added: list[Path] = []
+
+        def add(generation: int) -> None:
+            added[:] = [add_copy(dossier, generation, added[0] if added else None)]
+
+        try:
+            size.rows.append(self.command(Row(names[3], warm), cold=False, before=add))
+        finally:
+            for copy in added:
+                copy.unlink()
 
     def score(self, size: Size) -> None:
         """gen score --all --dry-run, cold; and warm, on the cache gen validate filled."""

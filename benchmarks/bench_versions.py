@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_scale import SEED, Run, run_once
+from bench_scale import SEED, Run, add_copy, run_once
 from bench_score import generate
 
 #: What each run does, after what change: gen validate's arguments.
@@ -89,16 +89,6 @@ def change_amount(dossier: Path, generation: int) -> None:
     # never a multiple of 10, as every amount generated is: never the dossier as it was
     data[end - 3 : end] = b"%02d%d" % (generation // 9 % 100, generation % 9 + 1)
     dossier.write_bytes(bytes(data))
-
-
-def add(dossier: Path, generation: int, before: Path | None) -> Path:
-    """A copy of ``dossier`` under an id of ``generation``'s own; the copy ``before`` goes."""
-    if before is not None:
-        before.unlink()
-    ident = f"{dossier.stem}-{generation}"
-    copy = dossier.with_name(f"{ident}.yaml")
-    copy.write_bytes(dossier.read_bytes().replace(dossier.stem.encode(), ident.encode()))
-    return copy
 
 
 def run(command: list[str], env: dict[str, str], log: Path) -> Run:
@@ -152,7 +142,7 @@ def main() -> None:
                 elif args.what == "amount":
                     change_amount(dossier, generation)
                 elif args.what == "added":
-                    copy = add(dossier, generation, copy)
+                    copy = add_copy(dossier, generation, copy)
                 if args.what == "publish":
                     fresh = work / f"fresh-{generation}"
                     env = {**versions[name], "GEN_CACHE_DIR": str(fresh / "cache")}
