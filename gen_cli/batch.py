@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import pickle
 import select
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -472,6 +474,7 @@ def forked_map(
     count: int,
     jobs: int,
     meanwhile: Callable[[], object] | None = None,
+    told: Callable[[int], object] | None = None,
 ) -> list[T]:
     """``task(i)`` for each ``i`` below ``count``, in order, on up to ``jobs`` processes.
 
@@ -486,10 +489,16 @@ def forked_map(
         meanwhile: other work, done here while the processes run (after the tasks, when
             they run here); an error it raises is raised once the processes are done, and
             only if no task failed, as when everything runs here.
+        told: told how many more tasks are done, as each run of them ends (from the thread
+            of this process that waits for the processes, while ``meanwhile`` runs here).
     """
     global _TASK
     if jobs <= 1 or count < 2 or not sys.platform.startswith("linux"):
-        results = [task(i) for i in range(count)]
+        results = []
+        for i in range(count):
+            results.append(task(i))
+            if told is not None:
+                told(1)
         if meanwhile is not None:
             meanwhile()
         return results
@@ -508,7 +517,11 @@ def forked_map(
             initializer=dies_with_parent,
             initargs=(os.getpid(),),
         ) as pool:
-            running = pool.map(_run_part, bounds[:-1], bounds[1:])  # every run handed out
+            # every run handed out (the processes are all forked by the first)
+            running = [pool.submit(_run_part, a, b) for a, b in itertools.pairwise(bounds)]
+            telling = _Telling(told, [b - a for a, b in itertools.pairwise(bounds)])
+            for index, future in enumerate(running):
+                future.add_done_callback(functools.partial(telling.ended, index))
             failed: Exception | None = None
             try:
                 if meanwhile is not None:
@@ -516,15 +529,47 @@ def forked_map(
             except Exception as error:  # the tasks' own error first, as in one process
                 failed = error
             try:
-                parts = list(running)  # in order: the first run that fails raises
+                parts = [future.result() for future in running]  # the first that fails raises
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # the runs after it not started
                 raise
             if failed is not None:
                 raise failed
+            telling.rest()  # the runs whose end the waiting thread has not told yet
     finally:
         _TASK = None
     return [result for part in parts for result in part]
+
+
+class _Telling:
+    """How many tasks each run did, told once as it ends well (``forked_map``'s ``told``).
+
+    A run's end is told from the thread that waits for the processes, which may still be
+    telling it when its result is already here: what is left is told here, and nothing
+    after :meth:`rest` is told.
+    """
+
+    def __init__(self, told: Callable[[int], object] | None, sizes: list[int]) -> None:
+        self._told = told
+        self._left = dict(enumerate(sizes))
+        self._lock = threading.Lock()
+
+    def ended(self, index: int, run: Future[Any]) -> None:
+        """The ``index``-th run ended: its tasks are told if it ended well."""
+        if not run.cancelled() and run.exception() is None:
+            with self._lock:  # held while telling: none is told after rest() returns
+                self._tell(self._left.pop(index, 0))
+
+    def rest(self) -> None:
+        """Tell the runs not told yet, all ended well; nothing is told after."""
+        with self._lock:
+            for tasks in self._left.values():
+                self._tell(tasks)
+            self._left.clear()
+
+    def _tell(self, tasks: int) -> None:
+        if tasks and self._told is not None:
+            self._told(tasks)
 
 
 def _run_part(start: int, stop: int) -> list[Any]:

@@ -164,7 +164,7 @@ def _checked_by_round(
 #: Fewer files than this are read too fast for a progress bar to be more than a flicker.
 PROGRESS_FROM = 2_000
 #: What a progress bar says of the steps that are not files read (told only when long).
-STEPS = {"rounds": "computing rounds"}
+STEPS = {"rounds": "computing rounds", "pages": "writing pages"}
 
 
 @contextmanager

@@ -332,6 +332,7 @@ def render_publication(
     generated: date | None,
     languages: Sequence[str] = (),
     logo: tuple[str, bytes] | None = None,
+    told: Callable[[int, int], object] | None = None,
 ) -> None:
     """Render every file of the publication, each given to ``write`` (relative path, bytes).
 
@@ -339,7 +340,9 @@ def render_publication(
     once it is complete): a large call's pages are never all in memory. Its project pages
     are rendered and given to ``write`` by processes forked from this one, so ``write``
     must do its work where it is called (write a file), not gather in memory. ``logo`` is
-    the funder's logo, as the file name to publish it under and its bytes.
+    the funder's logo, as the file name to publish it under and its bytes. ``told`` is
+    told, for a publication of many pages, how many more of its pieces are written and
+    how many there are (``forked_map``'s ``told``).
 
     Raises:
         GenError: a template is missing or broken, or the SCDL file fails its schema.
@@ -440,7 +443,13 @@ def render_publication(
         if beside:
             write("laureats.md", render("laureats.md"))
 
-    made = forked_map(piece, len(pieces), jobs, meanwhile=meanwhile)
+    counted = None
+    if told is not None and len(projects) >= PARALLEL_PAGES:
+
+        def counted(done: int) -> None:
+            told(done, len(pieces))
+
+    made = forked_map(piece, len(pieces), jobs, meanwhile=meanwhile, told=counted)
     if beside:
         return
     for (kind, number), summary in zip(pieces, made, strict=True):
@@ -713,9 +722,16 @@ def publish_call(
     langs = list(dict.fromkeys(langs or checked.call.publication.languages))
     protected = [root / r.id for r in checked.call.rounds]
     protected += [root / "templates", root / "schemas", root / ".git"]
+    progress = checked.folder.batch.progress
+    told = None
+    if progress is not None:
+
+        def told(done: int, pieces: int) -> None:
+            progress("pages", done, pieces * len(langs))  # each language has its pieces
+
     with staged(out, protected, enclosing=[root]) as stage:
         if len(langs) == 1:
-            render_publication(stage.write, publication, langs[0], dirs, day, logo=logo)
+            render_publication(stage.write, publication, langs[0], dirs, day, logo=logo, told=told)
         else:  # one folder a language, each page linking to its translations
             stage.write(MARKER, _MARKER_TEXT)
             stage.write("index.html", _languages_page(publication, langs))
@@ -725,6 +741,6 @@ def publish_call(
                     if name != MARKER:
                         stage.write(f"{lang}/{name}", data)
 
-                render_publication(write, publication, lang, dirs, day, langs, logo)
+                render_publication(write, publication, lang, dirs, day, langs, logo, told)
     laureates = publication.budget.laureates
     return Published(laureates, len(publication.rounds), stage.files, stage.notes)

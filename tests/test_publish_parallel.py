@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import yaml
 from conftest import invoke, write
 from markupsafe import escape
 
-from gen_cli import batch, markdown, publish
+from gen_cli import batch, cli, markdown, publish
 from gen_cli.batch import forked_map
 from gen_cli.errors import GenError
 
@@ -127,6 +129,54 @@ def test_work_done_meanwhile_runs_once_beside_the_tasks() -> None:
         5,
     ]
     assert done == ["here", "after"]
+
+
+@pytest.mark.parametrize(("jobs", "runs"), [(1, 50), (3, 3 * batch.RUNS_EACH)])
+def test_every_task_is_told_once_done_as_its_run_ends(jobs: int, runs: int) -> None:
+    told: list[int] = []
+    assert forked_map(lambda i: i * i, 50, jobs, told=told.append) == [i * i for i in range(50)]
+    assert sum(told) == 50
+    assert len(told) == runs and min(told) > 0
+
+
+def test_tasks_of_a_failed_run_are_not_told() -> None:
+    told: list[int] = []
+
+    def task(index: int) -> int:
+        if index == 49:
+            raise GenError("the last task failed")
+        return index
+
+    with pytest.raises(GenError, match="the last task failed"):
+        forked_map(task, 50, 3, told=told.append)
+    assert sum(told) < 50
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_pages_written_are_told_to_the_progress_bar(
+    call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    steps: list[tuple[str, int, int]] = []
+
+    @contextlib.contextmanager
+    def recorded(batch: batch.Batch) -> Iterator[None]:
+        batch.progress = lambda kind, done, total: steps.append((kind, done, total))
+        yield
+
+    monkeypatch.setattr(cli, "_progress_shown", recorded)
+    monkeypatch.setattr(publish, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(publish, "available_cores", lambda: processes)
+    result = invoke(
+        "publish", "--call", call, "--out", tmp_path / "site", "--lang", "fr", "--lang", "en"
+    )
+    assert result.code == 0, result.err
+    pages = [(done, total) for kind, done, total in steps if kind == "pages"]
+    laureates = len(list((tmp_path / "site" / "fr" / "projects").glob("*.html")))
+    rounds = len(list((tmp_path / "site" / "fr" / "rounds").glob("*.html")))
+    assert (laureates, rounds) == (47, 2)  # the two closed rounds
+    # in each of two languages: a page a laureate, a piece a closed round, two more of open data
+    assert {total for _, total in pages} == {2 * (47 + 2 + 2)}
+    assert sum(done for done, _ in pages) == 2 * (47 + 2 + 2)
 
 
 @pytest.mark.parametrize("processes", [1, 3])
