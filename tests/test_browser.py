@@ -94,6 +94,7 @@ def test_click_through_offline(site: Path, watched: Watched) -> None:
     assert page.locator("h1").inner_text() == page.title()
 
     page.get_by_role("link", name="Relevé du 30 septembre 2021", exact=True).first.click()
+    page.wait_for_url(url(site, "rounds/2021Q3.html"), timeout=5000)
     assert page.url == url(site, "rounds/2021Q3.html")
     assert page.locator("h1").inner_text() == "Lauréats — Relevé du 30 septembre 2021"
     row = page.locator("tr", has=page.get_by_role("link", name="Lovelace", exact=True))
@@ -104,6 +105,7 @@ def test_click_through_offline(site: Path, watched: Watched) -> None:
     ]
 
     page.get_by_role("link", name="Lovelace", exact=True).click()
+    page.wait_for_url(url(site, "projects/lovelace.html"), timeout=5000)
     assert page.url == url(site, "projects/lovelace.html")
     heading = page.locator("h1")
     assert heading.inner_text() == "Lovelace"
@@ -117,6 +119,7 @@ def test_click_through_offline(site: Path, watched: Watched) -> None:
     assert page.get_by_text("70 % de femmes").is_visible()  # the summary's Markdown, rendered
 
     page.get_by_role("link", name="Budget", exact=True).click()
+    page.wait_for_url(url(site, "budget.html"), timeout=5000)
     assert page.url == url(site, "budget.html")
     assert page.locator("h1").inner_text() == "Synthèse budgétaire"
 
@@ -169,6 +172,8 @@ def test_tab_first_focuses_the_skip_link(site: Path, watched: Watched) -> None:
     box = page.locator("a.skip").bounding_box()
     assert box is not None and box["x"] >= 0, "the focused skip link is visible"
     page.keyboard.press("Enter")
+    # Following an in-page link is a navigation the browser finishes on its own time.
+    page.wait_for_url(url(site, "index.html") + "#content", timeout=5000)
     assert page.url == url(site, "index.html") + "#content"
     page.keyboard.press("Tab")
     inside_main = page.evaluate("document.activeElement.closest('main') !== null")
