@@ -55,6 +55,7 @@ take ~0.6 GB with their copy, the publication and the logs); ``--keep DIR`` keep
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -344,6 +345,23 @@ def gen_source() -> str:
     return f"gen_cli at commit {head}{dirty}"
 
 
+def children_env() -> dict[str, str]:
+    """The environment of every command measured: this one, bytecode written.
+
+    With PYTHONDONTWRITEBYTECODE set (some machines and containers set it), an editable
+    install of gen compiles its sources again in every run, which an installed gen never
+    does: ``pip install`` writes its bytecode. The peers, installed, have theirs already.
+    """
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_gen() -> None:
+    """Write gen_cli's bytecode now, as ``pip install`` does, not in the first run measured."""
+    import gen_cli
+
+    compileall.compile_dir(Path(gen_cli.__file__).resolve().parent, quiet=1)
+
+
 def discover(env: dict[str, str]) -> Tools:
     """Find gen and the peers, and which of gen's options exist (read from --help)."""
     found = find_tool("gen")
@@ -419,7 +437,7 @@ class Bench:
     @staticmethod
     def _env(cache: Path) -> dict[str, str]:
         # gen's cache folder is $GEN_CACHE_DIR, else $XDG_CACHE_HOME/gen: both set here.
-        return {**os.environ, "GEN_CACHE_DIR": str(cache), "XDG_CACHE_HOME": str(cache)}
+        return {**children_env(), "GEN_CACHE_DIR": str(cache), "XDG_CACHE_HOME": str(cache)}
 
     def _log(self, row: Row) -> Path:
         logs = self.outputs.setdefault(row.name, [])
@@ -790,7 +808,8 @@ def main() -> int:
     if any(n < ROUNDS for n in args.sizes):
         parser.error(f"each size must be at least {ROUNDS} dossiers")
 
-    tools = discover(dict(os.environ))
+    compile_gen()
+    tools = discover(children_env())
     if tools.yamllint is None:
         progress("yamllint is not installed (pip install -e '.[bench]'): its row will say n/a")
     if tools.check_jsonschema is None:
