@@ -18,7 +18,6 @@ the children's environment), as an installed gen has it.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_scale import children_env
 from bench_score import generate
 
 
@@ -52,7 +52,7 @@ def main() -> None:
     gen = shutil.which("gen", path=str(Path(sys.executable).parent)) or shutil.which("gen")
     if gen is None:
         raise SystemExit("gen is not installed: pip install -e '.[bench]'")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = children_env()
     with tempfile.TemporaryDirectory() as work:
         root = Path(work) / "call"
         root.mkdir()

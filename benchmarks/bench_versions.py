@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import shutil
 import statistics
 import subprocess
@@ -38,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_scale import SEED, Run, add_copy, run_once
+from bench_scale import SEED, Run, add_copy, children_env, run_once
 from bench_score import generate
 
 #: What each run does, after what change: gen validate's arguments.
@@ -109,9 +108,7 @@ def main() -> None:
     gen = shutil.which("gen", path=str(Path(sys.executable).parent)) or shutil.which("gen")
     if gen is None:
         raise SystemExit("gen is not installed: pip install -e '.[bench]'")
-    base = {
-        k: v for k, v in os.environ.items() if k not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPATH"}
-    }
+    base = {k: v for k, v in children_env().items() if k != "PYTHONPATH"}  # gen_cli as chosen
     with tempfile.TemporaryDirectory(prefix="gen-versions-") as tmp:
         work = Path(tmp)
         snapshot(args.revision, work / "other")
